@@ -1,0 +1,3 @@
+from slastream.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,522 @@
+"""The one validated settings object, built from a YAML file at the entry point.
+
+Every problem is reported as one line ``FILE: KEY: what is wrong`` and all problems are
+collected before failing, so ``slastream check`` can list them at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from slastream.errors import ConfigError
+
+SLI_KINDS = ("delivery", "rx2", "probe", "response_time")
+EXCLUSION_KINDS = ("maintenance", "emergency", "third_party", "force_majeure", "customer")
+DEFAULT_TOPICS = (
+    "+/gateway/+/event/up",
+    "+/gateway/+/event/ack",
+    "+/gateway/+/command/down",
+    "application/+/device/+/event/+",
+    "v3/+/devices/+/up",
+    "v3/+/devices/+/down/+",
+    "slastream/#",
+)
+
+
+@dataclass(frozen=True)
+class DowntimeRule:
+    """When minutes of an SLO count as downtime.
+
+    A minute is *bad* when the SLI over the trailing ``window_s`` is below ``bad_below``
+    (ratio SLIs) or above ``bad_above_ms`` (response time) with at least ``min_events``
+    events in the window; with fewer events it has *no data*. Bad minutes form an episode
+    until a good minute ends it (no-data minutes in between belong to the episode). An
+    episode counts as downtime only if it lasts at least ``min_duration_s``.
+    """
+
+    bad_below: float = 1.0
+    bad_above_ms: float | None = None
+    window_s: int = 60
+    min_events: int = 1
+    min_duration_s: int = 60
+    no_data: str = "ignore"  # "ignore" | "downtime"
+
+    @property
+    def window_min(self) -> int:
+        return max(1, self.window_s // 60)
+
+    @property
+    def min_duration_min(self) -> int:
+        return max(1, -(-self.min_duration_s // 60))
+
+
+@dataclass(frozen=True)
+class SLO:
+    """One service-level objective: an SLI, its scope and the contract's downtime rule."""
+
+    name: str
+    sli: str
+    objective: float | None
+    downtime: DowntimeRule
+    component: str | None = None  # probe / response_time: which component
+    description: str = ""
+    # delivery
+    deadline_s: float = 30.0
+    scope_by: str = "network"  # delivery, rx2: "network" | "region"
+    # rx2
+    source: str = "gateway"  # "gateway" (ChirpStack gateway topics) | "integration"
+    rx1_delay_s: float = 1.0
+    missing_ack: str = "miss"  # "miss" | "ignore"
+    ack_timeout_s: float = 10.0
+    # response_time
+    target_ms: float | None = None
+    block_requests: int = 1000
+    # alerting (used by `slastream rules`)
+    alerting: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rx2_delay_ms(self) -> int:
+        # LoRaWAN: RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s (RP002 default settings)
+        return int(round(self.rx1_delay_s * 1000)) + 1000
+
+
+@dataclass(frozen=True)
+class CreditTier:
+    over_minutes: float
+    credit: float
+
+
+@dataclass(frozen=True)
+class Credit:
+    kind: str  # "none" | "tiers" | "evrythng"
+    tiers: tuple[CreditTier, ...] = ()
+    basis: str = "max_downtime"  # tiers: "max_downtime" | "total_downtime"
+    uptime_slo: str | None = None  # evrythng
+    response_slo: str | None = None  # evrythng
+    target_uptime: float = 0.999  # evrythng
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    slos: tuple[str, ...]
+    objective: float | None
+    combine: str  # "min" | "mean"
+    credit: Credit
+
+
+@dataclass(frozen=True)
+class ExclusionPolicy:
+    """Whether a kind of exclusion excuses downtime, and on which conditions."""
+
+    excused: bool
+    notice_s: int = 0
+    cap_minutes: float | None = None  # per calendar month; minutes past the cap are downtime
+    evidence_required: bool = False
+
+
+@dataclass(frozen=True)
+class LoRaWAN:
+    # DevAddr prefixes of our network ("26000000/7"); frames outside are foreign. Empty: all ours.
+    devaddr_prefixes: tuple[tuple[int, int], ...] = ()
+    count_mac_only: bool = True  # FPort-0 / no-payload uplinks count as valid packets
+
+    def is_ours(self, devaddr: int) -> bool:
+        if not self.devaddr_prefixes:
+            return True
+        for prefix, bits in self.devaddr_prefixes:
+            if (devaddr >> (32 - bits)) == (prefix >> (32 - bits)):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    url: str = "mqtt://127.0.0.1:1883"
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+    shared_group: str | None = None
+    qos: int = 1
+    client_id: str = "slastream-bridge"
+    queue_size: int = 100_000
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = "slastream"
+    partitions: int = 4
+    app_id: str = "slastream"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    timezone: str
+    lateness_s: int
+    slos: tuple[SLO, ...]
+    contracts: tuple[Contract, ...]
+    exclusion_policy: dict[str, ExclusionPolicy]
+    exclusions: tuple[dict[str, Any], ...]
+    lorawan: LoRaWAN
+    mqtt: MqttSettings
+    kafka: KafkaSettings
+    http: HttpSettings
+
+    def slo(self, name: str) -> SLO:
+        for slo in self.slos:
+            if slo.name == name:
+                return slo
+        raise KeyError(name)
+
+    def with_overrides(
+        self, mqtt: str | None = None, kafka: str | None = None, http: int | None = None
+    ) -> Settings:
+        """Command-line overrides (``--mqtt``, ``--kafka``, ``--http``)."""
+        s = self
+        if mqtt:
+            s = replace(s, mqtt=replace(s.mqtt, url=mqtt))
+        if kafka:
+            s = replace(s, kafka=replace(s.kafka, bootstrap=kafka))
+        if http is not None:
+            s = replace(s, http=replace(s.http, port=http))
+        return s
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def fail(self, key: str, what: str) -> None:
+        self.problems.append(f"{self.source}: {key}: {what}")
+
+    def mapping(self, value: Any, key: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a mapping, got {type(value).__name__}")
+            return {}
+        return value
+
+    def unknown(self, data: dict[str, Any], key: str, allowed: set[str]) -> None:
+        for k in data:
+            if k not in allowed:
+                self.fail(f"{key}.{k}" if key else str(k), "unknown key")
+
+    def num(
+        self, data: dict[str, Any], key: str, path: str, default: float | None,
+        lo: float | None = None, hi: float | None = None, integer: bool = False,
+    ) -> float | None:
+        value = data.get(key, default)
+        if value is None:
+            return None
+        full = f"{path}.{key}" if path else key
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(full, f"must be a number, got {value!r}")
+            return default
+        if integer and not float(value).is_integer():
+            self.fail(full, f"must be a whole number, got {value!r}")
+            return default
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            rng = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+            self.fail(full, f"must be {rng}, got {value!r}")
+            return default
+        return value
+
+    def text(self, data: dict[str, Any], key: str, path: str, default: str | None,
+             choices: tuple[str, ...] | None = None) -> str | None:
+        value = data.get(key, default)
+        if value is None:
+            return None
+        full = f"{path}.{key}" if path else key
+        if not isinstance(value, str) or not value:
+            self.fail(full, f"must be a non-empty string, got {value!r}")
+            return default
+        if choices and value not in choices:
+            self.fail(full, f"must be one of {', '.join(choices)}; got {value!r}")
+            return default
+        return value
+
+    def flag(self, data: dict[str, Any], key: str, path: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{path}.{key}" if path else key, f"must be true or false, got {value!r}")
+            return default
+        return value
+
+
+def _downtime(c: _Checker, raw: Any, path: str, sli: str) -> DowntimeRule:
+    d = c.mapping(raw, path)
+    c.unknown(d, path, {"bad_below", "bad_above_ms", "window_s", "min_events",
+                        "min_duration_s", "no_data"})
+    default_above = None
+    return DowntimeRule(
+        bad_below=float(c.num(d, "bad_below", path, 1.0, 0.0, 1.0) or 0.0),
+        bad_above_ms=c.num(d, "bad_above_ms", path, default_above, 0.0),
+        window_s=int(c.num(d, "window_s", path, 60, 60, 31 * 86400, integer=True) or 60),
+        min_events=int(c.num(d, "min_events", path, 1, 1, integer=True) or 1),
+        min_duration_s=int(c.num(d, "min_duration_s", path, 60, 60, integer=True) or 60),
+        no_data=c.text(d, "no_data", path, "ignore", ("ignore", "downtime")) or "ignore",
+    )
+
+
+_SLO_KEYS = {"name", "sli", "objective", "downtime", "component", "description", "deadline_s",
+             "scope_by", "source", "rx1_delay_s", "missing_ack", "ack_timeout_s", "target_ms",
+             "block_requests", "alerting"}
+
+
+def _slo(c: _Checker, raw: Any, i: int) -> SLO | None:
+    path = f"slos[{i}]"
+    d = c.mapping(raw, path)
+    if not d:
+        c.fail(path, "must be a mapping with at least name and sli")
+        return None
+    c.unknown(d, path, _SLO_KEYS)
+    name = c.text(d, "name", path, None)
+    if name is None:
+        c.fail(f"{path}.name", "is required")
+    sli = d.get("sli")
+    if sli not in SLI_KINDS:
+        c.fail(f"{path}.sli", f"unknown SLI kind {sli!r}; known: {', '.join(SLI_KINDS)}")
+        return None
+    objective = c.num(d, "objective", path, None, 0.0, 1.0)
+    if objective is not None and not 0.0 < objective < 1.0:
+        c.fail(f"{path}.objective", f"must be a ratio strictly between 0 and 1, got {objective!r}")
+    if objective is None and sli != "response_time":
+        c.fail(f"{path}.objective", "is required for this SLI (a ratio like 0.999)")
+    component = c.text(d, "component", path, None)
+    if sli in ("probe", "response_time") and component is None:
+        c.fail(f"{path}.component", f"is required for sli {sli}")
+    target = c.num(d, "target_ms", path, None, 0.0)
+    if sli == "response_time" and target is None:
+        c.fail(f"{path}.target_ms", "is required for sli response_time")
+    downtime = _downtime(c, d.get("downtime"), f"{path}.downtime", sli)
+    if sli == "response_time" and downtime.bad_above_ms is None and target is not None:
+        downtime = replace(downtime, bad_above_ms=target)
+    alerting = c.mapping(d.get("alerting"), f"{path}.alerting")
+    return SLO(
+        name=name or f"slo-{i}", sli=sli, objective=objective, downtime=downtime,
+        component=component, description=c.text(d, "description", path, "") or "",
+        deadline_s=float(c.num(d, "deadline_s", path, 30.0, 0.1, 3600) or 30.0),
+        scope_by=c.text(d, "scope_by", path, "network", ("network", "region")) or "network",
+        source=c.text(d, "source", path, "gateway", ("gateway", "integration")) or "gateway",
+        rx1_delay_s=float(c.num(d, "rx1_delay_s", path, 1.0, 1.0, 15.0) or 1.0),
+        missing_ack=c.text(d, "missing_ack", path, "miss", ("miss", "ignore")) or "miss",
+        ack_timeout_s=float(c.num(d, "ack_timeout_s", path, 10.0, 1.0, 600.0) or 10.0),
+        target_ms=target,
+        block_requests=int(c.num(d, "block_requests", path, 1000, 1, integer=True) or 1000),
+        alerting=alerting,
+    )
+
+
+def _credit(c: _Checker, raw: Any, path: str) -> Credit:
+    d = c.mapping(raw, path)
+    if not d:
+        return Credit(kind="none")
+    c.unknown(d, path, {"kind", "tiers", "basis", "uptime_slo", "response_slo", "target_uptime"})
+    kind = c.text(d, "kind", path, "tiers", ("none", "tiers", "evrythng")) or "none"
+    tiers: list[CreditTier] = []
+    raw_tiers = d.get("tiers", [])
+    if not isinstance(raw_tiers, list):
+        c.fail(f"{path}.tiers", "must be a list")
+        raw_tiers = []
+    for j, t in enumerate(raw_tiers):
+        tp = f"{path}.tiers[{j}]"
+        td = c.mapping(t, tp)
+        c.unknown(td, tp, {"over_minutes", "credit"})
+        over = c.num(td, "over_minutes", tp, None, 0.0)
+        credit = c.num(td, "credit", tp, None, 0.0, 1.0)
+        if over is None or credit is None:
+            c.fail(tp, "needs over_minutes and credit (a ratio of the fee)")
+            continue
+        tiers.append(CreditTier(float(over), float(credit)))
+    if kind == "tiers" and not tiers:
+        c.fail(f"{path}.tiers", "is required for kind tiers")
+    if [t.over_minutes for t in tiers] != sorted(t.over_minutes for t in tiers):
+        c.fail(f"{path}.tiers", "must be sorted by over_minutes")
+    return Credit(
+        kind=kind, tiers=tuple(tiers),
+        basis=c.text(d, "basis", path, "max_downtime", ("max_downtime", "total_downtime"))
+        or "max_downtime",
+        uptime_slo=c.text(d, "uptime_slo", path, None),
+        response_slo=c.text(d, "response_slo", path, None),
+        target_uptime=float(c.num(d, "target_uptime", path, 0.999, 0.0, 1.0) or 0.999),
+    )
+
+
+def _contract(c: _Checker, raw: Any, i: int, slo_names: set[str]) -> Contract | None:
+    path = f"contracts[{i}]"
+    d = c.mapping(raw, path)
+    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit"})
+    name = c.text(d, "name", path, None)
+    if name is None:
+        c.fail(f"{path}.name", "is required")
+    slos = d.get("slos", [])
+    if not isinstance(slos, list) or not slos or not all(isinstance(s, str) for s in slos):
+        c.fail(f"{path}.slos", "must be a non-empty list of SLO names")
+        slos = []
+    for s in slos:
+        if s not in slo_names:
+            c.fail(f"{path}.slos", f"unknown SLO {s!r}")
+    credit = _credit(c, d.get("credit"), f"{path}.credit")
+    for key in ("uptime_slo", "response_slo"):
+        ref = getattr(credit, key)
+        if credit.kind == "evrythng" and ref not in slo_names:
+            c.fail(f"{path}.credit.{key}", f"must name an SLO of this file, got {ref!r}")
+    return Contract(
+        name=name or f"contract-{i}", slos=tuple(slos),
+        objective=c.num(d, "objective", path, None, 0.0, 1.0),
+        combine=c.text(d, "combine", path, "min", ("min", "mean")) or "min",
+        credit=credit,
+    )
+
+
+def _policies(c: _Checker, raw: Any) -> dict[str, ExclusionPolicy]:
+    d = c.mapping(raw, "exclusion_policy")
+    out: dict[str, ExclusionPolicy] = {}
+    for kind, spec in d.items():
+        path = f"exclusion_policy.{kind}"
+        if kind not in EXCLUSION_KINDS:
+            c.fail(path, f"unknown exclusion kind; known: {', '.join(EXCLUSION_KINDS)}")
+            continue
+        s = c.mapping(spec, path)
+        c.unknown(s, path, {"excused", "notice_s", "cap_minutes", "evidence_required"})
+        out[kind] = ExclusionPolicy(
+            excused=c.flag(s, "excused", path, True),
+            notice_s=int(c.num(s, "notice_s", path, 0, 0, integer=True) or 0),
+            cap_minutes=c.num(s, "cap_minutes", path, None, 0.0),
+            evidence_required=c.flag(s, "evidence_required", path, False),
+        )
+    return out
+
+
+def _prefixes(c: _Checker, raw: Any) -> tuple[tuple[int, int], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        c.fail("lorawan.devaddr_prefixes", "must be a list like ['26000000/7']")
+        return ()
+    out = []
+    for j, p in enumerate(raw):
+        try:
+            addr, bits = str(p).split("/")
+            value, nbits = int(addr, 16), int(bits)
+            if not (0 <= value < 2**32 and 1 <= nbits <= 32):
+                raise ValueError
+            out.append((value, nbits))
+        except ValueError:
+            c.fail(f"lorawan.devaddr_prefixes[{j}]", f"must be HEX8/BITS like 26000000/7, got {p!r}")
+    return tuple(out)
+
+
+def parse_settings(data: Any, source: str = "<config>") -> Settings:
+    """Validate a parsed YAML document. Raises ``ConfigError`` listing every problem."""
+    c = _Checker(source)
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: (top level): must be a mapping, got {type(data).__name__}"])
+    c.unknown(data, "", {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy",
+                         "exclusions", "lorawan", "mqtt", "kafka", "http"})
+    tz = c.text(data, "timezone", "", "UTC") or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.fail("timezone", f"unknown IANA time zone {tz!r}")
+        tz = "UTC"
+    raw_slos = data.get("slos")
+    if not isinstance(raw_slos, list) or not raw_slos:
+        c.fail("slos", "must be a non-empty list")
+        raw_slos = []
+    slos = [s for i, r in enumerate(raw_slos) if (s := _slo(c, r, i)) is not None]
+    names = [s.name for s in slos]
+    for n in sorted({n for n in names if names.count(n) > 1}):
+        c.fail("slos", f"duplicate SLO name {n!r}")
+    raw_contracts = data.get("contracts", [])
+    if not isinstance(raw_contracts, list):
+        c.fail("contracts", "must be a list")
+        raw_contracts = []
+    contracts = [k for i, r in enumerate(raw_contracts)
+                 if (k := _contract(c, r, i, set(names))) is not None]
+    raw_excl = data.get("exclusions", [])
+    if not isinstance(raw_excl, list) or not all(isinstance(e, dict) for e in raw_excl):
+        c.fail("exclusions", "must be a list of exclusion mappings")
+        raw_excl = []
+    lw = c.mapping(data.get("lorawan"), "lorawan")
+    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only"})
+    mq = c.mapping(data.get("mqtt"), "mqtt")
+    c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size"})
+    topics = mq.get("topics", list(DEFAULT_TOPICS))
+    if not isinstance(topics, list) or not all(isinstance(t, str) and t for t in topics):
+        c.fail("mqtt.topics", "must be a list of topic filters")
+        topics = list(DEFAULT_TOPICS)
+    ka = c.mapping(data.get("kafka"), "kafka")
+    c.unknown(ka, "kafka", {"bootstrap", "topic_prefix", "partitions", "app_id"})
+    ht = c.mapping(data.get("http"), "http")
+    c.unknown(ht, "http", {"host", "port"})
+    settings = Settings(
+        source=source,
+        timezone=tz,
+        lateness_s=int(c.num(data, "lateness_s", "", 120, 0, 86400, integer=True) or 0),
+        slos=tuple(slos),
+        contracts=tuple(contracts),
+        exclusion_policy=_policies(c, data.get("exclusion_policy")),
+        exclusions=tuple(raw_excl),
+        lorawan=LoRaWAN(
+            devaddr_prefixes=_prefixes(c, lw.get("devaddr_prefixes")),
+            count_mac_only=c.flag(lw, "count_mac_only", "lorawan", True),
+        ),
+        mqtt=MqttSettings(
+            url=c.text(mq, "url", "mqtt", MqttSettings.url) or MqttSettings.url,
+            topics=tuple(topics),
+            shared_group=c.text(mq, "shared_group", "mqtt", None),
+            qos=int(c.num(mq, "qos", "mqtt", 1, 0, 2, integer=True) or 0),
+            client_id=c.text(mq, "client_id", "mqtt", "slastream-bridge") or "slastream-bridge",
+            queue_size=int(c.num(mq, "queue_size", "mqtt", 100_000, 1, integer=True) or 1),
+        ),
+        kafka=KafkaSettings(
+            bootstrap=c.text(ka, "bootstrap", "kafka", KafkaSettings.bootstrap)
+            or KafkaSettings.bootstrap,
+            topic_prefix=c.text(ka, "topic_prefix", "kafka", "slastream") or "slastream",
+            partitions=int(c.num(ka, "partitions", "kafka", 4, 1, 1024, integer=True) or 4),
+            app_id=c.text(ka, "app_id", "kafka", "slastream") or "slastream",
+        ),
+        http=HttpSettings(
+            host=c.text(ht, "host", "http", "127.0.0.1") or "127.0.0.1",
+            port=int(c.num(ht, "port", "http", 9464, 0, 65535, integer=True) or 0),
+        ),
+    )
+    if c.problems:
+        raise ConfigError(c.problems)
+    return settings
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read and validate a YAML config file. Raises ``ConfigError``."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: (file): not found"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{p}: (file): cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{p}: {where}: invalid YAML: {problem}"]) from None
+    return parse_settings(data, str(p))

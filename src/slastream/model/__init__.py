@@ -1,0 +1,1 @@
+"""Domain values: canonical events, time helpers. Standard library only, no I/O."""

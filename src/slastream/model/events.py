@@ -1,0 +1,143 @@
+"""Canonical events: what every source is normalised into.
+
+Events are ``NamedTuple`` values: cheap to build on the hot path, immutable, and they
+serialise as plain JSON arrays (``list(event)``), which is how they travel through Kafka.
+Every time is an integer of milliseconds since the Unix epoch (UTC).
+
+Clock rules (BRIEF §3): LoRaWAN times are the *bridge's* receive time of the MQTT message,
+so that server latency is measured on one clock; gateway clocks drift and are not used.
+Probe, request and exclusion times come from the payload (the prober's or server's clock).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class UplinkReceived(NamedTuple):
+    """One gateway copy of a LoRaWAN data uplink, as received by the network server."""
+
+    time_ms: int
+    devaddr: int
+    fcnt16: int  # the 16-bit FCnt of the frame header (the PHYPayload carries only 16 bits)
+    gateway: str
+    region: str
+    confirmed: bool
+
+
+class UplinkDelivered(NamedTuple):
+    """A data uplink that reached the consuming application (integration side)."""
+
+    time_ms: int
+    devaddr: int
+    fcnt: int  # full 32-bit counter as reported by the application server
+    application: str
+    device: str
+
+
+class DownlinkCommand(NamedTuple):
+    """A downlink frame the network server sent to a gateway (ChirpStack ``command/down``)."""
+
+    time_ms: int
+    gateway: str
+    downlink_id: int
+    devaddr: int  # -1 when the frame carries no DevAddr (join-accept)
+    delays_ms: tuple[int, ...]  # per item: RX delay in ms, -1 for "immediately" / GPS time
+    join_accept: bool
+
+
+class DownlinkAck(NamedTuple):
+    """The gateway's TX acknowledgement of a downlink (ChirpStack ``event/ack``)."""
+
+    time_ms: int
+    gateway: str
+    downlink_id: int
+    statuses: tuple[str, ...]  # per item: OK, TOO_LATE, TOO_EARLY, ..., IGNORED
+
+
+class DownlinkOutcome(NamedTuple):
+    """A resolved Class-A downlink attempt, reported by an application-side integration."""
+
+    time_ms: int
+    device: str
+    ok: bool
+    status: str  # OK, TOO_LATE, ... as the server named it
+    window: str  # "rx1", "rx2" or "" when the source does not say
+    latency_ms: int  # -1 when unknown
+
+
+class ProbeResult(NamedTuple):
+    """One synthetic-probe check of a component."""
+
+    time_ms: int
+    component: str
+    ok: bool
+    status: int  # -1 when no HTTP status (connect error, timeout)
+    latency_ms: float  # NaN when unknown
+
+
+class RequestLog(NamedTuple):
+    """One served request of a component (from access logs)."""
+
+    time_ms: int
+    component: str
+    duration_ms: float
+    status: int
+    client: str
+
+
+class Exclusion(NamedTuple):
+    """A declared exclusion window (maintenance, third-party outage, ...)."""
+
+    id: str
+    scope: str  # component or SLO name; "*" for everything
+    start_ms: int
+    end_ms: int
+    announced_ms: int  # -1 when not announced
+    kind: str
+    evidence: str
+
+
+class BridgeOutage(NamedTuple):
+    """A window during which the bridge was not connected to the MQTT broker.
+
+    QoS-0 traffic lost in such a window would look exactly like network-server loss, so
+    the delivery SLI leaves uplinks whose fate fell into the window out of its count.
+    """
+
+    start_ms: int
+    end_ms: int
+    bridge: str
+
+
+Event = (
+    UplinkReceived
+    | UplinkDelivered
+    | DownlinkCommand
+    | DownlinkAck
+    | DownlinkOutcome
+    | ProbeResult
+    | RequestLog
+    | Exclusion
+    | BridgeOutage
+)
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    "uplink_received": UplinkReceived,
+    "uplink_delivered": UplinkDelivered,
+    "downlink_command": DownlinkCommand,
+    "downlink_ack": DownlinkAck,
+    "downlink_outcome": DownlinkOutcome,
+    "probe": ProbeResult,
+    "request": RequestLog,
+    "exclusion": Exclusion,
+    "bridge_outage": BridgeOutage,
+}
+EVENT_NAMES: dict[type[Event], str] = {cls: name for name, cls in EVENT_TYPES.items()}
+
+
+def event_time_ms(event: Event) -> int:
+    """The event time used for watermarks."""
+    if isinstance(event, Exclusion | BridgeOutage):
+        return event.start_ms
+    return event.time_ms

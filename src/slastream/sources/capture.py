@@ -1,0 +1,76 @@
+"""Capture files: one MQTT message per JSON line, as the bridge received it (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import orjson
+
+from slastream.model.time import format_rfc3339_ms, parse_rfc3339_ms
+
+
+class Message(NamedTuple):
+    """One MQTT message with the bridge's receive time."""
+
+    received_ms: int
+    topic: str
+    payload: Any  # the parsed JSON value, or bytes when the payload was not JSON
+
+
+class BadLine(NamedTuple):
+    line_no: int
+    reason: str
+
+
+def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
+    """Parse one capture line; never raises."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return BadLine(line_no, "not JSON")
+    if not isinstance(obj, dict):
+        return BadLine(line_no, "not a JSON object")
+    try:
+        received_ms = parse_rfc3339_ms(obj["received_at"])
+        topic = obj["topic"]
+        if not isinstance(topic, str) or not topic:
+            return BadLine(line_no, "topic must be a non-empty string")
+        if "payload" in obj:
+            payload = obj["payload"]
+        else:
+            payload = base64.b64decode(obj["payload_b64"], validate=True)
+    except KeyError as exc:
+        return BadLine(line_no, f"missing {exc.args[0]}")
+    except (ValueError, TypeError) as exc:
+        return BadLine(line_no, f"bad field: {exc}"[:200])
+    return Message(received_ms, topic, payload)
+
+
+def read_capture(path: str) -> Iterator[Message | BadLine]:
+    """Stream a capture file line by line (never loads it whole)."""
+    with open(path, "rb") as fh:
+        for i, line in enumerate(fh, 1):
+            if line.strip():
+                yield parse_line(line, i)
+
+
+def message_from_mqtt(received_ms: int, topic: str, raw: bytes) -> Message:
+    """A message as it came off the broker: JSON if it parses, raw bytes otherwise."""
+    try:
+        payload: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        payload = bytes(raw)
+    return Message(received_ms, topic, payload)
+
+
+def format_line(message: Message) -> bytes:
+    """One capture line (without the newline)."""
+    out: dict[str, Any] = {"received_at": format_rfc3339_ms(message.received_ms),
+                           "topic": message.topic}
+    if isinstance(message.payload, bytes | bytearray):
+        out["payload_b64"] = base64.b64encode(message.payload).decode()
+    else:
+        out["payload"] = message.payload
+    return orjson.dumps(out)

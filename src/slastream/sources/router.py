@@ -1,0 +1,88 @@
+"""Route a message to its decoder by topic, and turn every failure into a counted outcome."""
+
+from __future__ import annotations
+
+import binascii
+from collections.abc import Callable
+from typing import Any
+
+from slastream.errors import Rejected
+from slastream.model.events import Event
+from slastream.sources import canonical, chirpstack, chirpstack_gateway, tts
+
+Decoder = Callable[[list[str], Any, int, list[Event]], str | None]
+
+OK = "ok"
+IGNORED = "ignored"
+REJECTED = "rejected"
+
+_GATEWAY: dict[tuple[str, str], Decoder] = {
+    ("event", "up"): chirpstack_gateway.decode_up,
+    ("event", "ack"): chirpstack_gateway.decode_ack,
+    ("command", "down"): chirpstack_gateway.decode_down,
+}
+_CS_EVENTS: dict[str, Decoder] = {
+    "up": chirpstack.decode_up,
+    "txack": chirpstack.decode_txack,
+    "ack": chirpstack.decode_ack,
+    "log": chirpstack.decode_log,
+    "join": chirpstack.decode_join,
+}
+_TTS: dict[str, Decoder] = {
+    "up": tts.decode_up,
+    "join": tts.decode_join,
+    "down/queued": tts.decode_down,
+    "down/sent": tts.decode_down,
+    "down/failed": tts.decode_down,
+    "down/ack": tts.decode_down,
+    "down/nack": tts.decode_down,
+}
+_CANONICAL: dict[str, Decoder] = {
+    "probe": canonical.decode_probe,
+    "request": canonical.decode_request,
+    "exclusion": canonical.decode_exclusion,
+    "uplink/received": canonical.decode_uplink_received,
+    "uplink/delivered": canonical.decode_uplink_delivered,
+    "downlink": canonical.decode_downlink,
+    "bridge/outage": canonical.decode_bridge_outage,
+}
+
+
+def find_decoder(parts: list[str]) -> tuple[Decoder | None, str]:
+    """The decoder for a topic and the ``source`` label used in metrics."""
+    n = len(parts)
+    if n == 5 and parts[1] == "gateway":
+        return _GATEWAY.get((parts[3], parts[4])), "chirpstack_gateway"
+    if n == 6 and parts[0] == "application" and parts[2] == "device" and parts[4] == "event":
+        return _CS_EVENTS.get(parts[5]), "chirpstack"
+    if n >= 5 and parts[0] == "v3" and parts[2] == "devices":
+        return _TTS.get("/".join(parts[4:])), "tts"
+    if n >= 2 and parts[0] == "slastream":
+        if parts[1] in ("probe", "request"):
+            return (_CANONICAL[parts[1]] if n == 3 and parts[2] else None), parts[1]
+        return _CANONICAL.get("/".join(parts[1:])), "canonical"
+    return None, "unknown"
+
+
+def decode(topic: str, payload: Any, received_ms: int, out: list[Event]) -> tuple[str, str, str]:
+    """Decode one message into ``out``. Returns ``(source, outcome, reason)``.
+
+    Never raises: a malformed message is a value (``rejected`` with a reason), not an
+    exception that stops a loop.
+    """
+    parts = topic.split("/")
+    decoder, source = find_decoder(parts)
+    if decoder is None:
+        return source, IGNORED, "topic not understood"
+    mark = len(out)
+    try:
+        reason = decoder(parts, payload, received_ms, out)
+    except Rejected as exc:
+        del out[mark:]
+        return source, REJECTED, exc.reason
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, binascii.Error) as exc:
+        del out[mark:]
+        return source, REJECTED, f"malformed {type(exc).__name__}: {exc}"[:200]
+    if reason is not None:
+        return source, IGNORED, reason
+    return source, OK, ""
