@@ -239,7 +239,9 @@ class _Checker:
 
     def text(self, data: dict[str, Any], key: str, path: str, default: str | None,
              choices: tuple[str, ...] | None = None) -> str | None:
-        value = data.get(key, default)
+        if key not in data:
+            return default
+        value = data[key]
         if value is None:
             return None
         full = f"{path}.{key}" if path else key

@@ -1,0 +1,175 @@
+"""Packet delivery ratio: valid uplinks received by the network server vs. delivered.
+
+LORIOT's measurand: availability is lost while fewer than 75 % of the valid LoRaWAN packets
+received by the network server arrive at the consuming application. So:
+
+* the denominator is logical uplinks on the NS-ingress side (gateway topics), one per
+  (DevAddr, 16-bit FCnt) however many gateways heard it and however often a confirmed
+  uplink was retransmitted (retransmissions reuse FCnt and the NS forwards them once);
+* the numerator is those that reached the application within ``deadline_s``; the
+  application reports a 32-bit FCnt, matched on its low 16 bits (the frame carries 16);
+* frames whose DevAddr is outside our NetID prefixes are foreign: not "valid packets";
+* the MIC is not part of the key: the application side does not carry it, and in
+  LoRaWAN 1.1 a confirmed retransmission has a new MIC for the same FCnt;
+* times are the bridge's receive times on both sides (one clock); gateway clocks drift;
+* an uplink whose delivery deadline overlaps a bridge outage is left out: QoS-0 traffic
+  lost while we were disconnected is our loss, not the network server's.
+
+State per tracked uplink is one dict entry ``int key -> int value`` (about 120 bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slastream.config import SLO, Settings
+from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
+from slastream.sli.base import SLI
+from slastream.sli.slices import GOOD, new_vector
+
+_NONE = (1 << 42) - 1  # "not seen" marker in a packed time field
+_T = 1 << 42
+_BUCKET_MS = 1000
+
+
+def _pack(ns_ms: int, app_ms: int, region: int) -> int:
+    return (ns_ms * _T + app_ms) * 256 + region
+
+
+class DeliverySLI(SLI):
+    consumes = (UplinkReceived, UplinkDelivered, BridgeOutage)
+
+    def __init__(self, slo: SLO, settings: Settings) -> None:
+        super().__init__(slo, settings)
+        self.deadline_ms = int(slo.deadline_s * 1000)
+        self.horizon_ms = self.deadline_ms
+        self.by_region = slo.scope_by == "region"
+        lw = settings.lorawan
+        self._prefixes = [(32 - bits, prefix >> (32 - bits)) for prefix, bits in
+                          lw.devaddr_prefixes]
+        self._pending: dict[int, int] = {}
+        self._buckets: dict[int, list[int]] = {}  # second of first sighting → keys
+        # recently finalised uplinks (tombstones): key → (ns_ms * 256 + region) * 2 + delivered
+        self._done: dict[int, int] = {}
+        self._done_buckets: dict[int, list[int]] = {}
+        self._regions: list[str] = []
+        self._region_idx: dict[str, int] = {}
+        self._outages: list[tuple[int, int]] = []
+        self.foreign = 0
+        self.unmatched_deliveries = 0
+        self.outage_excluded = 0
+
+    # ----------------------------------------------------------------------------- input
+    def _is_ours(self, devaddr: int) -> bool:
+        if not self._prefixes:
+            return True
+        return any(devaddr >> shift == want for shift, want in self._prefixes)
+
+    def _region(self, name: str) -> int:
+        idx = self._region_idx.get(name)
+        if idx is None:
+            if len(self._regions) >= 255:
+                return 0
+            idx = self._region_idx[name] = len(self._regions)
+            self._regions.append(name)
+        return idx
+
+    def _track(self, key: int, time_ms: int) -> None:
+        self._buckets.setdefault(time_ms // _BUCKET_MS, []).append(key)
+
+    def add(self, events: Sequence[Event]) -> None:
+        pending = self._pending
+        done = self._done
+        for ev in events:
+            if isinstance(ev, UplinkReceived):
+                self._seen(ev.time_ms)
+                if not self._is_ours(ev.devaddr):
+                    self.foreign += 1
+                    continue
+                key = (ev.devaddr << 16) | ev.fcnt16
+                if key in done:
+                    continue  # a straggling copy of an uplink already counted
+                v = pending.get(key)
+                region = self._region(ev.region) if self.by_region else 0
+                if v is None:
+                    pending[key] = _pack(ev.time_ms, _NONE, region)
+                    self._track(key, ev.time_ms)
+                else:
+                    ns = v // 256 // _T
+                    if ns == _NONE or ev.time_ms < ns:
+                        pending[key] = _pack(ev.time_ms, v // 256 % _T, region)
+                        if ns == _NONE:
+                            self._track(key, ev.time_ms)
+            elif isinstance(ev, UplinkDelivered):
+                self._seen(ev.time_ms)
+                key = (ev.devaddr << 16) | (ev.fcnt & 0xFFFF)
+                d = done.get(key)
+                if d is not None:
+                    self._late_delivery(key, d, ev.time_ms)
+                    continue
+                v = pending.get(key)
+                if v is None:
+                    pending[key] = _pack(_NONE, ev.time_ms, 0)
+                    self._track(key, ev.time_ms)
+                else:
+                    app = v // 256 % _T
+                    if ev.time_ms < app:
+                        pending[key] = (v // 256 // _T * _T + ev.time_ms) * 256 + v % 256
+            elif isinstance(ev, BridgeOutage):
+                self._outages.append((ev.start_ms, ev.end_ms))
+
+    def _late_delivery(self, key: int, d: int, app_ms: int) -> None:
+        """A delivery that arrived after its uplink was finalised as lost: correct it."""
+        ns_ms, region, delivered = d // 512, d // 2 % 256, d % 2
+        if not delivered and 0 <= app_ms - ns_ms <= self.deadline_ms:
+            self._done[key] = d + 1
+            scope = self._regions[region] if self.by_region else "network"
+            vec = self._open.setdefault((scope, ns_ms // 60_000), new_vector())
+            vec[GOOD] += 1
+
+    # ------------------------------------------------------------------------ finalise
+    def _in_outage(self, start_ms: int, end_ms: int) -> bool:
+        return any(s < end_ms and start_ms < e for s, e in self._outages)
+
+    def _close(self, watermark_ms: int) -> None:
+        cutoff_s = (watermark_ms - self.deadline_ms) // _BUCKET_MS
+        ready = [s for s in self._buckets if s < cutoff_s]
+        if not ready:
+            return
+        pending = self._pending
+        deadline = self.deadline_ms
+        limit = watermark_ms - deadline
+        for second in sorted(ready):
+            for key in self._buckets.pop(second):
+                v = pending.get(key)
+                if v is None:
+                    continue
+                ns, app, region = v // 256 // _T, v // 256 % _T, v % 256
+                first = min(ns, app)
+                if first >= limit:  # moved: tracked again at its new time
+                    self._track(key, first)
+                    continue
+                del pending[key]
+                if ns == _NONE:
+                    self.unmatched_deliveries += 1
+                    continue
+                if self._outages and self._in_outage(ns, ns + deadline):
+                    self.outage_excluded += 1
+                    continue
+                latency = app - ns
+                delivered = app != _NONE and latency <= deadline
+                scope = self._regions[region] if self.by_region else "network"
+                self._count(scope, ns, delivered, float(latency) if delivered else -1.0)
+                self._done[key] = (ns * 256 + region) * 2 + delivered
+                self._done_buckets.setdefault(second, []).append(key)
+        self._forget((watermark_ms - deadline - self.lateness_ms) // _BUCKET_MS - 60)
+
+    def _forget(self, before_s: int) -> None:
+        """Drop tombstones of uplinks too old to receive stragglers within lateness."""
+        for second in [s for s in self._done_buckets if s < before_s]:
+            for key in self._done_buckets.pop(second):
+                self._done.pop(key, None)
+
+    @property
+    def tracked(self) -> int:
+        return len(self._pending)

@@ -1,0 +1,120 @@
+"""RX2 reachability: could the server get each Class-A downlink to the gateway in time?
+
+LORIOT's measurand: availability is lost when the RX2 window (RECEIVE_DELAY2 after the
+uplink; 2 s with the LoRaWAN default RECEIVE_DELAY1 of 1 s, 6 s with The Things Stack's
+default of 5 s) cannot be reached by the server for 10 minutes. Per downlink attempt:
+
+* ``source: gateway`` (ChirpStack gateway topics): a ``command/down`` is linked to the
+  uplink that opened the window (the latest copy of that DevAddr heard by the same gateway)
+  and to the gateway's TX ack. Any item acknowledged OK reaches the device (RX1 success
+  implies RX2 was reachable); every item rejected (TOO_LATE, TOO_EARLY - which a Semtech
+  packet forwarder reports for a packet that is already late, COLLISION_*, ...) is a miss;
+  no ack within ``ack_timeout_s`` is a miss (Basic Station gateways only report successes)
+  unless ``missing_ack: ignore``. Join-accepts (5 s / 6 s) and Class-B/C downlinks
+  ("immediately", GPS time) are not RX2 attempts and are left out.
+* ``source: integration``: outcomes reported by the application side (ChirpStack
+  ``txack`` / ``log DOWNLINK_GATEWAY``, The Things Stack ``down/sent`` / ``down/failed``).
+
+Server latency is measured on one clock: the bridge's receive time of the uplink and of the
+downlink command (gateway clocks drift; a real capture shows 42 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slastream.config import SLO, Settings
+from slastream.model.events import (
+    DownlinkAck,
+    DownlinkCommand,
+    DownlinkOutcome,
+    Event,
+    UplinkReceived,
+)
+from slastream.sli.base import SLI
+
+_UPLINK_MEMORY_MS = 60_000
+
+
+class RX2SLI(SLI):
+    def __init__(self, slo: SLO, settings: Settings) -> None:
+        super().__init__(slo, settings)
+        self.gateway_source = slo.source == "gateway"
+        self.consumes = ((UplinkReceived, DownlinkCommand, DownlinkAck) if self.gateway_source
+                         else (DownlinkOutcome,))
+        self.rx2_ms = slo.rx2_delay_ms
+        self.ack_timeout_ms = int(slo.ack_timeout_s * 1000)
+        self.horizon_ms = self.ack_timeout_ms if self.gateway_source else 0
+        self.by_region = slo.scope_by == "region"
+        self._last_uplink: dict[tuple[str, int], tuple[int, str]] = {}
+        self._commands: dict[tuple[str, int], DownlinkCommand] = {}
+        self._acks: dict[tuple[str, int], DownlinkAck] = {}
+        self.excluded = 0
+        self.reasons: dict[str, int] = {}
+
+    def add(self, events: Sequence[Event]) -> None:
+        last = self._last_uplink
+        for ev in events:
+            if isinstance(ev, UplinkReceived):
+                self._seen(ev.time_ms)
+                k = (ev.gateway, ev.devaddr)
+                prev = last.get(k)
+                if prev is None or prev[0] < ev.time_ms:
+                    last[k] = (ev.time_ms, ev.region)
+            elif isinstance(ev, DownlinkCommand):
+                self._seen(ev.time_ms)
+                if ev.join_accept or not ev.delays_ms or min(ev.delays_ms) < 0:
+                    self.excluded += 1
+                    continue
+                self._commands[(ev.gateway, ev.downlink_id)] = ev
+            elif isinstance(ev, DownlinkAck):
+                self._seen(ev.time_ms)
+                self._acks[(ev.gateway, ev.downlink_id)] = ev
+            elif isinstance(ev, DownlinkOutcome):
+                self._seen(ev.time_ms)
+                self._tally(ev.status if not ev.ok else "OK")
+                self._count("network", ev.time_ms, ev.ok, float(ev.latency_ms))
+
+    def _tally(self, reason: str) -> None:
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def _uplink_for(self, cmd: DownlinkCommand) -> tuple[int, str] | None:
+        hit = self._last_uplink.get((cmd.gateway, cmd.devaddr))
+        # the window-opening uplink precedes the command by at most RX2 delay plus slack
+        if hit is None or not 0 <= cmd.time_ms - hit[0] <= self.rx2_ms + 5_000:
+            return None
+        return hit
+
+    def _close(self, watermark_ms: int) -> None:
+        if not self.gateway_source:
+            return
+        limit = watermark_ms - self.ack_timeout_ms
+        for key in [k for k, c in self._commands.items() if c.time_ms < limit]:
+            cmd = self._commands.pop(key)
+            ack = self._acks.pop(key, None)
+            uplink = self._uplink_for(cmd)
+            latency = float(cmd.time_ms - uplink[0]) if uplink else -1.0
+            scope = uplink[1] if (self.by_region and uplink) else "network"
+            if ack is not None:
+                ok = "OK" in ack.statuses
+                reason = "OK" if ok else self._rx2_status(cmd, ack)
+            elif self.slo.missing_ack == "ignore":
+                self._tally("no ack (ignored)")
+                continue
+            else:
+                ok, reason = False, "no ack"
+            self._tally(reason)
+            self._count(scope, cmd.time_ms, ok, latency)
+        # acks without a command (command lost or not ours) and old uplinks are dropped
+        for key in [k for k, a in self._acks.items() if a.time_ms < limit - 60_000]:
+            del self._acks[key]
+        if len(self._last_uplink) > 10_000:
+            keep = watermark_ms - _UPLINK_MEMORY_MS
+            self._last_uplink = {k: v for k, v in self._last_uplink.items() if v[0] >= keep}
+
+    def _rx2_status(self, cmd: DownlinkCommand, ack: DownlinkAck) -> str:
+        """The status of the RX2 item (the one with the RX2 delay), else of the last item."""
+        for delay, status in zip(cmd.delays_ms, ack.statuses, strict=False):
+            if delay == self.rx2_ms:
+                return status
+        return ack.statuses[-1] if ack.statuses else "no status"

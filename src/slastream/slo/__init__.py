@@ -1,0 +1,1 @@
+"""SLO and contract evaluation over slices: downtime episodes, exclusions, months, credits."""
