@@ -82,7 +82,7 @@ class SLO:
     @property
     def rx2_delay_ms(self) -> int:
         # LoRaWAN: RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s (RP002 default settings)
-        return int(round(self.rx1_delay_s * 1000)) + 1000
+        return round(self.rx1_delay_s * 1000) + 1000
 
 
 @dataclass(frozen=True)
@@ -298,13 +298,13 @@ def _slo(c: _Checker, raw: Any, i: int) -> SLO | None:
     objective = c.num(d, "objective", path, None, 0.0, 1.0)
     if objective is not None and not 0.0 < objective < 1.0:
         c.fail(f"{path}.objective", f"must be a ratio strictly between 0 and 1, got {objective!r}")
-    if objective is None and sli != "response_time":
+    if "objective" not in d and sli != "response_time":
         c.fail(f"{path}.objective", "is required for this SLI (a ratio like 0.999)")
     component = c.text(d, "component", path, None)
-    if sli in ("probe", "response_time") and component is None:
+    if sli in ("probe", "response_time") and "component" not in d:
         c.fail(f"{path}.component", f"is required for sli {sli}")
     target = c.num(d, "target_ms", path, None, 0.0)
-    if sli == "response_time" and target is None:
+    if sli == "response_time" and "target_ms" not in d:
         c.fail(f"{path}.target_ms", "is required for sli response_time")
     downtime = _downtime(c, d.get("downtime"), f"{path}.downtime", sli)
     if sli == "response_time" and downtime.bad_above_ms is None and target is not None:
@@ -421,7 +421,8 @@ def _prefixes(c: _Checker, raw: Any) -> tuple[tuple[int, int], ...]:
                 raise ValueError
             out.append((value, nbits))
         except ValueError:
-            c.fail(f"lorawan.devaddr_prefixes[{j}]", f"must be HEX8/BITS like 26000000/7, got {p!r}")
+            c.fail(f"lorawan.devaddr_prefixes[{j}]",
+                   f"must be HEX8/BITS like 26000000/7, got {p!r}")
     return tuple(out)
 
 
