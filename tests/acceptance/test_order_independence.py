@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ def _ledger(messages: list[Message], cuts: list[int], advance: bool) -> dict[str
     settings = load_settings(ROOT / "examples/contracts/loriot.yaml")
     engine = Engine(settings)
     bounds = [0, *sorted(cuts), len(messages)]
-    for a, b in zip(bounds, bounds[1:], strict=False):
+    for a, b in itertools.pairwise(bounds):
         engine.feed(messages[a:b])
         if advance:
             engine.advance()
@@ -46,14 +47,17 @@ def _base(tmp: Path) -> tuple[list[Message], dict[str, Any]]:
     return _CACHE["base"]  # type: ignore[no-any-return]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=_FIXTURE_OK)
 @given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=12), adv=st.booleans())
 def test_any_batch_split_gives_the_same_ledger(tmp_path: Path, cuts: list[int], adv: bool) -> None:
     msgs, expected = _base(tmp_path)
     assert _ledger(msgs, [c % len(msgs) for c in cuts], adv) == expected
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, deadline=None, suppress_health_check=_FIXTURE_OK)
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_shuffle_within_lateness_gives_the_same_ledger(tmp_path: Path, seed: int) -> None:
     msgs, expected = _base(tmp_path)
