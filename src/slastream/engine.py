@@ -14,13 +14,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
+
 from slastream.config import Settings
 from slastream.model.events import (
     BridgeOutage,
     Event,
     Exclusion,
 )
-from slastream.model.time import MINUTE_MS, Month
+from slastream.model.time import MINUTE_MS, Month, parse_rfc3339_ms
 from slastream.sli.base import SLI
 from slastream.sli.delivery import DeliverySLI
 from slastream.sli.rx2 import RX2SLI
@@ -37,7 +39,7 @@ from slastream.sli.slices import (
 )
 from slastream.slo.ledger import build_ledger
 from slastream.sources import router
-from slastream.sources.capture import BadLine, Message
+from slastream.sources.capture import BadLine, Message, parse_line
 
 _SLI_CLASSES: dict[str, type[SLI]] = {
     "delivery": DeliverySLI, "rx2": RX2SLI, "probe": ProbeSLI, "response_time": ResponseTimeSLI,
@@ -82,6 +84,50 @@ class Engine:
             if self.first_time_ms is None:
                 self.first_time_ms = msg.received_ms
             source, outcome, reason = decode(msg.topic, msg.payload, msg.received_ms, out)
+            ingest[(source, outcome)] += 1
+            if outcome == router.REJECTED:
+                self.rejections[f"{source}: {reason.split(':')[0]}"] += 1
+            n += 1
+            if n >= _CHUNK:
+                self.feed_events(out)
+                self.advance()
+                out = []
+                n = 0
+        if out:
+            self.feed_events(out)
+        self.advance()
+
+    def feed_capture(self, lines: Iterable[bytes]) -> None:
+        """Feed raw capture lines (CONTRACT §2): the replay hot path, fused for speed.
+
+        Equivalent to ``feed(parse_line(line) for line in lines)``; lines that are not
+        valid are counted as rejected and skipped.
+        """
+        out: list[Event] = []
+        decode = router.decode
+        ingest = self.ingest
+        loads = orjson.loads
+        parse_ts = parse_rfc3339_ms
+        n = 0
+        for line_no, line in enumerate(lines, 1):
+            try:
+                obj = loads(line)
+                received_ms = parse_ts(obj["received_at"])
+                topic = obj["topic"]
+                payload = obj.get("payload")
+                if payload is None or type(topic) is not str:
+                    raise ValueError
+            except Exception:
+                if not line.strip():
+                    continue
+                msg = parse_line(line, line_no)
+                if isinstance(msg, BadLine):
+                    self.feed((msg,))
+                    continue
+                received_ms, topic, payload = msg
+            if self.first_time_ms is None:
+                self.first_time_ms = received_ms
+            source, outcome, reason = decode(topic, payload, received_ms, out)
             ingest[(source, outcome)] += 1
             if outcome == router.REJECTED:
                 self.rejections[f"{source}: {reason.split(':')[0]}"] += 1

@@ -10,14 +10,14 @@ from slastream.config import Settings
 from slastream.engine import Engine
 from slastream.errors import CaptureError, SlastreamError
 from slastream.model.time import Month
-from slastream.sources.capture import read_capture
 
 
 def replay(settings: Settings, capture_path: str) -> Engine:
     """Run a whole capture through a fresh engine and flush it."""
     engine = Engine(settings)
     try:
-        engine.feed(read_capture(capture_path))
+        with open(capture_path, "rb", buffering=1 << 20) as fh:
+            engine.feed_capture(fh)
     except FileNotFoundError:
         raise CaptureError(f"{capture_path}: capture file not found") from None
     except IsADirectoryError:

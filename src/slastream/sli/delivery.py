@@ -75,48 +75,70 @@ class DeliverySLI(SLI):
         return idx
 
     def _track(self, key: int, time_ms: int) -> None:
-        self._buckets.setdefault(time_ms // _BUCKET_MS, []).append(key)
+        bucket = self._buckets.get(time_ms // _BUCKET_MS)
+        if bucket is None:
+            self._buckets[time_ms // _BUCKET_MS] = [key]
+        else:
+            bucket.append(key)
 
     def add(self, events: Sequence[Event]) -> None:
         pending = self._pending
         done = self._done
+        prefixes = self._prefixes
+        single = prefixes[0] if len(prefixes) == 1 else None
+        by_region = self.by_region
+        track = self._track
+        max_t = self.max_time_ms
+        watermark = self.watermark_ms
+        late = 0
         for ev in events:
-            if isinstance(ev, UplinkReceived):
-                self._seen(ev.time_ms)
-                if not self._is_ours(ev.devaddr):
+            if type(ev) is BridgeOutage:
+                self._outages.append((ev.start_ms, ev.end_ms))
+                continue
+            t = ev.time_ms  # type: ignore[union-attr]
+            if t > max_t:
+                max_t = t
+            elif t < watermark:
+                late += 1
+            if type(ev) is UplinkReceived:
+                devaddr = ev.devaddr
+                if single is not None:
+                    if devaddr >> single[0] != single[1]:
+                        self.foreign += 1
+                        continue
+                elif prefixes and not self._is_ours(devaddr):
                     self.foreign += 1
                     continue
-                key = (ev.devaddr << 16) | ev.fcnt16
+                key = (devaddr << 16) | ev.fcnt16
                 if key in done:
                     continue  # a straggling copy of an uplink already counted
                 v = pending.get(key)
-                region = self._region(ev.region) if self.by_region else 0
+                region = self._region(ev.region) if by_region else 0
                 if v is None:
-                    pending[key] = _pack(ev.time_ms, _NONE, region)
-                    self._track(key, ev.time_ms)
+                    pending[key] = _pack(t, _NONE, region)
+                    track(key, t)
                 else:
                     ns = v // 256 // _T
-                    if ns == _NONE or ev.time_ms < ns:
-                        pending[key] = _pack(ev.time_ms, v // 256 % _T, region)
+                    if ns == _NONE or t < ns:
+                        pending[key] = _pack(t, v // 256 % _T, region)
                         if ns == _NONE:
-                            self._track(key, ev.time_ms)
-            elif isinstance(ev, UplinkDelivered):
-                self._seen(ev.time_ms)
+                            track(key, t)
+            elif type(ev) is UplinkDelivered:
                 key = (ev.devaddr << 16) | (ev.fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
-                    self._late_delivery(key, d, ev.time_ms)
+                    self._late_delivery(key, d, t)
                     continue
                 v = pending.get(key)
                 if v is None:
-                    pending[key] = _pack(_NONE, ev.time_ms, 0)
-                    self._track(key, ev.time_ms)
+                    pending[key] = _pack(_NONE, t, 0)
+                    track(key, t)
                 else:
                     app = v // 256 % _T
-                    if ev.time_ms < app:
-                        pending[key] = (v // 256 // _T * _T + ev.time_ms) * 256 + v % 256
-            elif isinstance(ev, BridgeOutage):
-                self._outages.append((ev.start_ms, ev.end_ms))
+                    if t < app:
+                        pending[key] = (v // 256 // _T * _T + t) * 256 + v % 256
+        self.max_time_ms = max_t
+        self.late_events += late
 
     def _late_delivery(self, key: int, d: int, app_ms: int) -> None:
         """A delivery that arrived after its uplink was finalised as lost: correct it."""

@@ -50,9 +50,9 @@ def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
 
 def read_capture(path: str) -> Iterator[Message | BadLine]:
     """Stream a capture file line by line (never loads it whole)."""
-    with open(path, "rb") as fh:
+    with open(path, "rb", buffering=1 << 20) as fh:
         for i, line in enumerate(fh, 1):
-            if line.strip():
+            if len(line) > 2 or line.strip():
                 yield parse_line(line, i)
 
 

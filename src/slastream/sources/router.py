@@ -64,14 +64,23 @@ def find_decoder(parts: list[str]) -> tuple[Decoder | None, str]:
     return None, "unknown"
 
 
+_topic_cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
+
+
 def decode(topic: str, payload: Any, received_ms: int, out: list[Event]) -> tuple[str, str, str]:
     """Decode one message into ``out``. Returns ``(source, outcome, reason)``.
 
     Never raises: a malformed message is a value (``rejected`` with a reason), not an
     exception that stops a loop.
     """
-    parts = topic.split("/")
-    decoder, source = find_decoder(parts)
+    hit = _topic_cache.get(topic)
+    if hit is None:
+        parts = topic.split("/")
+        found, src = find_decoder(parts)
+        if len(_topic_cache) >= 200_000:  # topics repeat per gateway and device; stay bounded
+            _topic_cache.clear()
+        hit = _topic_cache[topic] = (found, src, parts)
+    decoder, source, parts = hit
     if decoder is None:
         return source, IGNORED, "topic not understood"
     mark = len(out)
