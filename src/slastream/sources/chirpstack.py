@@ -95,10 +95,10 @@ def decode_log(parts: list[str], payload: Any, received_ms: int, out: list[Event
     msg = need_object(payload)
     code = text(msg, "code", default="UNKNOWN")  # LogCode UNKNOWN = 0, omitted before v4.1
     if code != "DOWNLINK_GATEWAY":
-        return f"log {code}"
+        return f"log {code[:40]}"  # LogCode names are short; the cap bounds odd input
     level = text(msg, "level", default="INFO")  # LogLevel INFO = 0, omitted before v4.1
     if level != "ERROR":
-        return f"log {code} {level}"
+        return f"log {code} {level[:20]}"
     if _device_class(msg) in _NOT_CLASS_A:
         return NOT_CLASS_A
     # The description is the status name; "" (omitted) would still be a gateway failure.
