@@ -426,6 +426,18 @@ def _prefixes(c: _Checker, raw: Any) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def _check_exclusions(c: _Checker, raw: list[dict[str, Any]]) -> None:
+    """Declared exclusions use the fields of the ``slastream/exclusion`` message."""
+    from slastream.errors import Rejected
+    from slastream.sources.canonical import decode_exclusion
+
+    for i, item in enumerate(raw):
+        try:
+            decode_exclusion(["slastream", "exclusion"], item, 0, [])
+        except Rejected as exc:
+            c.fail(f"exclusions[{i}]", exc.reason)
+
+
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
     """Validate a parsed YAML document. Raises ``ConfigError`` listing every problem."""
     c = _Checker(source)
@@ -457,6 +469,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     if not isinstance(raw_excl, list) or not all(isinstance(e, dict) for e in raw_excl):
         c.fail("exclusions", "must be a list of exclusion mappings")
         raw_excl = []
+    _check_exclusions(c, raw_excl)
     lw = c.mapping(data.get("lorawan"), "lorawan")
     c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only"})
     mq = c.mapping(data.get("mqtt"), "mqtt")
