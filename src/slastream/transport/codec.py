@@ -21,6 +21,7 @@ Topics and keys, chosen so that everything one SLI must join lands on one partit
 
 from __future__ import annotations
 
+import base64
 import math
 from collections import defaultdict
 from typing import Any
@@ -41,6 +42,7 @@ from slastream.model.events import (
     UplinkDelivered,
     UplinkReceived,
 )
+from slastream.model.time import format_rfc3339_ms
 
 FORMAT_VERSION = 1
 LORAWAN, GATEWAY, SERVICE, CONTROL, DEADLETTER, BREACHES = (
@@ -101,6 +103,21 @@ def _event(row: list[Any]) -> Event:
     elif cls is ProbeResult and fields[4] is None:
         fields[4] = math.nan
     return cls(*fields)
+
+
+def encode_deadletter(topic: str, received_ms: int, source: str, reason: str,
+                      raw: bytes) -> bytes:
+    """A ``{prefix}.deadletter`` record value: the rejected MQTT message and why."""
+    return orjson.dumps({"topic": topic, "received_at": format_rfc3339_ms(received_ms),
+                         "source": source, "reason": reason,
+                         "payload_b64": base64.b64encode(raw).decode()})
+
+
+def decode_deadletter(value: bytes) -> dict[str, Any]:
+    """The fields of a dead letter, with ``payload`` (bytes) decoded from ``payload_b64``."""
+    obj: dict[str, Any] = orjson.loads(value)
+    obj["payload"] = base64.b64decode(obj["payload_b64"])
+    return obj
 
 
 def decode_batch(value: bytes) -> list[Event]:
