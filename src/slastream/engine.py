@@ -231,6 +231,8 @@ class Engine:
                 out["bridge_outage_uplinks"] += sli.outage_excluded
             elif isinstance(sli, RX2SLI):
                 out["downlinks_not_rx2_attempts"] += sli.excluded
+                for reason, n in sli.reasons.items():
+                    out[f"rx2 {reason}"] += n
         return dict(out)
 
     def ledger(self, month: str | None = None) -> dict[str, Any]:

@@ -122,3 +122,22 @@ def test_other_month_of_the_capture_is_empty(tmp_path: Path) -> None:
     ledger = replay("cumulocity.yaml", capture, "2026-11")
     assert ledger["period"]["minutes"] == 43200
     assert all(e["downtime_minutes"] == 0 for e in ledger["slos"])
+
+
+def test_months_follow_the_configured_time_zone(tmp_path: Path) -> None:
+    """October 2026 in Berlin starts at 22:00 UTC the day before and has 25 hours on the
+    25th (clocks go back), so 44,700 minutes."""
+    capture, exp = scenarios.cumulocity(tmp_path)
+    text = (CONTRACTS / "cumulocity.yaml").read_text().replace("timezone: UTC",
+                                                               "timezone: Europe/Berlin")
+    config = tmp_path / "berlin.yaml"
+    config.write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "slastream", "replay", "-c", str(config), str(capture),
+         "--month", "2026-10"], capture_output=True, text=True, check=True, cwd=ROOT)
+    ledger = json.loads(proc.stdout)
+    assert ledger["period"]["start"] == "2026-09-30T22:00:00Z"
+    assert ledger["period"]["minutes"] == 44700
+    api = by_name(ledger)["api-services"]
+    assert api["total_minutes"] == 44700
+    assert api["availability"] == pytest.approx((44700 - 60) / 44700, abs=1e-6)
