@@ -17,6 +17,7 @@ seconds off), so server latency is measured on one clock (BRIEF §3).
 
 from __future__ import annotations
 
+import binascii
 from typing import Any
 
 from slastream.errors import Rejected
@@ -32,28 +33,34 @@ UNKNOWN_MAJOR = "unknown LoRaWAN major version"
 _DATA_DOWN = (lorawan.UNCONFIRMED_DATA_DOWN, lorawan.CONFIRMED_DATA_DOWN)
 _unpack_header = lorawan.DATA_HEADER.unpack_from
 _a2b = lorawan.b64_bytes
+_a2b_strict = binascii.a2b_base64
 
 
 def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]) -> str | None:
     """One gateway copy of an uplink → ``UplinkReceived`` when it is a LoRaWAN data uplink.
 
-    Copies with a CRC status other than ``CRC_OK`` are ignored: ChirpStack's MQTT forwarder
-    and concentratord discard them too ("Filter out frames with invalid CRC"). Join-requests,
-    rejoin-requests, proprietary frames and anything with an unknown Major are ignored.
-    Foreign-network frames are kept: the SLI filters them by DevAddr prefix.
+    A copy whose ``crcStatus`` is written and is not ``CRC_OK`` is ignored: it is not a valid
+    packet, and the ChirpStack MQTT Forwarder drops such frames before publishing them.
+    Join-requests, rejoin-requests, proprietary frames and unknown Major versions are
+    ignored. Foreign-network frames are kept: the SLI filters them by DevAddr prefix.
     """
     if type(payload) is not dict:
         raise Rejected(NOT_OBJECT)
     rx = payload.get("rxInfo")
     if type(rx) is not dict:
         rx = _single_rx_info(rx)
-    crc = rx.get("crcStatus")  # CRCStatus enum; absent = NO_CRC (0) or a pre-CRC bridge
+    # CRCStatus (gw.proto): absent is the enum default, also what bridges that never fill the
+    # field produce; packet forwarders pass only CRC-valid frames by default, so it is kept.
+    crc = rx.get("crcStatus")
     if crc is not None and crc != "CRC_OK":
         return BAD_CRC
+    text: Any = payload.get("phyPayload")
     try:
-        phy = _a2b(payload["phyPayload"], "phyPayload")
-    except KeyError:
-        raise Rejected("up frame without phyPayload") from None
+        phy = _a2b_strict(text, strict_mode=True)  # the form ChirpStack writes
+    except (TypeError, ValueError):  # binascii.Error is a ValueError
+        if text is None:
+            raise Rejected("up frame without phyPayload") from None
+        phy = lorawan.b64_bytes(text, "phyPayload")  # URL-safe / unpadded, or a clear reason
     if not phy:
         raise Rejected("empty phyPayload")
     mhdr = phy[0]
