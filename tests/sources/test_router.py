@@ -314,7 +314,7 @@ def test_router_never_raises(topic: str, payload: Any, received_ms: int) -> None
     _check_never_raises(topic, payload, received_ms)
 
 
-@settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(data=st.data())
 def test_router_never_raises_on_damaged_real_payloads(data: st.DataObject) -> None:
     # Random damage to the golden payloads reaches the checks deep inside each decoder,
