@@ -88,3 +88,16 @@ def test_confirmed_downlink_ack_or_timeout_is_not_an_outcome() -> None:
 def test_downlink_gateway_log_without_description_is_still_a_failure() -> None:
     _, _, out = decode("log", {"level": "ERROR", "code": "DOWNLINK_GATEWAY"})
     assert out == [DownlinkOutcome(7_000, EUI, False, "UNKNOWN", "", -1)]
+
+
+@pytest.mark.parametrize(
+    "devaddr",
+    ["+260b1c2", "-260b1c2", "260b_c2d", " 260b1c2", "0X260b1c", "260b1c2g", "２６0b1c2d"],
+)
+def test_devaddr_must_be_plain_hex(devaddr: str) -> None:
+    # int(x, 16) would accept most of these; a wrong DevAddr silently breaks matching.
+    assert decode("up", {"devAddr": devaddr, "fCnt": 1}) == (
+        "rejected",
+        "devAddr must be 8 hex digits",
+        [],
+    )

@@ -69,14 +69,17 @@ class Frame(NamedTuple):
 
     @property
     def is_data(self) -> bool:
+        """A data frame (MType 010..101), the only kind with DevAddr and FCnt in clear."""
         return UNCONFIRMED_DATA_UP <= self.mtype <= CONFIRMED_DATA_DOWN
 
     @property
     def is_uplink(self) -> bool:
+        """A data uplink (MType 010 or 100)."""
         return self.mtype in (UNCONFIRMED_DATA_UP, CONFIRMED_DATA_UP)
 
     @property
     def confirmed(self) -> bool:
+        """A confirmed data frame (MType 100 or 101)."""
         return self.mtype in (CONFIRMED_DATA_UP, CONFIRMED_DATA_DOWN)
 
 
