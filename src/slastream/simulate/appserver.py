@@ -34,11 +34,12 @@ def _ulid(rng: random.Random) -> str:
     return "".join(_CROCKFORD[(x >> (5 * i)) & 31] for i in range(26))
 
 
-def _dropped(sim: Simulation, first_ms: int) -> bool:
-    """Whether the application side loses this uplink (baseline loss or a delivery outage)."""
+def _dropped(sim: Simulation, first_ms: int, logical: bool = True) -> bool:
+    """Whether the application side loses this uplink (baseline loss or a delivery outage);
+    ``logical`` False for what is not a logical uplink (a retransmission's log event)."""
     if sim.active("delivery", first_ms):
         if sim.rng.random() < sim.scenario.outages.delivery_drop_ratio:
-            sim.truth.uplinks_dropped_in_outage += 1
+            sim.truth.uplinks_dropped_in_outage += logical
             return True
         return False
     return sim.rng.random() < sim.scenario.delivery_loss_ratio
@@ -73,7 +74,7 @@ def deliver(sim: Simulation, dev: Device, frame: Frame, copies: list[Copy], fcnt
 
 def retransmission(sim: Simulation, dev: Device, copies: list[Copy], fcnt: int) -> None:
     """A retransmitted frame: ChirpStack logs it; The Things Stack forwards nothing."""
-    if sim.scenario.app_server == "tts" or _dropped(sim, copies[0].arrival_ms):
+    if sim.scenario.app_server == "tts" or _dropped(sim, copies[0].arrival_ms, logical=False):
         return
     rng = sim.rng
     _log(sim, dev, copies[0].arrival_ms + DEDUP_WINDOW_MS + sim.between(1, 20), "WARNING",

@@ -27,7 +27,7 @@ class UsageError(SlastreamError):
 
 
 def run(args: argparse.Namespace) -> int:
-    rate = float(getattr(args, "rate", 1.0) or 1.0)
+    rate = float(getattr(args, "rate", 1.0))
     duration = getattr(args, "duration", None)
     seed = int(getattr(args, "seed", 1))
     if rate <= 0:

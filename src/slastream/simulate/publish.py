@@ -91,10 +91,14 @@ async def _produce(scenario: Scenario, duration_s: float | None, seed: int,
                    queues: list[asyncio.Queue[_Item]], stop_event: asyncio.Event) -> None:
     """Pace the generated stream to the wall clock and hand messages to the connections."""
     n = len(queues)
-    sim = Simulation(scenario, now_ms(), duration_s, seed)
+    # Unbounded generation cut on the clock: a bounded simulation would keep a quiet tail
+    # before its end (for its ground truth), which a live run has no use for.
+    start = now_ms()
+    end_ms = None if duration_s is None else start + round(duration_s * 1000)
+    sim = Simulation(scenario, start, None, seed)
     dumps = orjson.dumps
     for ms, topic, payload in sim.messages():
-        if stop_event.is_set():
+        if stop_event.is_set() or (end_ms is not None and ms >= end_ms):
             break
         ahead_s = (ms - now_ms()) / 1000
         if ahead_s > 0.002 and await _stopped_within(stop_event, ahead_s):
@@ -105,12 +109,10 @@ async def _produce(scenario: Scenario, duration_s: float | None, seed: int,
             await q.put(item)
         else:
             q.put_nowait(item)
-    else:
-        # A bounded run lasts its whole duration, even after its last message.
-        if sim.end_ms is not None:
-            rest_s = (sim.end_ms - now_ms()) / 1000
-            if rest_s > 0:
-                await _stopped_within(stop_event, rest_s)
+    if end_ms is not None and not stop_event.is_set():
+        rest_s = (end_ms - now_ms()) / 1000
+        if rest_s > 0:
+            await _stopped_within(stop_event, rest_s)
     for q in queues:
         for _ in range(TASKS_PER_CONNECTION):
             await q.put(None)  # one end marker per publishing task

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from slastream.simulate.scenario import Scenario, parse_prefix
 
-
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 
 
@@ -35,22 +34,17 @@ class Gateway:
     __slots__ = ("ack_topic", "basic_station", "down_topic", "has_clock", "id", "index",
                  "skew_ms", "tmst_base", "up_topic")
 
-    def __init__(self, index: int, rng: random.Random, scenario: Scenario) -> None:
+    def __init__(self, index: int, region: str, rng: random.Random) -> None:
         self.index = index
         self.id = f"0016c001f{index:07x}"
         # ChirpStack v4 gateway topics: {region topic_prefix}/gateway/{id}/event|command/...
-        base = f"{scenario.region}/gateway/{self.id}"
+        base = f"{region}/gateway/{self.id}"
         self.up_topic = f"{base}/event/up"
         self.ack_topic = f"{base}/event/ack"
         self.down_topic = f"{base}/command/down"
-        roll = rng.random()
-        self.has_clock = roll >= scenario.no_clock_gateway_share
-        # Gateway clocks drift (BRIEF §3; a real ChirpStack capture shows gwTime 42 s behind).
+        self.has_clock = True
         self.skew_ms = 0
-        if self.has_clock and rng.random() < scenario.skewed_gateway_share:
-            self.skew_ms = -42_000 if index % 7 == 3 else rng.choice((-1, 1)) * rng.randint(
-                2_000, 60_000)
-        self.basic_station = rng.random() < scenario.basic_station_share
+        self.basic_station = False
         # Concentrator counter (µs, 32 bits, wraps every ~71.6 min): random origin per gateway.
         self.tmst_base = rng.getrandbits(32)
 
@@ -121,6 +115,29 @@ def _session_key_id(rng: random.Random) -> str:
     return base64.b64encode(rng.randbytes(16)).decode()
 
 
+def _quota(share: float, n: int) -> int:
+    """How many of ``n`` gateways get a trait: the share, rounded, but at least one when the
+    share is positive, so that a small network still shows every behaviour."""
+    return 0 if share <= 0 else min(n, max(1, round(share * n)))
+
+
+def _assign_traits(gateways: list[Gateway], scenario: Scenario, rng: random.Random) -> None:
+    """Give disjoint sets of gateways Basic Station, no clock, and a skewed clock."""
+    n = len(gateways)
+    order = rng.sample(gateways, n)
+    n_bs = _quota(scenario.basic_station_share, n)
+    n_nc = min(n - n_bs, _quota(scenario.no_clock_gateway_share, n))
+    n_sk = min(n - n_bs - n_nc, _quota(scenario.skewed_gateway_share, n))
+    for gw in order[:n_bs]:
+        gw.basic_station = True
+    for gw in order[n_bs:n_bs + n_nc]:
+        gw.has_clock = False
+    for i, gw in enumerate(order[n_bs + n_nc:n_bs + n_nc + n_sk]):
+        # Gateway clocks drift (BRIEF §3): a real ChirpStack capture shows gwTime 42 s
+        # behind nsTime; others within the 30 s ChirpStack still trusts, or beyond it.
+        gw.skew_ms = -42_000 if i == 0 else rng.choice((-1, 1)) * rng.randint(2_000, 60_000)
+
+
 class World:
     """Applications, gateways and devices of a scenario, all drawn from one RNG."""
 
@@ -133,7 +150,8 @@ class World:
                         tenant_name=tenant, profile_id=uuid4(rng))
             for i in range(max(1, scenario.applications))
         ]
-        self.gateways = [Gateway(i, rng, scenario) for i in range(max(1, scenario.gateways))]
+        self.gateways = [Gateway(i, scenario.region, rng) for i in range(max(1, scenario.gateways))]
+        _assign_traits(self.gateways, scenario, rng)
         self.devices: list[Device] = []
         reach = min(len(self.gateways), 8)
         for i in range(scenario.devices):
