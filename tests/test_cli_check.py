@@ -76,3 +76,15 @@ def test_replay_errors_are_one_line(tmp_path: Path) -> None:
                               text=True, check=False, cwd=ROOT)
         assert proc.returncode == 1
         assert len(proc.stderr.strip().splitlines()) == 1 and fragment in proc.stderr
+
+
+def test_declared_exclusions_accept_unquoted_yaml_timestamps(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(GOOD_SLO.join(["slos:\n", ""]) + "exclusions:\n  - {id: x, scope: api, "
+                    "start: 2026-10-01T00:00:00Z, end: 2026-10-01T01:00:00Z, kind: maintenance}\n")
+    assert check(path).returncode == 0
+    path.write_text(GOOD_SLO.join(["slos:\n", ""]) + "exclusions:\n  - {id: x, scope: api, "
+                    "start: 2026-10-01T02:00:00Z, end: 2026-10-01T01:00:00Z, kind: maintenance}\n")
+    proc = check(path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"{path}: exclusions[0]: end must be after start"

@@ -7,6 +7,7 @@ collected before failing, so ``slastream check`` can list them at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -426,6 +427,18 @@ def _prefixes(c: _Checker, raw: Any) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def _plain_times(item: dict[str, Any]) -> dict[str, Any]:
+    """YAML reads an unquoted timestamp as a datetime: turn it back into RFC 3339."""
+    out = {}
+    for key, value in item.items():
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
 def _check_exclusions(c: _Checker, raw: list[dict[str, Any]]) -> None:
     """Declared exclusions use the fields of the ``slastream/exclusion`` message."""
     from slastream.errors import Rejected
@@ -469,6 +482,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     if not isinstance(raw_excl, list) or not all(isinstance(e, dict) for e in raw_excl):
         c.fail("exclusions", "must be a list of exclusion mappings")
         raw_excl = []
+    raw_excl = [_plain_times(e) for e in raw_excl]
     _check_exclusions(c, raw_excl)
     lw = c.mapping(data.get("lorawan"), "lorawan")
     c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only"})
