@@ -157,6 +157,9 @@ def hear(sim: Simulation, nearby: list[Gateway], frame: Frame) -> list[Copy]:
     first = int(rnd() * n_near)
     copies: list[Copy] = []
     ms = frame.time_ms
+    # Gateways with a true clock (GPS) agree on the reception time; skewed ones do not.
+    digits = sim.ns_digits()
+    true_time = iso_ns(ms, digits)
     for i in range(k):
         gw = nearby[(first + i) % n_near]
         arrival = ms + 20 + int(rnd() * 100)
@@ -167,7 +170,7 @@ def hear(sim: Simulation, nearby: list[Gateway], frame: Frame) -> list[Copy]:
         rx: dict[str, Any] = {"gatewayId": gw.id, "uplinkId": rng.getrandbits(16)}
         if gw.has_clock:
             # The gateway's own clock, which may be skewed; only nsTime is the server's.
-            rx["gwTime"] = iso_ns(ms + gw.skew_ms, sim.ns_digits())
+            rx["gwTime"] = iso_ns(ms + gw.skew_ms, digits) if gw.skew_ms else true_time
         rx["rssi"] = rssi
         if snr:  # the gw protobuf package omits zero values in JSON
             rx["snr"] = snr

@@ -1,0 +1,260 @@
+"""Replay throughput: a generated LoRaWAN day through ``slastream replay``, against baselines.
+
+    .venv/bin/python benchmarks/replay.py [--hours H] [--devices N] [--seed S]
+                                          [--config CONFIG] [--cache-dir DIR] [--fresh]
+
+1. The simulator writes a capture of a LoRaWAN day (``slastream.simulate.lorawan_day``:
+   10,000 Class-A devices every 10 minutes heard by 1-5 of 400 gateways, application
+   deliveries, Class-A downlinks and acks, foreign frames, probes, request logs and the
+   default outages), about five million lines. It is cached under the temp directory,
+   keyed by the scenario and the simulator's source, so later runs skip this step.
+2. Baselines, in this process, on the same file: reading the lines and ``orjson.loads``
+   of each (the floor of any JSON replay), and the capture parser (``parse_line``: JSON,
+   RFC 3339, shape checks).
+3. ``slastream replay -c CONFIG CAPTURE`` as a user runs it: the real console script in a
+   subprocess, timed from spawn to exit (imports, config, decoding, SLIs, ledger).
+   Also timed on a one-line capture, to show what start-up alone costs.
+
+Prints messages/s for each, the replay's ratio to the baselines, and how the ledger's
+event counts compare with what the simulator built (its ground truth). Target (BRIEF §5):
+replay through the pure core at >= 500,000 events/s. Numbers, never assertions: this is a
+benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from slastream.model.time import parse_rfc3339_ms
+from slastream.simulate import GroundTruth, Scenario, lorawan_day, write_capture
+from slastream.sources.capture import parse_line
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MSG_S = 500_000
+START = "2026-10-01T00:00:00Z"
+CONTRACT_CONFIG = ROOT / "examples" / "contracts" / "loriot.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    scenario = lorawan_day()
+    if args.devices:
+        scenario = replace(scenario, devices=args.devices)
+    duration_s = args.hours * 3600
+    config = Path(args.config) if args.config else CONTRACT_CONFIG
+    if not config.exists():
+        print(f"replay benchmark: config {config} not found (pass --config)", file=sys.stderr)
+        return 2
+    capture, truth = cached_capture(scenario, duration_s, args.seed, Path(args.cache_dir),
+                                    args.fresh)
+    size_mb = capture.stat().st_size / 1e6
+    print(f"capture: {capture} ({size_mb:,.0f} MB, {truth['messages']:,} messages, "
+          f"{args.hours:g} h of {scenario.devices:,} devices)")
+    print(f"config: {config.relative_to(ROOT) if config.is_relative_to(ROOT) else config}")
+
+    lines, loads_s = baseline_orjson(capture)
+    print(f"baseline orjson.loads: {lines:,} lines in {loads_s:.1f} s = "
+          f"{lines / loads_s:,.0f} msg/s")
+    _, parse_s = baseline_parse_line(capture)
+    print(f"baseline parse_line: {lines:,} lines in {parse_s:.1f} s = "
+          f"{lines / parse_s:,.0f} msg/s")
+
+    exe = console_script()
+    startup = run_replay(exe, config, tiny_capture(capture))
+    result = run_replay(exe, config, capture)
+    if not result.ok:
+        print(f"replay: FAILED (exit {result.returncode}): {result.error}")
+        print("replay: no throughput figure; the baselines above stand alone")
+        return 1
+    rate = lines / result.wall_s
+    print(f"replay: {lines:,} messages in {result.wall_s:.1f} s = {rate:,.0f} msg/s "
+          f"(target {TARGET_MSG_S:,}); CPU {result.cpu_s:.1f} s, "
+          f"peak RSS {result.max_rss_mb:,.0f} MB")
+    net = result.wall_s - startup.wall_s
+    if startup.ok and net > 0:
+        print(f"replay start-up (one-line capture): {startup.wall_s:.2f} s; without it "
+              f"{lines / net:,.0f} msg/s")
+    print(f"ratio replay / orjson.loads baseline: {rate / (lines / loads_s):.2f}")
+    print(f"ratio replay / parse_line baseline: {rate / (lines / parse_s):.2f}")
+    compare_with_truth(result.ledger, truth, lines)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--hours", type=float, default=24.0, help="simulated hours (default 24)")
+    p.add_argument("--devices", type=int, help="devices (default: the LoRaWAN day's 10,000)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--config", help="default: examples/contracts/loriot.yaml")
+    p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "slastream-bench"))
+    p.add_argument("--fresh", action="store_true", help="regenerate the capture")
+    return p
+
+
+# ---------------------------------------------------------------------------- the capture
+
+
+def simulator_fingerprint() -> str:
+    """A hash of the simulator's source: a changed generator invalidates cached captures."""
+    import slastream.simulate as pkg
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(pkg.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def cached_capture(scenario: Scenario, duration_s: float, seed: int, cache_dir: Path,
+                   fresh: bool) -> tuple[Path, dict[str, Any]]:
+    key = hashlib.sha256(orjson.dumps(
+        [asdict(scenario), START, duration_s, seed, simulator_fingerprint()],
+        option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    capture = cache_dir / f"replay-{key}.jsonl"
+    truth_path = cache_dir / f"replay-{key}.truth.json"
+    if capture.exists() and truth_path.exists() and not fresh:
+        return capture, json.loads(truth_path.read_text())
+    print(f"generating {duration_s / 3600:g} h of traffic (cached after this run) ...",
+          flush=True)
+    began = time.perf_counter()
+    partial = capture.with_suffix(".partial")
+    truth: GroundTruth = write_capture(partial, scenario, parse_rfc3339_ms(START), duration_s,
+                                       seed)
+    elapsed = time.perf_counter() - began
+    print(f"generated {truth.messages:,} messages in {elapsed:.1f} s = "
+          f"{truth.messages / elapsed:,.0f} msg/s")
+    summary = truth.summary()
+    os.replace(partial, capture)
+    truth_path.write_text(json.dumps(summary))
+    return capture, summary
+
+
+def tiny_capture(capture: Path) -> Path:
+    tiny = capture.with_name(capture.stem + ".first-line.jsonl")
+    if not tiny.exists():
+        with capture.open("rb") as fh:
+            tiny.write_bytes(fh.readline())
+    return tiny
+
+
+# ---------------------------------------------------------------------------- baselines
+
+
+def baseline_orjson(capture: Path) -> tuple[int, float]:
+    """Read every line and parse its JSON: what any replay must at least pay."""
+    loads = orjson.loads
+    n = 0
+    began = time.perf_counter()
+    with capture.open("rb", buffering=1 << 20) as fh:
+        for line in fh:
+            loads(line)
+            n += 1
+    return n, time.perf_counter() - began
+
+
+def baseline_parse_line(capture: Path) -> tuple[int, float]:
+    """The capture parser of CONTRACT §2 on every line (JSON, RFC 3339, shape checks)."""
+    n = 0
+    began = time.perf_counter()
+    with capture.open("rb", buffering=1 << 20) as fh:
+        for i, line in enumerate(fh, 1):
+            parse_line(line, i)
+            n += 1
+    return n, time.perf_counter() - began
+
+
+# ---------------------------------------------------------------------------- the replay
+
+
+class ReplayRun:
+    def __init__(self, returncode: int, wall_s: float, cpu_s: float, max_rss_mb: float,
+                 stdout: bytes, stderr: str) -> None:
+        self.returncode = returncode
+        self.wall_s = wall_s
+        self.cpu_s = cpu_s
+        self.max_rss_mb = max_rss_mb
+        self.error = (stderr.strip().splitlines() or ["no output"])[-1][:300]
+        self.ledger: dict[str, Any] | None = None
+        if returncode == 0:
+            try:
+                parsed = orjson.loads(stdout)
+            except orjson.JSONDecodeError:
+                self.error = "stdout is not a JSON ledger"
+            else:
+                if isinstance(parsed, dict):
+                    self.ledger = parsed
+                else:
+                    self.error = "stdout is not a JSON object"
+
+    @property
+    def ok(self) -> bool:
+        return self.ledger is not None
+
+
+def console_script() -> str:
+    """The installed ``slastream`` next to this interpreter (the .venv's), as users run it."""
+    exe = Path(sys.executable).parent / "slastream"
+    return str(exe) if exe.exists() else "slastream"
+
+
+def run_replay(exe: str, config: Path, capture: Path) -> ReplayRun:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    try:
+        proc = subprocess.run([exe, "replay", "-c", str(config), str(capture)],
+                              capture_output=True, check=False)
+    except OSError as exc:
+        return ReplayRun(127, 0.0, 0.0, 0.0, b"", f"cannot run {exe}: {exc.strerror}")
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss of children is the largest of any child so far (KiB on Linux)
+    return ReplayRun(proc.returncode, wall, cpu, after.ru_maxrss / 1024, proc.stdout,
+                     proc.stderr.decode(errors="replace"))
+
+
+def compare_with_truth(ledger: dict[str, Any] | None, truth: dict[str, Any],
+                       lines: int) -> None:
+    """Print the ledger's event counts next to the simulator's construction."""
+    if ledger is None:
+        return
+    inputs = ledger.get("inputs", {})
+    print(f"ledger inputs: {inputs.get('messages', '?'):,} messages, "
+          f"{inputs.get('rejected', '?')} rejected, {inputs.get('late', '?')} late "
+          f"(capture: {lines:,} lines)")
+    expected = {
+        "delivery": (truth["uplinks_delivered"], truth["uplinks_received"]),
+        "rx2": (truth["downlinks_reached"], truth["downlinks"]),
+    }
+    for slo in ledger.get("slos", []):
+        events = slo.get("events")
+        if not isinstance(events, dict):
+            continue
+        got = (events.get("good"), events.get("total"))
+        sli = slo.get("sli")
+        if sli in expected:
+            want = expected[sli]
+        elif sli == "probe" and slo.get("scope") in truth["probes"]:
+            want = (truth["probes_ok"][slo["scope"]], truth["probes"][slo["scope"]])
+        else:
+            continue
+        verdict = "matches construction" if got == want else f"construction says {want}"
+        print(f"ledger {slo.get('name')}: good/total {got} {verdict}; "
+              f"downtime {slo.get('downtime_minutes')} min")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
