@@ -1,0 +1,336 @@
+"""Bridge throughput, MQTT → Kafka, against bare MQTT subscribers on the same broker.
+
+    .venv/bin/python benchmarks/bridge.py [--messages N] [--publishers P]
+
+One run, one private Mosquitto and one Tansu, both on free loopback ports:
+
+1. every subscriber under test first connects once with a persistent session (MQTT 5,
+   Clean Start 0, QoS 1 subscription to ``slastream/#``) and leaves;
+2. P concurrent publishers (QoS 1, pipelined, see below) publish N probe results (~300-byte
+   JSON, 32 components), so the broker queues N messages for each session;
+3. each subscriber in turn, alone on the machine, drains its queue; its rate is messages
+   divided by the time from its first message to its last (for the bridge: to the last
+   message whose events Kafka has acknowledged, which is when the bridge acknowledges it).
+
+Draining a backlog measures what the subscriber can take, not what the publishers manage
+to send: on a 2-core machine, publishers running at the same time would take the CPU the
+subscriber needs, and every subscriber would measure the publishers.
+
+Subscribers: ``paho`` (paho-mqtt 2 ``loop()`` counting in ``on_message``), ``aiomqtt``
+(``async for`` over ``client.messages``, counting), ``asyncio`` (the bridge's own MQTT
+connection acknowledging at once, counting: the MQTT side alone), and ``bridge``
+(``slastream.ingest.bridge.Bridge``: decode, produce to Kafka, acknowledge). Targets
+(BRIEF §5): the bridge at >= 50,000 msg/s and >= 70 % of a bare subscriber.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import struct
+import subprocess
+import sys
+import time
+from typing import Any
+
+import orjson
+
+from slastream.config import parse_settings
+from slastream.embedded import Mosquitto, Tansu
+from slastream.ingest import packets
+from slastream.ingest.bridge import Bridge
+from slastream.ingest.connection import MqttAddress, SessionOptions, connect_any_version
+from slastream.model.time import format_rfc3339_ms, now_ms, parse_rfc3339_ms
+from slastream.transport import codec
+from slastream.transport.kafka import RecordReader
+
+TOPIC_FILTER = "slastream/#"
+COMPONENTS = 32
+TARGET_MSG_S = 50_000
+TARGET_RATIO = 0.70
+IDLE_S = 5.0  # a subscriber that receives nothing for this long is done
+
+
+def payloads(count: int, offset: int) -> list[tuple[str, bytes]]:
+    base = parse_rfc3339_ms("2026-10-01T00:00:00Z")
+    out = []
+    for i in range(offset, offset + count):
+        body = {"time": format_rfc3339_ms(base + i), "ok": i % 17 != 0,
+                "status": 200 if i % 17 else 503, "latency_ms": 20 + i % 400,
+                "note": "x" * 180}  # pads the message to ~300 bytes, like BRIEF §5
+        out.append((f"slastream/probe/c{i % COMPONENTS}", orjson.dumps(body)))
+    return out
+
+
+# ---------------------------------------------------------------------- publishers
+# A pipelined QoS 1 publisher speaking MQTT 3.1.1 on a raw stream: Python-side publishing
+# with paho or aiomqtt costs more CPU per message than the broker does (BRIEF §5: one
+# aiomqtt publisher caps at 14k msg/s at QoS 0, 6.7k at QoS 1), and on 2 cores the load
+# generator would otherwise take most of the time of the run.
+
+WINDOW = 2000  # QoS 1 messages in flight per connection
+
+
+async def publish_connection(port: int, messages: list[tuple[str, bytes]], index: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(packets.connect_packet(f"bench-pub-{index}", version=packets.V311,
+                                        keepalive_s=60, clean_start=True, session_expiry_s=0,
+                                        receive_maximum=WINDOW))
+    connack = await reader.readexactly(4)
+    if connack[3] != 0:
+        raise RuntimeError(f"publisher refused: {connack!r}")
+    acked = 0
+
+    async def count_acks() -> None:
+        nonlocal acked
+        while acked < len(messages):
+            data = await reader.read(1 << 16)
+            if not data:
+                raise RuntimeError("publisher connection closed")
+            acked += len(data) // 4  # a 3.1.1 PUBACK is exactly 4 bytes
+
+    # Reads arrive in whole PUBACKs in practice; a split one is counted on the next read.
+    acks = asyncio.create_task(count_acks())
+    for start in range(0, len(messages), WINDOW // 2):
+        while start - acked > WINDOW // 2:
+            await asyncio.sleep(0.001)
+        chunk = []
+        for i, (topic, body) in enumerate(messages[start:start + WINDOW // 2], start):
+            packet_id = i % 65535 + 1
+            payload = packets.utf8(topic) + struct.pack("!H", packet_id) + body
+            chunk.append(b"\x32" + packets.varint(len(payload)) + payload)
+        writer.write(b"".join(chunk))
+        await writer.drain()
+    await acks
+    writer.write(b"\xe0\x00")
+    writer.close()
+
+
+async def publish_all(port: int, total: int, publishers: int) -> float:
+    share = total // publishers
+    batches = [payloads(share + (total % publishers if i == 0 else 0), i * share)
+               for i in range(publishers)]
+    started = time.perf_counter()
+    async with asyncio.TaskGroup() as tg:
+        for i, batch in enumerate(batches):
+            tg.create_task(publish_connection(port, batch, i))
+    return total / (time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------------- bare subscribers
+# Each runs in a fresh interpreter (``--role``), like a separate deployment would.
+
+
+def paho_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    state = {"n": 0, "first": 0.0, "last": 0.0}
+
+    def on_message(client: Any, userdata: Any, message: Any) -> None:
+        now = time.perf_counter()
+        if not state["n"]:
+            state["first"] = now
+        state["n"] += 1
+        state["last"] = now
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                         protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    client.connect("127.0.0.1", port, clean_start=False, properties=props)
+    client.subscribe(TOPIC_FILTER, 1)
+    started = time.perf_counter()
+    while state["n"] < total:
+        client.loop(0.5)
+        if time.perf_counter() - (state["last"] or started) > IDLE_S:
+            break
+    client.disconnect()
+    return {"messages": state["n"], "seconds": state["last"] - state["first"]}
+
+
+async def aiomqtt_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
+    import aiomqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 3600
+    n, first, last = 0, 0.0, 0.0
+    async with aiomqtt.Client("127.0.0.1", port, identifier=client_id,
+                              protocol=aiomqtt.ProtocolVersion.V5, clean_start=False,
+                              properties=props) as client:
+        await client.subscribe(TOPIC_FILTER, qos=1)
+        messages = aiter(client.messages)
+        while n < total:
+            try:
+                await asyncio.wait_for(anext(messages), IDLE_S)
+            except TimeoutError:
+                break
+            last = time.perf_counter()
+            if not n:
+                first = last
+            n += 1
+    return {"messages": n, "seconds": last - first}
+
+
+async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
+    """The bridge's MQTT connection alone: count, acknowledge at once."""
+    state = {"n": 0, "first": 0.0, "last": 0.0}
+    done = asyncio.Event()
+
+    def deliver(segment: Any) -> None:
+        now = time.perf_counter()
+        if not state["n"]:
+            state["first"] = now
+        state["n"] += len(segment.topics)
+        state["last"] = now
+        segment.conn.ack(segment.acks)
+        if state["n"] >= total:
+            done.set()
+
+    conn, _ = await connect_any_version(MqttAddress("127.0.0.1", port),
+                                        SessionOptions(client_id), deliver, now_ms)
+    await conn.subscribe([TOPIC_FILTER], 1)
+    started = time.perf_counter()
+    while not done.is_set() and time.perf_counter() - (state["last"] or started) < IDLE_S:
+        await asyncio.sleep(0.05)
+    conn.close()
+    return {"messages": state["n"], "seconds": state["last"] - state["first"]}
+
+
+def run_role(role: str, port: int, total: int, client_id: str) -> None:
+    if role == "paho":
+        result = paho_subscriber(port, total, client_id)
+    elif role == "aiomqtt":
+        result = asyncio.run(aiomqtt_subscriber(port, total, client_id))
+    else:
+        result = asyncio.run(asyncio_subscriber(port, total, client_id))
+    print(json.dumps(result))
+
+
+def measure_subprocess(role: str, port: int, total: int, client_id: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--role", role, "--port", str(port),
+                          "--messages", str(total), "--client-id", client_id],
+                         check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ---------------------------------------------------------------------- the bridge
+
+
+async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: str,
+                         register_only: bool = False) -> dict[str, Any]:
+    settings = parse_settings({
+        "slos": [{"name": "probe", "sli": "probe", "component": "c0", "objective": 0.999}],
+        "mqtt": {"url": mqtt_url, "topics": [TOPIC_FILTER], "qos": 1, "client_id": client_id},
+        "kafka": {"bootstrap": bootstrap, "topic_prefix": "bench", "partitions": 4},
+    })
+    bridge = Bridge(settings)
+    if register_only:
+        async with bridge.running():
+            return {}
+    first = last = 0.0
+    # Not ``bridge.running()``: that returns once subscribed, and the broker sends the queued
+    # backlog before the SUBACK, so the clock must start with the first message received.
+    task = asyncio.create_task(bridge.run())
+    idle_since = time.perf_counter()
+    while not task.done():
+        await asyncio.sleep(0.005)
+        s = bridge.stats()
+        now = time.perf_counter()
+        if (s.received or s.queue_depth) and not first:
+            first = now
+        if s.acknowledged >= total:
+            last = now
+            break
+        if s.queue_depth or s.acknowledged < s.received or not first:
+            idle_since = now
+        elif now - idle_since > IDLE_S:
+            last = idle_since
+            break
+    bridge.stop()
+    await task
+    stats = bridge.stats()
+    events = 0
+    async with RecordReader(bootstrap, [codec.topic_name("bench", codec.SERVICE)]) as reader:
+        async for record in reader.records(2.0):
+            events += len(codec.decode_batch(record.value))
+    return {"messages": stats.acknowledged, "seconds": last - first, "kafka_events": events,
+            "kafka_records": stats.records, "deadlettered": stats.deadlettered,
+            "queue_high_water": stats.queue_high_water}
+
+
+# ---------------------------------------------------------------------- main
+
+
+async def run(total: int, publishers: int, subscribers: list[str]) -> None:
+    async with Mosquitto() as mqtt, Tansu() as kafka:
+        print(f"Mosquitto {mqtt.url}, Tansu {kafka.bootstrap}; {total:,} messages, "
+              f"{publishers} publishers, QoS 1, backlog drained by one subscriber at a time")
+        ids = {name: f"bench-{name}" for name in subscribers}
+        for name in subscribers:  # persistent sessions with their subscriptions
+            if name == "bridge":
+                await measure_bridge(mqtt.url, kafka.bootstrap, total, ids[name], True)
+            else:
+                await asyncio.to_thread(measure_subprocess, name, mqtt.port, 1, ids[name])
+        # the registration may have taken a message from an earlier run: none exist here
+        rate = await publish_all(mqtt.port, total, publishers)
+        print(f"published: {rate:,.0f} msg/s")
+        results: dict[str, dict[str, Any]] = {}
+        for name in subscribers:
+            if name == "bridge":
+                result = await measure_bridge(mqtt.url, kafka.bootstrap, total, ids[name])
+            else:
+                result = await asyncio.to_thread(measure_subprocess, name, mqtt.port, total,
+                                                 ids[name])
+            result["rate"] = result["messages"] / result["seconds"] if result["seconds"] else 0
+            results[name] = result
+            extra = ""
+            if name == "bridge":
+                extra = (f"  (Kafka: {result['kafka_events']:,} events in "
+                         f"{result['kafka_records']:,} records)")
+            print(f"  {name:8s} {result['messages']:>9,} msgs in {result['seconds']:6.2f} s"
+                  f" = {result['rate']:>9,.0f} msg/s{extra}")
+        report(results)
+
+
+def report(results: dict[str, dict[str, Any]]) -> None:
+    bridge = results.get("bridge")
+    if bridge is None:
+        return
+    ok_abs = bridge["rate"] >= TARGET_MSG_S
+    print(f"bridge: {bridge['rate']:,.0f} msg/s vs target {TARGET_MSG_S:,}: "
+          f"{'met' if ok_abs else 'NOT met'}")
+    for name in ("paho", "aiomqtt", "asyncio"):
+        if name in results and results[name]["rate"]:
+            ratio = bridge["rate"] / results[name]["rate"]
+            verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+            print(f"bridge / bare {name:8s}: {ratio:6.1%} (target >= {TARGET_RATIO:.0%}: "
+                  f"{verdict})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--messages", type=int, default=200_000)
+    p.add_argument("--publishers", type=int, default=4)
+    p.add_argument("--subscribers", default="paho,aiomqtt,asyncio,bridge",
+                   help="comma-separated: paho, aiomqtt, asyncio, bridge")
+    p.add_argument("--role", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--client-id", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.role:
+        run_role(args.role, args.port, args.messages, args.client_id)
+        return 0
+    asyncio.run(run(args.messages, args.publishers, args.subscribers.split(",")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
