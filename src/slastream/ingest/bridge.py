@@ -171,14 +171,10 @@ class Bridge:
                     recorder = await stack.enter_async_context(
                         CaptureRecorder(self.record_path))
                 in_flight: asyncio.Queue[_InFlight | None] = asyncio.Queue(MAX_CHUNKS_IN_FLIGHT)
-                async with asyncio.TaskGroup() as outer:
-                    flusher = outer.create_task(recorder.flush_forever()) if recorder else None
-                    async with asyncio.TaskGroup() as tg:
-                        tg.create_task(self._mqtt_loop())
-                        tg.create_task(self._decode_loop(producer, recorder, in_flight))
-                        tg.create_task(self._ack_loop(in_flight))
-                    if flusher is not None:
-                        flusher.cancel()
+                async with asyncio.TaskGroup() as tg:
+                    tg.create_task(self._mqtt_loop())
+                    tg.create_task(self._decode_loop(producer, recorder, in_flight))
+                    tg.create_task(self._ack_loop(in_flight, recorder))
         except BaseExceptionGroup as group:
             raise _first_error(group) from None
         finally:
@@ -319,8 +315,6 @@ class Bridge:
                 futures.append(await producer.send_record(codec.DEADLETTER, value, key))
             self._stats.events += len(events)
             await in_flight.put(_InFlight(futures, segments))  # full: Kafka is behind; wait
-            if recorder is not None and recorder.full:
-                await recorder.flush()  # the disk is slower than MQTT: wait for it
         await in_flight.put(None)  # the inbox is closed and empty: let the ack loop finish
 
     def _decode(self, segments: list[Segment], events: list[Event],
@@ -351,12 +345,20 @@ class Bridge:
         self._stats.deadlettered += len(dead)
         return dead
 
-    async def _ack_loop(self, in_flight: asyncio.Queue[_InFlight | None]) -> None:
-        """Acknowledge to the broker, in the order received (§4.6), what Kafka has."""
+    async def _ack_loop(self, in_flight: asyncio.Queue[_InFlight | None],
+                        recorder: CaptureRecorder | None) -> None:
+        """Acknowledge to the broker, in the order received (§4.6), what Kafka has.
+
+        With ``--record``, the capture lines are written first too: a message the broker
+        considers delivered is in Kafka and in the capture, so a crash leaves the capture
+        complete (the broker re-sends the rest; they are recorded again, at least once).
+        """
         bootstrap = self.settings.kafka.bootstrap
         try:
             while (item := await in_flight.get()) is not None:
                 await delivered(item.futures, bootstrap)
+                if recorder is not None:
+                    await recorder.flush()
                 for segment in item.segments:
                     if segment.acks and segment.conn is not None:
                         segment.conn.ack(segment.acks)
@@ -397,6 +399,9 @@ def main(settings: Settings, record_path: str | None) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiokafka logs every failed connection attempt as an ERROR of its own; the failures
+    # that matter reach us as BrokerError, reported once (CONTRACT §1: one line).
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     return asyncio.run(_main(settings, record_path))
 
 

@@ -1,10 +1,10 @@
 """``--record FILE``: every received message appended to a capture file (CONTRACT §2).
 
 Lines are buffered in memory and written by a worker thread (file writes never run on the
-event loop) every ``flush_interval_s`` or once ``max_buffer_bytes`` are waiting; the file
-is flushed to the OS after each write, so a crash of the bridge loses at most the lines of
-the last interval. A partial last line left by a crash is counted as rejected by replay,
-which skips it (CONTRACT §2).
+event loop). The bridge flushes them before it acknowledges the messages to the broker, so
+after a crash every acknowledged message is in the file and the unacknowledged ones come
+again (recorded twice at worst: at least once, like the Kafka side). A partial last line
+left by a crash is counted as rejected by replay, which skips it (CONTRACT §2).
 """
 
 from __future__ import annotations
@@ -17,21 +17,14 @@ from typing import BinaryIO, Self
 from slastream.errors import SlastreamError
 from slastream.sources.capture import Message, format_line
 
-FLUSH_INTERVAL_S = 0.5
-MAX_BUFFER_BYTES = 4 << 20
-
 
 class CaptureRecorder:
     """Appends capture lines to ``path``; ``async with`` opens and finally flushes it."""
 
-    def __init__(self, path: str | Path, flush_interval_s: float = FLUSH_INTERVAL_S,
-                 max_buffer_bytes: int = MAX_BUFFER_BYTES) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.flush_interval_s = flush_interval_s
-        self.max_buffer_bytes = max_buffer_bytes
         self.lines = 0
         self._buffer: list[bytes] = []
-        self._buffered = 0
         self._file: BinaryIO | None = None
         self._lock = asyncio.Lock()
 
@@ -56,18 +49,13 @@ class CaptureRecorder:
         """Queue one message's line (cheap; the write happens in ``flush``)."""
         line = format_line(message)
         self._buffer.append(line)
-        self._buffered += len(line) + 1
-
-    @property
-    def full(self) -> bool:
-        return self._buffered >= self.max_buffer_bytes
 
     async def flush(self) -> None:
         """Write what is buffered; serialised, so lines keep their order."""
         async with self._lock:
             if not self._buffer or self._file is None:
                 return
-            lines, self._buffer, self._buffered = self._buffer, [], 0
+            lines, self._buffer = self._buffer, []
             lines.append(b"")
             blob = b"\n".join(lines)
             try:
@@ -76,14 +64,6 @@ class CaptureRecorder:
                 raise SlastreamError(f"cannot write capture file {self.path}: "
                                      f"{exc.strerror or exc}") from None
             self.lines += len(lines) - 1
-
-    async def flush_forever(self) -> None:
-        """Flush every ``flush_interval_s`` until cancelled."""
-        while True:
-            await asyncio.sleep(self.flush_interval_s)
-            # Shielded: a write already handed to the thread completes under the lock even
-            # if we are cancelled, and the final flush waits for it (lines stay in order).
-            await asyncio.shield(self.flush())
 
 
 def _write(file: BinaryIO, blob: bytes) -> None:

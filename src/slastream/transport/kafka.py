@@ -150,33 +150,40 @@ class EventProducer:
         self._create_topics = create_topics
         self._partitioner = Partitioner()
         self._partitions: dict[str, int] = {}
-        # one_record_per_batch: Tansu reports a wrong "latest" offset after a multi-record
-        # batch (BRIEF §4); a batch size of 1 byte makes every record a batch of its own.
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=kafka.bootstrap, client_id=client_id, acks="all",
-            enable_idempotence=False, linger_ms=linger_ms,
-            max_batch_size=1 if one_record_per_batch else MAX_BATCH_BYTES,
-            max_request_size=MAX_REQUEST_BYTES,
-        )
+        self._client_id = client_id
+        self._linger_ms = linger_ms
+        self._one_record_per_batch = one_record_per_batch
+        self._producer: AIOKafkaProducer | None = None
 
     async def __aenter__(self) -> Self:
         if self._create_topics:
             await ensure_topics(self.kafka)
+        # one_record_per_batch: Tansu reports a wrong "latest" offset after a multi-record
+        # batch (BRIEF §4); a batch size of 1 byte makes every record a batch of its own.
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.kafka.bootstrap, client_id=self._client_id, acks="all",
+            enable_idempotence=False, linger_ms=self._linger_ms,
+            max_batch_size=1 if self._one_record_per_batch else MAX_BATCH_BYTES,
+            max_request_size=MAX_REQUEST_BYTES,
+        )
         with kafka_errors("starting the producer", self.kafka.bootstrap):
-            await self._producer.start()
             try:
+                await producer.start()
                 for topic in all_topics(self.kafka):
-                    parts = await self._producer.partitions_for(topic)
+                    parts = await producer.partitions_for(topic)
                     self._partitions[topic] = len(parts)
             except BaseException:
-                await self._producer.stop()
+                await producer.stop()
                 raise
+        self._producer = producer
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        with kafka_errors("stopping the producer", self.kafka.bootstrap):
-            await self._producer.stop()  # flushes what is buffered
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            with kafka_errors("stopping the producer", self.kafka.bootstrap):
+                await producer.stop()  # flushes what is buffered
 
     def topic(self, stream: str) -> str:
         return codec.topic_name(self.kafka.topic_prefix, stream)
@@ -218,6 +225,8 @@ class EventProducer:
     async def _send(self, stream: str, value: bytes, key: str | None,
                     partition: int | None) -> SendFuture:
         topic = self.topic(stream)
+        if self._producer is None:
+            raise BrokerError("the Kafka producer is not started (use async with)")
         with kafka_errors(f"sending to {topic}", self.kafka.bootstrap):
             future: SendFuture = await self._producer.send(
                 topic, value, key=key.encode() if key is not None else None,
@@ -228,8 +237,9 @@ class EventProducer:
         return future
 
     async def flush(self) -> None:
-        with kafka_errors("flushing", self.kafka.bootstrap):
-            await self._producer.flush()
+        if self._producer is not None:
+            with kafka_errors("flushing", self.kafka.bootstrap):
+                await self._producer.flush()
 
 
 async def delivered(futures: list[SendFuture], bootstrap: str) -> None:
