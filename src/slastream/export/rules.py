@@ -75,8 +75,8 @@ def recording_windows_s(plan: AlertPlan) -> list[int]:
 # --------------------------------------------------------------------------- recordings
 
 
-def sli_recordings(plan: AlertPlan) -> dict[str, Any]:
-    """The SLI group: event rates, then the error ratio for every window and the period."""
+def sli_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
+    """Event rates, then the error ratio for every window and the period."""
     windows = recording_windows_s(plan)
     base = format_duration(windows[0])
     ids = _ids(plan)
@@ -109,7 +109,7 @@ def sli_recordings(plan: AlertPlan) -> dict[str, Any]:
                  f"sum_over_time({ALL_RATE.format(window=base)}{_by_id(plan)}[{period}])"),
         "labels": {**ids, "sloth_window": period},
     })
-    return {"name": f"slastream-slo-sli-recordings-{plan.sloth_id}", "rules": rules}
+    return rules
 
 
 def _burn_rate(plan: AlertPlan, window: str) -> str:
@@ -118,8 +118,8 @@ def _burn_rate(plan: AlertPlan, window: str) -> str:
             f"slo:error_budget:ratio{_by_id(plan)}")
 
 
-def meta_recordings(plan: AlertPlan) -> dict[str, Any]:
-    """Sloth's metadata group: objective, budget, period, burn rates, remaining budget, info."""
+def meta_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
+    """Sloth's metadata: objective, budget, period, burn rates, remaining budget, info."""
     assert plan.slo.objective is not None and plan.error_budget is not None
     labels = {**_ids(plan), "slo": plan.slo.name}
     base = format_duration(recording_windows_s(plan)[0])
@@ -142,7 +142,7 @@ def meta_recordings(plan: AlertPlan) -> dict[str, Any]:
          "expr": f"1 - slo:period_burn_rate:ratio{_by_id(plan)}", "labels": labels},
         {"record": "sloth_slo_info", "expr": "vector(1)", "labels": info},
     ]
-    return {"name": f"slastream-slo-meta-recordings-{plan.sloth_id}", "rules": rules}
+    return rules
 
 
 # --------------------------------------------------------------------------- alerts
@@ -194,12 +194,16 @@ def burn_alert(plan: AlertPlan, w: BurnWindow) -> dict[str, Any]:
     )
 
 
+_SLI_NAMES = {"delivery": "delivery ratio", "rx2": "RX2 reach ratio",
+              "probe": "probe success ratio"}
+
+
 def _rule_text(slo: SLO) -> str:
     d: DowntimeRule = slo.downtime
     if d.bad_above_ms is not None:
         cond = f"mean response time above {_num(d.bad_above_ms)} ms"
     else:
-        cond = f"SLI below {_pct(d.bad_below)}"
+        cond = f"{_SLI_NAMES.get(slo.sli, 'SLI')} below {_pct(d.bad_below)}"
     return (f"{cond} over {format_duration(d.window_s)} windows for at least "
             f"{format_duration(d.min_duration_s)}")
 
@@ -269,7 +273,7 @@ def response_time_alert(plan: AlertPlan) -> dict[str, Any]:
     )
 
 
-def alert_group(plan: AlertPlan) -> dict[str, Any]:
+def alerts(plan: AlertPlan) -> list[dict[str, Any]]:
     """Every alert of one SLO, most urgent first."""
     rules = [breach_alert(plan)] if plan.breach else []
     rules += [burn_alert(plan, w) for w in plan.windows]
@@ -279,7 +283,7 @@ def alert_group(plan: AlertPlan) -> dict[str, Any]:
         rules.append(budget_exhausted_alert(plan))
     if plan.no_data:
         rules.append(no_data_alert(plan))
-    return {"name": f"slastream-slo-alerts-{plan.sloth_id}", "rules": rules}
+    return rules
 
 
 def contract_group(settings: Settings) -> dict[str, Any] | None:
@@ -324,9 +328,12 @@ def rule_groups(settings: Settings) -> list[dict[str, Any]]:
     """All rule groups for a config. Raises ``ConfigError`` on a bad ``alerting`` block."""
     groups: list[dict[str, Any]] = []
     for plan in plan_all(settings):
-        if plan.slo.objective is not None:
-            groups += [sli_recordings(plan), meta_recordings(plan)]
-        groups.append(alert_group(plan))
+        # One group per SLO, in dependency order. Rules of a group run one after the other;
+        # groups run concurrently, so with Sloth's three groups an alert may read the ratio of
+        # the previous evaluation (and promtool's results depend on group order).
+        rules = (sli_recordings(plan) + meta_recordings(plan)
+                 if plan.slo.objective is not None else [])
+        groups.append({"name": f"slastream-slo-{plan.sloth_id}", "rules": rules + alerts(plan)})
     contracts = contract_group(settings)
     if contracts:
         groups.append(contracts)

@@ -1,0 +1,157 @@
+"""HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger`` and ``/``.
+
+Usage (the worker and the demo)::
+
+    registry = build_registry(engine)
+    async with await serve(engine, registry, settings.http.host, settings.http.port) as server:
+        print(f"metrics on {server.url}/metrics")
+        await stop_event.wait()
+
+``serve`` returns once the socket listens; ``port=0`` picks a free port (see
+``server.port``). Leaving the ``async with`` block (or ``await server.close()``) stops it.
+
+Threads: the source is read on the event loop, so it needs no locking; only turning the
+collected metric families into exposition text, which is the slow part of a scrape, runs in
+a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import orjson
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from slastream.export.metrics import MetricsSource
+from slastream.export.status import render_status
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
+_REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("registry", CollectorRegistry)
+
+
+class _Collected(Collector):
+    """Metric families already collected on the loop, handed to the encoder in a thread."""
+
+    def __init__(self, families: list[Any]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Any]:
+        return self.families
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # orjson writes NaN as null, so a ledger with an undefined ratio stays valid JSON.
+    return web.Response(body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
+                        content_type="application/json")
+
+
+def _month(request: web.Request) -> str | None:
+    """``?month=YYYY-MM`` or None; raises a 400 with a one-line JSON error otherwise."""
+    month = request.query.get("month")
+    if month is None:
+        return None
+    if not _MONTH.match(month):
+        raise web.HTTPBadRequest(
+            body=orjson.dumps({"error": f"month must be YYYY-MM, got {month!r}"}),
+            content_type="application/json")
+    return month
+
+
+def _ledger(source: MetricsSource, month: str | None) -> dict[str, Any]:
+    try:
+        return source.ledger(month)
+    except ValueError as exc:  # e.g. a month the source cannot compute
+        raise web.HTTPBadRequest(body=orjson.dumps({"error": str(exc).splitlines()[0]}),
+                                 content_type="application/json") from None
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    registry = request.app[_REGISTRY]
+    families = list(registry.collect())
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    body = await asyncio.to_thread(encoder, _Collected(families))
+    response = web.Response(body=body, headers={"Content-Type": content_type})
+    response.enable_compression()
+    return response
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def _api_ledger(request: web.Request) -> web.Response:
+    return _json(_ledger(request.app[_SOURCE], _month(request)))
+
+
+async def _status(request: web.Request) -> web.Response:
+    source = request.app[_SOURCE]
+    month = _month(request)
+    html = render_status(_ledger(source, month), source.breaches() if month is None else {})
+    return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+
+def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Application:
+    """The aiohttp application; ``registry`` is what ``/metrics`` exposes."""
+    app = web.Application()
+    app[_SOURCE] = source
+    app[_REGISTRY] = registry
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/api/ledger", _api_ledger)
+    app.router.add_get("/", _status)
+    return app
+
+
+@dataclass
+class HttpServer:
+    """A running server. ``port`` is the bound port (useful with ``port=0``)."""
+
+    host: str
+    port: int
+    runner: web.AppRunner
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def close(self) -> None:
+        """Stop listening and finish open requests."""
+        await self.runner.cleanup()
+
+    async def __aenter__(self) -> HttpServer:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+
+async def serve(source: MetricsSource, registry: CollectorRegistry,
+                host: str = "127.0.0.1", port: int = 9464) -> HttpServer:
+    """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``).
+
+    Raises ``OSError`` when the address cannot be bound (the CLI prints it as one line).
+    """
+    runner = web.AppRunner(create_app(source, registry), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound = port
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            bound = int(address[1])
+            break
+    return HttpServer(host=host, port=bound, runner=runner)

@@ -1,0 +1,298 @@
+"""Prometheus exposition of a running engine: one collector, evaluated at scrape time.
+
+Every metric slastream exposes is declared here (CONTRACT §5): namespace ``slastream_``, base
+units, ``_total`` on counters, labels bounded by the config (SLO, scope, contract, source,
+outcome) and never a device, DevAddr or gateway. Nothing is stored between scrapes: each
+scrape asks a :class:`MetricsSource` (the engine) for its numbers, so the registry holds no
+copy that could drift from the ledger. The registry is always injected; the process-wide
+default registry is never touched.
+
+==============================================  =========  ==================================
+metric                                           type       labels
+==============================================  =========  ==================================
+slastream_slo_availability_ratio                 gauge      slo, scope, period
+slastream_slo_downtime_minutes                   gauge      slo, scope, period
+slastream_slo_excused_minutes                    gauge      slo, scope, period
+slastream_slo_no_data_minutes                    gauge      slo, scope, period
+slastream_slo_error_budget_remaining_ratio       gauge      slo, scope, period
+slastream_slo_objective_ratio                    gauge      slo, scope
+slastream_sli_value                              gauge      slo, scope, period
+slastream_slo_breach                             gauge      slo, scope
+slastream_sli_events_total                       counter    slo, scope, outcome (good, bad)
+slastream_sli_latency_seconds                    histogram  slo, scope
+slastream_contract_availability_ratio            gauge      contract, period
+slastream_contract_credit_ratio                  gauge      contract, period
+slastream_contract_slo_info                      info       contract, slo
+slastream_ingest_messages_total                  counter    source, outcome
+slastream_watermark_delay_seconds                gauge
+slastream_late_events_total                      counter
+slastream_consumer_lag_messages                  gauge      (when the source reports it)
+slastream_tracked_uplinks                        gauge      (when the source reports it)
+slastream_collector_errors_total                 counter    section
+==============================================  =========  ==================================
+
+``period`` is ``"month"``: the calendar month to date in the config's time zone.
+``slastream_sli_value`` is the SLI over that period: a ratio for delivery, RX2 and probe
+SLOs, the mean response time in seconds for response-time SLOs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector, CollectorRegistry
+
+log = logging.getLogger(__name__)
+
+PERIOD_MONTH = "month"
+NETWORK_SCOPE = "network"
+OUTCOMES = ("good", "bad")
+
+# Keys of MetricsSource.pipeline() that become metrics: key → (metric name, type, help).
+# Other keys are ignored, so a source can report more without changing the exposition.
+PIPELINE_METRICS: dict[str, tuple[str, str, str]] = {
+    "watermark_delay_seconds": (
+        "slastream_watermark_delay_seconds", "gauge",
+        "How far the event-time watermark trails the newest event time seen."),
+    "late_events_total": (
+        "slastream_late_events", "counter",
+        "Events that arrived after the watermark passed them (applied as corrections)."),
+    "consumer_lag_messages": (
+        "slastream_consumer_lag_messages", "gauge",
+        "Kafka records not yet consumed by this worker, over its partitions."),
+    "tracked_uplinks": (
+        "slastream_tracked_uplinks", "gauge",
+        "Uplinks held in delivery-matching state, waiting for their deadline."),
+}
+
+
+class MetricsSource(Protocol):
+    """What the exposition reads at every scrape (implemented by ``slastream.engine.Engine``).
+
+    The methods are called on the event-loop thread that serves ``/metrics``, one after the
+    other, so a source needs no locking as long as it is only mutated on that loop.
+    """
+
+    def ledger(self, month: str | None = None) -> dict[str, Any]:
+        """Month-to-date ledger, shape of CONTRACT §4."""
+        ...
+
+    def ingest_totals(self) -> dict[tuple[str, str], int]:
+        """(source, outcome) → messages; outcome is ok, ignored or rejected."""
+        ...
+
+    def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
+        """(slo, scope, outcome) → final SLI events; outcome is good or bad."""
+        ...
+
+    def breaches(self) -> dict[tuple[str, str], bool]:
+        """(slo, scope) → inside an outage episode right now."""
+        ...
+
+    def histograms(self) -> dict[tuple[str, str], tuple[list[float], list[int], float]]:
+        """(slo, scope) → (upper bounds in ms ascending, cumulative counts, sum in ms).
+
+        The last bound should be ``inf``; without it, the count at the largest bound is
+        taken as the total count.
+        """
+        ...
+
+    def pipeline(self) -> dict[str, float]:
+        """Pipeline health figures; see :data:`PIPELINE_METRICS` for the keys exposed."""
+        ...
+
+
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return None if math.isnan(value) else float(value)
+
+
+def _scope(value: Any) -> str:
+    return NETWORK_SCOPE if value is None else str(value)
+
+
+class SlastreamCollector(Collector):
+    """Reads a :class:`MetricsSource` at every scrape and yields slastream's metric families.
+
+    A section that raises (say the ledger) is logged and counted in
+    ``slastream_collector_errors_total{section}``; the other sections are still exposed, so
+    one bug does not blank every dashboard and fire every no-data alert.
+    """
+
+    def __init__(self, source: MetricsSource) -> None:
+        self.source = source
+        self._errors: Counter[str] = Counter()
+
+    def describe(self) -> Iterable[Metric]:
+        """The families without samples, so a registry can refuse duplicate names."""
+        return list(self._families_for_names())
+
+    def _families_for_names(self) -> Iterator[Metric]:
+        yield from _ledger_families()
+        yield from _event_families()
+        yield _latency_family()
+        yield from _pipeline_families(None)
+
+    def collect(self) -> Iterable[Metric]:
+        """Evaluate the source now and return every family."""
+        out: list[Metric] = []
+        sections: list[tuple[str, Callable[[], Iterable[Metric]]]] = [
+            ("ledger", lambda: _ledger_families(self.source.ledger(), self.source.breaches())),
+            ("events", lambda: _event_families(self.source.sli_event_totals(),
+                                               self.source.ingest_totals())),
+            ("histograms", lambda: [_latency_family(self.source.histograms())]),
+            ("pipeline", lambda: _pipeline_families(self.source.pipeline())),
+        ]
+        for name, build in sections:
+            try:
+                out.extend(build())
+            except Exception:
+                log.exception("metrics: the %s section failed; exposing the others", name)
+                self._errors[name] += 1
+        errors = CounterMetricFamily(
+            "slastream_collector_errors", "Scrapes in which a section of the metrics failed.",
+            labels=["section"])
+        for name, _build in sections:
+            errors.add_metric([name], self._errors[name])
+        out.append(errors)
+        return out
+
+
+def _ledger_families(ledger: dict[str, Any] | None = None,
+                     breaches: dict[tuple[str, str], bool] | None = None) -> list[Metric]:
+    slo_labels = ["slo", "scope", "period"]
+    gauges = {
+        "availability": GaugeMetricFamily(
+            "slastream_slo_availability_ratio",
+            "Availability over the period: (total − excused − downtime) / (total − excused).",
+            labels=slo_labels),
+        "downtime_minutes": GaugeMetricFamily(
+            "slastream_slo_downtime_minutes",
+            "Minutes of downtime under the contract's rule in the period.", labels=slo_labels),
+        "excused_minutes": GaugeMetricFamily(
+            "slastream_slo_excused_minutes",
+            "Minutes excused by maintenance or other exclusions in the period.",
+            labels=slo_labels),
+        "no_data_minutes": GaugeMetricFamily(
+            "slastream_slo_no_data_minutes",
+            "Minutes without enough events to judge the SLI in the period.", labels=slo_labels),
+        "error_budget_remaining": GaugeMetricFamily(
+            "slastream_slo_error_budget_remaining_ratio",
+            "Share of the period's error budget not yet spent (negative when overspent).",
+            labels=slo_labels),
+    }
+    objective = GaugeMetricFamily(
+        "slastream_slo_objective_ratio", "The SLO's objective.", labels=["slo", "scope"])
+    sli_value = GaugeMetricFamily(
+        "slastream_sli_value",
+        "SLI over the period: a ratio, or the mean response time in seconds.", labels=slo_labels)
+    breach = GaugeMetricFamily(
+        "slastream_slo_breach", "1 while the SLO is in an outage episode, else 0.",
+        labels=["slo", "scope"])
+    c_avail = GaugeMetricFamily(
+        "slastream_contract_availability_ratio", "Contract availability over the period.",
+        labels=["contract", "period"])
+    c_credit = GaugeMetricFamily(
+        "slastream_contract_credit_ratio", "Service credit owed, as a share of the monthly fee.",
+        labels=["contract", "period"])
+    c_slos = InfoMetricFamily(
+        "slastream_contract_slo", "Which SLOs a contract is made of.", labels=["contract", "slo"])
+    for entry in (ledger or {}).get("slos", []):
+        slo, scope = str(entry["name"]), _scope(entry.get("scope"))
+        for key, family in gauges.items():
+            value = _finite(entry.get(key))
+            if value is not None:
+                family.add_metric([slo, scope, PERIOD_MONTH], value)
+        if (value := _finite(entry.get("objective"))) is not None:
+            objective.add_metric([slo, scope], value)
+        if (value := _finite(entry.get("sli_value"))) is not None:
+            # CONTRACT §4 gives response time in ms; Prometheus wants base units.
+            scale = 0.001 if entry.get("sli") == "response_time" else 1.0
+            sli_value.add_metric([slo, scope, PERIOD_MONTH], value * scale)
+    for (slo, scope), inside in sorted((breaches or {}).items()):
+        breach.add_metric([slo, _scope(scope)], 1.0 if inside else 0.0)
+    for contract in (ledger or {}).get("contracts", []):
+        name = str(contract["name"])
+        if (value := _finite(contract.get("availability"))) is not None:
+            c_avail.add_metric([name, PERIOD_MONTH], value)
+        if (value := _finite(contract.get("credit"))) is not None:
+            c_credit.add_metric([name, PERIOD_MONTH], value)
+        for slo in contract.get("slos", []):
+            c_slos.add_metric([name, str(slo)], {})
+    return [*gauges.values(), objective, sli_value, breach, c_avail, c_credit, c_slos]
+
+
+def _event_families(events: dict[tuple[str, str, str], int] | None = None,
+                    ingest: dict[tuple[str, str], int] | None = None) -> list[Metric]:
+    sli = CounterMetricFamily(
+        "slastream_sli_events", "Final SLI events by outcome (what burn-rate alerts divide).",
+        labels=["slo", "scope", "outcome"])
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for (slo, scope, outcome), n in (events or {}).items():
+        counts.setdefault((slo, _scope(scope)), {})[outcome] = int(n)
+    for (slo, scope), by_outcome in sorted(counts.items()):
+        # Both outcomes always, 0 included: the error ratio bad / (good + bad) is empty,
+        # not 0, while the bad series does not exist, and burn-rate alerts would miss the
+        # first burst of errors.
+        for outcome in OUTCOMES:
+            sli.add_metric([slo, scope, outcome], by_outcome.get(outcome, 0))
+    messages = CounterMetricFamily(
+        "slastream_ingest_messages", "Messages seen by source and outcome (ok, ignored, rejected).",
+        labels=["source", "outcome"])
+    for (source, outcome), n in sorted((ingest or {}).items()):
+        messages.add_metric([source, outcome], int(n))
+    return [sli, messages]
+
+
+def _latency_family(
+    histograms: dict[tuple[str, str], tuple[list[float], list[int], float]] | None = None,
+) -> Metric:
+    family = HistogramMetricFamily(
+        "slastream_sli_latency_seconds",
+        "Response time (response-time SLOs) and downlink latency (RX2 SLOs).",
+        labels=["slo", "scope"])
+    for (slo, scope), (bounds_ms, cumulative, sum_ms) in sorted((histograms or {}).items()):
+        buckets = [(_le(bound / 1000.0), float(n)) for bound, n in zip(bounds_ms, cumulative,
+                                                                        strict=True)]
+        if not bounds_ms or not math.isinf(bounds_ms[-1]):
+            buckets.append(("+Inf", float(cumulative[-1]) if cumulative else 0.0))
+        family.add_metric([slo, _scope(scope)], buckets, sum_ms / 1000.0)
+    return family
+
+
+def _le(seconds: float) -> str:
+    return "+Inf" if math.isinf(seconds) else repr(seconds)
+
+
+def _pipeline_families(pipeline: dict[str, float] | None) -> list[Metric]:
+    out: list[Metric] = []
+    for key, (name, kind, doc) in PIPELINE_METRICS.items():
+        family: Metric
+        family = CounterMetricFamily(name, doc) if kind == "counter" else \
+            GaugeMetricFamily(name, doc)
+        if pipeline is not None:
+            value = _finite(pipeline.get(key))
+            if value is None:
+                continue
+            family.add_metric([], value)
+        out.append(family)
+    return out
+
+
+def build_registry(source: MetricsSource) -> CollectorRegistry:
+    """A fresh registry holding one :class:`SlastreamCollector` over ``source``."""
+    registry = CollectorRegistry()
+    registry.register(SlastreamCollector(source))
+    return registry
