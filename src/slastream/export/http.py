@@ -53,15 +53,24 @@ def _json(data: Any, status: int = 200) -> web.Response:
                         content_type="application/json")
 
 
+class _BadRequest(Exception):
+    """Answered as 400 with ``{"error": message}`` (one line) by :func:`_errors`."""
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+    except _BadRequest as exc:
+        return _json({"error": str(exc)}, status=400)
+    return response
+
+
 def _month(request: web.Request) -> str | None:
-    """``?month=YYYY-MM`` or None; raises a 400 with a one-line JSON error otherwise."""
+    """``?month=YYYY-MM`` or None; a 400 otherwise."""
     month = request.query.get("month")
-    if month is None:
-        return None
-    if not _MONTH.match(month):
-        raise web.HTTPBadRequest(
-            body=orjson.dumps({"error": f"month must be YYYY-MM, got {month!r}"}),
-            content_type="application/json")
+    if month is not None and not _MONTH.match(month):
+        raise _BadRequest(f"month must be YYYY-MM, got {month!r}")
     return month
 
 
@@ -69,8 +78,7 @@ def _ledger(source: MetricsSource, month: str | None) -> dict[str, Any]:
     try:
         return source.ledger(month)
     except ValueError as exc:  # e.g. a month the source cannot compute
-        raise web.HTTPBadRequest(body=orjson.dumps({"error": str(exc).splitlines()[0]}),
-                                 content_type="application/json") from None
+        raise _BadRequest(str(exc).splitlines()[0] if str(exc) else "bad month") from None
 
 
 async def _metrics(request: web.Request) -> web.Response:
@@ -100,7 +108,7 @@ async def _status(request: web.Request) -> web.Response:
 
 def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Application:
     """The aiohttp application; ``registry`` is what ``/metrics`` exposes."""
-    app = web.Application()
+    app = web.Application(middlewares=[_errors])
     app[_SOURCE] = source
     app[_REGISTRY] = registry
     app.router.add_get("/metrics", _metrics)
