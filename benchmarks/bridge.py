@@ -16,7 +16,8 @@ Draining a backlog measures what the subscriber can take, not what the publisher
 to send: on a 2-core machine, publishers running at the same time would take the CPU the
 subscriber needs, and every subscriber would measure the publishers.
 
-Subscribers: ``paho`` (paho-mqtt 2 ``loop()`` counting in ``on_message``), ``aiomqtt``
+Subscribers: ``paho`` (paho-mqtt 2 ``loop()`` counting in ``on_message``; ``paho311``
+the same over MQTT 3.1.1, which spares paho a ``Properties`` object per message), ``aiomqtt``
 (``async for`` over ``client.messages``, counting), ``asyncio`` (the bridge's own MQTT
 connection acknowledging at once, counting: the MQTT side alone), and ``bridge``
 (``slastream.ingest.bridge.Bridge``: decode, produce to Kafka, acknowledge). Targets
@@ -122,7 +123,8 @@ async def publish_all(port: int, total: int, publishers: int) -> float:
 # Each runs in a fresh interpreter (``--role``), like a separate deployment would.
 
 
-def paho_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
+def paho_subscriber(port: int, total: int, client_id: str, v5: bool = True,
+                    ) -> dict[str, Any]:
     import paho.mqtt.client as mqtt
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
@@ -136,12 +138,18 @@ def paho_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
         state["n"] += 1
         state["last"] = now
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                         protocol=mqtt.MQTTv5)
-    client.on_message = on_message
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 3600
-    client.connect("127.0.0.1", port, clean_start=False, properties=props)
+    if v5:
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv5)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = 3600
+        client.on_message = on_message
+        client.connect("127.0.0.1", port, clean_start=False, properties=props)
+    else:  # MQTT 3.1.1: paho builds no Properties per message
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv311, clean_session=False)
+        client.on_message = on_message
+        client.connect("127.0.0.1", port)
     client.subscribe(TOPIC_FILTER, 1)
     started = time.perf_counter()
     while state["n"] < total:
@@ -203,8 +211,8 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
 
 
 def run_role(role: str, port: int, total: int, client_id: str) -> None:
-    if role == "paho":
-        result = paho_subscriber(port, total, client_id)
+    if role in ("paho", "paho311"):
+        result = paho_subscriber(port, total, client_id, v5=role == "paho")
     elif role == "aiomqtt":
         result = asyncio.run(aiomqtt_subscriber(port, total, client_id))
     else:
@@ -306,7 +314,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
     ok_abs = bridge["rate"] >= TARGET_MSG_S
     print(f"bridge: {bridge['rate']:,.0f} msg/s vs target {TARGET_MSG_S:,}: "
           f"{'met' if ok_abs else 'NOT met'}")
-    for name in ("paho", "aiomqtt", "asyncio"):
+    for name in ("paho", "paho311", "aiomqtt", "asyncio"):
         if name in results and results[name]["rate"]:
             ratio = bridge["rate"] / results[name]["rate"]
             verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
@@ -318,8 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--messages", type=int, default=200_000)
     p.add_argument("--publishers", type=int, default=4)
-    p.add_argument("--subscribers", default="paho,aiomqtt,asyncio,bridge",
-                   help="comma-separated: paho, aiomqtt, asyncio, bridge")
+    p.add_argument("--subscribers", default="paho,paho311,aiomqtt,asyncio,bridge",
+                   help="comma-separated: paho, paho311, aiomqtt, asyncio, bridge")
     p.add_argument("--role", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--client-id", help=argparse.SUPPRESS)

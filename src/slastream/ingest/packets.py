@@ -244,13 +244,16 @@ def parse_stream(data: bytes, v5: bool, topics: list[str], payloads: list[bytes]
         first = data[pos]
         # Remaining Length (§2.1.4), inlined: this loop runs once per message.
         i = pos + 1
-        length = data[i] & 0x7F
-        if data[i] & 0x80:
+        length = data[i]
+        if length < 0x80:
+            i += 1
+        elif i + 1 < end and data[i + 1] < 0x80:  # two bytes: packets of 128 B to 16 kB
+            length = (length & 0x7F) | (data[i + 1] << 7)
+            i += 2
+        else:
             length, i = read_varint(data, i)
             if length < 0:
                 break
-        else:
-            i += 1
         stop = i + length
         if stop > end:
             break
