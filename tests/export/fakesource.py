@@ -1,4 +1,8 @@
-"""A MetricsSource with every metric populated, whose counters move at every call."""
+"""A MetricsSource with every metric populated, whose counters move at every call.
+
+Its SLO and contract names are those of ``tests/export/fixture.yaml``, so the rules generated
+from that config find its series.
+"""
 
 from __future__ import annotations
 
@@ -26,25 +30,29 @@ class FakeSource:
             "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z",
                        "timezone": "UTC", "minutes": 44640, "as_of": "2026-10-12T08:00:00Z"},
             "slos": [
-                {"name": "api-availability", "sli": "probe", "scope": "api", "objective": 0.999,
+                {"name": "api-probe", "sli": "probe", "scope": "api", "objective": 0.999,
                  "total_minutes": 44640, "excused_minutes": 30.0, "downtime_minutes": 12.0,
                  "availability": 0.99973, "met": True, "error_budget_remaining": 0.73,
                  "sli_value": 0.9991, "no_data_minutes": 3,
                  "episodes": [{"start": "2026-10-03T10:00:00Z", "end": "2026-10-03T10:12:00Z",
                                "minutes": 12.0, "excused": False, "open": False,
                                "reason": "probe <b>failed</b>"}]},
-                {"name": "lorawan-delivery", "sli": "delivery", "scope": None,
+                {"name": "delivery", "sli": "delivery", "scope": None,
                  "objective": 0.999, "total_minutes": 44640, "excused_minutes": 0.0,
                  "downtime_minutes": 60.0, "availability": 0.99865, "met": False,
                  "error_budget_remaining": -0.35, "sli_value": 0.981, "episodes": []},
-                {"name": "response-time", "sli": "response_time", "scope": "api",
+                {"name": "rx2", "sli": "rx2", "scope": "network", "objective": 0.999,
+                 "total_minutes": 44640, "excused_minutes": 0.0, "downtime_minutes": 0.0,
+                 "availability": 1.0, "met": True, "error_budget_remaining": 1.0,
+                 "sli_value": 0.9995, "episodes": []},
+                {"name": "api-response", "sli": "response_time", "scope": "api",
                  "objective": None, "total_minutes": 44640, "excused_minutes": 0.0,
                  "downtime_minutes": 0.0, "availability": 1.0, "met": True,
                  "error_budget_remaining": None, "sli_value": 420.0, "episodes": []},
             ],
-            "contracts": [{"name": "acme", "availability": 0.99865, "objective": 0.999,
+            "contracts": [{"name": "fixture-sla", "availability": 0.99865, "objective": 0.999,
                            "met": False, "credit": 0.15, "credit_basis": "60 min > 43 min",
-                           "slos": ["api-availability", "lorawan-delivery"]}],
+                           "slos": ["api-probe", "delivery"]}],
             "inputs": {"messages": 10, "rejected": 1, "late": 0},
         }
 
@@ -54,18 +62,20 @@ class FakeSource:
 
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
         self.good += 100
-        return {("api-availability", "api", "good"): self.good,
-                ("api-availability", "api", "bad"): self.bad,
-                ("lorawan-delivery", "network", "good"): self.good}
+        return {("api-probe", "api", "good"): self.good,
+                ("api-probe", "api", "bad"): self.bad,
+                ("delivery", "network", "good"): self.good,
+                ("rx2", "network", "good"): self.good, ("rx2", "network", "bad"): 1}
 
     def breaches(self) -> dict[tuple[str, str], bool]:
-        return {("api-availability", "api"): self.breach, ("lorawan-delivery", "network"): False}
+        return {("api-probe", "api"): self.breach, ("delivery", "network"): False,
+                ("rx2", "network"): False}
 
     def histograms(self) -> dict[tuple[str, str], tuple[list[float], list[int], float]]:
         n = self.good
-        return {("response-time", "api"): ([100.0, 500.0, float("inf")],
+        return {("api-response", "api"): ([100.0, 500.0, float("inf")],
                                            [n // 2, n - 10, n], 300.0 * n),
-                ("rx2-reach", "network"): ([1000.0, 2000.0], [n // 2, n], 1200.0 * n)}
+                ("rx2", "network"): ([1000.0, 2000.0], [n // 2, n], 1200.0 * n)}
 
     def pipeline(self) -> dict[str, float]:
         return {"watermark_delay_seconds": 121.5, "late_events_total": 3.0,

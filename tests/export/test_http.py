@@ -80,11 +80,11 @@ async def test_status_page_shows_contracts_slos_breaches_and_episodes(
     status, ctype, html = await get(f"{srv.url}/")
     assert status == 200 and ctype.startswith("text/html")
     assert "slastream — 2026-10" in html
-    assert "<td>acme</td>" in html and "15.0 %" in html  # contract and its credit
+    assert "<td>fixture-sla</td>" in html and "15.0 %" in html  # contract and its credit
     assert "99.973 %" in html and "12 min" in html  # api availability, downtime
     assert "-35.0 %" in html  # delivery's overspent budget
     assert "420 ms" in html  # response time SLI
-    assert '<li class="bad">api-availability (api)</li>' in html  # open outage
+    assert '<li class="bad">api-probe (api)</li>' in html  # open outage
     assert "2026-10-03T10:00:00Z" in html  # the episode
     assert "probe &lt;b&gt;failed&lt;/b&gt;" in html  # operator text is escaped
     assert "http://" not in html and "https://" not in html  # no external assets

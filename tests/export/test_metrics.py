@@ -29,7 +29,7 @@ def value(samples: list[Sample], name: str, **labels: str) -> float:
 
 def test_ledger_numbers_are_exposed_per_slo_scope_and_month() -> None:
     m = scrape(build_registry(FakeSource()))
-    api = {"slo": "api-availability", "scope": "api", "period": "month"}
+    api = {"slo": "api-probe", "scope": "api", "period": "month"}
     assert value(m["slastream_slo_availability_ratio"], "slastream_slo_availability_ratio",
                  **api) == 0.99973
     assert value(m["slastream_slo_downtime_minutes"], "slastream_slo_downtime_minutes",
@@ -38,41 +38,43 @@ def test_ledger_numbers_are_exposed_per_slo_scope_and_month() -> None:
                  **api) == 30.0
     assert value(m["slastream_slo_error_budget_remaining_ratio"],
                  "slastream_slo_error_budget_remaining_ratio",
-                 slo="lorawan-delivery", scope="network", period="month") == -0.35
+                 slo="delivery", scope="network", period="month") == -0.35
     assert value(m["slastream_slo_objective_ratio"], "slastream_slo_objective_ratio",
-                 slo="api-availability", scope="api") == 0.999
+                 slo="api-probe", scope="api") == 0.999
     assert value(m["slastream_contract_credit_ratio"], "slastream_contract_credit_ratio",
-                 contract="acme", period="month") == 0.15
+                 contract="fixture-sla", period="month") == 0.15
     assert value(m["slastream_contract_slo_info"], "slastream_contract_slo_info",
-                 contract="acme", slo="lorawan-delivery") == 1.0
+                 contract="fixture-sla", slo="delivery") == 1.0
+    assert value(m["slastream_slo_info"], "slastream_slo_info", slo="api-response",
+                 scope="api", sli="response_time") == 1.0
 
 
 def test_response_time_is_in_seconds_and_missing_ratios_are_absent_not_zero() -> None:
     m = scrape(build_registry(FakeSource()))
     assert value(m["slastream_sli_value"], "slastream_sli_value",
-                 slo="response-time", scope="api", period="month") == 0.42
+                 slo="api-response", scope="api", period="month") == 0.42
     # No objective, no budget: absent (a 0 would read as "budget spent" on a dashboard).
     assert not [s for s in m["slastream_slo_objective_ratio"]
-                if s.labels["slo"] == "response-time"]
+                if s.labels["slo"] == "api-response"]
     assert not [s for s in m["slastream_slo_error_budget_remaining_ratio"]
-                if s.labels["slo"] == "response-time"]
+                if s.labels["slo"] == "api-response"]
 
 
 def test_both_outcomes_are_always_exposed() -> None:
     m = scrape(build_registry(FakeSource()))
     events = m["slastream_sli_events"]
-    # lorawan-delivery never had a bad event, yet its bad counter exists at 0, so
+    # delivery never had a bad event, yet its bad counter exists at 0, so
     # bad / (good + bad) is 0 rather than empty and the first errors are seen at once.
-    assert value(events, "slastream_sli_events_total", slo="lorawan-delivery",
+    assert value(events, "slastream_sli_events_total", slo="delivery",
                  scope="network", outcome="bad") == 0
-    assert value(events, "slastream_sli_events_total", slo="api-availability", scope="api",
+    assert value(events, "slastream_sli_events_total", slo="api-probe", scope="api",
                  outcome="good") == 1100
 
 
 def test_breach_is_one_while_in_an_outage_episode() -> None:
     source = FakeSource()
     registry = build_registry(source)
-    labels = {"slo": "api-availability", "scope": "api"}
+    labels = {"slo": "api-probe", "scope": "api"}
     assert value(scrape(registry)["slastream_slo_breach"], "slastream_slo_breach",
                  **labels) == 0
     source.breach = True
@@ -83,12 +85,12 @@ def test_breach_is_one_while_in_an_outage_episode() -> None:
 def test_latency_histogram_is_in_seconds_with_an_inf_bucket() -> None:
     m = scrape(build_registry(FakeSource()))
     hist = m["slastream_sli_latency_seconds"]
-    rt = {"slo": "response-time", "scope": "api"}
+    rt = {"slo": "api-response", "scope": "api"}
     assert value(hist, "slastream_sli_latency_seconds_bucket", le="0.1", **rt) == 550
     assert value(hist, "slastream_sli_latency_seconds_bucket", le="+Inf", **rt) == 1100
     assert value(hist, "slastream_sli_latency_seconds_sum", **rt) == 330.0
     # A source whose bounds stop short of +Inf: the largest bound's count is the total.
-    rx2 = {"slo": "rx2-reach", "scope": "network"}
+    rx2 = {"slo": "rx2", "scope": "network"}
     assert value(hist, "slastream_sli_latency_seconds_bucket", le="2.0", **rx2) == 1100
     assert value(hist, "slastream_sli_latency_seconds_bucket", le="+Inf", **rx2) == 1100
 
@@ -125,6 +127,6 @@ def test_no_label_names_a_device_and_the_default_registry_is_untouched() -> None
     m = scrape(build_registry(FakeSource()))
     labels = {k for samples in m.values() for s in samples for k in s.labels}
     assert labels <= {"slo", "scope", "period", "outcome", "source", "contract", "le",
-                      "section"}
+                      "section", "sli"}
     assert {m.name for m in REGISTRY.collect()} == before
     assert all(not math.isnan(s.value) for samples in m.values() for s in samples)

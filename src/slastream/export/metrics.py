@@ -18,6 +18,7 @@ slastream_slo_error_budget_remaining_ratio       gauge      slo, scope, period
 slastream_slo_objective_ratio                    gauge      slo, scope
 slastream_sli_value                              gauge      slo, scope, period
 slastream_slo_breach                             gauge      slo, scope
+slastream_slo_info                               info       slo, scope, sli
 slastream_sli_events_total                       counter    slo, scope, outcome (good, bad)
 slastream_sli_latency_seconds                    histogram  slo, scope
 slastream_contract_availability_ratio            gauge      contract, period
@@ -198,6 +199,9 @@ def _ledger_families(ledger: dict[str, Any] | None = None,
     sli_value = GaugeMetricFamily(
         "slastream_sli_value",
         "SLI over the period: a ratio, or the mean response time in seconds.", labels=slo_labels)
+    info = InfoMetricFamily(
+        "slastream_slo", "The SLI kind behind each SLO (delivery, rx2, probe, response_time).",
+        labels=["slo", "scope"])
     breach = GaugeMetricFamily(
         "slastream_slo_breach", "1 while the SLO is in an outage episode, else 0.",
         labels=["slo", "scope"])
@@ -211,6 +215,7 @@ def _ledger_families(ledger: dict[str, Any] | None = None,
         "slastream_contract_slo", "Which SLOs a contract is made of.", labels=["contract", "slo"])
     for entry in (ledger or {}).get("slos", []):
         slo, scope = str(entry["name"]), _scope(entry.get("scope"))
+        info.add_metric([slo, scope], {"sli": str(entry.get("sli", ""))})
         for key, family in gauges.items():
             value = _finite(entry.get(key))
             if value is not None:
@@ -231,7 +236,7 @@ def _ledger_families(ledger: dict[str, Any] | None = None,
             c_credit.add_metric([name, PERIOD_MONTH], value)
         for slo in contract.get("slos", []):
             c_slos.add_metric([name, str(slo)], {})
-    return [*gauges.values(), objective, sli_value, breach, c_avail, c_credit, c_slos]
+    return [*gauges.values(), objective, sli_value, info, breach, c_avail, c_credit, c_slos]
 
 
 def _event_families(events: dict[tuple[str, str, str], int] | None = None,
