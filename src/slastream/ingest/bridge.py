@@ -111,12 +111,18 @@ class Bridge:
     (Kafka failing, the MQTT broker refusing our credentials or subscriptions, or never
     reachable within ``first_connect_timeout_s``). ``async with bridge.running():`` does
     the same around a block.
+
+    ``client_id`` overrides ``mqtt.client_id`` (each bridge of a shared group needs its own:
+    the broker keeps one session per id); ``keepalive_s`` is the MQTT Keep Alive;
+    ``one_record_per_batch`` works around Tansu's offset quirk (embedded profile only);
+    ``mqtt_version`` 4 skips the MQTT 5 attempt for a broker known to speak only 3.1.1.
     """
 
     def __init__(self, settings: Settings, record_path: str | Path | None = None, *,
                  client_id: str | None = None, clock_ms: Callable[[], int] = now_ms,
                  first_connect_timeout_s: float = FIRST_CONNECT_TIMEOUT_S,
-                 keepalive_s: int = 30, one_record_per_batch: bool = False) -> None:
+                 keepalive_s: int = 30, one_record_per_batch: bool = False,
+                 mqtt_version: int | None = None) -> None:
         self.settings = settings
         self.record_path = record_path
         self.client_id = client_id or settings.mqtt.client_id
@@ -126,6 +132,7 @@ class Bridge:
         self._clock_ms = clock_ms
         self._first_connect_timeout_s = first_connect_timeout_s
         self._one_record_per_batch = one_record_per_batch
+        self._mqtt_version = mqtt_version  # None: MQTT 5, or 3.1.1 if the broker wants it
         self._options = SessionOptions(
             client_id=self.client_id, keepalive_s=keepalive_s,
             # The broker may have this many unacknowledged messages out to us (§3.1.2.11.3).
@@ -201,7 +208,7 @@ class Bridge:
         started = time.monotonic()
         backoff = BACKOFF_INITIAL_S
         lost_ms: int | None = None  # set while an outage is open
-        version: int | None = None
+        version = self._mqtt_version
         while not self._stopping.is_set():
             try:
                 conn, _ = await connect_any_version(self.address, self._options,

@@ -292,9 +292,11 @@ class MqttConnection(asyncio.Protocol):
 
 
 async def open_connection(address: MqttAddress, options: SessionOptions, version: int,
-                          deliver: Callable[[Segment], None],
-                          clock_ms: Callable[[], int]) -> tuple[MqttConnection, ConnAck]:
-    """Connect and wait for an accepting CONNACK; ``Refused`` or ``OSError`` otherwise."""
+                          deliver: Callable[[Segment], None], clock_ms: Callable[[], int],
+                          connack_timeout_s: float | None = None,
+                          ) -> tuple[MqttConnection, ConnAck]:
+    """Connect and wait for an accepting CONNACK; ``Refused``, ``OSError`` or
+    ``TimeoutError`` otherwise."""
     loop = asyncio.get_running_loop()
     context = ssl.create_default_context() if address.tls else None
     transport, conn = await asyncio.wait_for(
@@ -304,8 +306,8 @@ async def open_connection(address: MqttAddress, options: SessionOptions, version
             address.host, address.port, ssl=context),
         options.connect_timeout_s)
     try:
-        connack = await asyncio.wait_for(asyncio.shield(conn.connack),
-                                         options.connect_timeout_s)
+        connack = await asyncio.wait_for(conn.connack,
+                                         connack_timeout_s or options.connect_timeout_s)
     except BaseException:
         transport.abort()
         raise
@@ -320,25 +322,31 @@ async def open_connection(address: MqttAddress, options: SessionOptions, version
     return conn, connack
 
 
+V5_PROBE_TIMEOUT_S = 5.0
+
+
 async def connect_any_version(address: MqttAddress, options: SessionOptions,
                               deliver: Callable[[Segment], None],
                               clock_ms: Callable[[], int],
                               version: int | None = None) -> tuple[MqttConnection, ConnAck]:
-    """MQTT 5 first; a broker that speaks only 3.1.1 (amqtt) gets 3.1.1.
+    """MQTT 5 first; a broker that speaks only 3.1.1 gets 3.1.1 (``version`` forces one).
 
     A 3.1.1 broker must answer a level-5 CONNECT with return code 1 and close
-    (3.1.1 §3.1.2.2); some just close. Either way we retry once at level 4.
+    (3.1.1 §3.1.2.2); some close without a word, and amqtt 0.12 says nothing at all, so
+    silence for ``V5_PROBE_TIMEOUT_S`` after the TCP connect counts as "no MQTT 5" too.
     """
     if version is not None:
         return await open_connection(address, options, version, deliver, clock_ms)
     try:
-        return await open_connection(address, options, V5, deliver, clock_ms)
+        return await open_connection(address, options, V5, deliver, clock_ms,
+                                     min(V5_PROBE_TIMEOUT_S, options.connect_timeout_s))
     except Refused as exc:
         if exc.code != 0x84:
             raise
-    except BrokerError as exc:
-        if isinstance(exc, ProtocolError):
-            raise
+    except ProtocolError:
+        raise
+    except (BrokerError, TimeoutError):
+        pass
     log.warning("MQTT broker %s does not speak MQTT 5: using 3.1.1 (no flow control, "
                 "no session expiry; shared subscriptions only if the broker allows them)",
                 address)
