@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import sys
 import uuid
@@ -25,7 +26,7 @@ from slastream.config import Settings, parse_settings
 from slastream.embedded import Mosquitto
 from slastream.ingest.bridge import OUTAGE_TOPIC, Bridge
 from slastream.model.events import BridgeOutage, Event, ProbeResult
-from slastream.model.time import format_rfc3339_ms, parse_rfc3339_ms
+from slastream.model.time import format_rfc3339_ms, now_ms, parse_rfc3339_ms
 from slastream.sources.capture import Message, parse_line
 from slastream.transport import codec
 from slastream.transport.kafka import Partitioner, Record, RecordReader
@@ -289,3 +290,55 @@ async def test_bridge_process_killed_mid_stream_loses_nothing_at_qos1(
     # The first process's unflushed tail may be missing; the broker re-sent those messages
     # to the second one, which recorded them.
     assert recorded == set(range(n))
+
+
+async def test_a_full_queue_pauses_the_reader_and_drops_nothing_at_qos0(
+        tansu: KafkaBroker) -> None:
+    component = f"api-{uuid.uuid4().hex[:6]}"
+    probe_topic = f"slastream/probe/{component}"
+    n = 5000
+    # Mosquitto queues QoS 0 messages for an offline persistent session only when told to;
+    # the backlog then arrives in reads far larger than the bridge's queue of 100.
+    async with Mosquitto(extra_config="queue_qos0_messages true\n") as broker:
+        settings = make_settings(broker.url, tansu.bootstrap, [probe_topic])
+        settings = dataclasses.replace(
+            settings, mqtt=dataclasses.replace(settings.mqtt, qos=0, queue_size=100))
+        async with Bridge(settings).running():
+            pass  # the session and its subscription
+        async with publisher(broker, f"pub-{component}") as client:
+            for seq in range(n):
+                await client.publish(probe_topic, probe(seq), qos=0)
+        async with Bridge(settings).running() as bridge:
+            records = await read_until(tansu.bootstrap, [topic(settings, codec.SERVICE)],
+                                       lambda rs: len(events_of(rs)) >= n)
+            stats = bridge.stats()
+    assert sorted(probes_by_seq(events_of(records))) == list(range(n))
+    assert stats.reader_pauses >= 1, "the reader was paused, not the messages dropped"
+    assert stats.received == n
+
+
+async def test_a_silent_broker_is_noticed_by_keepalive_and_recorded_as_an_outage(
+        tansu: KafkaBroker) -> None:
+    component = f"api-{uuid.uuid4().hex[:6]}"
+    probe_topic = f"slastream/probe/{component}"
+    async with Mosquitto() as broker:
+        settings = make_settings(broker.url, tansu.bootstrap, [probe_topic])
+        bridge = Bridge(settings, keepalive_s=1)
+        async with bridge.running():
+            frozen_ms = now_ms()
+            broker.freeze()  # TCP stays up, nothing answers: only Keep Alive can tell
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + WAIT_S
+            while bridge.connected.is_set() and loop.time() < deadline:
+                await asyncio.sleep(0.1)
+            assert not bridge.connected.is_set()
+            broker.thaw()
+            await asyncio.wait_for(bridge.connected.wait(), WAIT_S)
+            control = await read_until(tansu.bootstrap, [topic(settings, codec.CONTROL)],
+                                       lambda rs: len(events_of(rs)) >= 1)
+            stats = bridge.stats()
+    assert len(stats.outages) == 1 and events_of(control) == stats.outages
+    outage = stats.outages[0]
+    # The window starts when the broker went silent (no packet after the freeze), not when
+    # the silence was noticed (1.5 keep-alive periods later).
+    assert outage.start_ms <= frozen_ms + 50 < outage.end_ms

@@ -74,6 +74,7 @@ class BrokerProcess:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
+        proc.send_signal(signal.SIGCONT)  # a frozen process would not act on SIGTERM
         proc.send_signal(sig)
         if not await _wait_exit(proc, self.stop_timeout_s):
             proc.kill()
@@ -82,6 +83,17 @@ class BrokerProcess:
     async def kill(self) -> None:
         """Stop abruptly (SIGKILL): what a crash looks like to clients."""
         await self.stop(signal.SIGKILL)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the broker keeps its sockets but answers nothing, like a network
+        partition or a hung host (TCP stays up; only MQTT Keep Alive notices)."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after ``freeze``."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGCONT)
 
     async def restart(self, sig: int = signal.SIGTERM) -> None:
         """Stop with ``sig`` and start again on the same port."""
