@@ -133,18 +133,25 @@ def prometheus(workdir: Path, scrape_targets: list[str], rule_files: list[Path],
 
 
 @contextlib.contextmanager
-def alertmanager(workdir: Path, webhook_url: str) -> Iterator[Service]:
-    """A real Alertmanager on a free port, clustering off, sending everything to a webhook."""
+def alertmanager(workdir: Path, webhook_url: str | None = None,
+                 config_path: Path | None = None) -> Iterator[Service]:
+    """A real Alertmanager on a free port, clustering off.
+
+    With ``webhook_url``: everything goes to that webhook within a second. With
+    ``config_path``: that configuration file as it is.
+    """
     exe = binary("prometheus-alertmanager", "alertmanager")
     port = free_port()
-    config = {
-        "route": {"receiver": "test", "group_by": ["alertname", "slo", "scope", "tier"],
-                  "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
-        "receivers": [{"name": "test", "webhook_configs": [
-            {"url": webhook_url, "send_resolved": True}]}],
-    }
-    config_path = workdir / "alertmanager.yml"
-    config_path.write_text(yaml.safe_dump(config))
+    if config_path is None:
+        assert webhook_url is not None
+        config = {
+            "route": {"receiver": "test", "group_by": ["alertname", "slo", "scope", "tier"],
+                      "group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
+            "receivers": [{"name": "test", "webhook_configs": [
+                {"url": webhook_url, "send_resolved": True}]}],
+        }
+        config_path = workdir / "alertmanager.yml"
+        config_path.write_text(yaml.safe_dump(config))
     args = [exe, f"--config.file={config_path}", f"--storage.path={workdir / 'am-data'}",
             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
             "--log.level=warn"]

@@ -22,6 +22,9 @@ from typing import Any
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 SLO = 'slo=~"$slo", scope=~"$scope"'
+# Every worker serves the whole picture (all partitions), so a gauge or counter arrives once
+# per worker: take one copy per SLO and scope, never the sum.
+ONE = "max by (slo, scope)"
 MONTH = 'period="month"'
 RATE = "$__rate_interval"
 
@@ -159,32 +162,37 @@ def fleet() -> dict[str, Any]:
     panels = [
         row("Contracts this month"),
         bars("Contract availability (month to date)",
-             f"slastream_contract_availability_ratio{{{c}}}", "percentunit", "{{contract}}",
+             f"max by (contract) (slastream_contract_availability_ratio{{{c}}})", "percentunit",
+             "{{contract}}",
              decimals=3, min=0.99, max=1),
         bars("Credits at stake (share of the monthly fee)",
-             f"slastream_contract_credit_ratio{{{c}}}", "percentunit", "{{contract}}",
+             f"max by (contract) (slastream_contract_credit_ratio{{{c}}})", "percentunit",
+             "{{contract}}",
              [(None, "green"), (0.0001, "red")], min=0, max=0.5),
         row("SLOs this month"),
-        stat("SLOs in an outage now", f"sum(slastream_slo_breach{{{SLO}}})", "none", "in outage",
+        stat("SLOs in an outage now",
+             f"count({ONE} (slastream_slo_breach{{{SLO}}}) > 0) or vector(0)", "none", "in outage",
              [(None, "green"), (1, "red")]),
         stat("SLOs that missed the objective",
-             f"count(slastream_slo_error_budget_remaining_ratio{{{SLO}, {MONTH}}} <= 0)"
+             f"count({ONE} (slastream_slo_error_budget_remaining_ratio{{{SLO}, {MONTH}}}) <= 0)"
              " or vector(0)",
              "none", "missed", [(None, "green"), (1, "red")]),
         stat("Downtime minutes (all SLOs)",
-             f"sum(slastream_slo_downtime_minutes{{{SLO}, {MONTH}}})", "m", "downtime"),
+             f"sum({ONE} (slastream_slo_downtime_minutes{{{SLO}, {MONTH}}}))", "m", "downtime"),
         stat("Excused minutes (all SLOs)",
-             f"sum(slastream_slo_excused_minutes{{{SLO}, {MONTH}}})", "m", "excused"),
+             f"sum({ONE} (slastream_slo_excused_minutes{{{SLO}, {MONTH}}}))", "m", "excused"),
         bars("Error budget remaining (month to date)",
-             f"slastream_slo_error_budget_remaining_ratio{{{SLO}, {MONTH}}}", "percentunit",
+             f"{ONE} (slastream_slo_error_budget_remaining_ratio{{{SLO}, {MONTH}}})",
+             "percentunit",
              thresholds=_BUDGET_STEPS, min=-1, max=1),
         bars("Availability vs objective (month to date)",
-             f"slastream_slo_availability_ratio{{{SLO}, {MONTH}}}", "percentunit",
+             f"{ONE} (slastream_slo_availability_ratio{{{SLO}, {MONTH}}})", "percentunit",
              decimals=3, min=0.99, max=1),
         bars("Downtime minutes (month to date)",
-             f"slastream_slo_downtime_minutes{{{SLO}, {MONTH}}}", "m",
+             f"{ONE} (slastream_slo_downtime_minutes{{{SLO}, {MONTH}}})", "m",
              thresholds=[(None, "green"), (43, "red")]),
-        bars("Objective", f"slastream_slo_objective_ratio{{{SLO}}}", "percentunit", decimals=3),
+        bars("Objective", f"{ONE} (slastream_slo_objective_ratio{{{SLO}}})", "percentunit",
+             decimals=3),
         row("Rolling windows (Sloth recordings of `slastream rules`)"),
         series("Current burn rate (5m)",
                [target(f"slo:current_burn_rate:ratio{{{SLO}}}", "{{slo}} ({{scope}})")], "x",
@@ -209,16 +217,17 @@ def lorawan() -> dict[str, Any]:
                thresholds={"mode": "absolute", "steps": [{"value": None, "color": "red"},
                                                          {"value": 0.75, "color": "green"}]}),
         bars("Delivery ratio (month to date)",
-             f'slastream_sli_value{{{SLO}, {MONTH}}}\nand on (slo, scope) '
+             f'{ONE} (slastream_sli_value{{{SLO}, {MONTH}}})\nand on (slo, scope) '
              f'slastream_slo_info{{sli="delivery"}}', "percentunit", w=8, decimals=2),
         row("RX2 reachability"),
         series("RX2 reach ratio", [target(_events_ratio("rx2"), "{{slo}} ({{scope}})")],
                "percentunit", w=16, min=0, max=1),
         bars("RX2 reach (month to date)",
-             f'slastream_sli_value{{{SLO}, {MONTH}}}\nand on (slo, scope) '
+             f'{ONE} (slastream_sli_value{{{SLO}, {MONTH}}})\nand on (slo, scope) '
              f'slastream_slo_info{{sli="rx2"}}', "percentunit", w=8, decimals=2),
         panel("heatmap", "Downlink latency", [target(
-            f"sum by (le) (rate(slastream_sli_latency_seconds_bucket{{{SLO}}}[{RATE}])\n"
+            f"sum by (le) (max by (le, slo, scope) (rate("
+            f"slastream_sli_latency_seconds_bucket{{{SLO}}}[{RATE}]))\n"
             f'and on (slo, scope) slastream_slo_info{{sli="rx2"}})', "{{le}}",
             fmt="heatmap")], unit="s", options={"calculate": False, "yAxis": {"unit": "s"}}),
         series("Downlink latency percentiles", [
@@ -227,7 +236,7 @@ def lorawan() -> dict[str, Any]:
             target(_quantile(0.99, "rx2"), "p99 {{slo}} ({{scope}})", "C")], "s"),
         row("Outages"),
         panel("state-timeline", "Outage episodes (contract rule)", [target(
-            f'slastream_slo_breach{{{SLO}}}\nand on (slo, scope) '
+            f'{ONE} (slastream_slo_breach{{{SLO}}})\nand on (slo, scope) '
             f'slastream_slo_info{{sli=~"delivery|rx2"}}', "{{slo}} ({{scope}})")], w=24,
               h=6, defaults={"mappings": [{"type": "value", "options": {
                   "0": {"text": "ok", "color": "green"},
@@ -245,7 +254,7 @@ def components() -> dict[str, Any]:
         series("Probe success ratio", [target(_events_ratio("probe"), "{{slo}} ({{scope}})")],
                "percentunit", w=16, min=0, max=1),
         bars("Availability (month to date)",
-             f"slastream_slo_availability_ratio{{{SLO}, {MONTH}}}\n"
+             f"{ONE} (slastream_slo_availability_ratio{{{SLO}, {MONTH}}})\n"
              f'and on (slo, scope) slastream_slo_info{{sli=~"probe|response_time"}}',
              "percentunit", w=8, decimals=3, min=0.99, max=1),
         row("Response time"),
@@ -255,7 +264,7 @@ def components() -> dict[str, Any]:
             target(_quantile(0.99, "response_time|probe"), "p99 {{slo}} ({{scope}})", "C")],
                "s", w=16),
         bars("Mean response time (month to date)",
-             f'slastream_sli_value{{{SLO}, {MONTH}}}\nand on (slo, scope) '
+             f'{ONE} (slastream_sli_value{{{SLO}, {MONTH}}})\nand on (slo, scope) '
              f'slastream_slo_info{{sli="response_time"}}', "s", w=8),
         series("Mean response time", [target(
             f"sum by (slo, scope) (rate(slastream_sli_latency_seconds_sum{{{SLO}}}[{RATE}]))\n/ "
@@ -263,11 +272,11 @@ def components() -> dict[str, Any]:
             "{{slo}} ({{scope}})")], "s", w=24),
         row("Outages"),
         bars("Downtime minutes (month to date)",
-             f"slastream_slo_downtime_minutes{{{SLO}, {MONTH}}}\n"
+             f"{ONE} (slastream_slo_downtime_minutes{{{SLO}, {MONTH}}})\n"
              f'and on (slo, scope) slastream_slo_info{{sli=~"probe|response_time"}}', "m",
              thresholds=[(None, "green"), (43, "red")]),
         panel("state-timeline", "Outage episodes (contract rule)", [target(
-            f"slastream_slo_breach{{{SLO}}}\nand on (slo, scope) "
+            f"{ONE} (slastream_slo_breach{{{SLO}}})\nand on (slo, scope) "
             f'slastream_slo_info{{sli=~"probe|response_time"}}', "{{slo}} ({{scope}})")], h=8,
               defaults={"mappings": [{"type": "value", "options": {
                   "0": {"text": "ok", "color": "green"},
@@ -296,7 +305,7 @@ def pipeline() -> dict[str, Any]:
             f"sum by (instance) (rate(slastream_late_events_total[{RATE}]))", "{{instance}}")],
                "reqps"),
         series("Final SLI events", [target(
-            f"sum by (slo, outcome) (rate(slastream_sli_events_total{{{SLO}}}[{RATE}]))",
+            f"max by (slo, outcome) (rate(slastream_sli_events_total{{{SLO}}}[{RATE}]))",
             "{{slo}} {{outcome}}")], "reqps"),
         series("Uplinks held for delivery matching", [target(
             "sum by (instance) (slastream_tracked_uplinks)", "{{instance}}")], "short"),
