@@ -1,0 +1,287 @@
+"""One input partition's state: an engine, the last applied offset, and when to tick.
+
+Pure (no Kafka): the faust agent hands every record of a partition to ``apply`` in offset
+order and writes whatever comes back. Everything ``apply`` returns is a function of the
+records of the partition since its checkpoint, so a replay after a crash (restore the
+checkpoint, re-read the records after its offset) returns the very same slice batches:
+the slices topic's readers keep the first copy of each and the ledger never counts a
+record twice.
+
+Two inputs do not come from the partition's own records, and both are turned into
+records of the partition before they take effect (see ``records.py``):
+
+* the wall clock: a partition that has caught up and stays idle asks for a *tick*, a
+  watermark computed as its latest event time plus the idle wall time minus the allowed
+  lateness, so its minutes close although no event follows (BRIEF §2: events later than
+  that are applied as corrections, not dropped);
+* bridge outages from the control topic: the delivery SLI must know them before it
+  finalises the uplinks whose deadline overlaps them, and every replay must see them at
+  the same point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import zlib
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+
+from slastream.config import SLO, Settings
+from slastream.engine import Engine
+from slastream.model.events import BridgeOutage
+from slastream.model.time import MINUTE_MS
+from slastream.sli.slices import SliceStore
+from slastream.stream.records import (
+    INJECT_KEY,
+    TICK_KEY,
+    SliceBatch,
+    marker_app,
+)
+from slastream.transport.codec import GATEWAY, LORAWAN, SERVICE, decode_batch
+
+OutageKey = tuple[int, int, str]
+CHECKPOINT_VERSION = 1
+
+
+def slos_for_stream(settings: Settings, stream: str) -> tuple[SLO, ...]:
+    """The SLOs whose events the codec routes to ``stream`` (and to no other stream).
+
+    An uplink copy goes to both the lorawan and the gateway topic; each SLI must run on
+    exactly one of them, or it would be counted twice.
+    """
+    if stream == LORAWAN:  # joins by DevAddr; integration-side downlink outcomes by device
+        return tuple(s for s in settings.slos
+                     if s.sli == "delivery" or (s.sli == "rx2" and s.source != "gateway"))
+    if stream == GATEWAY:  # links a downlink to the uplink and the ack of one gateway
+        return tuple(s for s in settings.slos if s.sli == "rx2" and s.source == "gateway")
+    if stream == SERVICE:
+        return tuple(s for s in settings.slos if s.sli in ("probe", "response_time"))
+    return ()
+
+
+def outage_key(ev: BridgeOutage) -> OutageKey:
+    return (ev.start_ms, ev.end_ms, ev.bridge)
+
+
+def _fingerprint(slos: tuple[SLO, ...]) -> str:
+    return hashlib.sha256(repr(slos).encode()).hexdigest()[:16]
+
+
+class Tick(NamedTuple):
+    """A tick to write: the watermark it carries (``None``: only load and checkpoint)."""
+
+    watermark_ms: int | None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock knobs of a partition (they never change a result, only its latency).
+
+    ``idle_s``: a caught-up partition without records for this long asks for a tick.
+    ``checkpoint_interval_s``: how often the engine snapshot is written (recovery replays
+    at most this much input); acks (and so committed offsets) follow the checkpoints.
+    ``marker_timeout_s``: how long to wait for a tick or inject to come back before asking
+    again (a marker can be lost when the partition moves to another worker).
+    """
+
+    idle_s: float = 1.0
+    checkpoint_interval_s: float = 5.0
+    marker_timeout_s: float = 5.0
+
+
+@dataclass
+class PartitionState:
+    """Engine and bookkeeping of one (stream, partition) of one application."""
+
+    stream: str
+    partition: int
+    app_id: str
+    timing: Timing
+    engine: Engine
+    lateness_ms: int
+    fingerprint: str
+    offset: int = -1
+    last_as_of: int | None = None
+    outages: set[OutageKey] = field(default_factory=set)
+    bad_records: int = 0
+    # wall clock, not checkpointed
+    last_record_s: float = 0.0
+    last_checkpoint_s: float = 0.0
+    dirty: bool = False
+    tick_wait_until_s: float = 0.0
+    inject_wait_until_s: dict[OutageKey, float] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------- construction
+    @classmethod
+    def fresh(cls, settings: Settings, stream: str, partition: int, app_id: str,
+              timing: Timing, now_s: float) -> PartitionState:
+        slos = slos_for_stream(settings, stream)
+        engine = Engine(_engine_settings(settings, slos))
+        return cls(stream, partition, app_id, timing, engine, settings.lateness_s * 1000,
+                   _fingerprint(slos), last_record_s=now_s, last_checkpoint_s=now_s)
+
+    @classmethod
+    def restore(cls, settings: Settings, stream: str, partition: int, app_id: str,
+                timing: Timing, data: bytes, now_s: float) -> PartitionState:
+        """Rebuild from ``checkpoint()`` output. Raises ``ValueError`` if unreadable."""
+        try:
+            d: dict[str, Any] = pickle.loads(zlib.decompress(data))
+            if d.get("version") != CHECKPOINT_VERSION:
+                raise ValueError(f"checkpoint version {d.get('version')!r}")
+            slos = slos_for_stream(settings, stream)
+            engine = Engine.restore(_engine_settings(settings, slos), d["engine"])
+        except (zlib.error, pickle.UnpicklingError, EOFError, KeyError, AttributeError,
+                TypeError) as exc:
+            raise ValueError(f"unreadable checkpoint: {type(exc).__name__}: {exc}") from None
+        return cls(stream, partition, app_id, timing, engine, settings.lateness_s * 1000,
+                   str(d["fingerprint"]), offset=int(d["offset"]),
+                   last_as_of=d["last_as_of"], outages=set(d["outages"]),
+                   bad_records=int(d["bad_records"]), last_record_s=now_s,
+                   last_checkpoint_s=now_s)
+
+    def config_changed(self, settings: Settings) -> bool:
+        """Whether the SLO definitions differ from those the checkpoint was taken with.
+
+        In-flight state restored from such a checkpoint keeps the old definitions (the
+        pickled SLIs carry them) for the minutes it still holds open.
+        """
+        return self.fingerprint != _fingerprint(slos_for_stream(settings, self.stream))
+
+    # -------------------------------------------------------------------------- input
+    def apply(self, offset: int, key: bytes | None, value: bytes | None,
+              now_s: float) -> SliceBatch | None:
+        """Apply the record at ``offset``; the slice batch it finalised, if any.
+
+        Records at or below the checkpointed offset are already in the state: skipped.
+        """
+        if offset <= self.offset:
+            return None
+        self.offset = offset
+        self.dirty = True
+        if key in (TICK_KEY, INJECT_KEY):
+            self._marker(key, value or b"", now_s)
+        else:
+            self.last_record_s = now_s
+            try:
+                events = decode_batch(value or b"")
+            except (ValueError, KeyError, TypeError, IndexError):
+                # the bridge dead-letters malformed input; a record that is not even a
+                # batch (another producer on our topic) is counted and skipped
+                self.bad_records += 1
+                events = []
+            if events:
+                self.engine.feed_events(events)
+                self.engine.advance()
+        return self._emit(offset)
+
+    def _marker(self, key: bytes | None, value: bytes, now_s: float) -> None:
+        app, body = marker_app(value)
+        if app != self.app_id:
+            return  # another application's marker: it decides its own ticks
+        if key == TICK_KEY:
+            self.tick_wait_until_s = 0.0
+            tick = body.get("tick_ms")
+            if isinstance(tick, int):
+                self.engine.advance(tick)
+            return
+        try:
+            events = decode_batch(value)
+        except (ValueError, KeyError, TypeError, IndexError):
+            self.bad_records += 1
+            return
+        fresh = []
+        for ev in events:
+            if isinstance(ev, BridgeOutage) and outage_key(ev) not in self.outages:
+                self.outages.add(outage_key(ev))
+                self.inject_wait_until_s.pop(outage_key(ev), None)
+                fresh.append(ev)
+        if fresh:
+            self.engine.feed_events(fresh)
+
+    def _emit(self, offset: int) -> SliceBatch | None:
+        engine = self.engine
+        deltas = engine.drain_slices()
+        if deltas:
+            # The merged store lives in every worker's view (from the slices topic);
+            # keeping finalised slices here too would grow every snapshot for a month.
+            engine.store = SliceStore()
+        as_of = engine.as_of_minute if self.has_data else None
+        if not deltas and as_of == self.last_as_of:
+            return None
+        self.last_as_of = as_of
+        return SliceBatch(self.stream, self.partition, offset, as_of, engine.watermark_ms,
+                          self.max_time_ms, engine.late_events, tuple(deltas))
+
+    # ----------------------------------------------------------------------- progress
+    @property
+    def has_data(self) -> bool:
+        return any(s.max_time_ms >= 0 for s in self.engine.slis)
+
+    @property
+    def max_time_ms(self) -> int:
+        return max((s.max_time_ms for s in self.engine.slis), default=-1)
+
+    def tick_due(self, now_s: float, caught_up: bool) -> Tick | None:
+        """The tick to write into this partition now, or ``None``.
+
+        Only a partition that has read everything there is may tick: a partition still
+        behind (a backlog, a slow consumer) would otherwise turn its own backlog late.
+        A tick is due when the extrapolated watermark would close a minute, or when
+        applied records wait for a checkpoint (their acks, and so the committed offset,
+        wait for it) and no record is coming to trigger one.
+        """
+        if not caught_up or now_s < self.tick_wait_until_s:
+            return None
+        idle_s = now_s - self.last_record_s
+        if idle_s < self.timing.idle_s:
+            return None
+        flush = self.checkpoint_due(now_s)
+        if not self.has_data:
+            return self._ticking(now_s, Tick(None)) if flush else None
+        target = self.max_time_ms + int(idle_s * 1000) - self.lateness_ms
+        closes = any((target - s.horizon_ms) // MINUTE_MS > s.final_minute
+                     for s in self.engine.slis)
+        return self._ticking(now_s, Tick(target)) if closes or flush else None
+
+    def _ticking(self, now_s: float, tick: Tick) -> Tick:
+        self.tick_wait_until_s = now_s + self.timing.marker_timeout_s
+        return tick
+
+    def missing_outages(self, known: dict[OutageKey, BridgeOutage],
+                        now_s: float) -> list[BridgeOutage]:
+        """Known bridge outages this partition has not applied (nor been sent lately)."""
+        out = []
+        for k, ev in known.items():
+            if k in self.outages or self.inject_wait_until_s.get(k, 0.0) > now_s:
+                continue
+            self.inject_wait_until_s[k] = now_s + self.timing.marker_timeout_s
+            out.append(ev)
+        return out
+
+    # -------------------------------------------------------------------- checkpoints
+    def checkpoint_due(self, now_s: float) -> bool:
+        return self.dirty and now_s - self.last_checkpoint_s >= self.timing.checkpoint_interval_s
+
+    def checkpoint(self, now_s: float) -> bytes:
+        """Serialised state as of ``offset``; marks the partition clean."""
+        data = {
+            "version": CHECKPOINT_VERSION, "offset": self.offset, "last_as_of": self.last_as_of,
+            "outages": sorted(self.outages), "bad_records": self.bad_records,
+            "fingerprint": self.fingerprint, "engine": self.engine.snapshot(),
+        }
+        self.dirty = False
+        self.last_checkpoint_s = now_s
+        # level 1: the snapshot is mostly small integers; speed matters more than ratio
+        return zlib.compress(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+    def describe(self) -> dict[str, Any]:
+        """Progress for /healthz and logs."""
+        return {"stream": self.stream, "partition": self.partition, "offset": self.offset,
+                "watermark_ms": self.engine.watermark_ms, "as_of_minute": self.last_as_of,
+                "late": self.engine.late_events, "bad_records": self.bad_records}
+
+
+def _engine_settings(settings: Settings, slos: tuple[SLO, ...]) -> Settings:
+    # contracts are evaluated on the merged slices (the view), never per partition
+    return replace(settings, slos=slos, contracts=())

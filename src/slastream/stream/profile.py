@@ -1,0 +1,76 @@
+"""Kafka client settings of the worker: production defaults, and the embedded profile.
+
+The embedded profile (the demo and the integration tests, on Tansu) carries two settings
+measured on Tansu 0.6.0 with faust-streaming 0.15.3 (BRIEF §4) that must never become
+production defaults:
+
+* ``broker_session_timeout=10``: Tansu holds each group join for half the session
+  timeout, so faust's default of 60 s makes a worker take ~32 s to start and ~88 s to
+  take over after a SIGKILL; with 10 s about 7 s and 15 s. On a real Kafka a short
+  session evicts workers on every GC pause or slow rebalance.
+* ``producer_max_batch_size=1``: Tansu reports a wrong "latest" offset when the last
+  write to a partition was a batch of several records, so faust stops reading a
+  changelog early and a table (our checkpoints) comes back short after a rebalance. One
+  record per batch avoids it; on a real Kafka it would only cost throughput.
+
+Neither profile asks for idempotent or transactional producers (``exactly_once``):
+Tansu refuses InitProducerId, and correctness comes from idempotent state instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slastream.config import Settings
+
+
+@dataclass(frozen=True)
+class KafkaProfile:
+    """faust/aiokafka knobs that depend on the broker, not on the SLOs."""
+
+    name: str
+    session_timeout_s: float = 60.0
+    heartbeat_interval_s: float = 3.0
+    producer_max_batch_size: int | None = None  # None: faust's default (16 kB)
+    replication_factor: int = 1  # of the changelog faust creates for the checkpoint table
+
+    def faust_options(self, settings: Settings, datadir: str) -> dict[str, Any]:
+        """Keyword arguments for ``faust.App`` (besides the app id)."""
+        http = settings.http
+        host = f"[{http.host}]" if ":" in http.host else http.host
+        # faust wants a real port; with port 0 (ours picked at bind time) any placeholder
+        # will do, as the URL only labels this member in the group's assignment metadata
+        port = http.port or 6066
+        options: dict[str, Any] = {
+            "broker": [f"kafka://{h.strip()}" for h in settings.kafka.bootstrap.split(",")
+                       if h.strip()],
+            "topic_partitions": settings.kafka.partitions,
+            "topic_replication_factor": self.replication_factor,
+            # the metrics server is export/http.py on settings.http; faust's own would bind
+            # 0.0.0.0:6066 by default (BRIEF §4), so it is off, and its address is pinned
+            # to ours because faust still advertises it to the group as this member's URL
+            "web_enabled": False,
+            "web_host": http.host,
+            "web_port": port,
+            "canonical_url": f"http://{host}:{port}",
+            "datadir": datadir,
+            # the agent acks a record only once a checkpoint covers it; a rebalance must
+            # not wait for those acks (the new owner replays from the checkpoint)
+            "stream_wait_empty": False,
+            "consumer_auto_offset_reset": "earliest",
+            "key_serializer": "raw",
+            "value_serializer": "raw",
+            "producer_acks": -1,
+            "broker_session_timeout": self.session_timeout_s,
+            "broker_heartbeat_interval": self.heartbeat_interval_s,
+            "autodiscover": False,
+        }
+        if self.producer_max_batch_size is not None:
+            options["producer_max_batch_size"] = self.producer_max_batch_size
+        return options
+
+
+PRODUCTION = KafkaProfile("production")
+EMBEDDED = KafkaProfile("embedded", session_timeout_s=10.0, heartbeat_interval_s=1.0,
+                        producer_max_batch_size=1)

@@ -1,0 +1,183 @@
+"""Records the worker itself writes to Kafka, and how it recognises them.
+
+Besides the event batches the bridge produces (``transport/codec.py``), the worker writes:
+
+* **markers** into its own input partitions: a *tick* (advance the watermark to a value
+  decided while the partition was idle) and an *inject* (bridge outages read from the
+  control topic). A marker travels through the partition like any record, so a replay
+  after a crash meets it at the same offset and recomputes exactly what the first run
+  computed; that is what makes the slice output deterministic. Markers carry the app id:
+  another application reading the same topics (a staging deployment, a second test run)
+  ignores them and makes its own;
+* **slice batches** to ``{prefix}.slices.{app_id}``: the slices one partition finalised
+  after one input offset, plus that partition's progress. Key ``stream/partition/offset``;
+  a replayed batch is byte-identical to the original, and readers keep the first;
+* **checkpoints** into a faust table (changelog-backed): the engine snapshot and the last
+  applied offset, split into chunks under the broker's message size limit, written into
+  alternating slots so that a crash in the middle of a write leaves the previous
+  checkpoint whole;
+* **breach events** to ``{prefix}.breaches``: an outage episode started or ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from slastream.model.events import BridgeOutage, Event
+from slastream.sli.slices import SliceDelta
+from slastream.transport.codec import FORMAT_VERSION, encode_batch
+
+TICK_KEY = b"\x00slastream-tick"
+INJECT_KEY = b"\x00slastream-inject"
+MARKER_KEYS = (TICK_KEY, INJECT_KEY)
+
+# Kafka's default max.message.bytes is 1 MB (and aiokafka's max_request_size 1,000,000);
+# chunks stay well below it, leaving room for the key and batch overhead.
+CHUNK_BYTES = 512 * 1024
+
+
+# ------------------------------------------------------------------------------- markers
+
+
+def encode_tick(app_id: str, watermark_ms: int | None) -> bytes:
+    """A tick: advance the partition's watermark to ``watermark_ms``.
+
+    ``None`` only wakes the partition up (loads its checkpoint) without advancing.
+    The value is also a valid, empty event batch for any reader that does not know ticks.
+    """
+    return orjson.dumps({"v": FORMAT_VERSION, "events": [], "app": app_id,
+                         "tick_ms": watermark_ms})
+
+
+def encode_inject(app_id: str, outages: list[BridgeOutage]) -> bytes:
+    """Bridge outages from the control topic, injected into one partition's log."""
+    events: list[Event] = [*outages]
+    body = orjson.loads(encode_batch(events))
+    body["app"] = app_id
+    return orjson.dumps(body)
+
+
+def marker_app(value: bytes) -> tuple[str, dict[str, Any]]:
+    """``(app id, body)`` of a marker record; app id ``""`` when malformed."""
+    try:
+        body = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return "", {}
+    if not isinstance(body, dict):
+        return "", {}
+    app = body.get("app")
+    return (app if isinstance(app, str) else ""), body
+
+
+# ------------------------------------------------------------------------- slice batches
+
+
+@dataclass(frozen=True)
+class SliceBatch:
+    """What one partition finalised after applying the record at ``offset``.
+
+    ``as_of_minute``: minutes before it are final in this partition (None: no data yet).
+    ``late``: events of this partition that arrived behind its watermark, so far.
+    """
+
+    stream: str
+    partition: int
+    offset: int
+    as_of_minute: int | None
+    watermark_ms: int
+    max_time_ms: int
+    late: int
+    slices: tuple[SliceDelta, ...]
+
+    @property
+    def key(self) -> bytes:
+        return f"{self.stream}/{self.partition}/{self.offset}".encode()
+
+    def encode(self) -> bytes:
+        return orjson.dumps({
+            "v": FORMAT_VERSION, "stream": self.stream, "partition": self.partition,
+            "offset": self.offset, "as_of_minute": self.as_of_minute,
+            "watermark_ms": self.watermark_ms, "max_time_ms": self.max_time_ms,
+            "late": self.late,
+            "slices": [[slo, scope, minute, list(values)]
+                       for slo, scope, minute, values in self.slices],
+        })
+
+    @classmethod
+    def decode(cls, value: bytes) -> SliceBatch:
+        """Raises ``ValueError`` (or ``KeyError``/``TypeError``) on a foreign record."""
+        d = orjson.loads(value)
+        if not isinstance(d, dict) or d.get("v") != FORMAT_VERSION:
+            raise ValueError("not a slice batch (v1)")
+        return cls(
+            stream=str(d["stream"]), partition=int(d["partition"]), offset=int(d["offset"]),
+            as_of_minute=None if d["as_of_minute"] is None else int(d["as_of_minute"]),
+            watermark_ms=int(d["watermark_ms"]), max_time_ms=int(d["max_time_ms"]),
+            late=int(d["late"]),
+            slices=tuple((str(s), str(sc), int(m), tuple(float(x) for x in v))
+                         for s, sc, m, v in d["slices"]),
+        )
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+@dataclass(frozen=True)
+class CheckpointHead:
+    """Points at the slot holding a partition's latest complete checkpoint."""
+
+    offset: int
+    slot: int
+    chunks: int
+    generation: int
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"offset": self.offset, "slot": self.slot, "chunks": self.chunks,
+                             "generation": self.generation})
+
+    @classmethod
+    def decode(cls, value: bytes) -> CheckpointHead:
+        d = orjson.loads(value)
+        return cls(int(d["offset"]), int(d["slot"]), int(d["chunks"]), int(d["generation"]))
+
+
+def head_key(stream: str, partition: int) -> bytes:
+    return f"{stream}/{partition}".encode()
+
+
+def chunk_key(stream: str, partition: int, slot: int, index: int) -> bytes:
+    return f"{stream}/{partition}/{slot}/{index}".encode()
+
+
+def split_chunks(data: bytes, generation: int) -> list[bytes]:
+    """``data`` in pieces, each prefixed with the generation (8 bytes) it belongs to."""
+    tag = generation.to_bytes(8, "big")
+    pieces = [data[i:i + CHUNK_BYTES] for i in range(0, len(data), CHUNK_BYTES)] or [b""]
+    return [tag + p for p in pieces]
+
+
+def join_chunks(pieces: list[bytes | None], generation: int) -> bytes | None:
+    """Reassemble; ``None`` if a piece is missing or from another generation."""
+    tag = generation.to_bytes(8, "big")
+    out = []
+    for p in pieces:
+        if p is None or p[:8] != tag:
+            return None
+        out.append(p[8:])
+    return b"".join(out)
+
+
+# ------------------------------------------------------------------------- breach events
+
+
+def encode_breach(app_id: str, slo: str, scope: str, state: str, episode_start: str,
+                  episode_end: str | None, as_of: str) -> tuple[bytes, bytes]:
+    """``(key, value)`` of a breach event; ``state`` is ``"start"`` or ``"end"``."""
+    key = f"{slo}/{scope}/{episode_start}".encode()
+    value = orjson.dumps({"v": FORMAT_VERSION, "app": app_id, "slo": slo, "scope": scope,
+                          "state": state, "episode_start": episode_start,
+                          "episode_end": episode_end, "as_of": as_of})
+    return key, value

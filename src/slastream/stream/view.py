@@ -1,0 +1,170 @@
+"""The whole picture on every worker: slices of all partitions merged, served as metrics.
+
+Each worker reads the slices topic in full (not through its consumer group), so
+``/api/ledger`` and ``/metrics`` on any worker show every partition, whichever it owns.
+Batches are applied *first write wins* per ``(stream, partition)``: a partition emits its
+batches with strictly increasing input offsets, and a replay after a crash re-emits
+byte-identical batches at offsets already seen, which are dropped here. So nothing is
+counted twice however often a partition is replayed or handed over.
+
+The view implements ``export.metrics.MetricsSource``; like the engine, it is read and
+mutated on the event loop only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from slastream.config import Settings
+from slastream.model.events import BridgeOutage, Event, Exclusion
+from slastream.model.time import MINUTE_MS, Month, now_ms
+from slastream.sli.slices import (
+    GOOD,
+    HIST,
+    LAT_COUNT,
+    LAT_SUM,
+    LATENCY_BOUNDS_MS,
+    TOTAL,
+    WIDTH,
+    SliceStore,
+)
+from slastream.slo.ledger import build_ledger
+from slastream.stream.records import SliceBatch
+
+PartitionId = tuple[str, int]
+IngestTotals = Callable[[], dict[tuple[str, str], int]]
+
+
+class LiveView:
+    """Merged slices, progress per partition and the control topic's exclusions."""
+
+    def __init__(self, settings: Settings, ingest: IngestTotals | None = None) -> None:
+        self.settings = settings
+        self.store = SliceStore()
+        self.ingest = ingest
+        self.applied: dict[PartitionId, int] = {}
+        self.as_of: dict[PartitionId, int] = {}
+        self.watermarks: dict[PartitionId, int] = {}
+        self.max_times: dict[PartitionId, int] = {}
+        self.late: dict[PartitionId, int] = {}
+        self.exclusions: dict[tuple[Any, ...], Exclusion] = {}
+        self.outages: dict[tuple[int, int, str], BridgeOutage] = {}
+        self.sli_events: Counter[tuple[str, str, str]] = Counter()
+        self._latency: dict[tuple[str, str], list[float]] = {}
+        self.duplicates = 0
+        self.version = 0
+        self.ready = False  # set once the slices topic has been read to its end
+        self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    # -------------------------------------------------------------------------- input
+    def apply(self, batch: SliceBatch) -> bool:
+        """Apply a batch unless this partition already emitted one at that offset or later."""
+        pid = (batch.stream, batch.partition)
+        if batch.offset <= self.applied.get(pid, -1):
+            self.duplicates += 1
+            return False
+        self.applied[pid] = batch.offset
+        if batch.as_of_minute is not None:
+            self.as_of[pid] = batch.as_of_minute
+        self.watermarks[pid] = batch.watermark_ms
+        self.max_times[pid] = batch.max_time_ms
+        self.late[pid] = batch.late
+        for slo, scope, minute, values in batch.slices:
+            self.store.add(slo, scope, minute, values)
+            self.sli_events[(slo, scope, "good")] += int(values[GOOD])
+            self.sli_events[(slo, scope, "bad")] += int(values[TOTAL] - values[GOOD])
+            if values[LAT_COUNT]:
+                acc = self._latency.setdefault((slo, scope), [0.0] * (WIDTH - LAT_SUM))
+                for i in range(LAT_SUM, WIDTH):
+                    acc[i - LAT_SUM] += values[i]
+        self.version += 1
+        return True
+
+    def add_control(self, events: list[Event]) -> bool:
+        """Exclusions and bridge outages from the control topic; True if any was new."""
+        changed = False
+        for ev in events:
+            if isinstance(ev, Exclusion):
+                # every version of an exclusion is kept; the ledger picks the latest
+                if tuple(ev) not in self.exclusions:
+                    self.exclusions[tuple(ev)] = ev
+                    changed = True
+            elif isinstance(ev, BridgeOutage):
+                key = (ev.start_ms, ev.end_ms, ev.bridge)
+                if key not in self.outages:
+                    self.outages[key] = ev
+                    changed = True
+        if changed:
+            self.version += 1
+        return changed
+
+    # ----------------------------------------------------------------------- progress
+    @property
+    def as_of_minute(self) -> int:
+        """Minutes before this one are final in every partition that has data."""
+        return min(self.as_of.values()) if self.as_of else 0
+
+    def current_month(self) -> Month:
+        ms = self.as_of_minute * MINUTE_MS if self.as_of else now_ms()
+        return Month.containing(ms, self.settings.timezone)
+
+    def inputs(self) -> dict[str, Any]:
+        totals = self.ingest() if self.ingest else {}
+        return {
+            "messages": sum(totals.values()),
+            "rejected": sum(n for (_, o), n in totals.items() if o == "rejected"),
+            "late": sum(self.late.values()),
+            "ignored": sum(n for (_, o), n in totals.items() if o == "ignored"),
+            "partitions": len(self.as_of),
+        }
+
+    # ------------------------------------------------------------- MetricsSource
+    def ledger(self, month: str | None = None) -> dict[str, Any]:
+        """The ledger of ``month`` (default: the month of the merged watermark).
+
+        Raises ``ValueError`` on a malformed month. Cached until the view changes.
+        """
+        m = (Month.parse(month, self.settings.timezone) if month
+             else self.current_month())
+        cached = self._cache.get(m.label)
+        if cached is not None and cached[0] == self.version:
+            return cached[1]
+        led = build_ledger(self.settings, self.store, list(self.exclusions.values()), m,
+                           self.as_of_minute, self.inputs())
+        if len(self._cache) > 12:
+            self._cache.clear()
+        self._cache[m.label] = (self.version, led)
+        return led
+
+    def breaches(self) -> dict[tuple[str, str], bool]:
+        led = self.ledger()
+        return {(e["name"], e["scope"]): any(ep["open"] and not ep["excused"]
+                                             for ep in e["episodes"]) for e in led["slos"]}
+
+    def ingest_totals(self) -> dict[tuple[str, str], int]:
+        return dict(self.ingest()) if self.ingest else {}
+
+    def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
+        return dict(self.sli_events)
+
+    def histograms(self) -> dict[tuple[str, str], tuple[list[float], list[int], float]]:
+        out: dict[tuple[str, str], tuple[list[float], list[int], float]] = {}
+        for key, acc in self._latency.items():
+            cumulative, running = [], 0.0
+            for b in acc[HIST - LAT_SUM:]:
+                running += b
+                cumulative.append(int(running))
+            out[key] = (list(LATENCY_BOUNDS_MS), cumulative, acc[0])
+        return out
+
+    def pipeline(self) -> dict[str, float]:
+        marks = [w for w in self.watermarks.values() if w >= 0]
+        newest = max(self.max_times.values(), default=-1)
+        return {
+            # how far the merged watermark trails the newest event time of any partition
+            "watermark_delay_seconds": (newest - min(marks)) / 1000 if marks else math.nan,
+            "late_events_total": float(sum(self.late.values())),
+        }
