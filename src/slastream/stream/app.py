@@ -239,12 +239,21 @@ class StreamWorker:
     # ------------------------------------------------------------------ background
     async def _tick_loop(self) -> None:
         """Ticks for idle partitions, injects of bridge outages, wake-ups after assignment."""
+        recovering_since: float | None = None
         while True:
             await asyncio.sleep(TICKER_PERIOD_S)
+            now = time.monotonic()
             if getattr(self.app, "crash_reason", None) is not None:
                 self._fail(self.app.crash_reason, "faust")
                 return
-            now = time.monotonic()
+            if getattr(self.app, "in_recovery", False):
+                recovering_since = recovering_since or now
+                if now - recovering_since > self.profile.recovery_limit_s:
+                    self._fail(f"the checkpoint table has not recovered after "
+                               f"{self.profile.recovery_limit_s:g} s", "faust")
+                    return
+            else:
+                recovering_since = None
             for pid in sorted(self.assigned):
                 await self._tick_partition(pid, now)
 
@@ -311,7 +320,8 @@ class StreamWorker:
                 continue
             version = self.view.version
             leader = (codec.LORAWAN, 0) in self.assigned
-            for key, value in self.breaches.update(self.view.ledger(), leader):
+            updates = self.breaches.update(self.view.open_episodes(), self.view.ledger(), leader)
+            for key, value in updates:
                 await self.breaches_out.send(key=key, value=value)
 
     def _fail(self, exc: BaseException | str, where: str) -> None:

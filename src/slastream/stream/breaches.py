@@ -15,16 +15,6 @@ from slastream.stream.records import encode_breach
 OpenEpisodes = dict[tuple[str, str], str]  # (slo, scope) → start of the open episode
 
 
-def open_episodes(ledger: dict[str, Any]) -> OpenEpisodes:
-    """SLOs inside an outage episode that is not excused, with the episode's start."""
-    out: OpenEpisodes = {}
-    for entry in ledger.get("slos", []):
-        for ep in entry.get("episodes", []):
-            if ep.get("open") and not ep.get("excused"):
-                out[(str(entry["name"]), str(entry["scope"]))] = str(ep["start"])
-    return out
-
-
 def _episode_end(ledger: dict[str, Any], slo: str, scope: str, start: str) -> str | None:
     for entry in ledger.get("slos", []):
         if entry["name"] == slo and entry["scope"] == scope:
@@ -41,12 +31,13 @@ class BreachTracker:
         self.app_id = app_id
         self.announced: OpenEpisodes | None = None  # None: not the publisher
 
-    def update(self, ledger: dict[str, Any], leader: bool) -> list[tuple[bytes, bytes]]:
-        """Events to publish for ``ledger`` (none unless ``leader``)."""
+    def update(self, now_open: OpenEpisodes, ledger: dict[str, Any],
+               leader: bool) -> list[tuple[bytes, bytes]]:
+        """Events to publish for the episodes open now (none unless ``leader``);
+        ``ledger`` (the same evaluation) supplies the end of episodes that closed."""
         if not leader:
             self.announced = None
             return []
-        now_open = open_episodes(ledger)
         before = self.announced if self.announced is not None else {}
         as_of = str(ledger.get("period", {}).get("as_of", ""))
         events = []

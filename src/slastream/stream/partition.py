@@ -60,6 +60,15 @@ def slos_for_stream(settings: Settings, stream: str) -> tuple[SLO, ...]:
     return ()
 
 
+def stream_of(slo: SLO) -> str:
+    """The stream an SLO's events are routed to (inverse of ``slos_for_stream``)."""
+    if slo.sli == "delivery" or (slo.sli == "rx2" and slo.source != "gateway"):
+        return LORAWAN
+    if slo.sli == "rx2":
+        return GATEWAY
+    return SERVICE
+
+
 def outage_key(ev: BridgeOutage) -> OutageKey:
     return (ev.start_ms, ev.end_ms, ev.bridge)
 

@@ -34,6 +34,9 @@ class KafkaProfile:
     heartbeat_interval_s: float = 3.0
     producer_max_batch_size: int | None = None  # None: faust's default (16 kB)
     replication_factor: int = 1  # of the changelog faust creates for the checkpoint table
+    # faust logs a failed table recovery and waits forever; past this, the worker stops
+    # with an error instead (a changelog of checkpoints is small: minutes mean trouble)
+    recovery_limit_s: float = 600.0
 
     def faust_options(self, settings: Settings, datadir: str) -> dict[str, Any]:
         """Keyword arguments for ``faust.App`` (besides the app id)."""
@@ -73,4 +76,4 @@ class KafkaProfile:
 
 PRODUCTION = KafkaProfile("production")
 EMBEDDED = KafkaProfile("embedded", session_timeout_s=10.0, heartbeat_interval_s=1.0,
-                        producer_max_batch_size=1)
+                        producer_max_batch_size=1, recovery_limit_s=120.0)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from slastream.config import Settings
+from slastream.config import SLO, Settings
 from slastream.model.events import BridgeOutage, Event, Exclusion
-from slastream.model.time import MINUTE_MS, Month, now_ms
+from slastream.model.time import MINUTE_MS, Month, now_ms, parse_rfc3339_ms
 from slastream.sli.slices import (
     GOOD,
     HIST,
@@ -31,7 +32,8 @@ from slastream.sli.slices import (
     WIDTH,
     SliceStore,
 )
-from slastream.slo.ledger import build_ledger
+from slastream.slo.ledger import build_ledger, evaluate_contract
+from slastream.stream.partition import stream_of
 from slastream.stream.records import SliceBatch
 
 PartitionId = tuple[str, int]
@@ -107,6 +109,16 @@ class LiveView:
         """Minutes before this one are final in every partition that has data."""
         return min(self.as_of.values()) if self.as_of else 0
 
+    def stream_as_of(self, stream: str) -> int:
+        """Minutes before this one are final in every partition of ``stream``.
+
+        An SLO's slices come from one stream only, so a stream that lags (a backlog, a
+        replayed history) does not hold back the others' SLOs. A stream without any data
+        yet follows the others: its minutes so far are minutes without data.
+        """
+        marks = [m for (s, _), m in self.as_of.items() if s == stream]
+        return min(marks) if marks else self.as_of_minute
+
     def current_month(self) -> Month:
         ms = self.as_of_minute * MINUTE_MS if self.as_of else now_ms()
         return Month.containing(ms, self.settings.timezone)
@@ -125,24 +137,58 @@ class LiveView:
     def ledger(self, month: str | None = None) -> dict[str, Any]:
         """The ledger of ``month`` (default: the month of the merged watermark).
 
-        Raises ``ValueError`` on a malformed month. Cached until the view changes.
+        Each SLO is evaluated as of its own stream's progress (``stream_as_of``); the
+        contracts over the SLO entries. Raises ``ValueError`` on a malformed month.
+        Cached until the view changes.
         """
         m = (Month.parse(month, self.settings.timezone) if month
              else self.current_month())
         cached = self._cache.get(m.label)
         if cached is not None and cached[0] == self.version:
             return cached[1]
-        led = build_ledger(self.settings, self.store, list(self.exclusions.values()), m,
-                           self.as_of_minute, self.inputs())
+        groups: dict[int, list[SLO]] = {}
+        for slo in self.settings.slos:
+            groups.setdefault(self.stream_as_of(stream_of(slo)), []).append(slo)
+        inputs = self.inputs()
+        exclusions = list(self.exclusions.values())
+        entries: dict[str, list[dict[str, Any]]] = {}
+        led: dict[str, Any] = {}
+        for as_of in sorted(groups, reverse=True):  # the last one (the oldest) names the period
+            part = replace(self.settings, slos=tuple(groups[as_of]), contracts=())
+            led = build_ledger(part, self.store, exclusions, m, as_of, inputs)
+            for entry in led["slos"]:
+                entries.setdefault(entry["name"], []).append(entry)
+        ordered = [e for slo in self.settings.slos for e in entries.get(slo.name, [])]
+        if not led:  # no SLOs at all
+            led = build_ledger(self.settings, self.store, exclusions, m, self.as_of_minute,
+                               inputs)
+        led = {**led, "slos": ordered,
+               "contracts": [evaluate_contract(c, ordered, self.settings)
+                             for c in self.settings.contracts]}
         if len(self._cache) > 12:
             self._cache.clear()
         self._cache[m.label] = (self.version, led)
         return led
 
+    def open_episodes(self) -> dict[tuple[str, str], str]:
+        """(slo, scope) → start of the outage episode it is in now (not excused).
+
+        An episode is open when it reaches the last final minute of its SLO's stream.
+        (Computed here from episode ends rather than the ledger's ``open`` flag, which
+        compares a matrix index with an absolute minute in ``slo/ledger.py``.)
+        """
+        out: dict[tuple[str, str], str] = {}
+        for entry in self.ledger()["slos"]:
+            as_of = self.stream_as_of(stream_of(self.settings.slo(entry["name"])))
+            for ep in entry["episodes"]:
+                if not ep["excused"] and parse_rfc3339_ms(ep["end"]) // MINUTE_MS >= as_of:
+                    out[(entry["name"], entry["scope"])] = ep["start"]
+        return out
+
     def breaches(self) -> dict[tuple[str, str], bool]:
-        led = self.ledger()
-        return {(e["name"], e["scope"]): any(ep["open"] and not ep["excused"]
-                                             for ep in e["episodes"]) for e in led["slos"]}
+        inside = self.open_episodes()
+        return {(e["name"], e["scope"]): (e["name"], e["scope"]) in inside
+                for e in self.ledger()["slos"]}
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         return dict(self.ingest()) if self.ingest else {}
