@@ -48,22 +48,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(predicate: Any, timeout_s: float, what: str, step_s: float = 0.2) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail with ``what`` otherwise."""
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(step_s)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
-
-
-def http_json(url: str, data: bytes | None = None) -> Any:
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    req = urllib.request.Request(url, data=data, headers=headers)
-    with urllib.request.urlopen(req, timeout=5) as resp:
+def http_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as resp:
         return json.loads(resp.read())
 
 
@@ -157,15 +143,3 @@ def alertmanager(workdir: Path, webhook_url: str | None = None,
             "--log.level=warn"]
     with _started(args, f"http://127.0.0.1:{port}", "/-/ready", workdir / "am.log") as s:
         yield s
-
-
-def query(prom: Service, expr: str) -> list[dict[str, Any]]:
-    """Instant query; returns the result vector (fails the test on a query error)."""
-    url = f"{prom.url}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    try:
-        data = http_json(url)
-    except urllib.error.HTTPError as exc:
-        pytest.fail(f"query failed: {expr}\n{exc.read().decode(errors='replace')}")
-    assert data["status"] == "success", data
-    result: list[dict[str, Any]] = data["data"]["result"]
-    return result
