@@ -45,6 +45,8 @@ GOOD_SLO = "  - {name: a, sli: probe, component: api, objective: 0.999}\n"
     ("slos:\n" + GOOD_SLO + "lateness_s: -5\nbogus: 1\n",
      ["bogus: unknown key", "lateness_s: must be between 0 and 86400, got -5"]),
     ("- just\n- a list\n", ["(top level): must be a mapping, got list"]),
+    ("slos:\n  - {name: a, sli: probe, component: api, objective: 0.999, "
+     "alerting: {period: 3x}}\n", ["slos[0].alerting.period: must be a duration"]),
 ])
 def test_broken_configs_exit_2_with_one_line_per_problem(
         tmp_path: Path, text: str, expected: list[str]) -> None:

@@ -71,6 +71,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "check":
         settings = load_settings(args.config)
+        from slastream.export.alerting import plan_all
+
+        plan_all(settings)  # the per-SLO `alerting:` blocks (raises ConfigError)
         print(f"{args.config}: ok ({len(settings.slos)} SLOs, {len(settings.contracts)} contracts)")
         return 0
     if cmd == "replay":

@@ -65,3 +65,28 @@ def test_state_per_tracked_uplink_is_small() -> None:
     tracemalloc.stop()
     assert sli.tracked == n  # type: ignore[attr-defined]
     assert (after - before) / n <= 150
+
+
+def test_breach_is_open_while_the_outage_lasts_and_closes_on_recovery() -> None:
+    from slastream.config import load_settings as load
+    from slastream.model.events import ProbeResult
+
+    eng = Engine(load(ROOT / "examples/contracts/mclimate.yaml"))
+    key = ("api-availability", "api")
+
+    def minute(m: int, ok: bool) -> None:
+        eng.feed_events([ProbeResult(T0 + m * 60_000 + s, "api", ok, 200, 50.0)
+                         for s in (0, 30_000)])
+        eng.advance(T0 + (m + 1) * 60_000)
+
+    for m in range(10):
+        minute(m, True)
+    for m in range(10, 14):
+        minute(m, False)
+    assert eng.breaches()[key] is False  # 4 bad minutes: under the 5-minute rule
+    minute(14, False)
+    assert eng.breaches()[key] is True
+    minute(15, False)
+    assert eng.breaches()[key] is True
+    minute(16, True)
+    assert eng.breaches()[key] is False

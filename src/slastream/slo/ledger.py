@@ -93,7 +93,8 @@ def evaluate_slo(
                 "minutes": float(n), "excused": excused,
                 "reason": _reason(settings, slo, scope, exclusions, ep.worst, excused,
                                   start_ms, end_ms),
-                "open": bool(ep.end >= hi and hi >= as_of_minute and lo + ep.end <= horizon),
+                # still going: it reaches the last final minute, and that is the watermark
+                "open": bool(lo + ep.end >= hi and hi >= as_of_minute),
             })
     total = max(0, horizon - month.start_minute)
     denom = total - excused_min
