@@ -127,6 +127,8 @@ def cached_capture(scenario: Scenario, duration_s: float, seed: int, cache_dir: 
     truth_path = cache_dir / f"replay-{key}.truth.json"
     if capture.exists() and truth_path.exists() and not fresh:
         return capture, json.loads(truth_path.read_text())
+    for stale in cache_dir.glob("replay-*"):
+        stale.unlink()  # captures of other scenarios or simulator versions: gigabytes each
     print(f"generating {duration_s / 3600:g} h of traffic (cached after this run) ...",
           flush=True)
     began = time.perf_counter()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from slastream.simulate import (
     GroundTruth,
     Message,
@@ -62,7 +64,17 @@ def test_ground_truth_is_the_truth_of_the_same_run(truth: GroundTruth) -> None:
     assert again.messages == truth.messages
 
 
-def test_capture_starts_where_asked(tmp_path: object) -> None:
+def test_capture_starts_where_asked() -> None:
     start = START_MS + 86_400_000 * 30  # 2026-10-31
     first = next(generate(SMALL, start, 60, 1))
     assert start <= first.received_ms < start + 60_000
+
+
+def test_a_run_without_end_is_lazy() -> None:
+    import itertools
+
+    first = list(itertools.islice(generate(SMALL, START_MS, None, 2), 500))
+    assert len(first) == 500
+    assert first[-1].received_ms < START_MS + 600_000
+    with pytest.raises(ValueError, match="without end"):
+        Simulation(SMALL, START_MS, None, 2).run_to_end()

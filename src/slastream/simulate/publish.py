@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import random
+import time
 import zlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,10 +22,13 @@ import orjson
 
 from slastream.errors import BrokerError
 from slastream.model.time import now_ms
-from slastream.simulate.generator import Simulation
+from slastream.simulate.generator import Simulation, relaxed_gc
 from slastream.simulate.scenario import Scenario
+from slastream.simulate.world import World
 
-QUEUE_SIZE = 10_000  # per connection; a full queue blocks the producer (backpressure)
+# Per connection; a full queue blocks the producer (backpressure). The end markers need
+# room too, which the queue has once it is emptied at the end.
+QUEUE_SIZE = 10_000
 TASKS_PER_CONNECTION = 8
 MSGS_PER_CONNECTION = 8_000  # sizing target, well under one publisher's cap
 MAX_CONNECTIONS = 8
@@ -93,14 +98,21 @@ async def _produce(scenario: Scenario, duration_s: float | None, seed: int,
     n = len(queues)
     # Unbounded generation cut on the clock: a bounded simulation would keep a quiet tail
     # before its end (for its ground truth), which a live run has no use for.
-    start = now_ms()
+    # The world (hundreds of thousands of devices at a high rate) is built before the
+    # clock is read, so that simulated time starts when publishing can.
+    with relaxed_gc():
+        world = World(scenario, random.Random(seed))
+        start = now_ms()
+        sim = Simulation(scenario, start, None, seed, world)
     end_ms = None if duration_s is None else start + round(duration_s * 1000)
-    sim = Simulation(scenario, start, None, seed)
     dumps = orjson.dumps
     for ms, topic, payload in sim.messages():
         if stop_event.is_set() or (end_ms is not None and ms >= end_ms):
             break
-        ahead_s = (ms - now_ms()) / 1000
+        wall_ms = time.time() * 1000
+        if end_ms is not None and wall_ms >= end_ms:
+            break  # the publishers fell behind: the run still ends on time
+        ahead_s = (ms - wall_ms) / 1000
         if ahead_s > 0.002 and await _stopped_within(stop_event, ahead_s):
             break
         q = queues[zlib.crc32(topic.encode()) % n if n > 1 else 0]
@@ -114,8 +126,11 @@ async def _produce(scenario: Scenario, duration_s: float | None, seed: int,
         if rest_s > 0:
             await _stopped_within(stop_event, rest_s)
     for q in queues:
+        # Stopped or out of time: what is still queued would be late, so it is dropped.
+        while not q.empty():
+            q.get_nowait()
         for _ in range(TASKS_PER_CONNECTION):
-            await q.put(None)  # one end marker per publishing task
+            q.put_nowait(None)  # one end marker per publishing task
 
 
 async def _stopped_within(stop_event: asyncio.Event, seconds: float) -> bool:

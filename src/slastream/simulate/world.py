@@ -139,9 +139,17 @@ def _assign_traits(gateways: list[Gateway], scenario: Scenario, rng: random.Rand
 
 
 class World:
-    """Applications, gateways and devices of a scenario, all drawn from one RNG."""
+    """Applications, gateways and devices of a scenario, all drawn from one RNG.
+
+    The simulation that runs the world goes on drawing from the same ``rng``, so building
+    the world ahead of time (it is the slow part for a large network) changes nothing.
+    A world is mutable state: one simulation uses it, once.
+    """
 
     def __init__(self, scenario: Scenario, rng: random.Random) -> None:
+        self.scenario = scenario
+        self.rng = rng
+        self.in_use = False
         self.prefix, self.prefix_bits = parse_prefix(scenario.netid_prefix)
         self._used: set[int] = set()
         tenant = "ttn" if scenario.app_server == "tts" else "slastream-sim"
@@ -153,11 +161,15 @@ class World:
         self.gateways = [Gateway(i, scenario.region, rng) for i in range(max(1, scenario.gateways))]
         _assign_traits(self.gateways, scenario, rng)
         self.devices: list[Device] = []
-        reach = min(len(self.gateways), 8)
+        # Gateways in a shuffled ring; a device hears a run of neighbours on it, a cheap
+        # stand-in for geography (and cheaper than sampling per device).
+        ring = rng.sample(self.gateways, len(self.gateways))
+        reach = min(len(ring), 8)
         for i in range(scenario.devices):
             app = self.applications[i % len(self.applications)]
             dev = Device(i, app, self.new_devaddr(rng), rng, scenario.app_server)
-            dev.nearby = rng.sample(self.gateways, reach)
+            at = int(rng.random() * len(ring))
+            dev.nearby = [ring[(at + j) % len(ring)] for j in range(reach)]
             self.devices.append(dev)
 
     def new_devaddr(self, rng: random.Random) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from slastream.errors import CaptureError
-from slastream.simulate.generator import Simulation
+from slastream.simulate.generator import Simulation, relaxed_gc
 from slastream.simulate.scenario import Scenario
 from slastream.simulate.timefmt import iso_ms
 from slastream.simulate.truth import GroundTruth
@@ -34,10 +34,10 @@ def write_capture(path: str | Path, scenario: Scenario, start_ms: int, duration_
 
     Raises ``CaptureError`` when the file cannot be written.
     """
-    sim = Simulation(scenario, start_ms, duration_s, seed)
     dumps = orjson.dumps
     try:
-        with open(path, "wb") as fh:
+        with relaxed_gc(), open(path, "wb") as fh:
+            sim = Simulation(scenario, start_ms, duration_s, seed)
             buf: list[bytes] = []
             for ms, topic, payload in sim.messages():
                 buf.append(dumps({"received_at": iso_ms(ms), "topic": topic,
