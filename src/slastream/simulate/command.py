@@ -57,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _live(scenario: Scenario, url: str, duration: float | None, rate: float,
                 seed: int) -> int:
-    from slastream.simulate.publish import publish_live
+    from slastream.simulate.publish import parse_mqtt_url, publish_live
 
+    parse_mqtt_url(url)  # a bad URL fails before the banner
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -88,7 +88,7 @@ async def publish_live(scenario: Scenario, mqtt_url: str, duration_s: float | No
                         tg.create_task(_drain(client, queues[i], counts, i, qos))
                 tg.create_task(_produce(scaled, duration_s, seed, queues, stop_event))
     except* aiomqtt.MqttError as group:
-        raise BrokerError(f"{address.url}: {group.exceptions[0]}") from None
+        raise BrokerError(f"MQTT broker {address.url}: {group.exceptions[0]}") from None
     return sum(counts)
 
 
