@@ -19,10 +19,12 @@ Tansu refuses InitProducerId, and correctness comes from idempotent state instea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from slastream.config import Settings
+from slastream.errors import SlastreamError
 
 
 @dataclass(frozen=True)
@@ -81,3 +83,20 @@ PRODUCTION = KafkaProfile("production")
 EMBEDDED = KafkaProfile("embedded", session_timeout_s=10.0, heartbeat_interval_s=1.0,
                         producer_max_batch_size=1, recovery_limit_s=120.0,
                         bridge_one_record_per_batch=True)
+
+
+PROFILE_ENV = "SLASTREAM_KAFKA_PROFILE"
+PROFILES = {p.name: p for p in (PRODUCTION, EMBEDDED)}
+
+
+def profile_from_env(environ: Mapping[str, str]) -> KafkaProfile:
+    """The profile named by ``SLASTREAM_KAFKA_PROFILE`` (default ``production``).
+
+    For ``slastream worker``/``run`` against a Tansu broker (tests, a local demo setup);
+    read once at the entry point. Raises ``SlastreamError`` on an unknown name.
+    """
+    name = environ.get(PROFILE_ENV, PRODUCTION.name) or PRODUCTION.name
+    if name not in PROFILES:
+        raise SlastreamError(f"{PROFILE_ENV}={name!r}: must be one of "
+                             f"{', '.join(sorted(PROFILES))}")
+    return PROFILES[name]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from slastream.config import Settings
 from slastream.errors import SlastreamError
 from slastream.ingest.bridge import Bridge
 from slastream.stream.partition import Timing
-from slastream.stream.profile import PRODUCTION, KafkaProfile
+from slastream.stream.profile import PRODUCTION, KafkaProfile, profile_from_env
 from slastream.stream.worker import configure_logging, install_stop_signals, serve
 
 
@@ -63,7 +64,7 @@ async def pipeline(settings: Settings, stop: asyncio.Event, *,
     return failure or worker.failure
 
 
-async def _main(settings: Settings, record_path: str | None) -> int:
+async def _main(settings: Settings, record_path: str | None, profile: KafkaProfile) -> int:
     stop = asyncio.Event()
     install_stop_signals(stop)
 
@@ -72,7 +73,8 @@ async def _main(settings: Settings, record_path: str | None) -> int:
               f"metrics on {url}/metrics" + (f"; recording to {record_path}" if record_path
                                              else ""), file=sys.stderr)
 
-    failure = await pipeline(settings, stop, record_path=record_path, on_ready=ready)
+    failure = await pipeline(settings, stop, record_path=record_path, profile=profile,
+                             on_ready=ready)
     if failure:
         print(f"slastream run: {failure}", file=sys.stderr)
         return 1
@@ -80,10 +82,13 @@ async def _main(settings: Settings, record_path: str | None) -> int:
 
 
 def main(settings: Settings, record_path: str | None) -> int:
-    """``slastream run -c CONFIG [--record FILE]``: exit 0 after SIGINT/SIGTERM."""
+    """``slastream run -c CONFIG [--record FILE]``: exit 0 after SIGINT/SIGTERM.
+
+    The Kafka profile is ``production`` unless ``SLASTREAM_KAFKA_PROFILE=embedded``.
+    """
     configure_logging()
     try:
-        return asyncio.run(_main(settings, record_path))
+        return asyncio.run(_main(settings, record_path, profile_from_env(os.environ)))
     except SlastreamError as exc:
         print(f"slastream run: {exc}", file=sys.stderr)
         return 1

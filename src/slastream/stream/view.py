@@ -21,7 +21,7 @@ from typing import Any
 
 from slastream.config import SLO, Settings
 from slastream.model.events import BridgeOutage, Event, Exclusion
-from slastream.model.time import MINUTE_MS, Month, now_ms, parse_rfc3339_ms
+from slastream.model.time import MINUTE_MS, Month, now_ms
 from slastream.sli.slices import (
     GOOD,
     HIST,
@@ -173,17 +173,12 @@ class LiveView:
     def open_episodes(self) -> dict[tuple[str, str], str]:
         """(slo, scope) → start of the outage episode it is in now (not excused).
 
-        An episode is open when it reaches the last final minute of its SLO's stream.
-        (Computed here from episode ends rather than the ledger's ``open`` flag, which
-        compares a matrix index with an absolute minute in ``slo/ledger.py``.)
+        An episode is open when it reaches the last final minute of its SLO's stream
+        (the ledger's ``open`` flag, each SLO being evaluated as of its stream).
         """
-        out: dict[tuple[str, str], str] = {}
-        for entry in self.ledger()["slos"]:
-            as_of = self.stream_as_of(stream_of(self.settings.slo(entry["name"])))
-            for ep in entry["episodes"]:
-                if not ep["excused"] and parse_rfc3339_ms(ep["end"]) // MINUTE_MS >= as_of:
-                    out[(entry["name"], entry["scope"])] = ep["start"]
-        return out
+        return {(entry["name"], entry["scope"]): ep["start"]
+                for entry in self.ledger()["slos"] for ep in entry["episodes"]
+                if ep["open"] and not ep["excused"]}
 
     def breaches(self) -> dict[tuple[str, str], bool]:
         inside = self.open_episodes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from slastream.export.http import serve as serve_http
 from slastream.export.metrics import build_registry
 from slastream.stream.app import INPUT_STREAMS, StreamWorker, slices_topic
 from slastream.stream.partition import Timing
-from slastream.stream.profile import PRODUCTION, KafkaProfile
+from slastream.stream.profile import PRODUCTION, KafkaProfile, profile_from_env
 from slastream.stream.view import IngestTotals
 from slastream.transport import codec
 from slastream.transport.kafka import all_topics, ensure_topics, wait_ready
@@ -108,11 +109,14 @@ async def _main(settings: Settings, profile: KafkaProfile) -> int:
     return 0
 
 
-def main(settings: Settings, profile: KafkaProfile = PRODUCTION) -> int:
-    """``slastream worker -c CONFIG``: exit 0 after SIGINT/SIGTERM, 1 on failure."""
+def main(settings: Settings, profile: KafkaProfile | None = None) -> int:
+    """``slastream worker -c CONFIG``: exit 0 after SIGINT/SIGTERM, 1 on failure.
+
+    The Kafka profile is ``production`` unless ``SLASTREAM_KAFKA_PROFILE=embedded``.
+    """
     configure_logging()
     try:
-        return asyncio.run(_main(settings, profile))
+        return asyncio.run(_main(settings, profile or profile_from_env(os.environ)))
     except SlastreamError as exc:
         print(f"slastream worker: {exc}", file=sys.stderr)
         return 1
