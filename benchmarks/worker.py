@@ -1,0 +1,286 @@
+"""Worker throughput: Kafka → SLI slices, the batch worker against a per-event faust agent.
+
+    .venv/bin/python benchmarks/worker.py [--events N] [--per-event-events M]
+                                          [--kafka BOOTSTRAP] [--checkpoint-s S]
+
+One run, one Tansu (started here unless ``--kafka``), two faust applications:
+
+1. the slastream worker (``stream.app.StreamWorker``, embedded profile) on the delivery
+   SLI of LORIOT's contract (deadline 30 s, lateness 120 s): N canonical events (uplink
+   copies heard by 1-3 gateways, 95 % of them delivered), produced as the bridge does, one
+   Kafka record per batch of up to 500 events of a partition. Timed from its first
+   applied record to the last, checkpoints and slice output included;
+2. a straightforward faust agent doing the same delivery-ratio computation one event per
+   Kafka record: ``async for`` over the stream, a dict of received uplinks, good and total
+   per minute. Its state is in memory only (no table write per event), the most favourable
+   case for the per-event design.
+
+Prints events/s of each and their ratio. Target (BRIEF §5): >= 250,000 events/s per worker
+process, ahead of the per-event agent. Numbers, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+import faust
+
+from slastream.config import Settings, parse_settings
+from slastream.embedded import Tansu
+from slastream.model.events import Event, UplinkDelivered, UplinkReceived
+from slastream.stream.app import StreamWorker
+from slastream.stream.partition import Timing
+from slastream.stream.profile import EMBEDDED
+from slastream.stream.worker import configure_logging, worker_topics
+from slastream.transport import codec
+from slastream.transport.kafka import (
+    MAX_EVENTS_PER_RECORD,
+    EventProducer,
+    delivered,
+    ensure_topics,
+)
+
+TARGET_EVENTS_S = 250_000
+START_MS = 1_790_000_000_000 // 60_000 * 60_000
+DEADLINE_MS = 30_000
+CONFIG: dict[str, Any] = {
+    "timezone": "UTC",
+    "lateness_s": 120,
+    "lorawan": {"devaddr_prefixes": ["26000000/7"]},
+    "slos": [{"name": "lorawan-delivery", "sli": "delivery", "objective": 0.999,
+              "deadline_s": DEADLINE_MS // 1000,
+              "downtime": {"bad_below": 0.75, "window_s": 300, "min_events": 20}}],
+    "kafka": {"partitions": 4},
+    "http": {"host": "127.0.0.1", "port": 0},
+}
+
+
+def synthetic_events(n: int, seed: int = 1, devices: int = 50_000) -> list[Event]:
+    """Uplinks of ``devices`` devices, ~300 a second of event time, each heard by 1-3
+    gateways and delivered 300 ms later (95 %), in arrival order."""
+    rng = random.Random(seed)
+    fcnt = [0] * devices
+    out: list[Event] = []
+    t = START_MS
+    while len(out) < n:
+        dev = rng.randrange(devices)
+        devaddr = 0x26000000 + dev
+        f = fcnt[dev]
+        fcnt[dev] += 1
+        for g in range(1 + rng.randrange(3)):
+            out.append(UplinkReceived(t + g, devaddr, f & 0xFFFF, f"gw-{(dev + g) % 400}",
+                                      "eu868", False))
+        if rng.random() < 0.95:
+            out.append(UplinkDelivered(t + 300, devaddr, f, "app-1", f"dev-{dev}"))
+        t += 3
+    return out[:n]
+
+
+async def produce_batches(settings: Settings, events: list[Event]) -> dict[int, int]:
+    """Events into the lorawan topic, one record per partition chunk (as the bridge does);
+    returns the last offset per partition."""
+    last: dict[int, int] = {}
+    async with EventProducer(settings.kafka, create_topics=False) as producer:
+        futures = []
+        for i in range(0, len(events), 20_000):
+            futures += await producer.send_events(events[i:i + 20_000])
+        await delivered(futures, settings.kafka.bootstrap)
+        for f in futures:
+            meta = f.result()
+            if meta.topic.endswith(f".{codec.LORAWAN}"):
+                last[meta.partition] = max(last.get(meta.partition, -1), meta.offset)
+    return last
+
+
+async def produce_singles(settings: Settings, events: list[Event]) -> None:
+    """One record per event, keyed by DevAddr, into the lorawan topic of ``settings``."""
+    async with EventProducer(settings.kafka, create_topics=False) as producer:
+        futures = []
+        for ev in events:
+            key = f"{ev.devaddr:08x}"  # type: ignore[union-attr]
+            futures.append(await producer.send_record(codec.LORAWAN, codec.encode_batch([ev]),
+                                                      key))
+        await delivered(futures, settings.kafka.bootstrap)
+
+
+# ------------------------------------------------------------------------ batch worker
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, all threads (faust's consumer runs in its own thread):
+    on a shared machine, events per CPU-second is steadier than per wall second."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def run_batch_worker(settings: Settings, events: list[Event],
+                           checkpoint_s: float) -> tuple[float, float, dict[str, float]]:
+    """(events/s, seconds, figures) of the slastream worker over ``events``."""
+    await ensure_topics(settings.kafka, worker_topics(settings))
+    t = time.perf_counter()
+    last = await produce_batches(settings, events)
+    produce_s = time.perf_counter() - t
+    lorawan_events = sum(1 for ev in events if isinstance(ev, UplinkReceived | UplinkDelivered))
+    worker = StreamWorker(settings, EMBEDDED, Timing(checkpoint_interval_s=checkpoint_s))
+    async with worker:
+        first: float | None = None
+        cpu0 = 0.0
+        while True:
+            await asyncio.sleep(0.01)
+            if worker.failure:
+                raise SystemExit(f"worker failed: {worker.failure}")
+            states = {p: s for (st, p), s in worker.partitions.items() if st == codec.LORAWAN}
+            if first is None and states:
+                first, cpu0 = time.perf_counter(), cpu_seconds()
+            if len(states) == len(last) and all(
+                    states[p].offset >= off for p, off in last.items()):
+                done, cpu = time.perf_counter(), cpu_seconds() - cpu0
+                break
+        assert first is not None
+        ledger_totals = Counter[str]()
+        for (_slo, _scope, outcome), n in worker.view.sli_event_totals().items():
+            ledger_totals[outcome] += n
+        tracked = sum(s.engine.pipeline()["tracked_uplinks"] for s in states.values())
+    seconds = done - first
+    good, bad = ledger_totals["good"], ledger_totals["bad"]
+    return lorawan_events / seconds, seconds, {
+        "produce_s": produce_s, "records": sum(o + 1 for o in last.values()),
+        "final_uplinks": good + bad, "ratio": good / (good + bad) if good + bad else 0.0,
+        "tracked_uplinks": tracked, "cpu_s": cpu,
+    }
+
+
+# --------------------------------------------------------------------- per-event agent
+
+
+def per_event_app(settings: Settings, n: int, done: asyncio.Event,
+                  marks: dict[str, float], counts: Counter[str]) -> Any:
+    """The straightforward design: one event per record, state updated event by event."""
+    options = EMBEDDED.faust_options(settings, tempfile.mkdtemp(prefix="bench-per-event-"))
+    app = faust.App(settings.kafka.app_id, **options)
+    topic = app.topic(codec.topic_name(settings.kafka.topic_prefix, codec.LORAWAN),
+                      key_type=bytes, value_type=bytes)
+    received: dict[tuple[int, int], int] = {}
+    matched: set[tuple[int, int]] = set()
+
+    async def agent(stream: Any) -> None:
+        async for value in stream:
+            if "first" not in marks:
+                marks["first"] = time.perf_counter()
+            ev = codec.decode_batch(value)[0]
+            if isinstance(ev, UplinkReceived):
+                key = (ev.devaddr, ev.fcnt16)
+                if key not in received:
+                    received[key] = ev.time_ms
+                    counts[f"total/{ev.time_ms // 60_000}"] += 1
+            elif isinstance(ev, UplinkDelivered):
+                key = (ev.devaddr, ev.fcnt & 0xFFFF)
+                sent = received.get(key)
+                if sent is not None and key not in matched and ev.time_ms - sent <= DEADLINE_MS:
+                    matched.add(key)
+                    counts[f"good/{sent // 60_000}"] += 1
+            counts["events"] += 1
+            if counts["events"] >= n:
+                marks["done"] = time.perf_counter()
+                done.set()
+
+    app.agent(topic, name="per-event")(agent)
+    return app
+
+
+async def run_per_event(settings: Settings, events: list[Event]) -> tuple[float, float, float]:
+    """(events/s, seconds, delivery ratio) of the per-event agent."""
+    await ensure_topics(settings.kafka, worker_topics(settings))
+    await produce_singles(settings, events)
+    done = asyncio.Event()
+    marks: dict[str, float] = {}
+    counts: Counter[str] = Counter()
+    app = per_event_app(settings, len(events), done, marks, counts)
+    await app.start()
+    try:
+        await asyncio.wait_for(done.wait(), 3600)
+    finally:
+        await app.stop()
+    seconds = marks["done"] - marks["first"]
+    good = sum(v for k, v in counts.items() if k.startswith("good/"))
+    total = sum(v for k, v in counts.items() if k.startswith("total/"))
+    return len(events) / seconds, seconds, good / total if total else 0.0
+
+
+# --------------------------------------------------------------------------------- main
+
+
+@asynccontextmanager
+async def kafka(bootstrap: str | None) -> AsyncIterator[str]:
+    if bootstrap:
+        yield bootstrap
+        return
+    async with Tansu() as broker:
+        yield broker.bootstrap
+
+
+async def amain(args: argparse.Namespace) -> int:
+    base = parse_settings(CONFIG, "benchmarks/worker.py")
+    stamp = int(time.time())
+    async with kafka(args.kafka) as bootstrap:
+        print(f"Kafka: {bootstrap} ({'given' if args.kafka else 'Tansu, started here'}); "
+              f"events: {args.events:,} (batch) / {args.per_event_events:,} "
+              f"(per-event)", flush=True)
+        t = time.perf_counter()
+        events = synthetic_events(args.events)
+        print(f"generated {len(events):,} events in {time.perf_counter() - t:.1f} s",
+              flush=True)
+
+        def at(name: str) -> Settings:
+            return replace(base, kafka=replace(base.kafka, bootstrap=bootstrap,
+                                               topic_prefix=f"bench-{name}-{stamp}",
+                                               app_id=f"bench-{name}-{stamp}"))
+
+        rate, seconds, fig = await run_batch_worker(at("batch"), events, args.checkpoint_s)
+        print(f"batch worker:     {rate:>10,.0f} events/s  ({len(events):,} events in "
+              f"{seconds:.2f} s; {fig['records']:,} records of <= {MAX_EVENTS_PER_RECORD} "
+              f"events; produced in {fig['produce_s']:.1f} s; checkpoint every "
+              f"{args.checkpoint_s:g} s)", flush=True)
+        print(f"                  {len(events) / fig['cpu_s']:>10,.0f} events per CPU-second "
+              f"of the worker process ({fig['cpu_s']:.2f} CPU-s; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
+        print(f"                  delivery ratio over final minutes {fig['ratio']:.4f} "
+              f"({fig['final_uplinks']:,} uplinks final, "
+              f"{fig['tracked_uplinks']:,.0f} still within deadline + lateness)", flush=True)
+        sample = events[:args.per_event_events]
+        pe_rate, pe_seconds, pe_ratio = await run_per_event(at("per-event"), sample)
+        print(f"per-event agent:  {pe_rate:>10,.0f} events/s  ({len(sample):,} events in "
+              f"{pe_seconds:.2f} s; one record per event; delivery ratio {pe_ratio:.4f})",
+              flush=True)
+        verdict = "meets" if rate >= TARGET_EVENTS_S else "misses"
+        print(f"ratio batch / per-event: {rate / pe_rate:.1f}x; target "
+              f">= {TARGET_EVENTS_S:,} events/s per worker process: {verdict} "
+              f"({rate / TARGET_EVENTS_S:.0%})", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, default=2_000_000)
+    p.add_argument("--per-event-events", type=int, default=200_000)
+    p.add_argument("--kafka", metavar="BOOTSTRAP", help="use this broker, not a new Tansu")
+    p.add_argument("--checkpoint-s", type=float, default=5.0)
+    args = p.parse_args(argv)
+    configure_logging()
+    return asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
