@@ -42,7 +42,7 @@ from slastream.stream.partition import Timing, slos_for_stream
 from slastream.stream.profile import EMBEDDED
 from slastream.stream.run import pipeline
 from slastream.transport import codec
-from slastream.transport.kafka import EventProducer, Partitioner, delivered
+from slastream.transport.kafka import EventProducer, Partitioner, RecordReader, delivered
 from tests.brokers import KafkaBroker, MqttBroker
 from tests.stream.helpers import CONFIG
 
@@ -144,6 +144,14 @@ def produce_slowly(settings: Settings, messages: list[Message], parts: int = 10)
         time.sleep(1.0)
 
 
+async def breach_events(settings: Settings, app_id: str) -> set[tuple[str, str, str]]:
+    """``(state, slo, episode start)`` of the breach events ``app_id`` published."""
+    topic = codec.topic_name(settings.kafka.topic_prefix, codec.BREACHES)
+    async with RecordReader(settings.kafka.bootstrap, [topic]) as reader:
+        values = [json.loads(r.value) async for r in reader.records(2.0)]
+    return {(v["state"], v["slo"], v["episode_start"]) for v in values if v["app"] == app_id}
+
+
 class Worker:
     """``python -m slastream worker`` in its own process, with the embedded profile."""
 
@@ -223,6 +231,13 @@ def test_one_worker_and_two_workers_give_the_offline_ledger(
     assert comparable(got_b) == expected
     assert any(e["downtime_minutes"] > 0 for e in got_single["slos"])
     assert any(e["excused_minutes"] > 0 for e in got_single["slos"])
+    # every closed, not excused outage episode was announced on the breaches topic
+    published = asyncio.run(breach_events(settings, "onetwo"))
+    for entry in got_single["slos"]:
+        for ep in entry["episodes"]:
+            if not ep["excused"] and not ep["open"]:
+                key = (entry["name"], ep["start"])
+                assert {("start", *key), ("end", *key)} <= published, (key, published)
 
 
 def test_a_worker_killed_mid_stream_and_restarted_counts_everything_once(

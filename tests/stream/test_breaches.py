@@ -9,45 +9,56 @@ import orjson
 from slastream.stream.breaches import BreachTracker
 
 
-def ledger(episodes: list[dict[str, Any]]) -> dict[str, Any]:
+def ledger(*episodes: dict[str, Any]) -> dict[str, Any]:
     return {"period": {"as_of": "2026-10-01T00:10:00Z"},
-            "slos": [{"name": "api", "scope": "api", "episodes": episodes}]}
+            "slos": [{"name": "api", "scope": "api", "episodes": list(episodes)}]}
 
 
 OPEN = {"start": "2026-10-01T00:05:00Z", "end": "2026-10-01T00:10:00Z", "open": True,
         "excused": False}
 CLOSED = {**OPEN, "end": "2026-10-01T00:07:00Z", "open": False}
+LATER = {**OPEN, "start": "2026-10-01T00:08:00Z"}
 
 
-def update(t: BreachTracker, episodes: list[dict[str, Any]],
-           leader: bool = True) -> list[tuple[bytes, bytes]]:
-    starts = [ep["start"] for ep in episodes if ep["open"] and not ep["excused"]]
-    now_open = {("api", "api"): starts[-1]} if starts else {}
-    return t.update(now_open, ledger(episodes), leader)
-
-
-def states(events: list[tuple[bytes, bytes]]) -> list[str]:
-    return [orjson.loads(v)["state"] for _, v in events]
+def states(events: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(orjson.loads(v)["state"], orjson.loads(v)["episode_start"][11:16])
+            for _, v in events]
 
 
 def test_start_then_end() -> None:
     t = BreachTracker("app")
-    assert update(t, [], leader=True) == []
-    started = update(t, [OPEN], leader=True)
-    assert states(started) == ["start"]
+    assert t.update(ledger(), leader=True) == []
+    started = t.update(ledger(OPEN), leader=True)
+    assert states(started) == [("start", "00:05")]
     assert started[0][0] == b"api/api/2026-10-01T00:05:00Z"
-    assert update(t, [OPEN], leader=True) == []
-    ended = update(t, [CLOSED], leader=True)
-    assert states(ended) == ["end"]
+    assert t.update(ledger(OPEN), leader=True) == []
+    ended = t.update(ledger(CLOSED), leader=True)
+    assert states(ended) == [("end", "00:05")]
     assert orjson.loads(ended[0][1])["episode_end"] == "2026-10-01T00:07:00Z"
+    assert t.update(ledger(CLOSED), leader=True) == []
 
 
-def test_only_the_leader_publishes_and_a_new_leader_re_announces() -> None:
+def test_an_episode_seen_only_closed_gets_both_events() -> None:
     t = BreachTracker("app")
-    assert update(t, [OPEN], leader=False) == []
-    assert states(update(t, [OPEN], leader=True)) == ["start"]
+    t.update(ledger(), leader=True)
+    assert states(t.update(ledger(CLOSED, LATER), leader=True)) == [
+        ("start", "00:05"), ("end", "00:05"), ("start", "00:08")]
+
+
+def test_only_the_leader_publishes_and_a_new_leader_announces_again() -> None:
+    t = BreachTracker("app")
+    assert t.update(ledger(OPEN), leader=False) == []
+    assert states(t.update(ledger(OPEN), leader=True)) == [("start", "00:05")]
+    t.update(ledger(OPEN), leader=False)
+    assert states(t.update(ledger(OPEN), leader=True)) == [("start", "00:05")]
+
+
+def test_an_open_episode_that_disappears_is_ended() -> None:
+    t = BreachTracker("app")
+    t.update(ledger(OPEN), leader=True)
+    assert states(t.update(ledger(), leader=True)) == [("end", "00:05")]
 
 
 def test_excused_episodes_are_not_breaches() -> None:
     t = BreachTracker("app")
-    assert update(t, [{**OPEN, "excused": True}], leader=True) == []
+    assert t.update(ledger({**OPEN, "excused": True}), leader=True) == []

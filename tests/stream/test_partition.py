@@ -9,7 +9,13 @@ from slastream.engine import Engine
 from slastream.model.events import BridgeOutage
 from slastream.sli.slices import TOTAL
 from slastream.stream.partition import PartitionState, Timing, slos_for_stream, stream_of
-from slastream.stream.records import INJECT_KEY, TICK_KEY, encode_inject, encode_tick
+from slastream.stream.records import (
+    INJECT_KEY,
+    TICK_KEY,
+    SliceBatch,
+    encode_inject,
+    encode_tick,
+)
 from slastream.stream.view import LiveView
 from slastream.transport import codec
 from tests.stream.helpers import APP, messages, partition_records, settings
@@ -20,7 +26,7 @@ TIMING = Timing(idle_s=1.0, checkpoint_interval_s=5.0, marker_timeout_s=5.0)
 
 def run_partition(stream: str, partition: int, values: list[bytes],
                   state: PartitionState | None = None, first: int = 0,
-                  flush: bool = True) -> tuple[PartitionState, list]:
+                  flush: bool = True) -> tuple[PartitionState, list[SliceBatch]]:
     s = settings()
     state = state or PartitionState.fresh(s, stream, partition, APP, TIMING, 0.0)
     out = []
@@ -135,3 +141,15 @@ def test_bridge_outages_are_injected_once() -> None:
 def test_an_unreadable_checkpoint_is_an_error() -> None:
     with pytest.raises(ValueError, match="unreadable checkpoint"):
         PartitionState.restore(settings(), codec.SERVICE, 0, APP, TIMING, b"garbage", 0.0)
+
+
+def test_a_record_that_is_not_an_event_batch_is_counted_and_skipped() -> None:
+    values = partition_records(messages(120))[(codec.SERVICE, 0)]
+    state = PartitionState.fresh(settings(), codec.SERVICE, 0, APP, TIMING, 0.0)
+    state.apply(0, b"k", b"not json", 0.0)
+    state.apply(1, b"k", b'{"v": 99}', 0.0)
+    for offset, value in enumerate(values, start=2):
+        state.apply(offset, b"k", value, 0.0)
+    assert state.bad_records == 2
+    assert state.offset == len(values) + 1
+    assert state.has_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slastream.model.events import BridgeOutage, Exclusion
 from slastream.model.time import Month
-from slastream.sli.slices import SliceStore
+from slastream.sli.slices import SliceDelta, SliceStore
 from slastream.slo.ledger import build_ledger
 from slastream.stream.records import SliceBatch
 from slastream.stream.view import LiveView
@@ -18,7 +18,7 @@ def vec(good: float, total: float) -> tuple[float, ...]:
 
 
 def batch(stream: str, partition: int, offset: int, as_of: int,
-          slices: tuple = ()) -> SliceBatch:
+          slices: tuple[SliceDelta, ...] = ()) -> SliceBatch:
     return SliceBatch(stream, partition, offset, as_of, as_of * 60_000, as_of * 60_000, 0,
                       slices)
 

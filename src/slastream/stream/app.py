@@ -320,8 +320,7 @@ class StreamWorker:
                 continue
             version = self.view.version
             leader = (codec.LORAWAN, 0) in self.assigned
-            updates = self.breaches.update(self.view.open_episodes(), self.view.ledger(), leader)
-            for key, value in updates:
+            for key, value in self.breaches.update(self.view.ledger(), leader):
                 await self.breaches_out.send(key=key, value=value)
 
     def _fail(self, exc: BaseException | str, where: str) -> None:
@@ -358,9 +357,3 @@ class StreamWorker:
             await self.app.stop()
         finally:
             shutil.rmtree(self._datadir, ignore_errors=True)
-
-    def describe(self) -> dict[str, Any]:
-        """Progress of the partitions this worker holds."""
-        return {"app_id": self.app_id, "failure": self.failure,
-                "assigned": sorted(f"{s}[{p}]" for s, p in self.assigned),
-                "partitions": [st.describe() for _, st in sorted(self.partitions.items())]}

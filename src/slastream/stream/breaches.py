@@ -1,9 +1,11 @@
 """Outage episode start/end events for ``{prefix}.breaches``, from successive ledgers.
 
 Every worker evaluates the same merged ledger; one of them (the owner of lorawan[0])
-publishes, so a topic consumer sees each transition once in normal operation. On a
-leader change the new leader re-announces the episodes open at that moment: events are
-keyed by ``slo/scope/episode start``, so a consumer can drop a repeated start.
+publishes. Events come from the ledger's episode list, not from sampling the breach
+gauge: an episode that opened and closed between two evaluations (a backlog read in a
+second) still gets its start and its end. Events are keyed ``slo/scope/episode start``;
+a new publisher (a restart, a rebalance) announces the month's episodes again, so a
+consumer keeps the first event per key and state.
 """
 
 from __future__ import annotations
@@ -12,42 +14,48 @@ from typing import Any
 
 from slastream.stream.records import encode_breach
 
-OpenEpisodes = dict[tuple[str, str], str]  # (slo, scope) → start of the open episode
+EpisodeKey = tuple[str, str, str]  # (slo, scope, episode start)
 
 
-def _episode_end(ledger: dict[str, Any], slo: str, scope: str, start: str) -> str | None:
-    for entry in ledger.get("slos", []):
-        if entry["name"] == slo and entry["scope"] == scope:
-            for ep in entry.get("episodes", []):
-                if ep["start"] <= start < ep["end"] or ep["start"] == start:
-                    return str(ep["end"])
-    return None
+def episodes(ledger: dict[str, Any]) -> dict[EpisodeKey, dict[str, Any]]:
+    """Episodes of the ledger that are outages (not excused), by key."""
+    return {(str(entry["name"]), str(entry["scope"]), str(ep["start"])): ep
+            for entry in ledger.get("slos", []) for ep in entry.get("episodes", [])
+            if not ep.get("excused")}
 
 
 class BreachTracker:
-    """Remembers the open episodes last announced and turns changes into events."""
+    """Remembers which episodes were announced open or closed; turns changes into events."""
 
     def __init__(self, app_id: str) -> None:
         self.app_id = app_id
-        self.announced: OpenEpisodes | None = None  # None: not the publisher
+        self.announced: dict[EpisodeKey, bool] | None = None  # key → open; None: not leader
 
-    def update(self, now_open: OpenEpisodes, ledger: dict[str, Any],
-               leader: bool) -> list[tuple[bytes, bytes]]:
-        """Events to publish for the episodes open now (none unless ``leader``);
-        ``ledger`` (the same evaluation) supplies the end of episodes that closed."""
+    def update(self, ledger: dict[str, Any], leader: bool) -> list[tuple[bytes, bytes]]:
+        """Events to publish for ``ledger`` (none unless ``leader``)."""
         if not leader:
             self.announced = None
             return []
-        before = self.announced if self.announced is not None else {}
+        announced = self.announced if self.announced is not None else {}
         as_of = str(ledger.get("period", {}).get("as_of", ""))
+        now = episodes(ledger)
         events = []
-        for (slo, scope), start in sorted(before.items()):
-            if now_open.get((slo, scope)) != start:
-                end = _episode_end(ledger, slo, scope, start) or as_of
-                events.append(encode_breach(self.app_id, slo, scope, "end", start, end, as_of))
-        for (slo, scope), start in sorted(now_open.items()):
-            if before.get((slo, scope)) != start:
-                events.append(encode_breach(self.app_id, slo, scope, "start", start, None,
-                                            as_of))
-        self.announced = now_open
+        for key in sorted(now):
+            ep = now[key]
+            is_open = bool(ep.get("open"))
+            was_open = announced.get(key)
+            if was_open is None:
+                events.append(self._event(key, "start", None, as_of))
+            if not is_open and was_open is not False:
+                events.append(self._event(key, "end", str(ep["end"]), as_of))
+            announced[key] = is_open
+        for key in sorted(k for k in announced if k not in now):
+            if announced.pop(key):  # gone while open (merged, or recomputed away): close it
+                events.append(self._event(key, "end", as_of, as_of))
+        self.announced = announced
         return events
+
+    def _event(self, key: EpisodeKey, state: str, end: str | None,
+               as_of: str) -> tuple[bytes, bytes]:
+        slo, scope, start = key
+        return encode_breach(self.app_id, slo, scope, state, start, end, as_of)

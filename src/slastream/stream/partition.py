@@ -284,12 +284,6 @@ class PartitionState:
         # level 1: the snapshot is mostly small integers; speed matters more than ratio
         return zlib.compress(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
-    def describe(self) -> dict[str, Any]:
-        """Progress for /healthz and logs."""
-        return {"stream": self.stream, "partition": self.partition, "offset": self.offset,
-                "watermark_ms": self.engine.watermark_ms, "as_of_minute": self.last_as_of,
-                "late": self.engine.late_events, "bad_records": self.bad_records}
-
 
 def _engine_settings(settings: Settings, slos: tuple[SLO, ...]) -> Settings:
     # contracts are evaluated on the merged slices (the view), never per partition

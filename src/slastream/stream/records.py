@@ -21,6 +21,7 @@ Besides the event batches the bridge produces (``transport/codec.py``), the work
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,7 +160,7 @@ def split_chunks(data: bytes, generation: int) -> list[bytes]:
     return [tag + p for p in pieces]
 
 
-def join_chunks(pieces: list[bytes | None], generation: int) -> bytes | None:
+def join_chunks(pieces: Sequence[bytes | None], generation: int) -> bytes | None:
     """Reassemble; ``None`` if a piece is missing or from another generation."""
     tag = generation.to_bytes(8, "big")
     out = []
