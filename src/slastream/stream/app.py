@@ -96,7 +96,7 @@ class StreamWorker:
         self.topics = {codec.topic_name(kafka.topic_prefix, s): s for s in INPUT_STREAMS}
         self.topic_of = {s: t for t, s in self.topics.items()}
         self.computing = {s for s in INPUT_STREAMS if slos_for_stream(settings, s)}
-        self.view = LiveView(settings, ingest)
+        self.view = LiveView(settings, ingest, self.local_figures)
         self.breaches = BreachTracker(self.app_id)
         self.partitions: dict[PartitionId, PartitionState] = {}
         self.heads: dict[PartitionId, CheckpointHead] = {}
@@ -277,6 +277,18 @@ class StreamWorker:
             if missing:
                 await self._marker(topic, partition, INJECT_KEY,
                                    encode_inject(self.app_id, missing))
+
+    def local_figures(self) -> dict[str, float]:
+        """Consumer lag (records not yet applied) and uplinks held in delivery state,
+        over the partitions this worker holds."""
+        lag = 0
+        for (stream, partition), state in list(self.partitions.items()):
+            highwater = self.app.consumer.highwater(TP(self.topic_of[stream], partition))
+            if highwater is not None:
+                lag += max(0, int(highwater) - 1 - state.offset)
+        tracked = sum(st.engine.pipeline().get("tracked_uplinks", 0.0)
+                      for st in self.partitions.values())
+        return {"consumer_lag_messages": float(lag), "tracked_uplinks": float(tracked)}
 
     def _caught_up(self, topic: str, partition: int, state: PartitionState) -> bool:
         highwater = self.app.consumer.highwater(TP(topic, partition))

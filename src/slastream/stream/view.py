@@ -38,15 +38,18 @@ from slastream.stream.records import SliceBatch
 
 PartitionId = tuple[str, int]
 IngestTotals = Callable[[], dict[tuple[str, str], int]]
+LocalFigures = Callable[[], dict[str, float]]
 
 
 class LiveView:
     """Merged slices, progress per partition and the control topic's exclusions."""
 
-    def __init__(self, settings: Settings, ingest: IngestTotals | None = None) -> None:
+    def __init__(self, settings: Settings, ingest: IngestTotals | None = None,
+                 local: LocalFigures | None = None) -> None:
         self.settings = settings
         self.store = SliceStore()
         self.ingest = ingest
+        self.local = local  # figures of this worker's own partitions (lag, tracked uplinks)
         self.applied: dict[PartitionId, int] = {}
         self.as_of: dict[PartitionId, int] = {}
         self.watermarks: dict[PartitionId, int] = {}
@@ -208,4 +211,6 @@ class LiveView:
             # how far the merged watermark trails the newest event time of any partition
             "watermark_delay_seconds": (newest - min(marks)) / 1000 if marks else math.nan,
             "late_events_total": float(sum(self.late.values())),
+            "duplicate_batches_dropped": float(self.duplicates),
+            **(self.local() if self.local else {}),
         }

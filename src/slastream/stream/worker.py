@@ -42,14 +42,17 @@ class _OneLine(logging.Formatter):
 
 
 def configure_logging(level: int = logging.WARNING) -> None:
-    """One-line log records on stderr; faust, mode and aiokafka are chatty below WARNING."""
+    """One-line log records on stderr. faust and mode are chatty below ERROR; aiokafka
+    logs an ERROR per failed connection attempt while a broker is away, which the
+    worker reports itself, once, as a ``BrokerError``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine("slastream %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("faust", "mode", "aiokafka"):
+    for noisy in ("faust", "mode"):
         logging.getLogger(noisy).setLevel(max(level, logging.ERROR))
+    logging.getLogger("aiokafka").setLevel(max(level, logging.CRITICAL))
 
 
 def worker_topics(settings: Settings) -> list[str]:
