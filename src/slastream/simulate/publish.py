@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import random
+import secrets
 import time
 import zlib
 from dataclasses import dataclass
@@ -74,12 +76,15 @@ async def publish_live(scenario: Scenario, mqtt_url: str, duration_s: float | No
     n = connections_for(scaled.messages_per_s())
     queues: list[asyncio.Queue[_Item]] = [asyncio.Queue(QUEUE_SIZE) for _ in range(n)]
     counts = [0] * n
+    # Unique per run: a second simulator (or the demo's) with a reused client id would make
+    # the broker disconnect the first (MQTT 3.1.1 §3.1.4, session takeover).
+    client_id = f"slastream-simulate-{os.getpid()}-{secrets.token_hex(3)}"
     try:
         async with contextlib.AsyncExitStack() as stack:
             clients = [
                 await stack.enter_async_context(aiomqtt.Client(
                     address.host, address.port, username=address.username,
-                    password=address.password, identifier=f"slastream-simulate-{seed}-{i}"))
+                    password=address.password, identifier=f"{client_id}-{i}"))
                 for i in range(n)
             ]
             async with asyncio.TaskGroup() as tg:
