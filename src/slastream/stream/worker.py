@@ -88,11 +88,17 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
-    """SIGINT and SIGTERM set ``stop`` (a second one is left to the default handler)."""
+    """SIGINT and SIGTERM set ``stop``; a second one gets the default handling, so a
+    shutdown that hangs can still be interrupted."""
     loop = asyncio.get_running_loop()
+
+    def first(sig: signal.Signals) -> None:
+        stop.set()
+        loop.remove_signal_handler(sig)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, first, sig)
 
 
 async def _main(settings: Settings, profile: KafkaProfile) -> int:
