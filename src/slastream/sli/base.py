@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 
 from slastream.config import SLO, Settings
 from slastream.model.events import Event
 from slastream.model.time import MINUTE_MS
-from slastream.sli.slices import GOOD, TOTAL, SliceDelta, add_latency, new_vector
+from slastream.sli.slices import (
+    GOOD,
+    HIST,
+    LAT_COUNT,
+    LAT_SUM,
+    LATENCY_BOUNDS_MS,
+    TOTAL,
+    SliceDelta,
+    new_vector,
+)
 
 
 class SLI:
@@ -52,7 +62,10 @@ class SLI:
         vec[TOTAL] += 1
         if good:
             vec[GOOD] += 1
-        add_latency(vec, latency_ms)
+        if latency_ms >= 0:  # slices.add_latency, inlined (also False for NaN)
+            vec[LAT_SUM] += latency_ms
+            vec[LAT_COUNT] += 1
+            vec[HIST + bisect_left(LATENCY_BOUNDS_MS, latency_ms)] += 1
 
     def advance(self, watermark_ms: int | None = None) -> list[SliceDelta]:
         """Move the watermark (never backwards) and return the slices now final."""

@@ -82,63 +82,81 @@ class DeliverySLI(SLI):
             bucket.append(key)
 
     def add(self, events: Sequence[Event]) -> None:
+        # The replay's hot loop: one pass, state and helpers in locals, _pack and _track
+        # inlined, events unpacked as tuples (a NamedTuple attribute is a descriptor call).
         pending = self._pending
         done = self._done
+        buckets = self._buckets
         prefixes = self._prefixes
-        single = prefixes[0] if len(prefixes) == 1 else None
+        shift, want = prefixes[0] if len(prefixes) == 1 else (-1, 0)
         by_region = self.by_region
-        track = self._track
         max_t = self.max_time_ms
         watermark = self.watermark_ms
-        late = 0
+        late = foreign = 0
+        none = _NONE
+        tt = _T
         for ev in events:
-            if type(ev) is BridgeOutage:
-                self._outages.append((ev.start_ms, ev.end_ms))
-                continue
-            t = ev.time_ms  # type: ignore[union-attr]
-            if t > max_t:
-                max_t = t
-            elif t < watermark:
-                late += 1
             if type(ev) is UplinkReceived:
-                devaddr = ev.devaddr
-                if single is not None:
-                    if devaddr >> single[0] != single[1]:
-                        self.foreign += 1
+                t, devaddr, fcnt16, _, region_name, _ = ev
+                if t > max_t:
+                    max_t = t
+                elif t < watermark:
+                    late += 1
+                if shift >= 0:
+                    if devaddr >> shift != want:
+                        foreign += 1
                         continue
                 elif prefixes and not self._is_ours(devaddr):
-                    self.foreign += 1
+                    foreign += 1
                     continue
-                key = (devaddr << 16) | ev.fcnt16
+                key = (devaddr << 16) | fcnt16
                 if key in done:
                     continue  # a straggling copy of an uplink already counted
                 v = pending.get(key)
-                region = self._region(ev.region) if by_region else 0
+                region = self._region(region_name) if by_region else 0
                 if v is None:
-                    pending[key] = _pack(t, _NONE, region)
-                    track(key, t)
+                    pending[key] = (t * tt + none) * 256 + region  # _pack(t, _NONE, region)
+                    bucket = buckets.get(t // _BUCKET_MS)  # _track(key, t)
+                    if bucket is None:
+                        buckets[t // _BUCKET_MS] = [key]
+                    else:
+                        bucket.append(key)
                 else:
-                    ns = v // 256 // _T
-                    if ns == _NONE or t < ns:
-                        pending[key] = _pack(t, v // 256 % _T, region)
-                        if ns == _NONE:
-                            track(key, t)
+                    ns = v // 256 // tt
+                    if ns == none or t < ns:
+                        pending[key] = (t * tt + v // 256 % tt) * 256 + region
+                        if ns == none:
+                            self._track(key, t)
             elif type(ev) is UplinkDelivered:
-                key = (ev.devaddr << 16) | (ev.fcnt & 0xFFFF)
+                t, devaddr, fcnt, _, _ = ev
+                if t > max_t:
+                    max_t = t
+                elif t < watermark:
+                    late += 1
+                key = (devaddr << 16) | (fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
                     self._late_delivery(key, d, t)
                     continue
                 v = pending.get(key)
                 if v is None:
-                    pending[key] = _pack(_NONE, t, 0)
-                    track(key, t)
+                    pending[key] = (none * tt + t) * 256  # _pack(_NONE, t, 0)
+                    self._track(key, t)
                 else:
-                    app = v // 256 % _T
+                    app = v // 256 % tt
                     if t < app:
-                        pending[key] = (v // 256 // _T * _T + t) * 256 + v % 256
+                        pending[key] = (v // 256 // tt * tt + t) * 256 + v % 256
+            elif type(ev) is BridgeOutage:
+                self._outages.append((ev.start_ms, ev.end_ms))
+            else:  # not consumed, but its time still moves the watermark
+                t = ev.time_ms  # type: ignore[union-attr]
+                if t > max_t:
+                    max_t = t
+                elif t < watermark:
+                    late += 1
         self.max_time_ms = max_t
         self.late_events += late
+        self.foreign += foreign
 
     def _late_delivery(self, key: int, d: int, app_ms: int) -> None:
         """A delivery that arrived after its uplink was finalised as lost: correct it."""
@@ -159,9 +177,13 @@ class DeliverySLI(SLI):
         if not ready:
             return
         pending = self._pending
+        done = self._done
         deadline = self.deadline_ms
         limit = watermark_ms - deadline
+        by_region = self.by_region
+        count = self._count
         for second in sorted(ready):
+            finalised = None
             for key in self._buckets.pop(second):
                 v = pending.get(key)
                 if v is None:
@@ -180,10 +202,12 @@ class DeliverySLI(SLI):
                     continue
                 latency = app - ns
                 delivered = app != _NONE and latency <= deadline
-                scope = self._regions[region] if self.by_region else "network"
-                self._count(scope, ns, delivered, float(latency) if delivered else -1.0)
-                self._done[key] = (ns * 256 + region) * 2 + delivered
-                self._done_buckets.setdefault(second, []).append(key)
+                count(self._regions[region] if by_region else "network", ns, delivered,
+                      float(latency) if delivered else -1.0)
+                done[key] = (ns * 256 + region) * 2 + delivered
+                if finalised is None:
+                    finalised = self._done_buckets.setdefault(second, [])
+                finalised.append(key)
         self._forget((watermark_ms - deadline - self.lateness_ms) // _BUCKET_MS - 60)
 
     def _forget(self, before_s: int) -> None:

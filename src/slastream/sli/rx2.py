@@ -53,27 +53,51 @@ class RX2SLI(SLI):
         self.reasons: dict[str, int] = {}
 
     def add(self, events: Sequence[Event]) -> None:
+        # Gateway copies of uplinks are most of a replay: SLI._seen is inlined (both of its
+        # tests: after a flush an event can be past max_time_ms and late at once).
         last = self._last_uplink
+        max_t = self.max_time_ms
+        watermark = self.watermark_ms
+        late = 0
         for ev in events:
-            if isinstance(ev, UplinkReceived):
-                self._seen(ev.time_ms)
-                k = (ev.gateway, ev.devaddr)
+            if type(ev) is UplinkReceived:
+                t, devaddr, _, gateway, region, _ = ev
+                if t > max_t:
+                    max_t = t
+                if t < watermark:
+                    late += 1
+                k = (gateway, devaddr)
                 prev = last.get(k)
-                if prev is None or prev[0] < ev.time_ms:
-                    last[k] = (ev.time_ms, ev.region)
-            elif isinstance(ev, DownlinkCommand):
-                self._seen(ev.time_ms)
-                if ev.join_accept or not ev.delays_ms or min(ev.delays_ms) < 0:
-                    self.excluded += 1
-                    continue
-                self._commands[(ev.gateway, ev.downlink_id)] = ev
-            elif isinstance(ev, DownlinkAck):
-                self._seen(ev.time_ms)
-                self._acks[(ev.gateway, ev.downlink_id)] = ev
-            elif isinstance(ev, DownlinkOutcome):
-                self._seen(ev.time_ms)
-                self._tally(ev.status if not ev.ok else "OK")
-                self._count("network", ev.time_ms, ev.ok, float(ev.latency_ms))
+                if prev is None or prev[0] < t:
+                    last[k] = (t, region)
+                continue
+            self.max_time_ms, self.late_events = max_t, self.late_events + late
+            late = 0
+            self._add_other(ev)
+            max_t = self.max_time_ms
+        self.max_time_ms = max_t
+        self.late_events += late
+
+    def _add_other(self, ev: Event) -> None:
+        if isinstance(ev, UplinkReceived):
+            self._seen(ev.time_ms)
+            k = (ev.gateway, ev.devaddr)
+            prev = self._last_uplink.get(k)
+            if prev is None or prev[0] < ev.time_ms:
+                self._last_uplink[k] = (ev.time_ms, ev.region)
+        elif isinstance(ev, DownlinkCommand):
+            self._seen(ev.time_ms)
+            if ev.join_accept or not ev.delays_ms or min(ev.delays_ms) < 0:
+                self.excluded += 1
+                return
+            self._commands[(ev.gateway, ev.downlink_id)] = ev
+        elif isinstance(ev, DownlinkAck):
+            self._seen(ev.time_ms)
+            self._acks[(ev.gateway, ev.downlink_id)] = ev
+        elif isinstance(ev, DownlinkOutcome):
+            self._seen(ev.time_ms)
+            self._tally(ev.status if not ev.ok else "OK")
+            self._count("network", ev.time_ms, ev.ok, float(ev.latency_ms))
 
     def _tally(self, reason: str) -> None:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
