@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import random
 from collections import Counter
 from pathlib import Path
@@ -28,17 +27,15 @@ from slastream.simulate import Scenario, generate
 from slastream.sources.capture import Message, format_line
 
 from . import phy
-from .golden import GOLDEN_DIR, load_cases
+from .golden import GOLDEN_DIR, event_as_json, load_cases
 from .test_router import JSON, TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT / "examples/contracts/loriot.yaml")
 STAMP = "2026-10-01T00:00:01.250Z"
-GOLDEN = [
-    pytest.param(case, id=f"{path.stem}/{case['name']}")
-    for path in sorted(GOLDEN_DIR.glob("*.json"))
-    for case in load_cases(path.stem)
-]
+CASES = [(path.stem, case) for path in sorted(GOLDEN_DIR.glob("*.json"))
+         for case in load_cases(path.stem)]
+GOLDEN = [pytest.param(case, id=f"{decoder}/{case['name']}") for decoder, case in CASES]
 
 
 class Recorder(Engine):
@@ -55,13 +52,9 @@ class Recorder(Engine):
         self._feed_by_type(by_type)
 
     def _feed_by_type(self, by_type: dict[type, list[Event]]) -> None:
-        self.batches.append([(EVENT_NAMES[cls], [_plain(e) for e in evs])
+        # as in the golden files: NaN (not equal to itself) as null, tuples as lists
+        self.batches.append([(EVENT_NAMES[cls], [event_as_json(e) for e in evs])
                              for cls, evs in by_type.items()])
-
-
-def _plain(event: Event) -> list[Any]:
-    """Fields as comparable values (NaN is not equal to itself)."""
-    return [("NaN" if isinstance(v, float) and math.isnan(v) else v) for v in event]
 
 
 def run(lines: list[bytes], fast: bool) -> dict[str, Any]:
@@ -145,27 +138,26 @@ def test_golden_cases_in_every_layout(case: dict[str, Any]) -> None:
     lines = layouts(case)
     for name, line in lines.items():
         full = assert_same([line])
-        if name in ("orjson", "json.dumps", "reordered", "escaped", "crlf"):
+        if name != "nested":
             # the layout does not change the message: the golden outcome still holds
-            assert sum(full["ingest"].values()) == 1, name
-            (((_, outcome),),) = [list(full["ingest"])]
-            assert outcome == case["outcome"], name
-            events = [[n, *e] for batch in full["batches"] for n, evs in batch for e in evs]
-            assert len(events) == len(case["events"]), name
-    # and all of them in one capture, interleaved with the other cases' lines
+            assert [outcome for _, outcome in full["ingest"]] == [case["outcome"]], name
+            events = [e for batch in full["batches"] for _, evs in batch for e in evs]
+            assert events == case["events"], name
+    # all the layouts of the case as one capture
     assert_same(list(lines.values()))
 
 
 def test_all_golden_lines_in_one_capture_with_small_batches(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Batch boundaries (every _CHUNK decoded messages) fall at the same lines."""
-    lines = [line for param in GOLDEN for line in layouts(param.values[0]).values()]
+    lines = [line for _, case in CASES for line in layouts(case).values()]
     random.Random(7).shuffle(lines)
     lines[10:10] = [b"", b"   \n", b"{not json", b"[1,2]", b'"a string"', b"\xff\xfe"]
     for chunk in (1, 2, 7, 64, 8192):
         monkeypatch.setattr(engine_module, "_CHUNK", chunk)
         full = assert_same(lines)
-        assert len(full["batches"]) >= min(len(lines) // chunk, 2) or chunk == 8192
+        if chunk < 100:
+            assert len(full["batches"]) > 1
 
 
 def test_hot_shapes_take_the_fast_branch_and_agree() -> None:
@@ -206,7 +198,7 @@ _B64 = {
     "non-ascii": lambda b: base64.b64encode(b).decode() + "é",
 }
 _CRC: list[Any] = ["absent", "CRC_OK", "BAD_CRC", "", None, 1, ["CRC_OK"], {"x": 1}]
-_RX = ["object", "list of one", "list of two", None, "absent", "text"]
+_RX = ["object", "list of one", "list of two", "null", "absent", "text"]
 
 
 def _gateway_payload(frame: bytes, b64: str, crc: Any, rx: str) -> dict[str, Any]:
@@ -214,7 +206,7 @@ def _gateway_payload(frame: bytes, b64: str, crc: Any, rx: str) -> dict[str, Any
     if crc != "absent":
         info["crcStatus"] = crc
     shapes: dict[str, Any] = {"object": info, "list of one": [info], "list of two": [info, info],
-                              None: None, "text": "rx"}
+                              "null": None, "text": "rx"}
     payload: dict[str, Any] = {"phyPayload": _B64[b64](frame), "txInfo": {"frequency": 1}}
     if rx != "absent":
         payload["rxInfo"] = shapes[rx]
@@ -350,7 +342,7 @@ def damaged(draw: st.DrawFn) -> bytes:
     return bytes(line)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(LINES, damaged()), min_size=1, max_size=8))
 def test_random_and_damaged_lines_agree(lines: list[bytes]) -> None:
     assert_same(lines)
@@ -394,7 +386,7 @@ def test_acceptance_captures_give_identical_ledgers(
 def test_simulated_network_gives_identical_ledgers(monkeypatch: pytest.MonkeyPatch) -> None:
     """Outages, foreign frames, retransmissions, downlinks, probes and request logs."""
     scenario = Scenario(devices=120, gateways=6, uplink_interval_s=20.0)
-    lines = [format_line(m) for m in generate(scenario, 1_790_000_000_000, 3600.0, seed=5)]
+    lines = [format_line(m) for m in generate(scenario, 1_790_000_000_000, 1800.0, seed=5)]
     lines.insert(len(lines) // 2, b"garbage\n")
     monkeypatch.setattr(engine_module, "_CHUNK", 500)
     for config in ("loriot.yaml", "mclimate.yaml", "cumulocity.yaml"):
