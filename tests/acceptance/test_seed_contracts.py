@@ -127,7 +127,7 @@ def test_other_month_of_the_capture_is_empty(tmp_path: Path) -> None:
 def test_months_follow_the_configured_time_zone(tmp_path: Path) -> None:
     """October 2026 in Berlin starts at 22:00 UTC the day before and has 25 hours on the
     25th (clocks go back), so 44,700 minutes."""
-    capture, exp = scenarios.cumulocity(tmp_path)
+    capture, _ = scenarios.cumulocity(tmp_path)
     text = (CONTRACTS / "cumulocity.yaml").read_text().replace("timezone: UTC",
                                                                "timezone: Europe/Berlin")
     config = tmp_path / "berlin.yaml"

@@ -36,6 +36,13 @@ from slastream.sli.base import SLI
 _UPLINK_MEMORY_MS = 60_000
 
 
+def _remember(recent: list[tuple[int, str]], t: int, region: str) -> None:
+    """Insert an out-of-order uplink time (a copy of a known time adds nothing)."""
+    if all(x != t for x, _ in recent):
+        recent.append((t, region))
+        recent.sort()
+
+
 class RX2SLI(SLI):
     def __init__(self, slo: SLO, settings: Settings) -> None:
         super().__init__(slo, settings)
@@ -46,9 +53,12 @@ class RX2SLI(SLI):
         self.ack_timeout_ms = int(slo.ack_timeout_s * 1000)
         self.horizon_ms = self.ack_timeout_ms if self.gateway_source else 0
         self.by_region = slo.scope_by == "region"
-        self._last_uplink: dict[tuple[str, int], tuple[int, str]] = {}
+        # recent uplinks per (gateway, DevAddr), newest last: the command is linked to the
+        # newest one before it, whatever the order the two arrived in
+        self._last_uplink: dict[tuple[str, int], list[tuple[int, str]]] = {}
         self._commands: dict[tuple[str, int], DownlinkCommand] = {}
         self._acks: dict[tuple[str, int], DownlinkAck] = {}
+        self._remembered = 0  # entries added since the last pruning
         self.excluded = 0
         self.reasons: dict[str, int] = {}
 
@@ -67,9 +77,14 @@ class RX2SLI(SLI):
                 if t < watermark:
                     late += 1
                 k = (gateway, devaddr)
-                prev = last.get(k)
-                if prev is None or prev[0] < t:
-                    last[k] = (t, region)
+                recent = last.get(k)
+                if recent is None:
+                    last[k] = [(t, region)]
+                elif recent[-1][0] < t:
+                    recent.append((t, region))
+                else:
+                    _remember(recent, t, region)
+                self._remembered += 1
                 continue
             self.max_time_ms, self.late_events = max_t, self.late_events + late
             late = 0
@@ -80,11 +95,7 @@ class RX2SLI(SLI):
 
     def _add_other(self, ev: Event) -> None:
         if isinstance(ev, UplinkReceived):
-            self._seen(ev.time_ms)
-            k = (ev.gateway, ev.devaddr)
-            prev = self._last_uplink.get(k)
-            if prev is None or prev[0] < ev.time_ms:
-                self._last_uplink[k] = (ev.time_ms, ev.region)
+            self.add([ev])
         elif isinstance(ev, DownlinkCommand):
             self._seen(ev.time_ms)
             if ev.join_accept or not ev.delays_ms or min(ev.delays_ms) < 0:
@@ -103,11 +114,11 @@ class RX2SLI(SLI):
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def _uplink_for(self, cmd: DownlinkCommand) -> tuple[int, str] | None:
-        hit = self._last_uplink.get((cmd.gateway, cmd.devaddr))
         # the window-opening uplink precedes the command by at most RX2 delay plus slack
-        if hit is None or not 0 <= cmd.time_ms - hit[0] <= self.rx2_ms + 5_000:
-            return None
-        return hit
+        for t, region in reversed(self._last_uplink.get((cmd.gateway, cmd.devaddr), ())):
+            if t <= cmd.time_ms:
+                return (t, region) if cmd.time_ms - t <= self.rx2_ms + 5_000 else None
+        return None
 
     def _close(self, watermark_ms: int) -> None:
         if not self.gateway_source:
@@ -132,9 +143,16 @@ class RX2SLI(SLI):
         # acks without a command (command lost or not ours) and old uplinks are dropped
         for key in [k for k, a in self._acks.items() if a.time_ms < limit - 60_000]:
             del self._acks[key]
-        if len(self._last_uplink) > 10_000:
-            keep = watermark_ms - _UPLINK_MEMORY_MS
-            self._last_uplink = {k: v for k, v in self._last_uplink.items() if v[0] >= keep}
+        if self._remembered > 10_000 + len(self._last_uplink):
+            # uplinks older than any command still to come (within lateness) can go;
+            # pruning when the entries have doubled keeps the cost constant per uplink
+            keep = limit - self.rx2_ms - _UPLINK_MEMORY_MS
+            pruned = {}
+            for k, recent in self._last_uplink.items():
+                if recent[-1][0] >= keep:
+                    pruned[k] = [u for u in recent if u[0] >= keep]
+            self._last_uplink = pruned
+            self._remembered = 0
 
     def _rx2_status(self, cmd: DownlinkCommand, ack: DownlinkAck) -> str:
         """The status of the RX2 item (the one with the RX2 delay), else of the last item."""
