@@ -14,15 +14,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import orjson
-
 from slastream.config import Settings
 from slastream.model.events import (
     BridgeOutage,
     Event,
     Exclusion,
 )
-from slastream.model.time import MINUTE_MS, Month, parse_rfc3339_ms
+from slastream.model.time import MINUTE_MS, Month
 from slastream.sli.base import SLI
 from slastream.sli.delivery import DeliverySLI
 from slastream.sli.rx2 import RX2SLI
@@ -119,43 +117,7 @@ class Engine:
             self.advance()
 
     def _feed_capture_plain(self, lines: Iterable[bytes]) -> None:
-        out: list[Event] = []
-        decode = router.decode
-        ingest = self.ingest
-        loads = orjson.loads
-        parse_ts = parse_rfc3339_ms
-        n = 0
-        for line_no, line in enumerate(lines, 1):
-            try:
-                obj = loads(line)
-                received_ms = parse_ts(obj["received_at"])
-                topic = obj["topic"]
-                payload = obj.get("payload")
-                if payload is None or type(topic) is not str:
-                    raise ValueError
-            except Exception:
-                if not line.strip():
-                    continue
-                msg = parse_line(line, line_no)
-                if isinstance(msg, BadLine):
-                    self.feed((msg,))
-                    continue
-                received_ms, topic, payload = msg
-            if self.first_time_ms is None:
-                self.first_time_ms = received_ms
-            source, outcome, reason = decode(topic, payload, received_ms, out)
-            ingest[(source, outcome)] += 1
-            if outcome == router.REJECTED:
-                self.rejections[f"{source}: {reason.split(':')[0]}"] += 1
-            n += 1
-            if n >= _CHUNK:
-                self.feed_events(out)
-                self.advance()
-                out = []
-                n = 0
-        if out:
-            self.feed_events(out)
-        self.advance()
+        self.feed(parse_line(line, i) for i, line in enumerate(lines, 1) if line.strip())
 
     def feed_events(self, events: Sequence[Event]) -> None:
         """Feed canonical events (any order within the configured lateness)."""
