@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from slastream.errors import ConfigError
+from slastream.model.events import EXCLUSION_KINDS
 
 SLI_KINDS = ("delivery", "rx2", "probe", "response_time")
-EXCLUSION_KINDS = ("maintenance", "emergency", "third_party", "force_majeure", "customer")
 DEFAULT_TOPICS = (
     "+/gateway/+/event/up",
     "+/gateway/+/event/ack",

@@ -20,7 +20,7 @@ from slastream.model.events import (
     Event,
     Exclusion,
 )
-from slastream.model.time import MINUTE_MS, Month
+from slastream.model.time import Month
 from slastream.sli.base import SLI
 from slastream.sli.delivery import DeliverySLI
 from slastream.sli.rx2 import RX2SLI
@@ -53,7 +53,7 @@ class Engine:
         self.slis: list[SLI] = [_SLI_CLASSES[slo.sli](slo, settings) for slo in settings.slos]
         self.store = SliceStore()
         self.exclusions: list[Exclusion] = []
-        self.outages: list[BridgeOutage] = []
+        self.outages: list[BridgeOutage] = []  # as received, for the worker's bookkeeping
         self.ingest: Counter[tuple[str, str]] = Counter()
         self.rejections: Counter[str] = Counter()
         self.sli_events: Counter[tuple[str, str, str]] = Counter()
@@ -279,7 +279,3 @@ class Engine:
         engine.__dict__.update(pickle.loads(data))
         engine.settings = settings
         return engine
-
-
-def minute_ms(minute: int) -> int:
-    return minute * MINUTE_MS

@@ -86,6 +86,9 @@ class RequestLog(NamedTuple):
     client: str
 
 
+EXCLUSION_KINDS = ("maintenance", "emergency", "third_party", "force_majeure", "customer")
+
+
 class Exclusion(NamedTuple):
     """A declared exclusion window (maintenance, third-party outage, ...)."""
 
@@ -135,9 +138,3 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 EVENT_NAMES: dict[type[Event], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 
-
-def event_time_ms(event: Event) -> int:
-    """The event time used for watermarks."""
-    if isinstance(event, Exclusion | BridgeOutage):
-        return event.start_ms
-    return event.time_ms

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 MINUTE_MS = 60_000
@@ -63,10 +63,6 @@ def format_rfc3339_s(ms: int) -> str:
     return datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def minute_of(ms: int) -> int:
-    """Epoch minute index of a time in epoch milliseconds."""
-    return ms // MINUTE_MS
-
 
 class Month:
     """A calendar month in an IANA time zone, as a half-open range of epoch minutes."""
@@ -118,6 +114,3 @@ class Month:
 def now_ms() -> int:
     return int(datetime.now(tz=UTC).timestamp() * 1000)
 
-
-def days(n: float) -> timedelta:
-    return timedelta(days=n)

@@ -45,6 +45,8 @@ class DeliverySLI(SLI):
         self.horizon_ms = self.deadline_ms
         self.by_region = slo.scope_by == "region"
         lw = settings.lorawan
+        self._lorawan = lw
+        # one prefix (the common case) is checked inline in add(); several go to is_ours
         self._prefixes = [(32 - bits, prefix >> (32 - bits)) for prefix, bits in
                           lw.devaddr_prefixes]
         self._pending: dict[int, int] = {}
@@ -60,11 +62,6 @@ class DeliverySLI(SLI):
         self.outage_excluded = 0
 
     # ----------------------------------------------------------------------------- input
-    def _is_ours(self, devaddr: int) -> bool:
-        if not self._prefixes:
-            return True
-        return any(devaddr >> shift == want for shift, want in self._prefixes)
-
     def _region(self, name: str) -> int:
         idx = self._region_idx.get(name)
         if idx is None:
@@ -106,7 +103,7 @@ class DeliverySLI(SLI):
                     if devaddr >> shift != want:
                         foreign += 1
                         continue
-                elif prefixes and not self._is_ours(devaddr):
+                elif prefixes and not self._lorawan.is_ours(devaddr):
                     foreign += 1
                     continue
                 key = (devaddr << 16) | fcnt16

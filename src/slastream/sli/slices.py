@@ -76,12 +76,6 @@ class SliceStore:
                 out[minute - start_minute] += vec
         return out
 
-    def minute_range(self) -> tuple[int, int] | None:
-        minutes = [m for series in self._series.values() for m in series]
-        if not minutes:
-            return None
-        return min(minutes), max(minutes) + 1
-
     def as_dict(self) -> dict[SliceKey, tuple[float, ...]]:
         """Plain copy for comparisons in tests (zero vectors dropped)."""
         return {k: tuple(float(x) for x in v) for k, v in self.items() if np.any(v)}

@@ -16,6 +16,7 @@ from typing import Any
 
 from slastream.errors import Rejected
 from slastream.model.events import (
+    EXCLUSION_KINDS,
     BridgeOutage,
     DownlinkOutcome,
     Event,
@@ -36,9 +37,6 @@ from slastream.sources._fields import (
 )
 
 EMPTY_BATCH = "empty batch"
-EXCLUSION_KINDS = frozenset(
-    {"maintenance", "emergency", "third_party", "force_majeure", "customer"}
-)
 WINDOWS = frozenset({"rx1", "rx2", ""})
 _NAN = float("nan")
 

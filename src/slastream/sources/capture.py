@@ -56,14 +56,6 @@ def read_capture(path: str) -> Iterator[Message | BadLine]:
                 yield parse_line(line, i)
 
 
-def message_from_mqtt(received_ms: int, topic: str, raw: bytes) -> Message:
-    """A message as it came off the broker: JSON if it parses, raw bytes otherwise."""
-    try:
-        payload: Any = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        payload = bytes(raw)
-    return Message(received_ms, topic, payload)
-
 
 def format_line(message: Message) -> bytes:
     """One capture line (without the newline)."""
