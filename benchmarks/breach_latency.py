@@ -40,9 +40,10 @@ from pathlib import Path
 
 import yaml
 
-from slastream.config import Settings, load_settings
+from slastream.config import load_settings
 from slastream.embedded import Tansu, free_port
 from slastream.model.events import Event, ProbeResult
+from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, now_ms
 from slastream.stream.worker import worker_topics
 from slastream.transport.kafka import EventProducer, delivered, ensure_topics

@@ -40,8 +40,9 @@ from typing import Any
 
 import orjson
 
-from slastream.config import Settings, load_settings
+from slastream.config import load_settings
 from slastream.engine import Engine
+from slastream.model.spec import Settings
 from slastream.model.time import parse_rfc3339_ms
 from slastream.replay import collector_paused
 from slastream.simulate import lorawan_day, write_capture

@@ -38,9 +38,10 @@ from typing import Any
 
 import faust
 
-from slastream.config import Settings, parse_settings
+from slastream.config import parse_settings
 from slastream.embedded import Tansu
 from slastream.model.events import Event, UplinkDelivered, UplinkReceived
+from slastream.model.spec import Settings
 from slastream.stream.app import StreamWorker
 from slastream.stream.partition import PartitionState, Timing
 from slastream.stream.profile import EMBEDDED

@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from slastream import __version__
-from slastream.config import Settings, load_settings
+from slastream.config import load_settings
 from slastream.errors import ConfigError, SlastreamError
+from slastream.model.spec import Settings
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,193 +6,35 @@ collected before failing, so ``slastream check`` can list them at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from slastream.errors import ConfigError
-from slastream.model.events import EXCLUSION_KINDS
-
-SLI_KINDS = ("delivery", "rx2", "probe", "response_time")
-DEFAULT_TOPICS = (
-    "+/gateway/+/event/up",
-    "+/gateway/+/event/ack",
-    "+/gateway/+/command/down",
-    "application/+/device/+/event/+",
-    "v3/+/devices/+/up",
-    "v3/+/devices/+/down/+",
-    "slastream/#",
+from slastream.errors import ConfigError, Rejected
+from slastream.model import spec
+from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
+from slastream.model.spec import (
+    DEFAULT_TOPICS,
+    SLI_KINDS,
+    SLO,
+    Contract,
+    Credit,
+    CreditTier,
+    DowntimeRule,
+    ExclusionPolicy,
+    HttpSettings,
+    KafkaSettings,
+    LoRaWAN,
+    MqttSettings,
+    Settings,
 )
+from slastream.sources.canonical import decode_exclusion
 
-
-@dataclass(frozen=True)
-class DowntimeRule:
-    """When minutes of an SLO count as downtime.
-
-    A minute is *bad* when the SLI over the trailing ``window_s`` is below ``bad_below``
-    (ratio SLIs) or above ``bad_above_ms`` (response time) with at least ``min_events``
-    events in the window; with fewer events it has *no data*. Bad minutes form an episode
-    until a good minute ends it (no-data minutes in between belong to the episode). An
-    episode counts as downtime only if it lasts at least ``min_duration_s``.
-    """
-
-    bad_below: float = 1.0
-    bad_above_ms: float | None = None
-    window_s: int = 60
-    min_events: int = 1
-    min_duration_s: int = 60
-    no_data: str = "ignore"  # "ignore" | "downtime"
-
-    @property
-    def window_min(self) -> int:
-        return max(1, self.window_s // 60)
-
-    @property
-    def min_duration_min(self) -> int:
-        return max(1, -(-self.min_duration_s // 60))
-
-
-@dataclass(frozen=True)
-class SLO:
-    """One service-level objective: an SLI, its scope and the contract's downtime rule."""
-
-    name: str
-    sli: str
-    objective: float | None
-    downtime: DowntimeRule
-    component: str | None = None  # probe / response_time: which component
-    description: str = ""
-    # delivery
-    deadline_s: float = 30.0
-    scope_by: str = "network"  # delivery, rx2: "network" | "region"
-    # rx2
-    source: str = "gateway"  # "gateway" (ChirpStack gateway topics) | "integration"
-    rx1_delay_s: float = 1.0
-    missing_ack: str = "miss"  # "miss" | "ignore"
-    ack_timeout_s: float = 10.0
-    # response_time
-    target_ms: float | None = None
-    block_requests: int = 1000
-    # alerting (used by `slastream rules`)
-    alerting: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def rx2_delay_ms(self) -> int:
-        # LoRaWAN: RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s (RP002 default settings)
-        return round(self.rx1_delay_s * 1000) + 1000
-
-
-@dataclass(frozen=True)
-class CreditTier:
-    over_minutes: float
-    credit: float
-
-
-@dataclass(frozen=True)
-class Credit:
-    kind: str  # "none" | "tiers" | "evrythng"
-    tiers: tuple[CreditTier, ...] = ()
-    basis: str = "max_downtime"  # tiers: "max_downtime" | "total_downtime"
-    uptime_slo: str | None = None  # evrythng
-    response_slo: str | None = None  # evrythng
-    target_uptime: float = 0.999  # evrythng
-
-
-@dataclass(frozen=True)
-class Contract:
-    name: str
-    slos: tuple[str, ...]
-    objective: float | None
-    combine: str  # "min" | "mean"
-    credit: Credit
-
-
-@dataclass(frozen=True)
-class ExclusionPolicy:
-    """Whether a kind of exclusion excuses downtime, and on which conditions."""
-
-    excused: bool
-    notice_s: int = 0
-    cap_minutes: float | None = None  # per calendar month; minutes past the cap are downtime
-    evidence_required: bool = False
-
-
-@dataclass(frozen=True)
-class LoRaWAN:
-    # DevAddr prefixes of our network ("26000000/7"); frames outside are foreign. Empty: all ours.
-    devaddr_prefixes: tuple[tuple[int, int], ...] = ()
-    count_mac_only: bool = True  # FPort-0 / no-payload uplinks count as valid packets
-
-    def is_ours(self, devaddr: int) -> bool:
-        if not self.devaddr_prefixes:
-            return True
-        for prefix, bits in self.devaddr_prefixes:
-            if (devaddr >> (32 - bits)) == (prefix >> (32 - bits)):
-                return True
-        return False
-
-
-@dataclass(frozen=True)
-class MqttSettings:
-    url: str = "mqtt://127.0.0.1:1883"
-    topics: tuple[str, ...] = DEFAULT_TOPICS
-    shared_group: str | None = None
-    qos: int = 1
-    client_id: str = "slastream-bridge"
-    queue_size: int = 100_000
-
-
-@dataclass(frozen=True)
-class KafkaSettings:
-    bootstrap: str = "127.0.0.1:9092"
-    topic_prefix: str = "slastream"
-    partitions: int = 4
-    app_id: str = "slastream"
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    host: str = "127.0.0.1"
-    port: int = 9464
-
-
-@dataclass(frozen=True)
-class Settings:
-    source: str
-    timezone: str
-    lateness_s: int
-    slos: tuple[SLO, ...]
-    contracts: tuple[Contract, ...]
-    exclusion_policy: dict[str, ExclusionPolicy]
-    exclusions: tuple[dict[str, Any], ...]
-    lorawan: LoRaWAN
-    mqtt: MqttSettings
-    kafka: KafkaSettings
-    http: HttpSettings
-
-    def slo(self, name: str) -> SLO:
-        for slo in self.slos:
-            if slo.name == name:
-                return slo
-        raise KeyError(name)
-
-    def with_overrides(
-        self, mqtt: str | None = None, kafka: str | None = None, http: int | None = None
-    ) -> Settings:
-        """Command-line overrides (``--mqtt``, ``--kafka``, ``--http``)."""
-        s = self
-        if mqtt:
-            s = replace(s, mqtt=replace(s.mqtt, url=mqtt))
-        if kafka:
-            s = replace(s, kafka=replace(s.kafka, bootstrap=kafka))
-        if http is not None:
-            s = replace(s, http=replace(s.http, port=http))
-        return s
-
+_L = TypeVar("_L", bound=str)
 
 # --------------------------------------------------------------------------- validation
 
@@ -254,6 +96,12 @@ class _Checker:
             return default
         return value
 
+    def choice(self, data: dict[str, Any], key: str, path: str, default: _L,
+               choices: tuple[_L, ...]) -> _L:
+        """One of ``choices`` (the values of a ``Literal`` kind), or ``default``."""
+        value = self.text(data, key, path, default, choices)
+        return next((c for c in choices if c == value), default)
+
     def flag(self, data: dict[str, Any], key: str, path: str, default: bool) -> bool:
         value = data.get(key, default)
         if not isinstance(value, bool):
@@ -273,7 +121,7 @@ def _downtime(c: _Checker, raw: Any, path: str, sli: str) -> DowntimeRule:
         window_s=int(c.num(d, "window_s", path, 60, 60, 31 * 86400, integer=True) or 60),
         min_events=int(c.num(d, "min_events", path, 1, 1, integer=True) or 1),
         min_duration_s=int(c.num(d, "min_duration_s", path, 60, 60, integer=True) or 60),
-        no_data=c.text(d, "no_data", path, "ignore", ("ignore", "downtime")) or "ignore",
+        no_data=c.choice(d, "no_data", path, "ignore", get_args(spec.NoDataRule)),
     )
 
 
@@ -315,10 +163,10 @@ def _slo(c: _Checker, raw: Any, i: int) -> SLO | None:
         name=name or f"slo-{i}", sli=sli, objective=objective, downtime=downtime,
         component=component, description=c.text(d, "description", path, "") or "",
         deadline_s=float(c.num(d, "deadline_s", path, 30.0, 0.1, 3600) or 30.0),
-        scope_by=c.text(d, "scope_by", path, "network", ("network", "region")) or "network",
-        source=c.text(d, "source", path, "gateway", ("gateway", "integration")) or "gateway",
+        scope_by=c.choice(d, "scope_by", path, "network", get_args(spec.ScopeBy)),
+        source=c.choice(d, "source", path, "gateway", get_args(spec.Rx2Source)),
         rx1_delay_s=float(c.num(d, "rx1_delay_s", path, 1.0, 1.0, 15.0) or 1.0),
-        missing_ack=c.text(d, "missing_ack", path, "miss", ("miss", "ignore")) or "miss",
+        missing_ack=c.choice(d, "missing_ack", path, "miss", get_args(spec.MissingAck)),
         ack_timeout_s=float(c.num(d, "ack_timeout_s", path, 10.0, 1.0, 600.0) or 10.0),
         target_ms=target,
         block_requests=int(c.num(d, "block_requests", path, 1000, 1, integer=True) or 1000),
@@ -331,7 +179,7 @@ def _credit(c: _Checker, raw: Any, path: str) -> Credit:
     if not d:
         return Credit(kind="none")
     c.unknown(d, path, {"kind", "tiers", "basis", "uptime_slo", "response_slo", "target_uptime"})
-    kind = c.text(d, "kind", path, "tiers", ("none", "tiers", "evrythng")) or "none"
+    kind = c.choice(d, "kind", path, "tiers", get_args(spec.CreditKind))
     tiers: list[CreditTier] = []
     raw_tiers = d.get("tiers", [])
     if not isinstance(raw_tiers, list):
@@ -353,8 +201,7 @@ def _credit(c: _Checker, raw: Any, path: str) -> Credit:
         c.fail(f"{path}.tiers", "must be sorted by over_minutes")
     return Credit(
         kind=kind, tiers=tuple(tiers),
-        basis=c.text(d, "basis", path, "max_downtime", ("max_downtime", "total_downtime"))
-        or "max_downtime",
+        basis=c.choice(d, "basis", path, "max_downtime", get_args(spec.CreditBasis)),
         uptime_slo=c.text(d, "uptime_slo", path, None),
         response_slo=c.text(d, "response_slo", path, None),
         target_uptime=float(c.num(d, "target_uptime", path, 0.999, 0.0, 1.0) or 0.999),
@@ -383,7 +230,7 @@ def _contract(c: _Checker, raw: Any, i: int, slo_names: set[str]) -> Contract | 
     return Contract(
         name=name or f"contract-{i}", slos=tuple(slos),
         objective=c.num(d, "objective", path, None, 0.0, 1.0),
-        combine=c.text(d, "combine", path, "min", ("min", "mean")) or "min",
+        combine=c.choice(d, "combine", path, "min", get_args(spec.Combine)),
         credit=credit,
     )
 
@@ -391,12 +238,12 @@ def _contract(c: _Checker, raw: Any, i: int, slo_names: set[str]) -> Contract | 
 def _policies(c: _Checker, raw: Any) -> dict[str, ExclusionPolicy]:
     d = c.mapping(raw, "exclusion_policy")
     out: dict[str, ExclusionPolicy] = {}
-    for kind, spec in d.items():
+    for kind, raw_policy in d.items():
         path = f"exclusion_policy.{kind}"
         if kind not in EXCLUSION_KINDS:
             c.fail(path, f"unknown exclusion kind; known: {', '.join(EXCLUSION_KINDS)}")
             continue
-        s = c.mapping(spec, path)
+        s = c.mapping(raw_policy, path)
         c.unknown(s, path, {"excused", "notice_s", "cap_minutes", "evidence_required"})
         out[kind] = ExclusionPolicy(
             excused=c.flag(s, "excused", path, True),
@@ -439,16 +286,15 @@ def _plain_times(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_exclusions(c: _Checker, raw: list[dict[str, Any]]) -> None:
+def _exclusions(c: _Checker, raw: list[dict[str, Any]]) -> tuple[Exclusion, ...]:
     """Declared exclusions use the fields of the ``slastream/exclusion`` message."""
-    from slastream.errors import Rejected
-    from slastream.sources.canonical import decode_exclusion
-
+    out: list[Event] = []
     for i, item in enumerate(raw):
         try:
-            decode_exclusion(["slastream", "exclusion"], item, 0, [])
+            decode_exclusion(["slastream", "exclusion"], item, 0, out)
         except Rejected as exc:
             c.fail(f"exclusions[{i}]", exc.reason)
+    return tuple(e for e in out if isinstance(e, Exclusion))
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -482,8 +328,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     if not isinstance(raw_excl, list) or not all(isinstance(e, dict) for e in raw_excl):
         c.fail("exclusions", "must be a list of exclusion mappings")
         raw_excl = []
-    raw_excl = [_plain_times(e) for e in raw_excl]
-    _check_exclusions(c, raw_excl)
+    exclusions = _exclusions(c, [_plain_times(e) for e in raw_excl])
     lw = c.mapping(data.get("lorawan"), "lorawan")
     c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only"})
     mq = c.mapping(data.get("mqtt"), "mqtt")
@@ -503,7 +348,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         slos=tuple(slos),
         contracts=tuple(contracts),
         exclusion_policy=_policies(c, data.get("exclusion_policy")),
-        exclusions=tuple(raw_excl),
+        exclusions=exclusions,
         lorawan=LoRaWAN(
             devaddr_prefixes=_prefixes(c, lw.get("devaddr_prefixes")),
             count_mac_only=c.flag(lw, "count_mac_only", "lorawan", True),

@@ -33,9 +33,10 @@ import aiomqtt
 import orjson
 import yaml
 
-from slastream.config import Settings, load_settings, parse_settings
+from slastream.config import load_settings, parse_settings
 from slastream.embedded import AmqttBroker, Mosquitto, Tansu, mosquitto_binary
 from slastream.errors import BrokerError, SlastreamError
+from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, now_ms
 from slastream.simulate import Outages, Scenario, Window, generate, publish
 from slastream.simulate.publish import parse_mqtt_url

@@ -14,12 +14,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from slastream.config import Settings
 from slastream.model.events import (
     BridgeOutage,
     Event,
     Exclusion,
 )
+from slastream.model.spec import Settings
 from slastream.model.time import Month
 from slastream.sli.base import SLI
 from slastream.sli.delivery import DeliverySLI

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 import orjson
 
-from slastream.config import Settings
 from slastream.engine import Engine
 from slastream.errors import CaptureError, SlastreamError
+from slastream.model.spec import Settings
 from slastream.model.time import Month
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from slastream.config import MqttSettings
 from slastream.errors import BrokerError
 from slastream.ingest.bridge import subscription_filters
 from slastream.ingest.connection import MqttAddress
+from slastream.model.spec import MqttSettings
 
 
 @pytest.mark.parametrize(("url", "expected"), [

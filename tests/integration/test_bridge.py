@@ -22,10 +22,11 @@ import orjson
 import pytest
 import yaml
 
-from slastream.config import Settings, parse_settings
+from slastream.config import parse_settings
 from slastream.embedded import Mosquitto
 from slastream.ingest.bridge import OUTAGE_TOPIC, Bridge
 from slastream.model.events import BridgeOutage, Event, ProbeResult
+from slastream.model.spec import Settings
 from slastream.model.time import format_rfc3339_ms, now_ms, parse_rfc3339_ms
 from slastream.sources.capture import Message, parse_line
 from slastream.transport import codec

@@ -30,10 +30,11 @@ from typing import Any
 import pytest
 import yaml
 
-from slastream.config import Settings, load_settings
+from slastream.config import load_settings
 from slastream.embedded import free_port
 from slastream.engine import Engine
 from slastream.model.events import Event
+from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, Month, format_rfc3339_s, now_ms
 from slastream.simulate import Outages, Scenario, Window, generate, publish
 from slastream.sources import router

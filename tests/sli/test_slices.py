@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slastream.config import DowntimeRule
+from slastream.model.spec import DowntimeRule
 from slastream.sli.slices import GOOD, TOTAL, WIDTH, SliceStore
 from slastream.slo.downtime import DOWN, minute_states
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slastream.config import Credit, CreditTier, ExclusionPolicy
 from slastream.model.events import Exclusion
+from slastream.model.spec import Credit, CreditTier, ExclusionPolicy
 from slastream.model.time import Month, parse_rfc3339_ms
 from slastream.slo.credits import evrythng_credit, tier_credit
 from slastream.slo.exclusions import judge

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from slastream.config import Settings, parse_settings
+from slastream.config import parse_settings
 from slastream.model.events import Event
+from slastream.model.spec import Settings
 from slastream.simulate import Outages, Scenario, Window, generate
 from slastream.sources import router
 from slastream.sources.capture import Message

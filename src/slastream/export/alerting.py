@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slastream.config import SLO, Settings
 from slastream.errors import ConfigError
+from slastream.model.spec import SLO, Settings
 
 SEVERITIES = ("page", "ticket")
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from slastream.config import SLO, DowntimeRule, Settings
 from slastream.export.alerting import (
     DEFAULT_RUNBOOK_URL,
     AlertPlan,
@@ -30,6 +29,7 @@ from slastream.export.alerting import (
     plan_all,
     runbook_link,
 )
+from slastream.model.spec import SLO, DowntimeRule, Settings
 
 EVENTS = "slastream_sli_events_total"
 LATENCY = "slastream_sli_latency_seconds"

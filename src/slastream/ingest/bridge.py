@@ -37,7 +37,6 @@ from typing import Any, Self
 
 import orjson
 
-from slastream.config import MqttSettings, Settings
 from slastream.errors import BrokerError, SlastreamError
 from slastream.ingest.connection import (
     MqttAddress,
@@ -50,6 +49,7 @@ from slastream.ingest.connection import (
 from slastream.ingest.inbox import Inbox
 from slastream.ingest.recorder import CaptureRecorder
 from slastream.model.events import BridgeOutage, Event
+from slastream.model.spec import MqttSettings, Settings
 from slastream.model.time import format_rfc3339_ms, now_ms
 from slastream.sources import router
 from slastream.sources.capture import Message

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from slastream.config import SLO, Settings
 from slastream.model.events import Event
+from slastream.model.spec import SLO, Settings
 from slastream.model.time import MINUTE_MS
 from slastream.sli.slices import (
     GOOD,

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slastream.config import SLO, Settings
 from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
+from slastream.model.spec import SLO, Settings
 from slastream.sli.base import SLI
 from slastream.sli.slices import GOOD, new_vector
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slastream.config import SLO, Settings
 from slastream.model.events import (
     DownlinkAck,
     DownlinkCommand,
@@ -31,6 +30,7 @@ from slastream.model.events import (
     Event,
     UplinkReceived,
 )
+from slastream.model.spec import SLO, Settings
 from slastream.sli.base import SLI
 
 _UPLINK_MEMORY_MS = 60_000

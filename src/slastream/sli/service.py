@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slastream.config import SLO, Settings
 from slastream.model.events import Event, ProbeResult, RequestLog
+from slastream.model.spec import SLO, Settings
 from slastream.sli.base import SLI
 
 

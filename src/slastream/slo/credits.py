@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from slastream.config import Credit
+from slastream.model.spec import Credit
 
 
 class CreditResult(NamedTuple):

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from slastream.config import DowntimeRule
+from slastream.model.spec import DowntimeRule
 from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray
 
 NO_DATA, UP, DOWN = 0, 1, 2

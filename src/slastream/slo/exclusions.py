@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from slastream.config import SLO, ExclusionPolicy
 from slastream.model.events import Exclusion
+from slastream.model.spec import SLO, ExclusionPolicy
 from slastream.model.time import MINUTE_MS
 
 BoolArray = npt.NDArray[np.bool_]

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from slastream.config import SLO, Contract, Settings
-from slastream.model.events import Event, Exclusion
+from slastream.model.events import Exclusion
+from slastream.model.spec import SLO, Contract, Settings
 from slastream.model.time import MINUTE_MS, Month, format_rfc3339_s
 from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray, SliceStore
 from slastream.slo import downtime
@@ -207,9 +207,4 @@ def build_ledger(
 
 def settings_exclusions(settings: Settings) -> list[Exclusion]:
     """Exclusions declared in the config file (same fields as the MQTT message)."""
-    from slastream.sources.canonical import decode_exclusion
-
-    out: list[Event] = []
-    for raw in settings.exclusions:
-        decode_exclusion(["slastream", "exclusion"], raw, 0, out)
-    return [e for e in out if isinstance(e, Exclusion)]
+    return list(settings.exclusions)

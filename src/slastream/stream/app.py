@@ -37,8 +37,8 @@ from typing import Any, Self
 import faust
 from faust.types import TP
 
-from slastream.config import Settings
 from slastream.errors import SlastreamError
+from slastream.model.spec import Settings
 from slastream.stream.breaches import BreachTracker
 from slastream.stream.partition import PartitionState, Tick, Timing, slos_for_stream
 from slastream.stream.profile import PRODUCTION, KafkaProfile

@@ -27,9 +27,9 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
-from slastream.config import SLO, Settings
 from slastream.engine import Engine
 from slastream.model.events import BridgeOutage
+from slastream.model.spec import SLO, Settings
 from slastream.model.time import MINUTE_MS
 from slastream.sli.slices import SliceStore
 from slastream.stream.records import (

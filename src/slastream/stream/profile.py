@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from slastream.config import Settings
 from slastream.errors import SlastreamError
+from slastream.model.spec import Settings
 
 
 @dataclass(frozen=True)

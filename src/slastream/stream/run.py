@@ -13,9 +13,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from slastream.config import Settings
 from slastream.errors import SlastreamError
 from slastream.ingest.bridge import Bridge
+from slastream.model.spec import Settings
 from slastream.stream.partition import Timing
 from slastream.stream.profile import PRODUCTION, KafkaProfile, profile_from_env
 from slastream.stream.worker import configure_logging, install_stop_signals, serve

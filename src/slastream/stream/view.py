@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from slastream.config import SLO, Settings
 from slastream.model.events import BridgeOutage, Event, Exclusion
+from slastream.model.spec import SLO, Settings
 from slastream.model.time import MINUTE_MS, Month, now_ms
 from slastream.sli.slices import (
     GOOD,

@@ -15,10 +15,10 @@ import signal
 import sys
 from collections.abc import Callable
 
-from slastream.config import Settings
 from slastream.errors import SlastreamError
 from slastream.export.http import serve as serve_http
 from slastream.export.metrics import build_registry
+from slastream.model.spec import Settings
 from slastream.stream.app import INPUT_STREAMS, StreamWorker, slices_topic
 from slastream.stream.partition import Timing
 from slastream.stream.profile import PRODUCTION, KafkaProfile, profile_from_env

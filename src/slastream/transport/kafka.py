@@ -29,9 +29,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
-from slastream.config import KafkaSettings
 from slastream.errors import BrokerError
 from slastream.model.events import Event
+from slastream.model.spec import KafkaSettings
 from slastream.transport import codec
 
 MAX_EVENTS_PER_RECORD = 500  # ~30 kB of JSON: well under Kafka's 1 MiB default record limit

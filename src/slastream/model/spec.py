@@ -1,0 +1,197 @@
+"""The spec: what a config file declares, as frozen values (no I/O, no YAML).
+
+``slastream.config`` builds these from a YAML file and validates them; everything after the
+entry point (``sli/``, ``slo/``, ``export/``, ``stream/``) reads only these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from slastream.model.events import Exclusion
+
+SliKind = Literal["delivery", "rx2", "probe", "response_time"]
+NoDataRule = Literal["ignore", "downtime"]
+ScopeBy = Literal["network", "region"]
+Rx2Source = Literal["gateway", "integration"]
+MissingAck = Literal["miss", "ignore"]
+CreditKind = Literal["none", "tiers", "evrythng"]
+CreditBasis = Literal["max_downtime", "total_downtime"]
+Combine = Literal["min", "mean"]
+
+SLI_KINDS: tuple[SliKind, ...] = ("delivery", "rx2", "probe", "response_time")
+DEFAULT_TOPICS = (
+    "+/gateway/+/event/up",
+    "+/gateway/+/event/ack",
+    "+/gateway/+/command/down",
+    "application/+/device/+/event/+",
+    "v3/+/devices/+/up",
+    "v3/+/devices/+/down/+",
+    "slastream/#",
+)
+
+
+@dataclass(frozen=True)
+class DowntimeRule:
+    """When minutes of an SLO count as downtime.
+
+    A minute is *bad* when the SLI over the trailing ``window_s`` is below ``bad_below``
+    (ratio SLIs) or above ``bad_above_ms`` (response time) with at least ``min_events``
+    events in the window; with fewer events it has *no data*. Bad minutes form an episode
+    until a good minute ends it (no-data minutes in between belong to the episode). An
+    episode counts as downtime only if it lasts at least ``min_duration_s``.
+    """
+
+    bad_below: float = 1.0
+    bad_above_ms: float | None = None
+    window_s: int = 60
+    min_events: int = 1
+    min_duration_s: int = 60
+    no_data: NoDataRule = "ignore"
+
+    @property
+    def window_min(self) -> int:
+        return max(1, self.window_s // 60)
+
+    @property
+    def min_duration_min(self) -> int:
+        return max(1, -(-self.min_duration_s // 60))
+
+
+@dataclass(frozen=True)
+class SLO:
+    """One service-level objective: an SLI, its scope and the contract's downtime rule."""
+
+    name: str
+    sli: SliKind
+    objective: float | None
+    downtime: DowntimeRule
+    component: str | None = None  # probe / response_time: which component
+    description: str = ""
+    # delivery
+    deadline_s: float = 30.0
+    scope_by: ScopeBy = "network"  # delivery, rx2
+    # rx2
+    source: Rx2Source = "gateway"  # "gateway": ChirpStack gateway topics; "integration"
+    rx1_delay_s: float = 1.0
+    missing_ack: MissingAck = "miss"
+    ack_timeout_s: float = 10.0
+    # response_time
+    target_ms: float | None = None
+    block_requests: int = 1000
+    # alerting (used by `slastream rules`)
+    alerting: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rx2_delay_ms(self) -> int:
+        # LoRaWAN: RECEIVE_DELAY2 = RECEIVE_DELAY1 + 1 s (RP002 default settings)
+        return round(self.rx1_delay_s * 1000) + 1000
+
+
+@dataclass(frozen=True)
+class CreditTier:
+    over_minutes: float
+    credit: float
+
+
+@dataclass(frozen=True)
+class Credit:
+    kind: CreditKind
+    tiers: tuple[CreditTier, ...] = ()
+    basis: CreditBasis = "max_downtime"  # tiers
+    uptime_slo: str | None = None  # evrythng
+    response_slo: str | None = None  # evrythng
+    target_uptime: float = 0.999  # evrythng
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    slos: tuple[str, ...]
+    objective: float | None
+    combine: Combine
+    credit: Credit
+
+
+@dataclass(frozen=True)
+class ExclusionPolicy:
+    """Whether a kind of exclusion excuses downtime, and on which conditions."""
+
+    excused: bool
+    notice_s: int = 0
+    cap_minutes: float | None = None  # per calendar month; minutes past the cap are downtime
+    evidence_required: bool = False
+
+
+@dataclass(frozen=True)
+class LoRaWAN:
+    # DevAddr prefixes of our network ("26000000/7"); frames outside are foreign. Empty: all ours.
+    devaddr_prefixes: tuple[tuple[int, int], ...] = ()
+    count_mac_only: bool = True  # FPort-0 / no-payload uplinks count as valid packets
+
+    def is_ours(self, devaddr: int) -> bool:
+        if not self.devaddr_prefixes:
+            return True
+        for prefix, bits in self.devaddr_prefixes:
+            if (devaddr >> (32 - bits)) == (prefix >> (32 - bits)):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class MqttSettings:
+    url: str = "mqtt://127.0.0.1:1883"
+    topics: tuple[str, ...] = DEFAULT_TOPICS
+    shared_group: str | None = None
+    qos: int = 1
+    client_id: str = "slastream-bridge"
+    queue_size: int = 100_000
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap: str = "127.0.0.1:9092"
+    topic_prefix: str = "slastream"
+    partitions: int = 4
+    app_id: str = "slastream"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str
+    timezone: str
+    lateness_s: int
+    slos: tuple[SLO, ...]
+    contracts: tuple[Contract, ...]
+    exclusion_policy: dict[str, ExclusionPolicy]
+    exclusions: tuple[Exclusion, ...]  # declared in the file, decoded
+    lorawan: LoRaWAN
+    mqtt: MqttSettings
+    kafka: KafkaSettings
+    http: HttpSettings
+
+    def slo(self, name: str) -> SLO:
+        for slo in self.slos:
+            if slo.name == name:
+                return slo
+        raise KeyError(name)
+
+    def with_overrides(
+        self, mqtt: str | None = None, kafka: str | None = None, http: int | None = None
+    ) -> Settings:
+        """Command-line overrides (``--mqtt``, ``--kafka``, ``--http``)."""
+        s = self
+        if mqtt:
+            s = replace(s, mqtt=replace(s.mqtt, url=mqtt))
+        if kafka:
+            s = replace(s, kafka=replace(s.kafka, bootstrap=kafka))
+        if http is not None:
+            s = replace(s, http=replace(s.http, port=http))
+        return s
