@@ -104,7 +104,7 @@ def test_integration_uplink_event() -> None:
 
 def test_a_payload_that_is_neither_json_nor_protobuf_is_rejected_with_a_reason() -> None:
     damaged = base64.b64decode("EiQ2ZjBiM2UwZS0yZDhhLTRjMmU=")  # length prefix past the end
-    with pytest.raises(Rejected, match="not JSON and not a integration.UplinkEvent Protobuf"):
+    with pytest.raises(Rejected, match=r"not JSON, and not a Protobuf integration\.UplinkEvent"):
         chirpstack_pb.INTEGRATION["up"](damaged)
 
 

@@ -38,7 +38,7 @@ def _parse(cls: type[Message], data: bytes, what: str) -> Any:
     try:
         return cls.FromString(data)
     except (DecodeError, RuntimeError, ValueError) as exc:
-        raise Rejected(f"not JSON and not a {what} Protobuf message ({exc})"[:200]) from None
+        raise Rejected(f"not JSON, and not a Protobuf {what} ({exc})"[:200]) from None
 
 
 def _generic(cls: type[Message], what: str) -> Callable[[bytes], dict[str, Any]]:
