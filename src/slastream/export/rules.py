@@ -1,8 +1,9 @@
 """Prometheus recording and alerting rules for every SLO of a config (``slastream rules``).
 
-Spec → model → generators, the way Sloth does it: :mod:`slastream.export.alerting` turns the
-config into validated :class:`AlertPlan` values, and the functions here turn each plan into
-rule groups. The recording rules carry Sloth's names and labels (``slo:sli_error:ratio_rate5m``
+Spec → model → generators, the way Sloth does it: the loader validates each SLO's alerting
+block into ``SLO.alerting``, :mod:`slastream.export.alerting` binds it to its SLO as an
+:class:`AlertPlan`, and the functions here turn each plan into rule groups. The recording
+rules carry Sloth's names and labels (``slo:sli_error:ratio_rate5m``
 … ``slo:period_error_budget_remaining:ratio``, ``sloth_slo_info``; ``sloth_id``,
 ``sloth_service``, ``sloth_slo``, ``sloth_window``), so Sloth's published Grafana dashboards
 work unchanged; every series also keeps slastream's own ``slo`` and ``scope`` labels.
@@ -21,14 +22,8 @@ from typing import Any
 
 import yaml
 
-from slastream.export.alerting import (
-    DEFAULT_RUNBOOK_URL,
-    AlertPlan,
-    BurnWindow,
-    format_duration,
-    plan_all,
-    runbook_link,
-)
+from slastream.export.alerting import DEFAULT_RUNBOOK_URL, AlertPlan, plan_all, runbook_link
+from slastream.model.alerting import BurnWindow, format_duration
 from slastream.model.spec import SLO, DowntimeRule, Settings
 
 EVENTS = "slastream_sli_events_total"
@@ -100,8 +95,8 @@ def sli_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
         rules.append({"record": SLI_ERROR.format(window=w), "expr": expr,
                       "labels": {**ids, "sloth_window": w}})
     # The period ratio sums the short-window rates over the period, numerator and denominator
-    # apart: the ratio of sums (BRIEF §2 "never averages of ratios"; Sloth averages the 5m
-    # ratios instead, which weighs a quiet night like a busy day). It costs one sample per
+    # apart: the ratio of sums, never an average of ratios (Sloth averages the 5m ratios
+    # instead, which weighs a quiet night like a busy day). It costs one sample per
     # evaluation instead of every raw sample of 30 days.
     period = format_duration(plan.period_s)
     rules.append({
@@ -210,7 +205,7 @@ def _rule_text(slo: SLO) -> str:
 
 
 def no_data_alert(plan: AlertPlan) -> dict[str, Any]:
-    """No final SLI events for a while: the SLO cannot be judged (BRIEF §2: no data ≠ success)."""
+    """No final SLI events for a while: the SLO cannot be judged (no data is not success)."""
     assert plan.no_data is not None
     metric = EVENTS if plan.slo.objective is not None else f"{LATENCY}_count"
     selector = f'{metric}{{slo="{plan.slo.name}"}}'
