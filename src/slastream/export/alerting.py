@@ -32,6 +32,17 @@ class AlertPlan(AlertPolicy):
         return f"{self.service}-{self.slo.name}"
 
     @property
+    def sloth_labels(self) -> dict[str, str]:
+        """The labels Sloth puts on every recording of this SLO."""
+        return {"sloth_id": self.sloth_id, "sloth_service": self.service,
+                "sloth_slo": self.slo.name}
+
+    @property
+    def sloth_selector(self) -> str:
+        """PromQL label matcher for this SLO's recordings."""
+        return f'{{sloth_id="{self.sloth_id}"}}'
+
+    @property
     def error_budget(self) -> float | None:
         """1 − objective, rounded so 0.999 gives 0.001 and not 0.0010000000000000009."""
         if self.slo.objective is None:
