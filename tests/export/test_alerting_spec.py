@@ -10,12 +10,8 @@ from hypothesis import strategies as st
 
 from slastream.config import parse_settings
 from slastream.errors import ConfigError
-from slastream.export.alerting import (
-    AlertPlan,
-    format_duration,
-    parse_duration_s,
-    plan_all,
-)
+from slastream.export.alerting import AlertPlan, plan_all
+from slastream.model.alerting import format_duration, parse_duration_s
 
 
 def plan(alerting: dict[str, Any] | None = None, **slo: Any) -> AlertPlan:

@@ -1,8 +1,9 @@
 """Prometheus recording and alerting rules for every SLO of a config (``slastream rules``).
 
-Spec → model → generators, the way Sloth does it: :mod:`slastream.export.alerting` turns the
-config into validated :class:`AlertPlan` values, and the functions here turn each plan into
-rule groups. The recording rules carry Sloth's names and labels (``slo:sli_error:ratio_rate5m``
+Spec → model → generators, the way Sloth does it: the loader validates each SLO's alerting
+block into ``SLO.alerting``, :mod:`slastream.export.alerting` binds it to its SLO as an
+:class:`AlertPlan`, and the functions here turn each plan into rule groups. The recording
+rules carry Sloth's names and labels (``slo:sli_error:ratio_rate5m``
 … ``slo:period_error_budget_remaining:ratio``, ``sloth_slo_info``; ``sloth_id``,
 ``sloth_service``, ``sloth_slo``, ``sloth_window``), so Sloth's published Grafana dashboards
 work unchanged; every series also keeps slastream's own ``slo`` and ``scope`` labels.
@@ -14,6 +15,7 @@ whether each worker reports its own partitions or (as ``stream/view.py`` does) a
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,14 +23,8 @@ from typing import Any
 
 import yaml
 
-from slastream.export.alerting import (
-    DEFAULT_RUNBOOK_URL,
-    AlertPlan,
-    BurnWindow,
-    format_duration,
-    plan_all,
-    runbook_link,
-)
+from slastream.export.alerting import DEFAULT_RUNBOOK_URL, AlertPlan, plan_all, runbook_link
+from slastream.model.alerting import BurnWindow, format_duration
 from slastream.model.spec import SLO, DowntimeRule, Settings
 
 EVENTS = "slastream_sli_events_total"
@@ -51,15 +47,6 @@ def _num(x: float) -> str:
     return format(x, ".12g")
 
 
-def _ids(plan: AlertPlan) -> dict[str, str]:
-    return {"sloth_id": plan.sloth_id, "sloth_service": plan.service,
-            "sloth_slo": plan.slo.name}
-
-
-def _by_id(plan: AlertPlan) -> str:
-    return f'{{sloth_id="{plan.sloth_id}"}}'
-
-
 def _events(plan: AlertPlan, bad: bool = False) -> str:
     outcome = ', outcome="bad"' if bad else ""
     return f'{EVENTS}{{slo="{plan.slo.name}"{outcome}}}'
@@ -80,7 +67,7 @@ def sli_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
     """Event rates, then the error ratio for every window and the period."""
     windows = recording_windows_s(plan)
     base = format_duration(windows[0])
-    ids = _ids(plan)
+    ids, sel = plan.sloth_labels, plan.sloth_selector
     rules: list[dict[str, Any]] = [
         {"record": BAD_RATE.format(window=base),
          "expr": f"sum by (slo, scope) (rate({_events(plan, bad=True)}[{base}]))",
@@ -92,43 +79,43 @@ def sli_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
     for seconds in windows:
         w = format_duration(seconds)
         if w == base:
-            expr = (f"{BAD_RATE.format(window=base)}{_by_id(plan)}\n/\n"
-                    f"{ALL_RATE.format(window=base)}{_by_id(plan)}")
+            expr = (f"{BAD_RATE.format(window=base)}{sel}\n/\n"
+                    f"{ALL_RATE.format(window=base)}{sel}")
         else:
             expr = (f"sum by (slo, scope) (rate({_events(plan, bad=True)}[{w}]))\n/\n"
                     f"sum by (slo, scope) (rate({_events(plan)}[{w}]))")
         rules.append({"record": SLI_ERROR.format(window=w), "expr": expr,
                       "labels": {**ids, "sloth_window": w}})
     # The period ratio sums the short-window rates over the period, numerator and denominator
-    # apart: the ratio of sums (BRIEF §2 "never averages of ratios"; Sloth averages the 5m
-    # ratios instead, which weighs a quiet night like a busy day). It costs one sample per
+    # apart: the ratio of sums, never an average of ratios (Sloth averages the 5m ratios
+    # instead, which weighs a quiet night like a busy day). It costs one sample per
     # evaluation instead of every raw sample of 30 days.
     period = format_duration(plan.period_s)
     rules.append({
         "record": SLI_ERROR.format(window=period),
-        "expr": (f"sum_over_time({BAD_RATE.format(window=base)}{_by_id(plan)}[{period}])\n/\n"
-                 f"sum_over_time({ALL_RATE.format(window=base)}{_by_id(plan)}[{period}])"),
+        "expr": (f"sum_over_time({BAD_RATE.format(window=base)}{sel}[{period}])\n/\n"
+                 f"sum_over_time({ALL_RATE.format(window=base)}{sel}[{period}])"),
         "labels": {**ids, "sloth_window": period},
     })
     return rules
 
 
 def _burn_rate(plan: AlertPlan, window: str) -> str:
-    return (f"{SLI_ERROR.format(window=window)}{_by_id(plan)}\n"
+    return (f"{SLI_ERROR.format(window=window)}{plan.sloth_selector}\n"
             f"/ on (sloth_id, sloth_slo, sloth_service) group_left\n"
-            f"slo:error_budget:ratio{_by_id(plan)}")
+            f"slo:error_budget:ratio{plan.sloth_selector}")
 
 
 def meta_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
     """Sloth's metadata: objective, budget, period, burn rates, remaining budget, info."""
     assert plan.slo.objective is not None and plan.error_budget is not None
-    labels = {**_ids(plan), "slo": plan.slo.name}
+    labels = {**plan.sloth_labels, "slo": plan.slo.name}
     base = format_duration(recording_windows_s(plan)[0])
     period = format_duration(plan.period_s)
     info = {**labels, "sli": plan.slo.sli, "sloth_mode": "cli-gen-prom",
             "sloth_objective": _num(plan.slo.objective * 100), "sloth_spec": "prometheus/v1",
             "sloth_version": RULES_FORMAT}
-    rules = [
+    return [
         {"record": "slo:objective:ratio", "expr": f"vector({_num(plan.slo.objective)})",
          "labels": labels},
         {"record": "slo:error_budget:ratio", "expr": f"vector({_num(plan.error_budget)})",
@@ -140,10 +127,9 @@ def meta_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
         {"record": "slo:period_burn_rate:ratio", "expr": _burn_rate(plan, period),
          "labels": labels},
         {"record": "slo:period_error_budget_remaining:ratio",
-         "expr": f"1 - slo:period_burn_rate:ratio{_by_id(plan)}", "labels": labels},
+         "expr": f"1 - slo:period_burn_rate:ratio{plan.sloth_selector}", "labels": labels},
         {"record": "sloth_slo_info", "expr": "vector(1)", "labels": info},
     ]
-    return rules
 
 
 # --------------------------------------------------------------------------- alerts
@@ -176,7 +162,7 @@ def burn_alert(plan: AlertPlan, w: BurnWindow) -> dict[str, Any]:
     threshold = f"({_num(w.factor)} * {_num(plan.error_budget)})"
     long_w, short_w = format_duration(w.long_s), format_duration(w.short_s)
     expr = "(\n" + "\n  and\n".join(
-        f"  max without (sloth_window) ({SLI_ERROR.format(window=win)}{_by_id(plan)}"
+        f"  max without (sloth_window) ({SLI_ERROR.format(window=win)}{plan.sloth_selector}"
         f" > {threshold})"
         for win in (long_w, short_w)) + "\n)"
     consumed = w.factor * w.long_s / plan.period_s
@@ -210,7 +196,7 @@ def _rule_text(slo: SLO) -> str:
 
 
 def no_data_alert(plan: AlertPlan) -> dict[str, Any]:
-    """No final SLI events for a while: the SLO cannot be judged (BRIEF §2: no data ≠ success)."""
+    """No final SLI events for a while: the SLO cannot be judged (no data is not success)."""
     assert plan.no_data is not None
     metric = EVENTS if plan.slo.objective is not None else f"{LATENCY}_count"
     selector = f'{metric}{{slo="{plan.slo.name}"}}'
@@ -326,7 +312,7 @@ def pipeline_group(settings: Settings) -> dict[str, Any]:
 
 
 def rule_groups(settings: Settings) -> list[dict[str, Any]]:
-    """All rule groups for a config. Raises ``ConfigError`` on a bad ``alerting`` block."""
+    """All rule groups for a config: one per SLO, then the contracts and the pipeline."""
     groups: list[dict[str, Any]] = []
     for plan in plan_all(settings):
         # One group per SLO, in dependency order. Rules of a group run one after the other;
@@ -388,8 +374,6 @@ def main(settings: Settings) -> int:
 def _prometheus_rule_main(argv: list[str]) -> int:
     """``python -m slastream.export.rules -c CONFIG --name N --namespace NS``: the rules as a
     prometheus-operator PrometheusRule (deploy/kubernetes/prometheusrule.yaml)."""
-    import argparse
-
     from slastream.config import load_settings
     from slastream.errors import ConfigError
 

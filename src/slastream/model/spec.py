@@ -6,9 +6,10 @@ entry point (``sli/``, ``slo/``, ``export/``, ``stream/``) reads only these type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Literal
 
+from slastream.model.alerting import AlertPolicy
 from slastream.model.events import Exclusion
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
@@ -61,12 +62,14 @@ class DowntimeRule:
 
 @dataclass(frozen=True)
 class SLO:
-    """One service-level objective: an SLI, its scope and the contract's downtime rule."""
+    """One service-level objective: an SLI, its scope, the contract's downtime rule and the
+    alerts ``slastream rules`` writes for it."""
 
     name: str
     sli: SliKind
     objective: float | None
     downtime: DowntimeRule
+    alerting: AlertPolicy
     component: str | None = None  # probe / response_time: which component
     description: str = ""
     # delivery
@@ -80,8 +83,6 @@ class SLO:
     # response_time
     target_ms: float | None = None
     block_requests: int = 1000
-    # alerting (used by `slastream rules`)
-    alerting: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rx2_delay_ms(self) -> int:

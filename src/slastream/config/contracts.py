@@ -1,0 +1,82 @@
+"""The ``contracts`` section: which SLOs a contract combines and the credit it owes."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from slastream.config.checker import Checker
+from slastream.model import spec
+from slastream.model.spec import Contract, Credit, CreditTier
+
+
+def _tiers(c: Checker, raw: Any, path: str) -> list[CreditTier]:
+    tiers: list[CreditTier] = []
+    if not isinstance(raw, list):
+        c.fail(f"{path}.tiers", "must be a list")
+        raw = []
+    for j, t in enumerate(raw):
+        tp = f"{path}.tiers[{j}]"
+        td = c.mapping(t, tp)
+        c.unknown(td, tp, {"over_minutes", "credit"})
+        over = c.num(td, "over_minutes", tp, None, 0.0)
+        credit = c.num(td, "credit", tp, None, 0.0, 1.0)
+        if over is None or credit is None:
+            c.fail(tp, "needs over_minutes and credit (a ratio of the fee)")
+            continue
+        tiers.append(CreditTier(float(over), float(credit)))
+    return tiers
+
+
+def _credit(c: Checker, raw: Any, path: str) -> Credit:
+    d = c.mapping(raw, path)
+    if not d:
+        return Credit(kind="none")
+    c.unknown(d, path, {"kind", "tiers", "basis", "uptime_slo", "response_slo", "target_uptime"})
+    kind = c.choice(d, "kind", path, "tiers", get_args(spec.CreditKind))
+    tiers = _tiers(c, d.get("tiers", []), path)
+    if kind == "tiers" and not tiers:
+        c.fail(f"{path}.tiers", "is required for kind tiers")
+    if [t.over_minutes for t in tiers] != sorted(t.over_minutes for t in tiers):
+        c.fail(f"{path}.tiers", "must be sorted by over_minutes")
+    return Credit(
+        kind=kind, tiers=tuple(tiers),
+        basis=c.choice(d, "basis", path, "max_downtime", get_args(spec.CreditBasis)),
+        uptime_slo=c.text(d, "uptime_slo", path, None),
+        response_slo=c.text(d, "response_slo", path, None),
+        target_uptime=float(c.num(d, "target_uptime", path, 0.999, 0.0, 1.0) or 0.999),
+    )
+
+
+def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
+    path = f"contracts[{i}]"
+    d = c.mapping(raw, path)
+    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit"})
+    name = c.text(d, "name", path, None)
+    if name is None:
+        c.fail(f"{path}.name", "is required")
+    slos = d.get("slos", [])
+    if not isinstance(slos, list) or not slos or not all(isinstance(s, str) for s in slos):
+        c.fail(f"{path}.slos", "must be a non-empty list of SLO names")
+        slos = []
+    for s in slos:
+        if s not in slo_names:
+            c.fail(f"{path}.slos", f"unknown SLO {s!r}")
+    credit = _credit(c, d.get("credit"), f"{path}.credit")
+    for key in ("uptime_slo", "response_slo"):
+        ref = getattr(credit, key)
+        if credit.kind == "evrythng" and ref not in slo_names:
+            c.fail(f"{path}.credit.{key}", f"must name an SLO of this file, got {ref!r}")
+    return Contract(
+        name=name or f"contract-{i}", slos=tuple(slos),
+        objective=c.num(d, "objective", path, None, 0.0, 1.0),
+        combine=c.choice(d, "combine", path, "min", get_args(spec.Combine)),
+        credit=credit,
+    )
+
+
+def contracts(c: Checker, raw: Any, slo_names: set[str]) -> tuple[Contract, ...]:
+    """Every contract of the ``contracts`` list; each names SLOs of this file."""
+    if not isinstance(raw, list):
+        c.fail("contracts", "must be a list")
+        raw = []
+    return tuple(_contract(c, r, i, slo_names) for i, r in enumerate(raw))

@@ -1,0 +1,149 @@
+"""The smaller sections of a config file: time zone, exclusions and their policy, LoRaWAN,
+MQTT, Kafka and HTTP settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slastream.config.checker import Checker
+from slastream.errors import Rejected
+from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
+from slastream.model.spec import (
+    DEFAULT_TOPICS,
+    ExclusionPolicy,
+    HttpSettings,
+    KafkaSettings,
+    LoRaWAN,
+    MqttSettings,
+)
+from slastream.sources.canonical import decode_exclusion
+
+
+def timezone(c: Checker, data: dict[str, Any]) -> str:
+    """The IANA time zone calendar months are cut in."""
+    tz = c.text(data, "timezone", "", "UTC") or "UTC"
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.fail("timezone", f"unknown IANA time zone {tz!r}")
+        tz = "UTC"
+    return tz
+
+
+def policies(c: Checker, raw: Any) -> dict[str, ExclusionPolicy]:
+    """``exclusion_policy``: per exclusion kind, whether and how it excuses downtime."""
+    d = c.mapping(raw, "exclusion_policy")
+    out: dict[str, ExclusionPolicy] = {}
+    for kind, raw_policy in d.items():
+        path = f"exclusion_policy.{kind}"
+        if kind not in EXCLUSION_KINDS:
+            c.fail(path, f"unknown exclusion kind; known: {', '.join(EXCLUSION_KINDS)}")
+            continue
+        s = c.mapping(raw_policy, path)
+        c.unknown(s, path, {"excused", "notice_s", "cap_minutes", "evidence_required"})
+        out[kind] = ExclusionPolicy(
+            excused=c.flag(s, "excused", path, True),
+            notice_s=int(c.num(s, "notice_s", path, 0, 0, integer=True) or 0),
+            cap_minutes=c.num(s, "cap_minutes", path, None, 0.0),
+            evidence_required=c.flag(s, "evidence_required", path, False),
+        )
+    return out
+
+
+def _plain_times(item: dict[str, Any]) -> dict[str, Any]:
+    """YAML reads an unquoted timestamp as a datetime: turn it back into RFC 3339."""
+    out = {}
+    for key, value in item.items():
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def exclusions(c: Checker, raw: Any) -> tuple[Exclusion, ...]:
+    """Declared exclusions use the fields of the ``slastream/exclusion`` message."""
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        c.fail("exclusions", "must be a list of exclusion mappings")
+        raw = []
+    out: list[Event] = []
+    for i, item in enumerate(raw):
+        try:
+            decode_exclusion(["slastream", "exclusion"], _plain_times(item), 0, out)
+        except Rejected as exc:
+            c.fail(f"exclusions[{i}]", exc.reason)
+    return tuple(e for e in out if isinstance(e, Exclusion))
+
+
+def _prefixes(c: Checker, raw: Any) -> tuple[tuple[int, int], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        c.fail("lorawan.devaddr_prefixes", "must be a list like ['26000000/7']")
+        return ()
+    out = []
+    for j, p in enumerate(raw):
+        try:
+            addr, bits = str(p).split("/")
+            value, nbits = int(addr, 16), int(bits)
+            if not (0 <= value < 2**32 and 1 <= nbits <= 32):
+                raise ValueError
+            out.append((value, nbits))
+        except ValueError:
+            c.fail(f"lorawan.devaddr_prefixes[{j}]",
+                   f"must be HEX8/BITS like 26000000/7, got {p!r}")
+    return tuple(out)
+
+
+def lorawan(c: Checker, raw: Any) -> LoRaWAN:
+    """``lorawan``: which DevAddrs are ours and whether MAC-only uplinks count."""
+    lw = c.mapping(raw, "lorawan")
+    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only"})
+    return LoRaWAN(
+        devaddr_prefixes=_prefixes(c, lw.get("devaddr_prefixes")),
+        count_mac_only=c.flag(lw, "count_mac_only", "lorawan", True),
+    )
+
+
+def mqtt(c: Checker, raw: Any) -> MqttSettings:
+    """``mqtt``: the broker the bridge subscribes to."""
+    mq = c.mapping(raw, "mqtt")
+    c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size"})
+    topics = mq.get("topics", list(DEFAULT_TOPICS))
+    if not isinstance(topics, list) or not all(isinstance(t, str) and t for t in topics):
+        c.fail("mqtt.topics", "must be a list of topic filters")
+        topics = list(DEFAULT_TOPICS)
+    return MqttSettings(
+        url=c.text(mq, "url", "mqtt", MqttSettings.url) or MqttSettings.url,
+        topics=tuple(topics),
+        shared_group=c.text(mq, "shared_group", "mqtt", None),
+        qos=int(c.num(mq, "qos", "mqtt", 1, 0, 2, integer=True) or 0),
+        client_id=c.text(mq, "client_id", "mqtt", "slastream-bridge") or "slastream-bridge",
+        queue_size=int(c.num(mq, "queue_size", "mqtt", 100_000, 1, integer=True) or 1),
+    )
+
+
+def kafka(c: Checker, raw: Any) -> KafkaSettings:
+    """``kafka``: the cluster between the bridge and the workers."""
+    ka = c.mapping(raw, "kafka")
+    c.unknown(ka, "kafka", {"bootstrap", "topic_prefix", "partitions", "app_id"})
+    return KafkaSettings(
+        bootstrap=c.text(ka, "bootstrap", "kafka", KafkaSettings.bootstrap)
+        or KafkaSettings.bootstrap,
+        topic_prefix=c.text(ka, "topic_prefix", "kafka", "slastream") or "slastream",
+        partitions=int(c.num(ka, "partitions", "kafka", 4, 1, 1024, integer=True) or 4),
+        app_id=c.text(ka, "app_id", "kafka", "slastream") or "slastream",
+    )
+
+
+def http(c: Checker, raw: Any) -> HttpSettings:
+    """``http``: where the metrics and status endpoint listens."""
+    ht = c.mapping(raw, "http")
+    c.unknown(ht, "http", {"host", "port"})
+    return HttpSettings(
+        host=c.text(ht, "host", "http", "127.0.0.1") or "127.0.0.1",
+        port=int(c.num(ht, "port", "http", 9464, 0, 65535, integer=True) or 0),
+    )
