@@ -309,7 +309,7 @@ def plan_slo(settings: Settings, index: int) -> tuple[AlertPlan | None, list[str
                              f"the {format_duration(long_s)} alert could never fire")
         windows.append(BurnWindow(severity, tier, long_s, short_s, factor, for_s))
     # Sparse LoRaWAN traffic can be silent for a while without anything being wrong; a probe
-    # that stops reporting is "no data" after a few missed rounds (BRIEF §2).
+    # that stops reporting is "no data" after a few missed rounds (docs/semantics.md#no-data).
     sparse = slo.sli in ("delivery", "rx2")
     no_data_s = 3600 if sparse else 600
     plan = AlertPlan(
