@@ -17,9 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CODE_DIRS = ("src", "tests", "benchmarks")
 
-# Citations of planning documents that are not part of the repository. Spelled so that this
-# file does not match its own pattern.
-FOREIGN_CITATION = re.compile("BRI" + "EF|CONTRACT \u00a7|pitfall [0-9]")
+SECTION_SIGN = chr(0xA7)
+
+
+def _spell(*parts: str) -> str:
+    """Join at run time: neither this file nor its bytecode holds the words it looks for."""
+    return "".join(parts)
+
+
+# Citations of planning documents that are not part of the repository.
+FOREIGN_CITATION = re.compile(_spell("BRI", "EF|CONTRACT ", SECTION_SIGN, "|pitfall [0-9]"))
 DOC_LINK = re.compile(r"docs/([A-Za-z0-9_-]+\.md)#([A-Za-z0-9_-]+)")
 MD_LINK = re.compile(r"\]\(([A-Za-z0-9_./-]*\.md)?#([A-Za-z0-9_-]+)\)")
 FENCE = re.compile(r"^\s*(```|~~~)")
@@ -99,7 +106,8 @@ def test_no_citation_of_documents_outside_the_repository() -> None:
 
 
 def test_foreign_citation_pattern_catches_each_form() -> None:
-    for text in ("see BRI" + "EF \u00a73", "(CONTRACT \u00a74)", "(pitfall " + "13)"):
+    for text in (_spell("see BRI", "EF ", SECTION_SIGN, "3"),
+                 _spell("(CONTRACT ", SECTION_SIGN, "4)"), _spell("(pit", "fall 13)")):
         assert FOREIGN_CITATION.search(text), text
     assert not FOREIGN_CITATION.search("docs/semantics.md#bridge-outages")
 
