@@ -12,8 +12,8 @@ acknowledged that record and stops at the first scrape of ``/metrics`` (every 5 
 shows the breach. Then a good minute and its closing probe, timed to ``0`` the same way.
 
 Event times lie in the past, so the watermark moves only with these records (the idle
-ticks would need ``lateness_s`` of idle wall time to move it). Target (BRIEF §5): within
-2 s. Numbers, never assertions.
+ticks would need ``lateness_s`` of idle wall time to move it). Target
+(docs/architecture.md#performance): within 2 s. Numbers, never assertions.
 
 On Tansu the figure is dominated by the consumer's fetch: faust asks the broker to wait up
 to 1.5 s for data (``fetch_max_wait_ms=1500``, fixed in faust's aiokafka driver) and Tansu

@@ -21,7 +21,7 @@ the same over MQTT 3.1.1, which spares paho a ``Properties`` object per message)
 (``async for`` over ``client.messages``, counting), ``asyncio`` (the bridge's own MQTT
 connection acknowledging at once, counting: the MQTT side alone), and ``bridge``
 (``slastream.ingest.bridge.Bridge``: decode, produce to Kafka, acknowledge). Targets
-(BRIEF §5): the bridge at >= 50,000 msg/s and >= 70 % of a bare subscriber.
+(docs/architecture.md#performance): the bridge at >= 50,000 msg/s and >= 70 % of a bare subscriber.
 """
 
 from __future__ import annotations
@@ -59,14 +59,15 @@ def payloads(count: int, offset: int) -> list[tuple[str, bytes]]:
     for i in range(offset, offset + count):
         body = {"time": format_rfc3339_ms(base + i), "ok": i % 17 != 0,
                 "status": 200 if i % 17 else 503, "latency_ms": 20 + i % 400,
-                "note": "x" * 180}  # pads the message to ~300 bytes, like BRIEF §5
+                "note": "x" * 180}  # pads to ~300 bytes (docs/architecture.md#performance)
         out.append((f"slastream/probe/c{i % COMPONENTS}", orjson.dumps(body)))
     return out
 
 
 # ---------------------------------------------------------------------- publishers
 # A pipelined QoS 1 publisher speaking MQTT 3.1.1 on a raw stream: Python-side publishing
-# with paho or aiomqtt costs more CPU per message than the broker does (BRIEF §5: one
+# with paho or aiomqtt costs more CPU per message than the broker does
+# (docs/architecture.md#performance: one
 # aiomqtt publisher caps at 14k msg/s at QoS 0, 6.7k at QoS 1), and on 2 cores the load
 # generator would otherwise take most of the time of the run.
 

@@ -17,7 +17,7 @@
    Also timed on a one-line capture, to show what start-up alone costs.
 
 Prints messages/s for each, the replay's ratio to the baselines, and how the ledger's
-event counts compare with what the simulator built (its ground truth). Target (BRIEF §5):
+event counts compare with the simulator's ground truth. Target (docs/architecture.md#performance):
 replay through the pure core at >= 500,000 events/s. Numbers, never assertions: this is a
 benchmark, not a test.
 """
@@ -184,7 +184,7 @@ def baseline_orjson(capture: Path) -> int:
 
 
 def baseline_parse_line(capture: Path) -> int:
-    """The capture parser of CONTRACT §2 on every line (JSON, RFC 3339, shape checks)."""
+    """The capture parser (docs/interfaces.md#capture-files) on every line: JSON, times, shapes."""
     n = 0
     with capture.open("rb", buffering=1 << 20) as fh:
         for i, line in enumerate(fh, 1):

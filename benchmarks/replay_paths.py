@@ -19,7 +19,7 @@ each of ``--rounds`` interleaved rounds and the best round is kept):
 The capture is a simulated LoRaWAN network (``slastream.simulate.lorawan_day``) over
 ``--hours``, cached in the temp directory, or any capture given with ``--capture``. The
 ledgers of both paths are compared: the figures mean nothing if they differ.
-Numbers, never assertions: a benchmark, not a test (BRIEF §5 target: 500,000 messages/s).
+Numbers, never assertions: a benchmark, not a test (target: docs/architecture.md#performance).
 """
 
 from __future__ import annotations

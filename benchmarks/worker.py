@@ -15,8 +15,8 @@ One run, one Tansu (started here unless ``--kafka``), two faust applications:
    per minute. Its state is in memory only (no table write per event), the most favourable
    case for the per-event design.
 
-Prints events/s of each and their ratio. Target (BRIEF §5): >= 250,000 events/s per worker
-process, ahead of the per-event agent. Numbers, never assertions.
+Prints events/s of each and their ratio. Target (docs/architecture.md#performance):
+>= 250,000 events/s per worker process, ahead of the per-event agent. Numbers, never assertions.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``slastream`` command line (CONTRACT §1). Every error is one line on stderr."""
+"""The ``slastream`` command line (docs/interfaces.md#command-line). Errors: one line on stderr."""
 
 from __future__ import annotations
 

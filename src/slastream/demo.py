@@ -78,7 +78,7 @@ def demo_settings(args: argparse.Namespace) -> Settings:
         text = resources.files("slastream").joinpath("demo.yaml").read_text("utf-8")
         settings = parse_settings(yaml.safe_load(text), "slastream/demo.yaml")
     port = args.http if getattr(args, "http", None) is not None else args.port
-    # CONTRACT §1: the demo serves on 127.0.0.1
+    # docs/interfaces.md#command-line: the demo serves on 127.0.0.1
     return replace(settings.with_overrides(mqtt=args.mqtt, kafka=args.kafka),
                    http=replace(settings.http, host="127.0.0.1", port=port))
 

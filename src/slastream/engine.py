@@ -96,7 +96,7 @@ class Engine:
         self.advance()
 
     def feed_capture(self, lines: Iterable[bytes], fast: bool = True) -> None:
-        """Feed raw capture lines (CONTRACT §2): the replay hot path.
+        """Feed raw capture lines (docs/interfaces.md#capture-files): the replay hot path.
 
         Equivalent to ``feed(parse_line(line) for line in lines)``; lines that are not
         valid are counted as rejected and skipped. ``fast`` decodes the dominant LoRaWAN

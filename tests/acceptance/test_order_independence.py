@@ -1,4 +1,5 @@
-"""The same input gives the same ledger whatever the batching and arrival order (BRIEF §2)."""
+"""Same input, same ledger, whatever the batching and arrival order
+(docs/semantics.md#determinism)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`slastream replay` on hand-built captures for each seed contract (CONTRACT §1, §4)."""
+"""`slastream replay` on hand-built captures per seed contract (docs/interfaces.md#ledger-json)."""
 
 from __future__ import annotations
 

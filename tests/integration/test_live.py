@@ -1,10 +1,11 @@
 """The live pipeline on real brokers (Mosquitto, Tansu): results do not depend on replay,
-worker count or crashes (BRIEF §2), and the demo shows a breach and its recovery.
+worker count or crashes (docs/semantics.md#determinism), and the demo shows a breach and recovery.
 
 Workers run as real processes (``python -m slastream worker``) where a test needs to kill
 or multiply them; ``SLASTREAM_KAFKA_PROFILE=embedded`` gives them the Tansu settings
-(BRIEF §4). Ledgers are compared on what does not depend on how far the wall clock has
-moved the watermark since the data ended (total minutes and the ratios derived from it
+(docs/architecture.md#kafka-profiles). Ledgers are compared on what does not depend on how
+far the wall clock has moved the watermark since the data ended (total minutes and the
+ratios derived from it
 keep growing with every idle minute): downtime, excused minutes, SLI values, event counts
 and the episodes.
 """

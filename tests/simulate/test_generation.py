@@ -48,7 +48,7 @@ def test_received_time_order_within_the_run(run: tuple[list[Message], GroundTrut
 
 
 def test_every_line_is_a_valid_capture_line() -> None:
-    """CONTRACT §2: each line parses back into the message that was generated."""
+    """docs/interfaces.md#capture-files: each line parses back into the generated message."""
     sim = Simulation(SMALL, START_MS, 1200, 9)
     expected = [Message(ms, t, p) for ms, t, p in Simulation(SMALL, START_MS, 1200, 9).messages()]
     parsed = [parse_line(line, i) for i, line in enumerate(capture_lines(sim), 1)]

@@ -1,4 +1,4 @@
-"""The LoRaWAN traps of BRIEF §3 are present in generated traffic, in real frame formats."""
+"""The LoRaWAN traps of docs/semantics.md#lorawan are in generated traffic, in real frames."""
 
 from __future__ import annotations
 

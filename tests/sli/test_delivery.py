@@ -52,7 +52,7 @@ def test_late_delivery_after_finalisation_is_a_correction() -> None:
 
 
 def test_state_per_tracked_uplink_is_small() -> None:
-    """BRIEF §5: at most 150 bytes per tracked uplink in dedup/match state."""
+    """docs/architecture.md#performance: at most 150 bytes per tracked uplink (dedup/match)."""
     eng = _engine()
     sli = eng.slis[0]
     n = 200_000

@@ -1,7 +1,7 @@
 """The Grafana dashboards shipped in ``grafana/dashboards/``, generated from code.
 
-Four dashboards, all on slastream's own metrics (CONTRACT §5) so they work without the
-generated rules; the rolling-window burn panels use the Sloth recordings of
+Four dashboards, all on slastream's own metrics (docs/interfaces.md#prometheus-metrics)
+so they work without the generated rules; the rolling-window burn panels use the Sloth recordings of
 ``slastream rules``. Every panel and query names the ``${datasource}`` variable, so the
 JSON imports into any Grafana with any Prometheus data source. Regenerate after a change::
 

@@ -1,7 +1,8 @@
 """Prometheus exposition of a running engine: one collector, evaluated at scrape time.
 
-Every metric slastream exposes is declared here (CONTRACT §5): namespace ``slastream_``, base
-units, ``_total`` on counters, labels bounded by the config (SLO, scope, contract, source,
+Every metric slastream exposes is declared here (docs/interfaces.md#prometheus-metrics):
+namespace ``slastream_``, base units, ``_total`` on counters, labels bounded by the config
+(SLO, scope, contract, source,
 outcome) and never a device, DevAddr or gateway. Nothing is stored between scrapes: each
 scrape asks a :class:`MetricsSource` (the engine) for its numbers, so the registry holds no
 copy that could drift from the ledger. The registry is always injected; the process-wide
@@ -86,7 +87,7 @@ class MetricsSource(Protocol):
     """
 
     def ledger(self, month: str | None = None) -> dict[str, Any]:
-        """Month-to-date ledger, shape of CONTRACT §4."""
+        """Month-to-date ledger, shape of docs/interfaces.md#ledger-json."""
         ...
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
@@ -223,7 +224,7 @@ def _ledger_families(ledger: dict[str, Any] | None = None,
         if (value := _finite(entry.get("objective"))) is not None:
             objective.add_metric([slo, scope], value)
         if (value := _finite(entry.get("sli_value"))) is not None:
-            # CONTRACT §4 gives response time in ms; Prometheus wants base units.
+            # The ledger (docs/interfaces.md#ledger-json) has ms; Prometheus wants base units.
             scale = 0.001 if entry.get("sli") == "response_time" else 1.0
             sli_value.add_metric([slo, scope, PERIOD_MONTH], value * scale)
     for (slo, scope), inside in sorted((breaches or {}).items()):

@@ -87,8 +87,9 @@ def sli_recordings(plan: AlertPlan) -> list[dict[str, Any]]:
         rules.append({"record": SLI_ERROR.format(window=w), "expr": expr,
                       "labels": {**ids, "sloth_window": w}})
     # The period ratio sums the short-window rates over the period, numerator and denominator
-    # apart: the ratio of sums, never an average of ratios (Sloth averages the 5m ratios
-    # instead, which weighs a quiet night like a busy day). It costs one sample per
+    # apart: the ratio of sums (docs/semantics.md#slices: never averages of ratios; Sloth
+    # averages the 5m ratios instead, which weighs a quiet night like a busy day). It costs
+    # one sample per
     # evaluation instead of every raw sample of 30 days.
     period = format_duration(plan.period_s)
     rules.append({
@@ -196,7 +197,7 @@ def _rule_text(slo: SLO) -> str:
 
 
 def no_data_alert(plan: AlertPlan) -> dict[str, Any]:
-    """No final SLI events for a while: the SLO cannot be judged (no data is not success)."""
+    """No final SLI events for a while: the SLO cannot be judged (docs/semantics.md#no-data)."""
     assert plan.no_data is not None
     metric = EVENTS if plan.slo.objective is not None else f"{LATENCY}_count"
     selector = f'{metric}{{slo="{plan.slo.name}"}}'

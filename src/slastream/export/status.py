@@ -91,7 +91,7 @@ def _episode_rows(slos: list[dict[str, Any]]) -> str:
 
 
 def render_status(ledger: dict[str, Any], breaches: dict[tuple[str, str], bool]) -> str:
-    """HTML for a ledger (CONTRACT §4) and the SLOs currently in an outage episode."""
+    """HTML for a ledger (docs/interfaces.md#ledger-json) and the SLOs now in an outage episode."""
     period = ledger.get("period", {})
     start = str(period.get("start", ""))
     month = start[:7] or "—"

@@ -15,7 +15,8 @@ Guarantees:
   nothing either: the broker re-sends (at least once; downstream state is idempotent);
 * the bridge's own disconnected windows become ``BridgeOutage`` events (control topic) and
   ``slastream/bridge/outage`` lines in the capture, produced through the same decode path as
-  a received message, so replay sees exactly what the live worker saw (BRIEF §3: QoS 0
+  a received message, so replay sees exactly what the live worker saw
+  (docs/semantics.md#bridge-outages: QoS 0
   traffic lost in the window must not be charged to the network);
 * malformed messages go to ``{prefix}.deadletter`` with their reason and are counted; the
   loop goes on.
@@ -407,7 +408,7 @@ def main(settings: Settings, record_path: str | None) -> int:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiokafka logs every failed connection attempt as an ERROR of its own; the failures
-    # that matter reach us as BrokerError, reported once (CONTRACT §1: one line).
+    # that matter reach us as BrokerError, reported once (docs/interfaces.md#exit-codes: one line).
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     return asyncio.run(_main(settings, record_path))
 

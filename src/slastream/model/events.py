@@ -4,7 +4,7 @@ Events are ``NamedTuple`` values: cheap to build on the hot path, immutable, and
 serialise as plain JSON arrays (``list(event)``), which is how they travel through Kafka.
 Every time is an integer of milliseconds since the Unix epoch (UTC).
 
-Clock rules (BRIEF §3): LoRaWAN times are the *bridge's* receive time of the MQTT message,
+Clock rules (docs/semantics.md#clocks): LoRaWAN times are the *bridge's* receive time of a message,
 so that server latency is measured on one clock; gateway clocks drift and are not used.
 Probe, request and exclusion times come from the payload (the prober's or server's clock).
 """

@@ -1,8 +1,9 @@
 """The traffic simulator: a seeded LoRaWAN network with probed services and scheduled outages.
 
 Pure generation (``generate``, ``ground_truth``, ``Simulation``) is separate from output:
-``write_capture`` writes a capture file (CONTRACT §2) as fast as it can, ``publish`` sends
-the same traffic to an MQTT broker in real time. ``main`` is ``slastream simulate``.
+``write_capture`` writes a capture (docs/interfaces.md#capture-files) as fast as it can,
+``publish`` sends the same traffic to an MQTT broker in real time. ``main`` is
+``slastream simulate``.
 """
 
 from __future__ import annotations

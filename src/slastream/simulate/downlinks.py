@@ -61,7 +61,7 @@ def class_a(sim: Simulation, dev: Device, frame: Frame, copies: list[Copy], ack:
     first_ms = copies[0].arrival_ms
     rx1_ms = int(sim.scenario.rx1_delay_s * 1000)
     statuses = _statuses(sim, first_ms)
-    # When the command reaches the bridge (one clock with the uplink, BRIEF §3): normally
+    # When the command reaches the bridge (one clock, docs/semantics.md#gateway-clocks): normally
     # dedup (200 ms) + get_downlink_data_delay (100 ms) after the first copy; a missed RX1
     # means it came after the RX1 deadline, a total miss after the RX2 deadline.
     if statuses[1] == "TOO_LATE":

@@ -1,6 +1,6 @@
 """Live publishing: the generated traffic, paced to the wall clock, over several connections.
 
-A single aiomqtt publisher tops out near 14k msg/s at QoS 0 on these machines (BRIEF §5):
+A single aiomqtt publisher tops out near 14k msg/s at QoS 0 (docs/architecture.md#performance):
 each ``publish`` call waits for its write. So the stream is split over several connections
 (by topic, which keeps each topic's order) and each connection runs several publishing
 tasks over one bounded queue. aiomqtt errors become ``BrokerError`` here, at the edge.

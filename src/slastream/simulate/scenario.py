@@ -84,7 +84,7 @@ class Scenario:
     gateways: int = 12
     # Probability of an uplink being heard by 1, 2, 3, 4 or 5 gateways.
     gateways_heard_weights: tuple[float, ...] = (0.35, 0.3, 0.2, 0.1, 0.05)
-    skewed_gateway_share: float = 0.2  # gwTime off by seconds (BRIEF §3: a capture shows 42 s)
+    skewed_gateway_share: float = 0.2  # gwTime off by seconds (docs/semantics.md#gateway-clocks)
     no_clock_gateway_share: float = 0.1  # no GNSS, no fake_rx_time: no gwTime at all
     basic_station_share: float = 0.1  # reports TX successes only, never failures
     late_copy_share: float = 0.01  # a copy arrives after ChirpStack's 200 ms dedup window

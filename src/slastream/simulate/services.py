@@ -1,6 +1,6 @@
 """Service traffic: synthetic-probe results, request logs and the maintenance announcement.
 
-Topics and fields are CONTRACT §3: ``slastream/probe/{component}``,
+Topics and fields (docs/interfaces.md#mqtt-topics): ``slastream/probe/{component}``,
 ``slastream/request/{component}`` (JSON arrays, one per batch) and ``slastream/exclusion``.
 """
 

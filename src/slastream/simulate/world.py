@@ -133,7 +133,7 @@ def _assign_traits(gateways: list[Gateway], scenario: Scenario, rng: random.Rand
     for gw in order[n_bs:n_bs + n_nc]:
         gw.has_clock = False
     for i, gw in enumerate(order[n_bs + n_nc:n_bs + n_nc + n_sk]):
-        # Gateway clocks drift (BRIEF §3): a real ChirpStack capture shows gwTime 42 s
+        # Gateway clocks drift (docs/semantics.md#gateway-clocks): one capture shows gwTime 42 s
         # behind nsTime; others within the 30 s ChirpStack still trusts, or beyond it.
         gw.skew_ms = -42_000 if i == 0 else rng.choice((-1, 1)) * rng.randint(2_000, 60_000)
 

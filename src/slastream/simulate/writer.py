@@ -2,7 +2,7 @@
 
 Skips building ``Message`` values and ``format_line``'s per-line ``strftime``: a LoRaWAN day
 is several million lines. The lines are the same bytes ``format_line`` would produce
-(CONTRACT §2: ``received_at``, ``topic``, ``payload``, in that order).
+(docs/interfaces.md#capture-files: ``received_at``, ``topic``, ``payload``, in that order).
 """
 
 from __future__ import annotations

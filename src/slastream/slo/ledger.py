@@ -1,4 +1,5 @@
-"""The monthly ledger (CONTRACT §4): per SLO and scope, then per contract with credits.
+"""The monthly ledger (docs/interfaces.md#ledger-json): per SLO and scope, then per
+contract with credits.
 
 Everything is recomputed from slices and the current exclusion list, so the same inputs
 give the same ledger whatever the batching, partitioning or arrival order, and late

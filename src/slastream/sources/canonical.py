@@ -1,5 +1,5 @@
-"""slastream's own topics (CONTRACT §3): probes, request logs, exclusions, and canonical
-LoRaWAN events for network servers without a dedicated decoder.
+"""slastream's own topics (docs/interfaces.md#mqtt-topics): probes, request logs,
+exclusions, and canonical LoRaWAN events for network servers without a dedicated decoder.
 
 Probe, request, exclusion and outage times come from the payload (the publisher's clock).
 Canonical uplink and downlink events may carry ``time``; without it the bridge's receive

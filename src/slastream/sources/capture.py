@@ -1,4 +1,4 @@
-"""Capture files: one MQTT message per JSON line, as the bridge received it (CONTRACT §2)."""
+"""Capture files: one MQTT message per JSON line, as received (docs/interfaces.md#capture-files)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ with ``emit_fields`` (zero values present); v4.0 omitted them, so every zero-val
 (``fCnt: 0``, ``level: "INFO"``, ``code: "UNKNOWN"``) may be absent.
 
 Downlink outcomes are kept for Class-A downlinks only: a Class-B/C downlink is not sent in a
-receive window after an uplink (reference pitfall 6), so it says nothing about RX2 reach.
+receive window after an uplink (docs/semantics.md#not-rx2-attempts): it says nothing about RX2.
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ def decode_ack(parts: list[str], payload: Any, received_ms: int, out: list[Event
     """``event/ack``: a confirmed downlink was acknowledged, or timed out. Ignored.
 
     The acknowledgement arrives with the device's next uplink, and ``acknowledged: false``
-    means the confirmation timed out, not that a receive window was missed (pitfall 5).
+    means the confirmation timed out, not that a receive window was missed
+    (docs/semantics.md#confirmed-downlinks).
     """
     need_object(payload)
     return NOT_RX_SIGNAL

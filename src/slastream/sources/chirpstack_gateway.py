@@ -12,7 +12,7 @@ The older shapes of ChirpStack v3 (``token``, ``error``, a single ``phyPayload``
 with a ``timing`` enum) are accepted as well.
 
 Times are the bridge's receive time: gateway clocks drift (``gwTime``/``time`` can be tens of
-seconds off), so server latency is measured on one clock (BRIEF §3).
+seconds off), so server latency is measured on one clock (docs/semantics.md#gateway-clocks).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The replay hot path: capture lines (CONTRACT §2) to canonical events, grouped by type.
+"""The replay hot path: capture lines (docs/interfaces.md#capture-files) to events, grouped by type.
 
 A LoRaWAN capture is almost all ChirpStack gateway uplinks (one per gateway that heard the
 frame) and integration ``event/up`` messages. For those two shapes this module reads the few

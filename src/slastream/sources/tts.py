@@ -43,7 +43,8 @@ _IGNORED_DOWN = {
 
 
 def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]) -> str | None:
-    """``up`` → ``UplinkDelivered``. Simulated uplinks (console) are ignored (pitfall 13).
+    """``up`` → ``UplinkDelivered``. Simulated uplinks (console) are ignored
+    (docs/semantics.md#simulated-uplinks).
 
     ``uplink_message.f_cnt`` is the full FCntUp, absent when 0; the DevAddr comes from
     ``end_device_ids.dev_addr``. The NS forwards no retransmissions to the AS, so one

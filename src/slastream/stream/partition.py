@@ -12,8 +12,8 @@ records of the partition before they take effect (see ``records.py``):
 
 * the wall clock: a partition that has caught up and stays idle asks for a *tick*, a
   watermark computed as its latest event time plus the idle wall time minus the allowed
-  lateness, so its minutes close although no event follows (BRIEF §2: events later than
-  that are applied as corrections, not dropped);
+  lateness, so its minutes close although no event follows
+  (docs/semantics.md#corrections: events later than that are applied as corrections, not dropped);
 * bridge outages from the control topic: the delivery SLI must know them before it
   finalises the uplinks whose deadline overlaps them, and every replay must see them at
   the same point.

@@ -32,7 +32,8 @@ BROKER_WAIT_S = 30.0
 
 
 class _OneLine(logging.Formatter):
-    """Log records as one line each: the message, never a traceback (CONTRACT §1)."""
+    """Log records as one line each, the message, never a traceback
+    (docs/interfaces.md#exit-codes)."""
 
     def format(self, record: logging.LogRecord) -> str:
         record.exc_info = None

@@ -7,7 +7,8 @@ Producer settings, and why:
 
 * ``acks="all"``: a record is acknowledged once the broker has it in every in-sync replica;
   the bridge acknowledges the MQTT messages only after that (at-least-once end to end).
-* no idempotence, no transactions: Tansu refuses InitProducerId (BRIEF §4), and the
+* no idempotence, no transactions: Tansu refuses InitProducerId
+  (docs/architecture.md#kafka-profiles), and the
   pipeline's correctness comes from idempotent state and replayable input instead.
 * one record carries a batch of canonical events (``codec.encode_batch``), at most
   ``MAX_EVENTS_PER_RECORD``; records of one topic-partition are further batched by aiokafka
@@ -159,7 +160,8 @@ class EventProducer:
         if self._create_topics:
             await ensure_topics(self.kafka)
         # one_record_per_batch: Tansu reports a wrong "latest" offset after a multi-record
-        # batch (BRIEF §4); a batch size of 1 byte makes every record a batch of its own.
+        # batch (docs/architecture.md#kafka-profiles); a batch size of 1 byte makes every record a
+        # batch of its own.
         producer = AIOKafkaProducer(
             bootstrap_servers=self.kafka.bootstrap, client_id=self._client_id, acks="all",
             enable_idempotence=False, linger_ms=self._linger_ms,
