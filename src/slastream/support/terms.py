@@ -216,38 +216,33 @@ def parse_support(raw: Any, path: str, fail: Fail) -> SupportTerms | None:
 
     ``path`` is the key of the mapping itself, e.g. ``contracts[0].support``.
     """
+    found: list[str] = []
+
+    def report(key: str, what: str) -> None:
+        found.append(key)
+        fail(key, what)
+
     if not isinstance(raw, dict):
-        fail(path, "must be a mapping with severities and regions")
+        report(path, "must be a mapping with severities and regions")
         return None
-    _unknown(raw, path, _SUPPORT_KEYS, fail)
+    _unknown(raw, path, _SUPPORT_KEYS, report)
     severities = [
-        _severity(name, value, f"{path}.severities.{name}", fail)
-        for name, value in _named(raw.get("severities"), f"{path}.severities", fail).items()
+        _severity(name, value, f"{path}.severities.{name}", report)
+        for name, value in _named(raw.get("severities"), f"{path}.severities", report).items()
     ]
     regions = [
-        _region(name, value, f"{path}.regions.{name}", fail)
-        for name, value in _named(raw.get("regions"), f"{path}.regions", fail).items()
+        _region(name, value, f"{path}.regions.{name}", report)
+        for name, value in _named(raw.get("regions"), f"{path}.regions", report).items()
     ]
     default = raw.get("default_region")
     if default is None and len(regions) == 1 and regions[0] is not None:
         default = regions[0].name
-    default_ok = isinstance(default, str) and any(r and r.name == default for r in regions)
-    if not default_ok:
-        fail(f"{path}.default_region", f"must name one of the regions; got {default!r}")
+    if not isinstance(default, str) or all(r is None or r.name != default for r in regions):
+        report(f"{path}.default_region", f"must name one of the regions; got {default!r}")
     lead = raw.get("near_deadline_s", 1800)
-    lead_ok = isinstance(lead, int) and not isinstance(lead, bool) and lead >= 0
-    if not lead_ok:
-        fail(f"{path}.near_deadline_s", f"must be a whole number of seconds >= 0; got {lead!r}")
-    if (
-        None in severities
-        or None in regions
-        or not severities
-        or not regions
-        or not default_ok
-        or not isinstance(default, str)
-        or not lead_ok
-        or not isinstance(lead, int)
-    ):
+    if isinstance(lead, bool) or not isinstance(lead, int) or lead < 0:
+        report(f"{path}.near_deadline_s", f"must be a whole number of seconds >= 0; got {lead!r}")
+    if found or not isinstance(default, str) or not isinstance(lead, int):
         return None
     return SupportTerms(
         tuple(s for s in severities if s is not None),
