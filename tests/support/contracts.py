@@ -74,9 +74,10 @@ def terms(raw: dict[str, Any]) -> SupportTerms:
     return parsed
 
 
-def at(zone: str, *fields: int) -> int:
-    """Epoch ms of a local wall-clock time (year, month, day, hour, minute)."""
-    return int(datetime(*fields, tzinfo=ZoneInfo(zone)).timestamp() * 1000)  # type: ignore[misc]
+def at(zone: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    """Epoch ms of a local wall-clock time."""
+    local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
+    return int(local.timestamp() * 1000)
 
 
 def utc(text: str) -> int:

@@ -32,8 +32,9 @@ instants = st.integers(min_value=T0, max_value=T1)
 durations = st.integers(min_value=0, max_value=12 * 9 * HOUR_MS)
 
 
-def ms(zone: str, *args: int) -> int:
-    return int(datetime(*args, tzinfo=ZoneInfo(zone)).timestamp() * 1000)  # type: ignore[misc]
+def ms(zone: str, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
+    return int(local.timestamp() * 1000)
 
 
 BERLIN = BusinessCalendar(BusinessHours("Europe/Berlin", country="DE"))
