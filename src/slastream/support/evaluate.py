@@ -12,6 +12,8 @@ Rules where the contracts leave a choice (docs/semantics.md repeats them):
   from the change ("after receipt of Crisis incident"), never later than the deadline
   already running; a lowering counts the new target from the opening, as if the ticket had
   been classified so from the start. Changes after the stop event do not matter.
+- The reaction is the first ``response``; a resolution plan or a resolution sent before any
+  response is a reply too (it reaches the customer), so it stops the reaction clock.
 - Resolution counts the final ``resolved`` (a reopening undoes the previous one); the
   Cumulocity crisis resolution plan is met by the first ``plan`` event.
 - The escalation ladder of the current severity runs from when the ticket got that
@@ -154,17 +156,25 @@ def _judge(due_ms: int, done_ms: int, as_of_ms: int, clock: ClockKind) -> Deadli
     return DeadlineResult(due_ms, done_ms, met, clock)
 
 
+def reacted_ms(state: TicketState) -> int:
+    """The first reply: a ``response``, or a plan or resolution sent before any (-1: none)."""
+    first_resolution = state.pauses[0][0] if state.pauses else state.resolved_ms
+    times = [t for t in (state.response_ms, state.plan_ms, first_resolution) if t >= 0]
+    return min(times) if times else -1
+
+
 def _reaction(
     state: TicketState, terms: SupportTerms, calendar: Clock, as_of_ms: int
 ) -> DeadlineResult | None:
-    deadline = _retargeted(state, terms, lambda s: s.reaction, state.response_ms, calendar)
+    reacted = reacted_ms(state)
+    deadline = _retargeted(state, terms, lambda s: s.reaction, reacted, calendar)
     if deadline is None:
         return None
     due_ms, clock = deadline
-    by_contact = _contact_deadline(state, terms, calendar, state.response_ms)
+    by_contact = _contact_deadline(state, terms, calendar, reacted)
     if 0 <= by_contact < due_ms:
         due_ms, clock = by_contact, "24x7"
-    return _judge(due_ms, state.response_ms, as_of_ms, clock)
+    return _judge(due_ms, reacted, as_of_ms, clock)
 
 
 def _resolution(
