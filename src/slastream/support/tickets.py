@@ -140,8 +140,9 @@ def fold(events: Iterable[TicketEvent], as_of_ms: int | None = None) -> TicketSt
     """The state of one ticket from its events (those after ``as_of_ms`` are ignored).
 
     ``None`` while the ``opened`` event is missing: nothing can be judged before it arrives.
-    The first ``opened`` wins; later ones are repeats. Region, country and channel come
-    from the opening, falling back to the first event that names them.
+    The first ``opened`` wins; later ones are repeats. A severity change stamped before
+    the opening is ignored (the opening's severity is the desk's first word). Region,
+    country and channel come from the opening, else from the first event that names them.
     """
     ordered = sorted(
         {e for e in events if as_of_ms is None or e.time_ms <= as_of_ms}, key=sort_key
