@@ -1,0 +1,1 @@
+"""Support obligations: business calendars, ticket events, reaction and resolution deadlines."""
