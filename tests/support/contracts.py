@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from slastream.config.support import parse_support
 from slastream.model.support import SupportTerms
-from slastream.support.terms import parse_support
 from slastream.support.tickets import TicketEvent
 
 CUMULOCITY: dict[str, Any] = {

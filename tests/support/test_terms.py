@@ -6,8 +6,8 @@ import copy
 from datetime import date
 from typing import Any
 
+from slastream.config.support import parse_support
 from slastream.model.support import HOUR_MS, Target
-from slastream.support.terms import parse_support
 from tests.support.contracts import CUMULOCITY, EVRYTHNG, terms
 
 

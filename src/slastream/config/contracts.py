@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from slastream.config.checker import Checker
+from slastream.config.support import parse_support
 from slastream.model import spec
 from slastream.model.spec import Contract, Credit, CreditTier
 
@@ -50,7 +51,7 @@ def _credit(c: Checker, raw: Any, path: str) -> Credit:
 def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
     path = f"contracts[{i}]"
     d = c.mapping(raw, path)
-    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit"})
+    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit", "support"})
     name = c.text(d, "name", path, None)
     if name is None:
         c.fail(f"{path}.name", "is required")
@@ -71,6 +72,8 @@ def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
         objective=c.num(d, "objective", path, None, 0.0, 1.0),
         combine=c.choice(d, "combine", path, "min", get_args(spec.Combine)),
         credit=credit,
+        support=None if d.get("support") is None
+        else parse_support(d["support"], f"{path}.support", c.fail),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 from slastream.model.alerting import AlertPolicy
 from slastream.model.events import Exclusion
+from slastream.model.support import SupportTerms
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
 NoDataRule = Literal["ignore", "downtime"]
@@ -113,6 +114,7 @@ class Contract:
     objective: float | None
     combine: Combine
     credit: Credit
+    support: SupportTerms | None = None  # reaction and resolution times per severity
 
 
 @dataclass(frozen=True)

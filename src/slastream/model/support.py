@@ -1,6 +1,6 @@
 """Support terms of a contract as frozen values: severities, clocks, targets, regions.
 
-Built by ``slastream.support.terms.parse_support`` from a contract's ``support`` mapping and
+Built by ``slastream.config.support.parse_support`` from a contract's ``support`` mapping and
 read by ``slastream.support.evaluate``. Durations are integer milliseconds on the clock they
 run on; "day" on a business clock is one business day's nominal hours (see ``Target``).
 """
