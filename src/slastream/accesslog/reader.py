@@ -31,11 +31,13 @@ class ReaderStats:
     requests: int = 0
     batches: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    dropped: int = 0  # messages the sink dropped (its buffer was full, the broker away)
 
     def summary(self) -> str:
         why = ", ".join(f"{reason}: {n}" for reason, n in sorted(self.rejected.items()))
         return (f"{self.lines} lines: {self.requests} requests in {self.batches} messages, "
-                f"{sum(self.rejected.values())} rejected" + (f" ({why})" if why else ""))
+                f"{sum(self.rejected.values())} rejected" + (f" ({why})" if why else "")
+                + (f", {self.dropped} messages dropped" if self.dropped else ""))
 
 
 async def publish_lines(lines: Lines, component: str, fmt: LogFormat, sink: Sink,
@@ -104,6 +106,7 @@ async def run_reader(source: str, component: str, fmt: LogFormat, sink: Sink,
         sink.close()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(sink_task, CLOSE_GRACE_S)
+        stats.dropped = sink.dropped + sink.buffered()  # not delivered within the grace
     return stats
 
 
