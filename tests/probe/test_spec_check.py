@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, TcpCheck
-from slastream.probe.spec_check import parse_prober_settings, parse_probes
+from slastream.config.probes import parse_prober_settings, parse_probes
 
 GOOD = yaml.safe_load("""
 probes:

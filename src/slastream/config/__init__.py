@@ -17,6 +17,7 @@ from slastream.config import sections
 from slastream.config.alerting import with_services
 from slastream.config.checker import Checker
 from slastream.config.contracts import contracts
+from slastream.config.probes import parse_prober_settings, parse_probes
 from slastream.config.slos import slos
 from slastream.errors import ConfigError
 from slastream.model.spec import Settings
@@ -24,7 +25,7 @@ from slastream.model.spec import Settings
 __all__ = ["load_settings", "parse_settings"]
 
 _TOP_KEYS = {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy", "exclusions",
-             "lorawan", "mqtt", "kafka", "http"}
+             "lorawan", "mqtt", "kafka", "http", "probes", "probe"}
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -49,6 +50,8 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         mqtt=sections.mqtt(c, data.get("mqtt")),
         kafka=sections.kafka(c, data.get("kafka")),
         http=sections.http(c, data.get("http")),
+        probes=parse_probes(data.get("probes"), "probes", c.fail),
+        prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
     )
     if c.problems:
         raise ConfigError(c.problems)

@@ -2,7 +2,7 @@
 
 A config declares a top-level ``probes:`` list (one entry per check of a component) and a
 ``probe:`` mapping with the prober's own settings (location, concurrency, HTTP port).
-``slastream.probe.spec_check`` builds these values; ``slastream.probe`` runs them and
+``slastream.config.probes`` builds these values; ``slastream.probe`` runs them and
 publishes each result on ``slastream/probe/{component}``.
 
 Conditions on an HTTP response (``HttpCheck.conditions``) use a deliberately small language,

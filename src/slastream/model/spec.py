@@ -11,6 +11,7 @@ from typing import Literal
 
 from slastream.model.alerting import AlertPolicy
 from slastream.model.events import Exclusion
+from slastream.model.probes import ProberSettings, ProbeSpec
 from slastream.model.support import SupportTerms
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
@@ -179,6 +180,8 @@ class Settings:
     mqtt: MqttSettings
     kafka: KafkaSettings
     http: HttpSettings
+    probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
+    prober: ProberSettings = ProberSettings()
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:
