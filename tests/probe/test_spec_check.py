@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, TcpCheck
 from slastream.config.probes import parse_prober_settings, parse_probes
+from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, TcpCheck
 
 GOOD = yaml.safe_load("""
 probes:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from prometheus_client.registry import CollectorRegistry
 
+from slastream.config.probes import parse_prober_settings, parse_probes
 from slastream.model.probes import ProberSettings, ProbeSpec
 from slastream.probe.checks import Checker
 from slastream.probe.http import StatusServer
@@ -24,7 +25,6 @@ from slastream.probe.metrics import ProberMetrics
 from slastream.probe.result import ProbeReport
 from slastream.probe.scheduler import CheckFn, Clock, Scheduler, SystemClock
 from slastream.probe.sinks import CaptureSink, MqttSink, Sink
-from slastream.config.probes import parse_prober_settings, parse_probes
 
 DEFAULT_MQTT = "mqtt://127.0.0.1:1883"
 CLOSE_GRACE_S = 5.0  # on stop, how long buffered results may take to reach the broker
