@@ -6,7 +6,7 @@ entry point (``sli/``, ``slo/``, ``export/``, ``stream/``) reads only these type
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from slastream.model.alerting import AlertPolicy
@@ -181,7 +181,7 @@ class Settings:
     kafka: KafkaSettings
     http: HttpSettings
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
-    prober: ProberSettings = ProberSettings()
+    prober: ProberSettings = field(default_factory=ProberSettings)
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:
