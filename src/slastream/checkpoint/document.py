@@ -27,6 +27,7 @@ _HEAD = struct.Struct(">4sH")
 _LEN = struct.Struct(">I")
 _DTYPES = frozenset({"<i8", "<f8", "|u1", "|b1"})
 _REF = "$nd"
+_NESTED = (dict, list, tuple, np.ndarray)
 
 Document = dict[str, Any]
 
@@ -75,6 +76,8 @@ def _strip(value: Any, arrays: list[np.ndarray[Any, Any]]) -> Any:
     if isinstance(value, dict):
         return {str(k): _strip(v, arrays) for k, v in value.items()}
     if isinstance(value, list | tuple):
+        if not any(isinstance(v, _NESTED) for v in value):  # a column of scalars
+            return value
         return [_strip(v, arrays) for v in value]
     if isinstance(value, np.ndarray):
         arr = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
@@ -111,5 +114,7 @@ def _restore(value: Any, arrays: list[np.ndarray[Any, Any]]) -> Any:
             return arrays[index]
         return {k: _restore(v, arrays) for k, v in value.items()}
     if isinstance(value, list):
+        if not any(isinstance(v, dict | list) for v in value):  # a column of scalars
+            return value
         return [_restore(v, arrays) for v in value]
     return value
