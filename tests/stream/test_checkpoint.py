@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slastream.checkpoint import document
+from slastream.checkpoint import document, v1
 from slastream.config import parse_settings
 from slastream.engine import Engine
 from slastream.sli.delivery import DeliverySLI
@@ -73,6 +73,17 @@ def test_the_version_1_fixture_has_everything_in_flight() -> None:
     rx2 = restored[codec.GATEWAY].engine.slis[0]
     assert isinstance(rx2, RX2SLI) and rx2.state()["commands"]
     assert all(sli.state()["open_scopes"] for sli in restored[codec.SERVICE].engine.slis)
+
+
+def test_a_version_1_engine_snapshot_alone_is_read_too() -> None:
+    fixture = _fixture()
+    s = parse_settings(fixture["config"], "fixture.yaml")
+    data = (FIXTURES / f"checkpoint-v1-{codec.LORAWAN}.bin").read_bytes()
+    state = PartitionState.restore(s, codec.LORAWAN, 0, fixture["app_id"], TIMING, data, 0.0)
+    inner = v1.migrate(data)["engine"]
+    engine_bytes = pickle.loads(zlib.decompress(data))["engine"]  # our own fixture
+    engine = Engine.restore(state.engine.settings, engine_bytes)
+    assert engine.snapshot() == state.engine.snapshot() == document.encode({"engine": inner})
 
 
 def test_a_version_1_checkpoint_may_not_name_other_classes() -> None:
