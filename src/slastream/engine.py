@@ -9,11 +9,12 @@ ledger) come out the same.
 from __future__ import annotations
 
 import math
-import pickle
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from slastream.checkpoint import document
+from slastream.checkpoint.schema import engine_state, load_engine
 from slastream.model.events import (
     BridgeOutage,
     Event,
@@ -270,12 +271,16 @@ class Engine:
 
     # --------------------------------------------------------------------- checkpoints
     def snapshot(self) -> bytes:
-        """In-flight state and counters, for checkpointing next to an input offset."""
-        return pickle.dumps(self.__dict__, protocol=pickle.HIGHEST_PROTOCOL)
+        """In-flight state and counters as a checkpoint document (``slastream/checkpoint/``),
+        for checkpointing next to an input offset."""
+        return document.encode({"engine": engine_state(self)})
 
     @classmethod
     def restore(cls, settings: Settings, data: bytes) -> Engine:
-        engine = cls.__new__(cls)
-        engine.__dict__.update(pickle.loads(data))
-        engine.settings = settings
+        """An engine built from ``settings`` that continues where ``snapshot()`` stopped.
+
+        Raises ``ValueError`` on an unknown version or a malformed document.
+        """
+        engine = cls(settings)
+        load_engine(engine, document.decode(data))
         return engine

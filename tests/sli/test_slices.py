@@ -51,3 +51,12 @@ def test_trailing_window_is_the_sum_of_its_slices(items: list[tuple[str, int, in
         if total:
             assert np.isclose(value[m], good / total)
             assert (states[m] == DOWN) == (good / total < 0.5)
+
+
+@given(deltas)
+def test_state_loads_back_into_an_empty_store(items: list[tuple[str, int, int, int]]) -> None:
+    store = _store(items)
+    back = SliceStore()
+    back.load_state(store.state())
+    assert back.as_dict() == store.as_dict()
+    assert [k for k, _ in back.items()] == [k for k, _ in store.items()]

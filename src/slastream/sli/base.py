@@ -5,6 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
+import numpy as np
+
 from slastream.model.events import Event
 from slastream.model.spec import SLO, Settings
 from slastream.model.time import MINUTE_MS
@@ -15,9 +17,11 @@ from slastream.sli.slices import (
     LAT_SUM,
     LATENCY_BOUNDS_MS,
     TOTAL,
+    WIDTH,
     SliceDelta,
     new_vector,
 )
+from slastream.sli.state import State, get_array, get_int, get_strs, same_length
 
 
 class SLI:
@@ -47,6 +51,36 @@ class SLI:
     def _close(self, watermark_ms: int) -> None:
         """Resolve in-flight state that the watermark proves final (default: nothing)."""
 
+    # --- checkpoints ------------------------------------------------------------------
+    def state(self) -> State:
+        """In-flight state as named plain data (see ``sli/state.py``).
+
+        Subclasses extend it; settings are not part of it: ``load_state`` runs on an SLI
+        freshly built from the settings of the restoring process.
+        """
+        keys = list(self._open)
+        return {
+            "max_time_ms": self.max_time_ms,
+            "watermark_ms": self.watermark_ms,
+            "late_events": self.late_events,
+            "open_scopes": [scope for scope, _ in keys],
+            "open_minutes": np.array([minute for _, minute in keys], dtype=np.int64),
+            "open_values": np.array([self._open[k] for k in keys],
+                                    dtype=np.float64).reshape(len(keys), WIDTH),
+        }
+
+    def load_state(self, state: State) -> None:
+        """Take over ``state()`` of an SLI of the same kind. ``ValueError`` if malformed."""
+        self.max_time_ms = get_int(state, "max_time_ms")
+        self.watermark_ms = get_int(state, "watermark_ms")
+        self.late_events = get_int(state, "late_events")
+        scopes = get_strs(state, "open_scopes")
+        minutes = get_array(state, "open_minutes", np.int64).tolist()
+        values = get_array(state, "open_values", np.float64, (None, WIDTH)).tolist()
+        same_length("open slices", scopes, minutes, values)
+        self._open = {(scope, minute): vec
+                      for scope, minute, vec in zip(scopes, minutes, values, strict=True)}
+
     # --- shared -----------------------------------------------------------------------
     def _seen(self, time_ms: int) -> None:
         if time_ms > self.max_time_ms:
@@ -62,7 +96,7 @@ class SLI:
         vec[TOTAL] += 1
         if good:
             vec[GOOD] += 1
-        if latency_ms >= 0:  # slices.add_latency, inlined (also False for NaN)
+        if latency_ms >= 0:  # also False for NaN
             vec[LAT_SUM] += latency_ms
             vec[LAT_COUNT] += 1
             vec[HIST + bisect_left(LATENCY_BOUNDS_MS, latency_ms)] += 1

@@ -22,18 +22,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
 from slastream.model.spec import SLO, Settings
 from slastream.sli.base import SLI
 from slastream.sli.slices import GOOD, new_vector
+from slastream.sli.state import (
+    State,
+    columns_to_groups,
+    get_array,
+    get_int,
+    get_strs,
+    groups_to_columns,
+    same_length,
+)
 
+# A pending uplink is one int: ``(ns_ms * _T + app_ms) * 256 + region`` ("_pack" in the
+# comments of ``add``), a side not seen yet holding _NONE. A tombstone is
+# ``(ns_ms * 256 + region) * 2 + delivered``. Checkpoints store neither packing: ``state``
+# spells both out as columns.
 _NONE = (1 << 42) - 1  # "not seen" marker in a packed time field
 _T = 1 << 42
 _BUCKET_MS = 1000
-
-
-def _pack(ns_ms: int, app_ms: int, region: int) -> int:
-    return (ns_ms * _T + app_ms) * 256 + region
 
 
 class DeliverySLI(SLI):
@@ -78,6 +89,8 @@ class DeliverySLI(SLI):
         else:
             bucket.append(key)
 
+    # One function on purpose, longer than the usual limit: it is the replay's hot loop, and
+    # splitting it costs a call per event.
     def add(self, events: Sequence[Event]) -> None:
         # The replay's hot loop: one pass, state and helpers in locals, _pack and _track
         # inlined, events unpacked as tuples (a NamedTuple attribute is a descriptor call).
@@ -212,6 +225,69 @@ class DeliverySLI(SLI):
         for second in [s for s in self._done_buckets if s < before_s]:
             for key in self._done_buckets.pop(second):
                 self._done.pop(key, None)
+
+    # ---------------------------------------------------------------------- checkpoints
+    def state(self) -> State:
+        """Base state plus pending uplinks, tombstones and their time buckets as columns
+        (a side not seen yet is -1), regions by index, outages, counters."""
+        pending = list(self._pending.items())
+        done = list(self._done.items())
+        unpacked = [(v // 256 // _T, v // 256 % _T) for _, v in pending]
+        return {
+            **super().state(),
+            "pending_key": np.array([k for k, _ in pending], dtype=np.int64),
+            "pending_ns_ms": np.array([-1 if ns == _NONE else ns for ns, _ in unpacked],
+                                      dtype=np.int64),
+            "pending_app_ms": np.array([-1 if app == _NONE else app for _, app in unpacked],
+                                       dtype=np.int64),
+            "pending_region": np.array([v % 256 for _, v in pending], dtype=np.uint8),
+            "pending_buckets": groups_to_columns(self._buckets),
+            "done_key": np.array([k for k, _ in done], dtype=np.int64),
+            "done_ns_ms": np.array([d // 512 for _, d in done], dtype=np.int64),
+            "done_region": np.array([d // 2 % 256 for _, d in done], dtype=np.uint8),
+            "done_delivered": np.array([d % 2 for _, d in done], dtype=np.bool_),
+            "done_buckets": groups_to_columns(self._done_buckets),
+            "regions": list(self._regions),
+            "outages_ms": np.array(self._outages, dtype=np.int64).reshape(-1, 2),
+            "foreign": self.foreign,
+            "unmatched_deliveries": self.unmatched_deliveries,
+            "outage_excluded": self.outage_excluded,
+        }
+
+    def load_state(self, state: State) -> None:
+        super().load_state(state)
+        self._regions = get_strs(state, "regions")
+        if self.by_region and not self._regions:
+            # taken while the SLO was not scoped by region: its uplinks keep their scope
+            self._regions = ["network"]
+        self._region_idx = {name: i for i, name in enumerate(self._regions)}
+        keys = get_array(state, "pending_key", np.int64).tolist()
+        ns = get_array(state, "pending_ns_ms", np.int64).tolist()
+        app = get_array(state, "pending_app_ms", np.int64).tolist()
+        region = get_array(state, "pending_region", np.uint8).tolist()
+        same_length("pending", keys, ns, app, region)
+        self._check_regions(region)
+        self._pending = {k: ((_NONE if n < 0 else n) * _T + (_NONE if a < 0 else a)) * 256 + r
+                         for k, n, a, r in zip(keys, ns, app, region, strict=True)}
+        self._buckets = columns_to_groups(state, "pending_buckets")
+        keys = get_array(state, "done_key", np.int64).tolist()
+        ns = get_array(state, "done_ns_ms", np.int64).tolist()
+        region = get_array(state, "done_region", np.uint8).tolist()
+        delivered = get_array(state, "done_delivered", np.bool_).tolist()
+        same_length("done", keys, ns, region, delivered)
+        self._check_regions(region)
+        self._done = {k: (n * 256 + r) * 2 + int(d)
+                      for k, n, r, d in zip(keys, ns, region, delivered, strict=True)}
+        self._done_buckets = columns_to_groups(state, "done_buckets")
+        self._outages = [(s, e) for s, e in
+                         get_array(state, "outages_ms", np.int64, (None, 2)).tolist()]
+        self.foreign = get_int(state, "foreign")
+        self.unmatched_deliveries = get_int(state, "unmatched_deliveries")
+        self.outage_excluded = get_int(state, "outage_excluded")
+
+    def _check_regions(self, indexes: list[int]) -> None:
+        if self.by_region and max(indexes, default=0) >= len(self._regions):
+            raise ValueError("state of delivery: a region index without a region")
 
     @property
     def tracked(self) -> int:

@@ -22,6 +22,9 @@ downlink command (gateway clocks drift; a real capture shows 42 s).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from slastream.model.events import (
     DownlinkAck,
@@ -32,6 +35,7 @@ from slastream.model.events import (
 )
 from slastream.model.spec import SLO, Settings
 from slastream.sli.base import SLI
+from slastream.sli.state import State, get_array, get_int, get_list, get_strs, same_length
 
 _UPLINK_MEMORY_MS = 60_000
 
@@ -160,3 +164,61 @@ class RX2SLI(SLI):
             if delay == self.rx2_ms:
                 return status
         return ack.statuses[-1] if ack.statuses else "no status"
+
+    # ---------------------------------------------------------------------- checkpoints
+    def state(self) -> State:
+        """Base state plus recent uplinks per (gateway, DevAddr) as columns, the commands
+        and acks waiting for each other as event rows, counters and reasons."""
+        recent = list(self._last_uplink.items())
+        return {
+            **super().state(),
+            "uplink_gateway": [gw for (gw, _), _ in recent],
+            "uplink_devaddr": np.array([d for (_, d), _ in recent], dtype=np.int64),
+            "uplink_count": np.array([len(u) for _, u in recent], dtype=np.int64),
+            "uplink_time_ms": np.array([t for _, u in recent for t, _ in u], dtype=np.int64),
+            "uplink_region": [r for _, u in recent for _, r in u],
+            "commands": [[c.time_ms, c.gateway, c.downlink_id, c.devaddr, list(c.delays_ms),
+                          c.join_accept] for c in self._commands.values()],
+            "acks": [[a.time_ms, a.gateway, a.downlink_id, list(a.statuses)]
+                     for a in self._acks.values()],
+            "remembered": self._remembered,
+            "excluded": self.excluded,
+            "reasons": [[reason, n] for reason, n in self.reasons.items()],
+        }
+
+    def load_state(self, state: State) -> None:
+        super().load_state(state)
+        gateways = get_strs(state, "uplink_gateway")
+        devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
+        counts = get_array(state, "uplink_count", np.int64).tolist()
+        times = get_array(state, "uplink_time_ms", np.int64).tolist()
+        regions = get_strs(state, "uplink_region")
+        same_length("recent uplinks", gateways, devaddrs, counts)
+        total = same_length("recent uplinks", times, regions)
+        if total != sum(counts) or min(counts, default=1) < 1:
+            raise ValueError("state of rx2: uplink counts do not add up")
+        self._last_uplink = {}
+        at = 0
+        for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
+            self._last_uplink[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n],
+                                                        strict=True))
+            at += n
+        commands = [_command(row) for row in get_list(state, "commands")]
+        self._commands = {(c.gateway, c.downlink_id): c for c in commands}
+        acks = [_ack(row) for row in get_list(state, "acks")]
+        self._acks = {(a.gateway, a.downlink_id): a for a in acks}
+        self._remembered = get_int(state, "remembered")
+        self.excluded = get_int(state, "excluded")
+        self.reasons = {str(reason): int(n) for reason, n in get_list(state, "reasons")}
+
+
+def _command(row: Any) -> DownlinkCommand:
+    t, gateway, downlink_id, devaddr, delays, join_accept = row
+    return DownlinkCommand(int(t), str(gateway), int(downlink_id), int(devaddr),
+                           tuple(int(d) for d in delays), bool(join_accept))
+
+
+def _ack(row: Any) -> DownlinkAck:
+    t, gateway, downlink_id, statuses = row
+    return DownlinkAck(int(t), str(gateway), int(downlink_id),
+                       tuple(str(s) for s in statuses))

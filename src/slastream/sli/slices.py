@@ -8,11 +8,12 @@ per-bucket (not cumulative) counts of latencies ``<= LATENCY_BOUNDS_MS[i]`` (the
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 import numpy.typing as npt
+
+from slastream.sli.state import State, get_array, get_list, same_length
 
 LATENCY_BOUNDS_MS: tuple[float, ...] = (
     50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, float("inf"))
@@ -26,14 +27,6 @@ FloatArray = npt.NDArray[np.float64]
 
 def new_vector() -> list[float]:
     return [0.0] * WIDTH
-
-
-def add_latency(vec: list[float], latency_ms: float) -> None:
-    """Record one latency observation into a slice vector (NaN or negative: not recorded)."""
-    if latency_ms >= 0:  # also False for NaN
-        vec[LAT_SUM] += latency_ms
-        vec[LAT_COUNT] += 1
-        vec[HIST + bisect.bisect_left(LATENCY_BOUNDS_MS, latency_ms)] += 1
 
 
 class SliceStore:
@@ -59,6 +52,25 @@ class SliceStore:
         for (slo, scope), series in other._series.items():
             for minute, vec in series.items():
                 self.add(slo, scope, minute, vec)
+
+    def state(self) -> State:
+        """The slices as plain data: per (SLO, scope) a minutes column and a value matrix."""
+        return {"series": [
+            {"slo": slo, "scope": scope,
+             "minutes": np.fromiter(series, dtype=np.int64, count=len(series)),
+             "values": np.array(list(series.values()), dtype=np.float64).reshape(-1, WIDTH)}
+            for (slo, scope), series in self._series.items()]}
+
+    def load_state(self, state: State) -> None:
+        """Replace the slices with those of ``state()``. ``ValueError`` if malformed."""
+        out: dict[tuple[str, str], dict[int, FloatArray]] = {}
+        for item in get_list(state, "series"):
+            minutes = get_array(item, "minutes", np.int64)
+            values = get_array(item, "values", np.float64, (None, WIDTH))
+            same_length("slices", minutes, values)
+            out[(str(item["slo"]), str(item["scope"]))] = {
+                int(m): values[i].copy() for i, m in enumerate(minutes)}
+        self._series = out
 
     def scopes(self, slo: str) -> list[str]:
         return sorted(scope for (name, scope) in self._series if name == slo)

@@ -22,11 +22,11 @@ records of the partition before they take effect (see ``records.py``):
 from __future__ import annotations
 
 import hashlib
-import pickle
-import zlib
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from slastream.checkpoint import document
+from slastream.checkpoint.schema import engine_state, load_engine
 from slastream.engine import Engine
 from slastream.model.events import BridgeOutage
 from slastream.model.spec import SLO, Settings
@@ -38,35 +38,11 @@ from slastream.stream.records import (
     SliceBatch,
     marker_app,
 )
-from slastream.transport.codec import GATEWAY, LORAWAN, SERVICE, decode_batch
+from slastream.transport.codec import decode_batch
+from slastream.transport.routes import slos_for_stream as slos_for_stream
+from slastream.transport.routes import stream_of as stream_of
 
 OutageKey = tuple[int, int, str]
-CHECKPOINT_VERSION = 1
-
-
-def slos_for_stream(settings: Settings, stream: str) -> tuple[SLO, ...]:
-    """The SLOs whose events the codec routes to ``stream`` (and to no other stream).
-
-    An uplink copy goes to both the lorawan and the gateway topic; each SLI must run on
-    exactly one of them, or it would be counted twice.
-    """
-    if stream == LORAWAN:  # joins by DevAddr; integration-side downlink outcomes by device
-        return tuple(s for s in settings.slos
-                     if s.sli == "delivery" or (s.sli == "rx2" and s.source != "gateway"))
-    if stream == GATEWAY:  # links a downlink to the uplink and the ack of one gateway
-        return tuple(s for s in settings.slos if s.sli == "rx2" and s.source == "gateway")
-    if stream == SERVICE:
-        return tuple(s for s in settings.slos if s.sli in ("probe", "response_time"))
-    return ()
-
-
-def stream_of(slo: SLO) -> str:
-    """The stream an SLO's events are routed to (inverse of ``slos_for_stream``)."""
-    if slo.sli == "delivery" or (slo.sli == "rx2" and slo.source != "gateway"):
-        return LORAWAN
-    if slo.sli == "rx2":
-        return GATEWAY
-    return SERVICE
 
 
 def outage_key(ev: BridgeOutage) -> OutageKey:
@@ -133,27 +109,30 @@ class PartitionState:
     @classmethod
     def restore(cls, settings: Settings, stream: str, partition: int, app_id: str,
                 timing: Timing, data: bytes, now_s: float) -> PartitionState:
-        """Rebuild from ``checkpoint()`` output. Raises ``ValueError`` if unreadable."""
+        """Rebuild from ``checkpoint()`` output (or a version-1 checkpoint).
+
+        Raises ``ValueError`` if unreadable (an unknown version, a malformed document).
+        """
+        doc = document.decode(data)
+        engine = Engine(_engine_settings(settings, slos_for_stream(settings, stream)))
+        load_engine(engine, doc)
         try:
-            d: dict[str, Any] = pickle.loads(zlib.decompress(data))
-            if d.get("version") != CHECKPOINT_VERSION:
-                raise ValueError(f"checkpoint version {d.get('version')!r}")
-            slos = slos_for_stream(settings, stream)
-            engine = Engine.restore(_engine_settings(settings, slos), d["engine"])
-        except (zlib.error, pickle.UnpicklingError, EOFError, KeyError, AttributeError,
-                TypeError) as exc:
+            p = doc["partition"]
+            outages = {(int(s), int(e), str(b)) for s, e, b in p["outages"]}
+            last_as_of = None if p["last_as_of"] is None else int(p["last_as_of"])
+            return cls(stream, partition, app_id, timing, engine,
+                       settings.lateness_s * 1000, str(p["fingerprint"]),
+                       offset=int(p["offset"]), last_as_of=last_as_of, outages=outages,
+                       bad_records=int(p["bad_records"]), last_record_s=now_s,
+                       last_checkpoint_s=now_s)
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable checkpoint: {type(exc).__name__}: {exc}") from None
-        return cls(stream, partition, app_id, timing, engine, settings.lateness_s * 1000,
-                   str(d["fingerprint"]), offset=int(d["offset"]),
-                   last_as_of=d["last_as_of"], outages=set(d["outages"]),
-                   bad_records=int(d["bad_records"]), last_record_s=now_s,
-                   last_checkpoint_s=now_s)
 
     def config_changed(self, settings: Settings) -> bool:
         """Whether the SLO definitions differ from those the checkpoint was taken with.
 
-        In-flight state restored from such a checkpoint keeps the old definitions (the
-        pickled SLIs carry them) for the minutes it still holds open.
+        A checkpoint carries no definitions: its in-flight state is loaded into SLIs built
+        from the current ones (an SLO it does not know starts empty).
         """
         return self.fingerprint != _fingerprint(slos_for_stream(settings, self.stream))
 
@@ -273,16 +252,17 @@ class PartitionState:
         return self.dirty and now_s - self.last_checkpoint_s >= self.timing.checkpoint_interval_s
 
     def checkpoint(self, now_s: float) -> bytes:
-        """Serialised state as of ``offset``; marks the partition clean."""
-        data = {
-            "version": CHECKPOINT_VERSION, "offset": self.offset, "last_as_of": self.last_as_of,
-            "outages": sorted(self.outages), "bad_records": self.bad_records,
-            "fingerprint": self.fingerprint, "engine": self.engine.snapshot(),
-        }
+        """Serialised state as of ``offset`` (``slastream/checkpoint/``); marks the
+        partition clean."""
+        data = document.encode({
+            "partition": {"offset": self.offset, "last_as_of": self.last_as_of,
+                          "outages": [list(k) for k in sorted(self.outages)],
+                          "bad_records": self.bad_records, "fingerprint": self.fingerprint},
+            "engine": engine_state(self.engine),
+        })
         self.dirty = False
         self.last_checkpoint_s = now_s
-        # level 1: the snapshot is mostly small integers; speed matters more than ratio
-        return zlib.compress(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        return data
 
 
 def _engine_settings(settings: Settings, slos: tuple[SLO, ...]) -> Settings:

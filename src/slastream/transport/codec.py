@@ -1,21 +1,22 @@
-"""Kafka record format and routing of canonical events to topics and keys.
+"""Kafka record format of canonical events.
 
 One Kafka record carries a *batch* of canonical events (a faust agent pays a fixed cost per
 record, so per-event records cap a worker at ~12k events/s; batches lift that limit).
 Record value: ``{"v": 1, "events": [[type_name, field, field, ...], ...]}`` as JSON.
+A row shorter than its type (written before the type gained trailing fields with
+defaults) is completed from the defaults.
 
-Topics and keys, chosen so that everything one SLI must join lands on one partition:
+Topics and keys, chosen so that everything one SLI must join lands on one partition, are
+declared in ``routes.py``:
 
 * ``{prefix}.lorawan``  key = DevAddr (8 hex): NS-side uplink copies, application-side
-  deliveries, application-side downlink outcomes (keyed by device). The delivery SLI joins
-  a received uplink with its delivery by (DevAddr, FCnt).
+  deliveries, application-side downlink outcomes (keyed by device);
 * ``{prefix}.gateway``  key = gateway id: NS-side uplink copies again, downlink commands and
-  gateway TX acks. The RX2 SLI links a downlink to the uplink the same gateway heard and
-  to that gateway's ack.
-* ``{prefix}.service``  key = component: probe results and request logs.
+  gateway TX acks;
+* ``{prefix}.service``  key = component: probe results and request logs;
 * ``{prefix}.control``  key = exclusion id / bridge id: exclusions and bridge outages, read
-  whole by every worker (they are few and apply everywhere).
-* ``{prefix}.deadletter``: rejected raw messages with their reason.
+  whole by every worker (they are few and apply everywhere);
+* ``{prefix}.deadletter``: rejected raw messages with their reason;
 * ``{prefix}.breaches``: outage episode start/end events.
 """
 
@@ -23,8 +24,6 @@ from __future__ import annotations
 
 import base64
 import math
-from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -32,56 +31,26 @@ import orjson
 from slastream.model.events import (
     EVENT_NAMES,
     EVENT_TYPES,
-    BridgeOutage,
     DownlinkAck,
     DownlinkCommand,
-    DownlinkOutcome,
     Event,
-    Exclusion,
     ProbeResult,
-    RequestLog,
-    UplinkDelivered,
-    UplinkReceived,
 )
 from slastream.model.time import format_rfc3339_ms
+from slastream.transport.routes import BREACHES as BREACHES
+from slastream.transport.routes import CONTROL as CONTROL
+from slastream.transport.routes import DEADLETTER as DEADLETTER
+from slastream.transport.routes import EVENT_STREAMS as EVENT_STREAMS
+from slastream.transport.routes import GATEWAY as GATEWAY
+from slastream.transport.routes import LORAWAN as LORAWAN
+from slastream.transport.routes import SERVICE as SERVICE
+from slastream.transport.routes import routes as routes
 
 FORMAT_VERSION = 1
-LORAWAN, GATEWAY, SERVICE, CONTROL, DEADLETTER, BREACHES = (
-    "lorawan", "gateway", "service", "control", "deadletter", "breaches")
-EVENT_STREAMS = (LORAWAN, GATEWAY, SERVICE, CONTROL)
 
 
 def topic_name(prefix: str, stream: str) -> str:
     return f"{prefix}.{stream}"
-
-
-_ROUTES: dict[type[Event], Callable[[Any], list[tuple[str, str]]]] = {
-    UplinkReceived: lambda e: [(LORAWAN, f"{e.devaddr:08x}"), (GATEWAY, e.gateway)],
-    UplinkDelivered: lambda e: [(LORAWAN, f"{e.devaddr:08x}")],
-    DownlinkCommand: lambda e: [(GATEWAY, e.gateway)],
-    DownlinkAck: lambda e: [(GATEWAY, e.gateway)],
-    DownlinkOutcome: lambda e: [(LORAWAN, e.device)],
-    ProbeResult: lambda e: [(SERVICE, e.component)],
-    RequestLog: lambda e: [(SERVICE, e.component)],
-    Exclusion: lambda e: [(CONTROL, e.id)],
-    BridgeOutage: lambda e: [(CONTROL, e.bridge)],
-}
-
-
-def routes(event: Event) -> list[tuple[str, str]]:
-    """``(stream, key)`` pairs an event is produced to (an uplink copy goes to two)."""
-    route = _ROUTES.get(type(event))  # one dict lookup: this runs once per event
-    if route is None:
-        raise TypeError(f"not a canonical event: {event!r}")
-    return route(event)
-
-
-def group_by_route(events: list[Event]) -> dict[tuple[str, str], list[Event]]:
-    out: dict[tuple[str, str], list[Event]] = defaultdict(list)
-    for ev in events:
-        for route in routes(ev):
-            out[route].append(ev)
-    return out
 
 
 def encode_batch(events: list[Event]) -> bytes:
@@ -93,13 +62,27 @@ def encode_batch(events: list[Event]) -> bytes:
 
 
 _ARITY = {cls: len(cls._fields) for cls in EVENT_TYPES.values()}
+# trailing fields with defaults, which a row written before they existed may lack
+_DEFAULTS = {cls: tuple(cls._field_defaults[f] for f in cls._fields
+                        if f in cls._field_defaults) for cls in EVENT_TYPES.values()}
 
 
-def _event(row: list[Any]) -> Event:
+def event_row(event: Event) -> list[Any]:
+    """``[type_name, field, ...]``: one event of a record (see ``encode_batch``)."""
+    return [EVENT_NAMES[type(event)], *event]
+
+
+def event_from_row(row: list[Any]) -> Event:
+    """Inverse of ``event_row``. Raises ``ValueError`` (or ``KeyError`` for an unknown type)
+    when the row does not fit its type."""
     cls = EVENT_TYPES[row[0]]
     fields = row[1:]
-    if len(fields) != _ARITY[cls]:
-        raise ValueError(f"{row[0]} needs {_ARITY[cls]} fields, got {len(fields)}")
+    missing = _ARITY[cls] - len(fields)
+    if missing:
+        defaults = _DEFAULTS[cls]
+        if not 0 < missing <= len(defaults):
+            raise ValueError(f"{row[0]} needs {_ARITY[cls]} fields, got {len(fields)}")
+        fields.extend(defaults[len(defaults) - missing:])
     if cls is DownlinkCommand:
         fields[4] = tuple(fields[4])
     elif cls is DownlinkAck:
@@ -132,4 +115,4 @@ def decode_batch(value: bytes) -> list[Event]:
     obj = orjson.loads(value)
     if not isinstance(obj, dict) or obj.get("v") != FORMAT_VERSION:
         raise ValueError("not a slastream event batch (v1)")
-    return [_event(row) for row in obj["events"]]
+    return [event_from_row(row) for row in obj["events"]]

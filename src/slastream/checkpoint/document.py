@@ -1,0 +1,120 @@
+"""The byte encoding of a checkpoint document (version 2).
+
+``MAGIC`` (4 bytes), the version (2 bytes, big endian), then, compressed with zlib at
+level 1 (a checkpoint is written every few seconds; speed matters more than ratio):
+a header length (4 bytes, big endian), the header as JSON, the array buffers back to back.
+The header is ``{"doc": ..., "arrays": [[dtype, shape], ...]}``: the document with each
+numpy array replaced by ``{"$nd": index}``, its raw little-endian bytes in the buffers.
+Columns of integers cost 8 bytes (or 1) a value instead of a JSON number, and load
+without parsing.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from typing import Any
+
+import numpy as np
+import orjson
+
+from slastream.checkpoint import v1
+
+MAGIC = b"SLCK"
+VERSION = 2
+_HEAD = struct.Struct(">4sH")
+_LEN = struct.Struct(">I")
+_DTYPES = frozenset({"<i8", "<f8", "|u1", "|b1"})
+_REF = "$nd"
+_NESTED = (dict, list, tuple, np.ndarray)
+
+Document = dict[str, Any]
+
+
+def encode(doc: Document) -> bytes:
+    """The bytes of ``doc`` (plain data: dicts with str keys, lists, str, int, float,
+    bool, None, numpy arrays of int64, float64, uint8 or bool)."""
+    arrays: list[np.ndarray[Any, Any]] = []
+    header = orjson.dumps({"doc": _strip(doc, arrays),
+                           "arrays": [[a.dtype.str, list(a.shape)] for a in arrays]})
+    body = b"".join([_LEN.pack(len(header)), header, *(a.tobytes() for a in arrays)])
+    return _HEAD.pack(MAGIC, VERSION) + zlib.compress(body, 1)
+
+
+def decode(data: bytes) -> Document:
+    """The document in ``data``; a version-1 checkpoint is migrated to version 2.
+
+    Raises ``ValueError`` ("unreadable checkpoint: ...") on an unknown version or a
+    malformed document.
+    """
+    if data[:len(MAGIC)] != MAGIC:
+        if v1.recognises(data):
+            return v1.migrate(data)
+        raise ValueError("unreadable checkpoint: not a slastream checkpoint")
+    if len(data) < _HEAD.size:
+        raise ValueError("unreadable checkpoint: truncated")
+    _, version = _HEAD.unpack_from(data)
+    if version != VERSION:
+        raise ValueError(f"unreadable checkpoint: version {version} is not supported "
+                         f"(this release reads versions 1 and {VERSION})")
+    try:
+        body = zlib.decompress(data[_HEAD.size:])
+        (size,) = _LEN.unpack_from(body)
+        header = orjson.loads(body[_LEN.size:_LEN.size + size])
+        arrays = _arrays(header["arrays"], body, _LEN.size + size)
+        doc = _restore(header["doc"], arrays)
+    except (zlib.error, struct.error, orjson.JSONDecodeError, KeyError, TypeError,
+            IndexError, ValueError) as exc:
+        raise ValueError(f"unreadable checkpoint: {type(exc).__name__}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("unreadable checkpoint: the document is not a mapping")
+    return doc
+
+
+def _strip(value: Any, arrays: list[np.ndarray[Any, Any]]) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _strip(v, arrays) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if not any(isinstance(v, _NESTED) for v in value):  # a column of scalars
+            return value
+        return [_strip(v, arrays) for v in value]
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
+        if arr.dtype.str not in _DTYPES:
+            raise TypeError(f"checkpoint arrays are int64, float64, uint8 or bool: {arr.dtype}")
+        arrays.append(arr)
+        return {_REF: len(arrays) - 1}
+    return value
+
+
+def _arrays(specs: list[Any], body: bytes, at: int) -> list[np.ndarray[Any, Any]]:
+    out = []
+    for dtype, shape in specs:
+        if dtype not in _DTYPES or not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise ValueError(f"array of {dtype} {shape}")
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if at + nbytes > len(body):
+            raise ValueError("array buffers truncated")
+        count = math.prod(shape)
+        out.append(np.frombuffer(body, dtype=dtype, count=count, offset=at).reshape(shape)
+                   if count else np.empty(shape, dtype=dtype))
+        at += nbytes
+    if at != len(body):
+        raise ValueError(f"{len(body) - at} bytes after the last array")
+    return out
+
+
+def _restore(value: Any, arrays: list[np.ndarray[Any, Any]]) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and _REF in value:
+            index = value[_REF]
+            if not isinstance(index, int) or not 0 <= index < len(arrays):
+                raise ValueError(f"no array {index!r}")
+            return arrays[index]
+        return {k: _restore(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        if not any(isinstance(v, dict | list) for v in value):  # a column of scalars
+            return value
+        return [_restore(v, arrays) for v in value]
+    return value

@@ -1,0 +1,111 @@
+"""Where events travel: the Kafka stream (and key) of each canonical event type, and the
+stream each SLO is computed on.
+
+Everything one SLI must join has to land on one partition of one stream, so the two halves
+are one table: each SLI names the event types it joins (``SLI_INPUTS``), and its stream is
+the one stream all of them are produced to (``stream_of``). The codec routes events with
+``routes``; the worker runs an SLO on the partitions of ``stream_of(slo)``. An uplink copy
+is produced to two streams, so each SLI runs on exactly one of them or it would count it
+twice. Bridge outages and exclusions travel on the control stream, read by every worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from slastream.model.events import (
+    BridgeOutage,
+    DownlinkAck,
+    DownlinkCommand,
+    DownlinkOutcome,
+    Event,
+    Exclusion,
+    ProbeResult,
+    RequestLog,
+    UplinkDelivered,
+    UplinkReceived,
+)
+from slastream.model.spec import SLO, Settings
+
+LORAWAN, GATEWAY, SERVICE, CONTROL, DEADLETTER, BREACHES = (
+    "lorawan", "gateway", "service", "control", "deadletter", "breaches")
+EVENT_STREAMS = (LORAWAN, GATEWAY, SERVICE, CONTROL)
+
+
+class Route(NamedTuple):
+    """One stream an event type is produced to, and the key of its record there."""
+
+    stream: str
+    key: Callable[[Any], str]
+
+
+def _devaddr(e: Any) -> str:
+    return f"{e.devaddr:08x}"
+
+
+EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
+    # the delivery SLI joins by DevAddr; RX2 links a downlink to one gateway's uplink + ack
+    UplinkReceived: (Route(LORAWAN, _devaddr), Route(GATEWAY, lambda e: e.gateway)),
+    UplinkDelivered: (Route(LORAWAN, _devaddr),),
+    DownlinkCommand: (Route(GATEWAY, lambda e: e.gateway),),
+    DownlinkAck: (Route(GATEWAY, lambda e: e.gateway),),
+    DownlinkOutcome: (Route(LORAWAN, lambda e: e.device),),
+    ProbeResult: (Route(SERVICE, lambda e: e.component),),
+    RequestLog: (Route(SERVICE, lambda e: e.component),),
+    Exclusion: (Route(CONTROL, lambda e: e.id),),
+    BridgeOutage: (Route(CONTROL, lambda e: e.bridge),),
+}
+
+# (SLI kind, RX2 source or "") -> the event types the SLI joins
+SLI_INPUTS: dict[tuple[str, str], tuple[type[Event], ...]] = {
+    ("delivery", ""): (UplinkReceived, UplinkDelivered),
+    ("rx2", "gateway"): (UplinkReceived, DownlinkCommand, DownlinkAck),
+    ("rx2", "integration"): (DownlinkOutcome,),
+    ("probe", ""): (ProbeResult,),
+    ("response_time", ""): (RequestLog,),
+}
+
+
+def _common_stream(inputs: tuple[type[Event], ...]) -> str:
+    streams = set.intersection(*({r.stream for r in EVENT_ROUTES[cls]} for cls in inputs))
+    if len(streams) != 1:
+        raise AssertionError(f"events {inputs} do not meet on exactly one stream: {streams}")
+    return streams.pop()
+
+
+SLI_STREAMS: dict[tuple[str, str], str] = {
+    kind: _common_stream(inputs) for kind, inputs in SLI_INPUTS.items()}
+
+
+def sli_kind(slo: SLO) -> tuple[str, str]:
+    """The row of ``SLI_INPUTS`` for ``slo``."""
+    return (slo.sli, slo.source if slo.sli == "rx2" else "")
+
+
+def stream_of(slo: SLO) -> str:
+    """The stream an SLO is computed on: the one all the events it joins reach."""
+    return SLI_STREAMS[sli_kind(slo)]
+
+
+def slos_for_stream(settings: Settings, stream: str) -> tuple[SLO, ...]:
+    """The SLOs computed on ``stream`` (each SLO is on exactly one stream)."""
+    return tuple(s for s in settings.slos if stream_of(s) == stream)
+
+
+def _router(event_routes: tuple[Route, ...]) -> Callable[[Any], list[tuple[str, str]]]:
+    if len(event_routes) == 1:
+        stream, key = event_routes[0]
+        return lambda e: [(stream, key(e))]
+    return lambda e: [(stream, key(e)) for stream, key in event_routes]
+
+
+_ROUTERS = {cls: _router(rs) for cls, rs in EVENT_ROUTES.items()}
+
+
+def routes(event: Event) -> list[tuple[str, str]]:
+    """``(stream, key)`` pairs an event is produced to (an uplink copy goes to two)."""
+    route = _ROUTERS.get(type(event))  # one dict lookup: this runs once per event
+    if route is None:
+        raise TypeError(f"not a canonical event: {event!r}")
+    return route(event)
