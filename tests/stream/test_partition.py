@@ -153,3 +153,20 @@ def test_a_record_that_is_not_an_event_batch_is_counted_and_skipped() -> None:
     assert state.bad_records == 2
     assert state.offset == len(values) + 1
     assert state.has_data
+
+
+def test_only_what_an_sli_computes_changes_the_fingerprint() -> None:
+    from slastream.config import parse_settings
+    from slastream.stream.partition import PartitionState, Timing
+
+    def state(slo: dict[str, object]) -> PartitionState:
+        doc = {"slos": [{"name": "d", "sli": "delivery", "objective": 0.999, **slo}]}
+        return PartitionState.fresh(parse_settings(doc), "lorawan", 0, "app", Timing(), 0.0)
+
+    base = state({})
+    same = parse_settings({"slos": [{"name": "d", "sli": "delivery", "objective": 0.9999,
+                                     "description": "x", "alerting": {"period": "28d"}}]})
+    assert not base.config_changed(same)
+    other = parse_settings({"slos": [{"name": "d", "sli": "delivery", "objective": 0.999,
+                                      "deadline_s": 10}]})
+    assert base.config_changed(other)

@@ -25,6 +25,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+import orjson
+
 from slastream.checkpoint import document
 from slastream.checkpoint.schema import engine_state, load_engine
 from slastream.engine import Engine
@@ -49,8 +51,16 @@ def outage_key(ev: BridgeOutage) -> OutageKey:
     return (ev.start_ms, ev.end_ms, ev.bridge)
 
 
+# The SLO fields that change what an SLI computes (alerting, descriptions and objectives do
+# not): the fingerprint is over their values, so a refactoring of the spec types keeps it.
+_COMPUTED = ("name", "sli", "component", "deadline_s", "scope_by", "source", "rx1_delay_s",
+             "missing_ack", "ack_timeout_s", "target_ms", "block_requests")
+
+
 def _fingerprint(slos: tuple[SLO, ...]) -> str:
-    return hashlib.sha256(repr(slos).encode()).hexdigest()[:16]
+    rows = [[getattr(slo, f) for f in _COMPUTED] + [sorted(vars(slo.downtime).items())]
+            for slo in slos]
+    return hashlib.sha256(orjson.dumps(rows)).hexdigest()[:16]
 
 
 class Tick(NamedTuple):
@@ -134,6 +144,8 @@ class PartitionState:
         A checkpoint carries no definitions: its in-flight state is loaded into SLIs built
         from the current ones (an SLO it does not know starts empty).
         """
+        if not self.fingerprint:  # migrated from version 1: nothing to compare with
+            return False
         return self.fingerprint != _fingerprint(slos_for_stream(settings, self.stream))
 
     # -------------------------------------------------------------------------- input
