@@ -68,8 +68,8 @@ def test_state_per_tracked_uplink_is_small() -> None:
 
 
 def test_breach_is_open_while_the_outage_lasts_and_closes_on_recovery() -> None:
-    from slastream.model.events import ProbeResult
     from slastream.config import load_settings as load
+    from slastream.model.events import ProbeResult
 
     eng = Engine(load(ROOT / "examples/contracts/mclimate.yaml"))
     key = ("api-availability", "api")

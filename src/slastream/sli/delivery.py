@@ -38,6 +38,7 @@ def _pack(ns_ms: int, app_ms: int, region: int) -> int:
 
 class DeliverySLI(SLI):
     consumes = (UplinkReceived, UplinkDelivered, BridgeOutage)
+    mac_only = 0  # class default: an SLI restored from a checkpoint older than the counter
 
     def __init__(self, slo: SLO, settings: Settings) -> None:
         super().__init__(slo, settings)
@@ -58,6 +59,8 @@ class DeliverySLI(SLI):
         self._region_idx: dict[str, int] = {}
         self._outages: list[tuple[int, int]] = []
         self.foreign = 0
+        # MAC-only uplinks left out (lorawan.count_mac_only false), one per (DevAddr, FCnt)
+        self.mac_only = 0
         self.unmatched_deliveries = 0
         self.outage_excluded = 0
 
@@ -78,9 +81,10 @@ class DeliverySLI(SLI):
         else:
             bucket.append(key)
 
+    # A hot loop kept whole for speed: one pass over every event the replay decodes.
     def add(self, events: Sequence[Event]) -> None:
-        # The replay's hot loop: one pass, state and helpers in locals, _pack and _track
-        # inlined, events unpacked as tuples (a NamedTuple attribute is a descriptor call).
+        # One pass, state and helpers in locals, _pack and _track inlined, events
+        # unpacked as tuples (a NamedTuple attribute is a descriptor call).
         pending = self._pending
         done = self._done
         buckets = self._buckets
@@ -89,12 +93,15 @@ class DeliverySLI(SLI):
         by_region = self.by_region
         max_t = self.max_time_ms
         watermark = self.watermark_ms
-        late = foreign = 0
+        late = foreign = mac_only = 0
+        # MAC-only uplinks (FPort 0, or no FPort and so no FRMPayload: LoRaWAN 1.0.x
+        # §4.3.2) never reach the application; count_mac_only false leaves them out.
+        skip_mac = not self._lorawan.count_mac_only
         none = _NONE
         tt = _T
         for ev in events:
             if type(ev) is UplinkReceived:
-                t, devaddr, fcnt16, _, region_name, _ = ev
+                t, devaddr, fcnt16, _, region_name, _, fport = ev
                 if t > max_t:
                     max_t = t
                 elif t < watermark:
@@ -109,6 +116,9 @@ class DeliverySLI(SLI):
                 key = (devaddr << 16) | fcnt16
                 if key in done:
                     continue  # a straggling copy of an uplink already counted
+                if skip_mac and (fport == 0 or fport == -1):
+                    mac_only += self._leave_out(key, t)
+                    continue
                 v = pending.get(key)
                 region = self._region(region_name) if by_region else 0
                 if v is None:
@@ -133,7 +143,8 @@ class DeliverySLI(SLI):
                 key = (devaddr << 16) | (fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
-                    self._late_delivery(key, d, t)
+                    if d >= 0:  # not a MAC-only uplink left out
+                        self._late_delivery(key, d, t)
                     continue
                 v = pending.get(key)
                 if v is None:
@@ -154,6 +165,22 @@ class DeliverySLI(SLI):
         self.max_time_ms = max_t
         self.late_events += late
         self.foreign += foreign
+        self.mac_only += mac_only
+
+    def _leave_out(self, key: int, ns_ms: int) -> int:
+        """Leave a MAC-only uplink out of the count; 1 when it is newly left out.
+
+        Its tombstone (-1, never turned into a delivery) keeps later gateway copies and any
+        delivery of it out too, and a delivery seen first is no unmatched delivery.
+        """
+        v = self._pending.get(key)
+        if v is not None:
+            if v // 256 // _T != _NONE:
+                return 0  # the counter is in use by an uplink already tracked: that one counts
+            del self._pending[key]
+        self._done[key] = -1
+        self._done_buckets.setdefault(ns_ms // _BUCKET_MS, []).append(key)
+        return 1
 
     def _late_delivery(self, key: int, d: int, app_ms: int) -> None:
         """A delivery that arrived after its uplink was finalised as lost: correct it."""
