@@ -143,8 +143,7 @@ class DeliverySLI(SLI):
                 key = (devaddr << 16) | (fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
-                    if d >= 0:  # not a MAC-only uplink left out
-                        self._late_delivery(key, d, t)
+                    self._late_delivery(key, d, t)
                     continue
                 v = pending.get(key)
                 if v is None:
@@ -170,8 +169,10 @@ class DeliverySLI(SLI):
     def _leave_out(self, key: int, ns_ms: int) -> int:
         """Leave a MAC-only uplink out of the count; 1 when it is newly left out.
 
-        Its tombstone (-1, never turned into a delivery) keeps later gateway copies and any
-        delivery of it out too, and a delivery seen first is no unmatched delivery.
+        Its tombstone keeps later gateway copies and any delivery of it out too, and a
+        delivery seen first is no unmatched delivery. The tombstone is -1: to
+        ``_late_delivery`` an uplink already delivered (odd) at a time before any delivery,
+        so a delivery never turns it into a good packet.
         """
         v = self._pending.get(key)
         if v is not None:
