@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from slastream.config import load_settings
 from slastream.engine import Engine
-from slastream.model.events import BridgeOutage, UplinkDelivered, UplinkReceived
+from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
+from slastream.sli.delivery import DeliverySLI
+from slastream.sources import router
+from tests.sources import phy
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_790_000_000_000 // 60_000 * 60_000
@@ -90,3 +97,133 @@ def test_breach_is_open_while_the_outage_lasts_and_closes_on_recovery() -> None:
     assert eng.breaches()[key] is True
     minute(16, True)
     assert eng.breaches()[key] is False
+
+
+# ---- lorawan.count_mac_only: MAC-only uplinks (FPort 0, or no FPort) as valid packets
+
+GW1, GW2 = "0016c001f153a14c", "50303541b0344750"
+# Real PHYPayloads (LoRaWAN 1.0.x §4.3): a LinkCheckReq (CID 0x02) in FRMPayload on FPort 0;
+# the same command in FOpts with no FPort at all; application data on FPort 1.
+MAC_FRAMES = {
+    "fport 0": dict(fport=0, payload=b"\x02"),
+    "no fport": dict(fctrl=0x80, fopts=b"\x02"),
+}
+APP_FRAME = dict(fport=1, payload=b"\x01\x02\x03")
+
+
+def _uplink_events(devaddr: int, fcnt: int, frame_args: dict[str, Any], t: int) -> list[Event]:
+    """One uplink heard by two gateways, through the real ChirpStack gateway decoder."""
+    frame = phy.data_frame(phy.UNCONF_UP, devaddr, fcnt, **frame_args)
+    out: list[Event] = []
+    for i, gw in enumerate((GW1, GW2)):
+        payload = {"phyPayload": phy.b64(frame), "rxInfo": {"gatewayId": gw,
+                                                             "crcStatus": "CRC_OK"}}
+        assert router.decode(f"eu868/gateway/{gw}/event/up", payload, t + i * 40, out)[1] == "ok"
+    return out
+
+
+def _mac_only_engine(count_mac_only: bool) -> Engine:
+    settings = load_settings(ROOT / "examples/contracts/loriot.yaml")
+    return Engine(replace(settings, lorawan=replace(settings.lorawan,
+                                                    count_mac_only=count_mac_only)))
+
+
+def _mixed_uplinks(deliver_mac_only: bool) -> list[Event]:
+    """20 uplinks with application data, delivered; 5 of each MAC-only kind, delivered only
+    when ``deliver_mac_only`` (ChirpStack and The Things Stack do not forward them)."""
+    events: list[Event] = []
+    kinds = [("app", APP_FRAME)] * 20 + [(k, a) for k, a in MAC_FRAMES.items() for _ in range(5)]
+    for i, (kind, args) in enumerate(kinds):
+        t = T0 + i * 2_000
+        events += _uplink_events(0x26000100 + i, 40 + i, args, t)
+        if kind == "app" or deliver_mac_only:
+            events.append(UplinkDelivered(t + 300, 0x26000100 + i, 40 + i, "app", "d"))
+    return events
+
+
+def test_decoders_report_the_frames_fport() -> None:
+    ports = {name: {e.fport for e in _uplink_events(0x26000001, 1, args, T0)
+                    if isinstance(e, UplinkReceived)}
+             for name, args in [*MAC_FRAMES.items(), ("app", APP_FRAME)]}
+    assert ports == {"fport 0": {0}, "no fport": {-1}, "app": {1}}
+
+
+@pytest.mark.parametrize(("count_mac_only", "good", "total"), [(True, 20, 30), (False, 20, 20)])
+def test_mac_only_uplinks_not_forwarded_count_only_when_configured(
+        count_mac_only: bool, good: int, total: int) -> None:
+    """Undelivered MAC-only uplinks are losses when they count, and nothing when not."""
+    eng = _mac_only_engine(count_mac_only)
+    eng.feed_events(_mixed_uplinks(deliver_mac_only=False))
+    eng.flush()
+    assert _delivery(eng) == {"good": good, "total": total}
+    (entry,) = [e for e in eng.ledger(None)["slos"] if e["name"] == "lorawan-delivery"]
+    assert entry["sli_value"] == pytest.approx(good / total)
+    sli = eng.slis[0]
+    assert isinstance(sli, DeliverySLI)
+    assert sli.mac_only == (0 if count_mac_only else 10)  # one per uplink, not per copy
+    assert sli.unmatched_deliveries == 0
+
+
+@pytest.mark.parametrize("count_mac_only", [True, False])
+def test_forwarded_mac_only_uplinks_are_left_out_on_the_application_side_too(
+        count_mac_only: bool) -> None:
+    """An application server that does forward them: with count_mac_only false their
+    deliveries are neither good packets nor unmatched deliveries."""
+    eng = _mac_only_engine(count_mac_only)
+    eng.feed_events(_mixed_uplinks(deliver_mac_only=True))
+    eng.flush()
+    want = {"good": 30, "total": 30} if count_mac_only else {"good": 20, "total": 20}
+    assert _delivery(eng) == want
+    assert eng.inputs()["lorawan"]["unmatched_deliveries"] == 0
+
+
+def test_delivery_seen_before_its_mac_only_uplink_is_not_unmatched() -> None:
+    eng = _mac_only_engine(False)
+    eng.feed_events([UplinkDelivered(T0, 0x26000001, 3, "app", "d")])
+    eng.feed_events(_uplink_events(0x26000001, 3, MAC_FRAMES["fport 0"], T0 + 100))
+    eng.feed_events(_uplink_events(0x26000002, 4, APP_FRAME, T0 + 200))
+    eng.flush()
+    assert _delivery(eng) == {"good": 0, "total": 1}
+    assert eng.inputs()["lorawan"]["unmatched_deliveries"] == 0
+
+
+def test_uplinks_whose_source_does_not_report_fport_still_count() -> None:
+    """Events without the field (a canonical publisher that leaves it out) count as data."""
+    eng = _mac_only_engine(False)
+    eng.feed_events([UplinkReceived(T0 + i * 1000, 0x26000000 + i, 7, "gw", "eu868", False)
+                     for i in range(10)])
+    eng.flush()
+    assert _delivery(eng) == {"good": 0, "total": 10}
+
+
+def test_a_mac_only_frame_reusing_a_tracked_counter_does_not_drop_that_uplink() -> None:
+    eng = _mac_only_engine(False)
+    eng.feed_events(_uplink_events(0x26000001, 3, APP_FRAME, T0))
+    eng.feed_events(_uplink_events(0x26000001, 3, MAC_FRAMES["no fport"], T0 + 500))
+    eng.feed_events([UplinkDelivered(T0 + 900, 0x26000001, 3, "app", "d")])
+    eng.flush()
+    assert _delivery(eng) == {"good": 1, "total": 1}
+
+
+@pytest.mark.parametrize("scope_by", ["network", "region"])
+def test_mac_only_tombstones_survive_a_checkpoint(scope_by: str) -> None:
+    """Snapshot half-way, restore, continue: the same counts as one uninterrupted engine,
+    and the MAC-only uplinks left out before the snapshot stay left out after it."""
+    settings = load_settings(ROOT / "examples/contracts/loriot.yaml")
+    settings = replace(settings, lorawan=replace(settings.lorawan, count_mac_only=False),
+                       slos=tuple(replace(s, scope_by=scope_by) if s.sli == "delivery" else s
+                                  for s in settings.slos))
+    events = _mixed_uplinks(deliver_mac_only=True)
+    whole = Engine(settings)
+    whole.feed_events(events)
+    whole.flush()
+    cut = len(events) - 6  # the last MAC-only uplinks are in flight at the snapshot
+    first = Engine(settings)
+    first.feed_events(events[:cut])
+    assert isinstance(first.slis[0], DeliverySLI) and -1 in first.slis[0]._done.values()
+    resumed = Engine.restore(settings, first.snapshot())
+    resumed.feed_events(events[cut:])
+    resumed.flush()
+    assert _delivery(resumed) == _delivery(whole) == {"good": 20, "total": 20}
+    sli = resumed.slis[0]
+    assert isinstance(sli, DeliverySLI) and sli.mac_only == 10

@@ -88,3 +88,24 @@ def test_downlink_latency_must_be_a_sane_number(latency: Any) -> None:
         "slastream/downlink", {"device": "d", "ok": True, "latency_ms": latency}
     )
     assert (outcome, reason) == ("rejected", "latency_ms must be a finite number >= 0")
+
+
+@pytest.mark.parametrize(("fields", "fport"), [
+    ({"fport": 0}, 0), ({"fport": 1}, 1), ({"fport": 255}, 255), ({"fport": -1}, -1),
+    ({"f_port": 0}, 0), ({"f_port": 224}, 224), ({"fport": 3, "f_port": 4}, 3),
+    ({}, -2), ({"fport": None}, -2), ({"fport": None, "f_port": 2}, 2)])
+def test_uplink_received_fport_is_optional(fields: dict[str, Any], fport: int) -> None:
+    """Absent, the publisher does not say (-2): such an uplink always counts as data."""
+    _, _, out = decode("slastream/uplink/received", {"devaddr": "260B5972", "fcnt": 1, **fields})
+    assert [e.fport for e in out if isinstance(e, UplinkReceived)] == [fport]
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"fport": 256}, "fport must be an integer from 0 to 255, or -1 for no FPort"),
+    ({"fport": -2}, "fport must be an integer from 0 to 255, or -1 for no FPort"),
+    ({"fport": "1"}, "fport must be an integer from 0 to 255, or -1 for no FPort"),
+    ({"fport": True}, "fport must be an integer from 0 to 255, or -1 for no FPort"),
+    ({"f_port": 1.0}, "f_port must be an integer from 0 to 255, or -1 for no FPort")])
+def test_uplink_received_bad_fport_is_rejected(fields: dict[str, Any], reason: str) -> None:
+    payload = [{"devaddr": "260B5972", "fcnt": 1}, {"devaddr": "260B5972", "fcnt": 2, **fields}]
+    assert decode("slastream/uplink/received", payload)[:2] == ("rejected", f"item 1: {reason}")

@@ -66,7 +66,7 @@ def test_time_is_the_bridge_clock_not_the_gateway_clock() -> None:
     payload = up_payload(frame)
     payload["rxInfo"]["gwTime"] = "2024-01-24T16:47:01.573381+00:00"
     _, _, out = decode(UP, payload, received_ms=1_790_812_801_250)
-    assert out == [UplinkReceived(1_790_812_801_250, 0x01DFBAF2, 12, GW, "eu868", True)]
+    assert out == [UplinkReceived(1_790_812_801_250, 0x01DFBAF2, 12, GW, "eu868", True, 2)]
 
 
 @pytest.mark.parametrize(
@@ -96,13 +96,14 @@ def test_fopts_and_fport_do_not_shift_devaddr_or_fcnt() -> None:
         phy.UNCONF_UP, 0xDEADBEEF, 0xBEEF, fctrl=0xE0, fopts=bytes(15), fport=224, payload=b"z"
     )
     _, _, out = decode(UP, up_payload(frame))
-    assert out == [UplinkReceived(1_000, 0xDEADBEEF, 0xBEEF, GW, "eu868", False)]
+    assert out == [UplinkReceived(1_000, 0xDEADBEEF, 0xBEEF, GW, "eu868", False, 224)]
 
 
 def test_region_and_gateway_come_from_the_topic() -> None:
     frame = phy.data_frame(phy.UNCONF_UP, 0x260B5972, 1, fport=1, payload=b"a")
     _, _, out = decode("us915_1/gateway/aa555a0000000101/event/up", up_payload(frame))
-    assert out == [UplinkReceived(1_000, 0x260B5972, 1, "aa555a0000000101", "us915_1", False)]
+    assert out == [UplinkReceived(1_000, 0x260B5972, 1, "aa555a0000000101", "us915_1", False,
+                                 1)]
 
 
 def test_downlink_command_and_its_ack_share_gateway_and_id() -> None:

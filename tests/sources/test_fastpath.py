@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from slastream import engine as engine_module
@@ -185,6 +185,9 @@ _FRAMES = {
     "7 bytes": _FRAME[:7],
     "FOpts complete": phy.data_frame(phy.UNCONF_UP, 1, 2, fopts=b"\x02\x03"),
     "FOpts cut": phy.data_frame(phy.UNCONF_UP, 1, 2, fopts=b"\x02\x03")[:13],
+    "FPort 0": phy.data_frame(phy.UNCONF_UP, 1, 2, fport=0, payload=b"\x02"),
+    "FOpts and FPort": phy.data_frame(phy.CONF_UP, 1, 2, fopts=b"\x02", fport=9, payload=b"x"),
+    "FPort, empty FRMPayload": phy.data_frame(phy.UNCONF_UP, 1, 2, fport=5),
     "join-request": phy.join_request(1, 2, 3),
     "downlink": phy.data_frame(phy.UNCONF_DOWN, 1, 2),
     "proprietary": bytes([0xE0]) + b"x" * 12,
@@ -344,6 +347,7 @@ def damaged(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(LINES, damaged()), min_size=1, max_size=8))
+@example([b'{"received_at":"2026-10-01T00:00:01.250Z","topic":"","payload":{}}'])  # empty topic
 def test_random_and_damaged_lines_agree(lines: list[bytes]) -> None:
     assert_same(lines)
 

@@ -95,7 +95,7 @@ def test_rejection_keeps_events_already_in_the_batch() -> None:
     source, outcome, reason = router.decode("slastream/uplink/received", bad_batch, 2, out)
     assert (source, outcome) == ("canonical", "rejected")
     assert reason == "item 1: devaddr must be 1 to 8 hex digits"
-    assert out == [UplinkReceived(1, 0x260B5972, 1, "g", "eu868", False)]
+    assert out == [UplinkReceived(1, 0x260B5972, 1, "g", "eu868", False, 1)]
 
 
 # ---- fuzzing: arbitrary topics and JSON values never raise out of router.decode

@@ -193,7 +193,8 @@ def _delivery(a: dict[str, Any]) -> State:
         "done_buckets": _groups(a["_done_buckets"]),
         "regions": list(a["_regions"]),
         "outages_ms": np.array(a["_outages"], dtype=np.int64).reshape(-1, 2),
-        "foreign": a["foreign"], "unmatched_deliveries": a["unmatched_deliveries"],
+        "foreign": a["foreign"], "mac_only": 0,
+        "unmatched_deliveries": a["unmatched_deliveries"],
         "outage_excluded": a["outage_excluded"],
     }
 

@@ -23,6 +23,16 @@ class UplinkReceived(NamedTuple):
     gateway: str
     region: str
     confirmed: bool
+    # FPort of the frame: 0..255; FPORT_NONE when the frame has none (then it has no
+    # FRMPayload either, LoRaWAN 1.0.x §4.3.2); FPORT_UNKNOWN when the source does not say
+    # (a canonical publisher that leaves it out, a record written before the field existed):
+    # such an uplink counts as carrying application data, as every uplink did before.
+    fport: int = -2
+
+
+# The FPort values other than 0..255 (see UplinkReceived.fport).
+FPORT_NONE = -1
+FPORT_UNKNOWN = -2
 
 
 class UplinkDelivered(NamedTuple):

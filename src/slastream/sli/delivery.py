@@ -69,6 +69,8 @@ class DeliverySLI(SLI):
         self._region_idx: dict[str, int] = {}
         self._outages: list[tuple[int, int]] = []
         self.foreign = 0
+        # MAC-only uplinks left out (lorawan.count_mac_only false), one per (DevAddr, FCnt)
+        self.mac_only = 0
         self.unmatched_deliveries = 0
         self.outage_excluded = 0
 
@@ -92,8 +94,8 @@ class DeliverySLI(SLI):
     # One function on purpose, longer than the usual limit: it is the replay's hot loop, and
     # splitting it costs a call per event.
     def add(self, events: Sequence[Event]) -> None:
-        # The replay's hot loop: one pass, state and helpers in locals, _pack and _track
-        # inlined, events unpacked as tuples (a NamedTuple attribute is a descriptor call).
+        # One pass, state and helpers in locals, _pack and _track inlined, events
+        # unpacked as tuples (a NamedTuple attribute is a descriptor call).
         pending = self._pending
         done = self._done
         buckets = self._buckets
@@ -102,12 +104,15 @@ class DeliverySLI(SLI):
         by_region = self.by_region
         max_t = self.max_time_ms
         watermark = self.watermark_ms
-        late = foreign = 0
+        late = foreign = mac_only = 0
+        # MAC-only uplinks (FPort 0, or no FPort and so no FRMPayload: LoRaWAN 1.0.x
+        # §4.3.2) never reach the application; count_mac_only false leaves them out.
+        skip_mac = not self._lorawan.count_mac_only
         none = _NONE
         tt = _T
         for ev in events:
             if type(ev) is UplinkReceived:
-                t, devaddr, fcnt16, _, region_name, _ = ev
+                t, devaddr, fcnt16, _, region_name, _, fport = ev
                 if t > max_t:
                     max_t = t
                 elif t < watermark:
@@ -122,6 +127,9 @@ class DeliverySLI(SLI):
                 key = (devaddr << 16) | fcnt16
                 if key in done:
                     continue  # a straggling copy of an uplink already counted
+                if skip_mac and (fport == 0 or fport == -1):
+                    mac_only += self._leave_out(key, t)
+                    continue
                 v = pending.get(key)
                 region = self._region(region_name) if by_region else 0
                 if v is None:
@@ -167,6 +175,24 @@ class DeliverySLI(SLI):
         self.max_time_ms = max_t
         self.late_events += late
         self.foreign += foreign
+        self.mac_only += mac_only
+
+    def _leave_out(self, key: int, ns_ms: int) -> int:
+        """Leave a MAC-only uplink out of the count; 1 when it is newly left out.
+
+        Its tombstone keeps later gateway copies and any delivery of it out too, and a
+        delivery seen first is no unmatched delivery. The tombstone is -1: to
+        ``_late_delivery`` an uplink already delivered (odd) at a time before any delivery,
+        so a delivery never turns it into a good packet.
+        """
+        v = self._pending.get(key)
+        if v is not None:
+            if v // 256 // _T != _NONE:
+                return 0  # the counter is in use by an uplink already tracked: that one counts
+            del self._pending[key]
+        self._done[key] = -1
+        self._done_buckets.setdefault(ns_ms // _BUCKET_MS, []).append(key)
+        return 1
 
     def _late_delivery(self, key: int, d: int, app_ms: int) -> None:
         """A delivery that arrived after its uplink was finalised as lost: correct it."""
@@ -243,13 +269,16 @@ class DeliverySLI(SLI):
             "pending_region": np.array([v % 256 for _, v in pending], dtype=np.uint8),
             "pending_buckets": groups_to_columns(self._buckets),
             "done_key": np.array([k for k, _ in done], dtype=np.int64),
+            # a MAC-only uplink's tombstone is -1 (see _leave_out): time -1, region 0
             "done_ns_ms": np.array([d // 512 for _, d in done], dtype=np.int64),
-            "done_region": np.array([d // 2 % 256 for _, d in done], dtype=np.uint8),
+            "done_region": np.array([0 if d < 0 else d // 2 % 256 for _, d in done],
+                                    dtype=np.uint8),
             "done_delivered": np.array([d % 2 for _, d in done], dtype=np.bool_),
             "done_buckets": groups_to_columns(self._done_buckets),
             "regions": list(self._regions),
             "outages_ms": np.array(self._outages, dtype=np.int64).reshape(-1, 2),
             "foreign": self.foreign,
+            "mac_only": self.mac_only,
             "unmatched_deliveries": self.unmatched_deliveries,
             "outage_excluded": self.outage_excluded,
         }
@@ -276,12 +305,14 @@ class DeliverySLI(SLI):
         delivered = get_array(state, "done_delivered", np.bool_).tolist()
         same_length("done", keys, ns, region, delivered)
         self._check_regions(region)
-        self._done = {k: (n * 256 + r) * 2 + int(d)
+        self._done = {k: -1 if n < 0 else (n * 256 + r) * 2 + int(d)
                       for k, n, r, d in zip(keys, ns, region, delivered, strict=True)}
         self._done_buckets = columns_to_groups(state, "done_buckets")
         self._outages = [(s, e) for s, e in
                          get_array(state, "outages_ms", np.int64, (None, 2)).tolist()]
         self.foreign = get_int(state, "foreign")
+        # absent from checkpoints written before MAC-only uplinks could be left out
+        self.mac_only = get_int(state, "mac_only") if "mac_only" in state else 0
         self.unmatched_deliveries = get_int(state, "unmatched_deliveries")
         self.outage_excluded = get_int(state, "outage_excluded")
 

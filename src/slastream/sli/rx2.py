@@ -75,7 +75,7 @@ class RX2SLI(SLI):
         late = 0
         for ev in events:
             if type(ev) is UplinkReceived:
-                t, devaddr, _, gateway, region, _ = ev
+                t, devaddr, _, gateway, region, _, _ = ev
                 if t > max_t:
                     max_t = t
                 if t < watermark:

@@ -17,6 +17,8 @@ from typing import Any
 from slastream.errors import Rejected
 from slastream.model.events import (
     EXCLUSION_KINDS,
+    FPORT_NONE,
+    FPORT_UNKNOWN,
     BridgeOutage,
     DownlinkOutcome,
     Event,
@@ -152,13 +154,36 @@ def _uplink_received(obj: dict[str, Any], parts: list[str], received_ms: int) ->
         text(obj, "gateway", default=""),
         text(obj, "region", default=""),
         flag(obj, "confirmed", default=False),
+        _fport(obj),
     )
+
+
+def _fport(obj: dict[str, Any]) -> int:
+    """``fport`` (or ``f_port``, The Things Stack's name): 0..255, or -1 for a frame without
+    FPort; absent or null: the publisher does not say, and the uplink counts as carrying
+    application data whatever ``lorawan.count_mac_only`` says."""
+    value = obj.get("fport")
+    key = "fport"
+    if value is None:
+        value = obj.get("f_port")
+        key = "f_port"
+        if value is None:
+            return FPORT_UNKNOWN
+    if type(value) is not int or not FPORT_NONE <= value <= 255:
+        raise Rejected(f"{key} must be an integer from 0 to 255, or -1 for no FPort")
+    return value
 
 
 def decode_uplink_received(
     parts: list[str], payload: Any, received_ms: int, out: list[Event]
 ) -> str | None:
-    """``slastream/uplink/received``: uplinks received by another network server."""
+    """``slastream/uplink/received``: uplinks received by another network server.
+
+    ``{"time", "devaddr", "fcnt", "gateway", "region", "confirmed", "fport"}``; ``fport``
+    (or ``f_port``) is optional: the frame's FPort, 0 for MAC commands only, -1 when the
+    frame has no FPort (no FRMPayload). With ``lorawan.count_mac_only: false`` uplinks with
+    FPort 0 or none are left out of the delivery SLI; without ``fport`` an uplink counts.
+    """
     return _one_or_many(_uplink_received, payload, parts, received_ms, out)
 
 

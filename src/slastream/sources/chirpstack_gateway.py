@@ -82,6 +82,7 @@ def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]
             parts[2],
             parts[0],
             mtype == lorawan.CONFIRMED_DATA_UP,
+            lorawan.frame_port(phy, fctrl),
         )
     )
     return None

@@ -90,6 +90,7 @@ def _topic_info(topic: str) -> _TopicInfo:
     return info
 
 
+# A hot loop kept whole for speed: a function call per line costs a noticeable share.
 def batches(lines: Iterable[bytes], chunk: int) -> Iterator[Batch]:
     """Decode capture lines into batches of ``chunk`` messages; the last one may be short
     (or empty). Never raises on bad input: a line that is not valid is counted and skipped.
@@ -127,7 +128,7 @@ def batches(lines: Iterable[bytes], chunk: int) -> Iterator[Batch]:
             stamp = obj["received_at"]
             topic = obj["topic"]
             payload = obj.get("payload")
-            if payload is None or type(topic) is not str:
+            if payload is None or type(topic) is not str or not topic:
                 raise ValueError
             # The bridge writes 2026-10-01T00:00:01.250Z: lines of the same second share
             # its epoch ms (what parse_rfc3339_ms computes for the first 19 characters),
@@ -173,12 +174,16 @@ def batches(lines: Iterable[bytes], chunk: int) -> Iterator[Batch]:
                         # not strict base64 (the decoder retries leniently), or shorter than
                         # the 8-byte header: the decoder says which
                         mhdr = 0
-                    if (mhdr & _MHDR_MASK) in _DATA_UP and len(phy) >= _MIN_FRAME + (fctrl & 0x0F):
+                    if ((mhdr & _MHDR_MASK) in _DATA_UP
+                            and len(phy) >= (end := _MIN_FRAME + (fctrl & 0x0F))):
                         if not received:
                             order.append(received_t)
+                        # lorawan.frame_port inlined: FPort is the byte after FOpts (at
+                        # end - MIC), present iff the frame is longer than header+FOpts+MIC
                         received.append(new(received_t, (
                             received_ms, devaddr, fcnt, info[1], info[2],
-                            (mhdr & _MHDR_MASK) == _CONFIRMED)))
+                            (mhdr & _MHDR_MASK) == _CONFIRMED,
+                            phy[end - 4] if len(phy) > end else -1)))
                         gateway_ok += 1
                         done = True
         elif kind == _DEVICE_UP and type(payload) is dict:

@@ -118,6 +118,15 @@ def data_frame_header(phy: bytes, field: str = "phyPayload") -> tuple[int, int, 
     return mhdr, devaddr, fcnt
 
 
+def frame_port(phy: bytes, fctrl: int) -> int:
+    """FPort of a data frame whose header and FOpts are known to fit, -1 when it has none.
+
+    FPort is present iff anything follows FOpts before the MIC (LoRaWAN 1.0.x §4.3.2).
+    """
+    port_at = 8 + (fctrl & 0x0F)
+    return phy[port_at] if len(phy) > port_at + MIC_BYTES else -1
+
+
 def parse_frame(phy: bytes) -> Frame:
     """Parse the header of any PHYPayload. Raises ``Rejected`` on a truncated frame."""
     if not phy:
@@ -129,9 +138,7 @@ def parse_frame(phy: bytes) -> Frame:
         _, devaddr, fcnt = data_frame_header(phy, "PHYPayload")
         fctrl = phy[5]
         fopts_len = fctrl & 0x0F
-        # FPort is present iff anything follows FOpts before the MIC (LoRaWAN 1.0.x §4.3.2).
-        port_at = 8 + fopts_len
-        fport = phy[port_at] if len(phy) > port_at + MIC_BYTES else -1
+        fport = frame_port(phy, fctrl)
         return Frame(mtype, major, devaddr, fctrl, fcnt, fopts_len, fport, phy[-MIC_BYTES:])
     if mtype == JOIN_ACCEPT and len(phy) < MIN_JOIN_ACCEPT_BYTES:
         raise Rejected(f"join-accept too short ({len(phy)} bytes, need 17)")
