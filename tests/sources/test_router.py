@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from slastream.model.events import EVENT_NAMES, Event, UplinkReceived
 from slastream.sources import canonical, chirpstack, chirpstack_gateway, router, tts
+from slastream.sources.topics import Layouts
 
 from . import phy
 from .golden import load_cases
@@ -70,7 +71,8 @@ def test_every_contract_topic_reaches_its_decoder(topic: str, decoder: Any, sour
         "/",
         "eu868/gateway/gw/event/stats",
         "eu868/gateway/gw/state/conn",
-        "gateway/gw/event/up",  # the gateway bridge's own topic, without the NS region prefix
+        "gateway/gw/event/stats",  # gateway statistics: not an event slastream reads
+        "chrp-gateway/au16ch/gw/event/up",  # an operator prefix needs its own topic layout
         "application/a/device/d/event/status",
         "application/a/device/d/command/down",
         "v3/app/devices/dev/up/normalized",
@@ -84,6 +86,28 @@ def test_other_topics_are_ignored_not_rejected(topic: str) -> None:
     out: list[Event] = []
     assert router.decode(topic, {}, 0, out)[1:] == ("ignored", "topic not understood")
     assert out == []
+
+
+@pytest.mark.parametrize("topic", ["eu868/gateway/0016c001f153a14c/event/up",
+                                   "gateway/0016c001f153a14c/event/up"])
+def test_gateway_topics_decode_with_and_without_the_region_prefix(topic: str) -> None:
+    """ChirpStack writes the region's ``topic_prefix`` only when one is set."""
+    frame = phy.data_frame(phy.UNCONF_UP, 0x260B5972, 1, fport=1, payload=b"a")
+    out: list[Event] = []
+    payload = {"phyPayload": phy.b64(frame), "rxInfo": {"crcStatus": "CRC_OK"}}
+    assert router.decode(topic, payload, 0, out) == ("chirpstack_gateway", "ok", "")
+    assert [(e.gateway, e.region) for e in out] == [  # type: ignore[union-attr]
+        ("0016c001f153a14c", "eu868" if topic.startswith("eu868") else "default")]
+
+
+def test_an_operator_prefix_decodes_under_its_layout() -> None:
+    rt = router.Router(Layouts.from_config(
+        {"chirpstack_gateway": ["chrp-gateway/{region}/{gateway}/{event}"]}))
+    frame = phy.data_frame(phy.UNCONF_UP, 0x260B5972, 1, fport=1, payload=b"a")
+    out: list[Event] = []
+    payload = {"phyPayload": phy.b64(frame), "rxInfo": {"crcStatus": "CRC_OK"}}
+    assert rt.decode("chrp-gateway/au16ch/gw1/event/up", payload, 0, out)[1] == "ok"
+    assert [(e.gateway, e.region) for e in out] == [("gw1", "au16ch")]  # type: ignore[union-attr]
 
 
 def test_rejection_keeps_events_already_in_the_batch() -> None:

@@ -55,8 +55,6 @@ _MIN_FRAME = lorawan.MIN_DATA_FRAME_BYTES
 _MILLIS = {f".{ms:03d}Z": ms for ms in range(1000)}
 
 _TopicInfo = tuple[int, str, str]  # kind, two topic levels
-_topics: dict[str, _TopicInfo] = {}
-_TOPIC_CACHE_MAX = 200_000  # gateways x devices; stays bounded on hostile input
 # The ``source`` labels the router gives these two topics (metrics and ledger counters).
 _GATEWAY_SOURCE = router.find_decoder(["r", "gateway", "g", "event", "up"])[1]
 _DEVICE_SOURCE = router.find_decoder(["application", "a", "device", "d", "event", "up"])[1]
@@ -73,10 +71,9 @@ class Batch(NamedTuple):
     first_time_ms: int | None  # receive time of the batch's first decoded message
 
 
-def _topic_info(topic: str) -> _TopicInfo:
+def _topic_info(topic: str, rt: router.Router) -> _TopicInfo:
     """Classify a topic with the router's own table, so both paths route identically."""
-    parts = topic.split("/")
-    decoder, _ = router.find_decoder(parts)
+    decoder, _, parts = rt.resolve(topic)
     info: _TopicInfo
     if decoder is chirpstack_gateway.decode_up:
         info = (_GATEWAY_UP, parts[2], parts[0])  # gateway id, region
@@ -84,14 +81,16 @@ def _topic_info(topic: str) -> _TopicInfo:
         info = (_DEVICE_UP, parts[1], parts[3])  # application id, devEui
     else:
         info = (_OTHER, "", "")
-    if len(_topics) >= _TOPIC_CACHE_MAX:
-        _topics.clear()
-    _topics[topic] = info
+    cache = rt.fast_cache
+    if len(cache) >= router.CACHE_MAX:
+        cache.clear()
+    cache[topic] = info
     return info
 
 
 # A hot loop kept whole for speed: a function call per line costs a noticeable share.
-def batches(lines: Iterable[bytes], chunk: int) -> Iterator[Batch]:
+def batches(lines: Iterable[bytes], chunk: int,
+            rt: router.Router = router.DEFAULT) -> Iterator[Batch]:
     """Decode capture lines into batches of ``chunk`` messages; the last one may be short
     (or empty). Never raises on bad input: a line that is not valid is counted and skipped.
 
@@ -105,8 +104,8 @@ def batches(lines: Iterable[bytes], chunk: int) -> Iterator[Batch]:
     millis = _MILLIS
     # 20 characters, the last not ".": no stamp that ``millis`` accepts starts with it.
     head, head_ms = "-" * 20, 0
-    topics = _topics
-    decode = router.decode
+    topics = rt.fast_cache
+    decode = rt.decode
     received_t = UplinkReceived
     delivered_t = UplinkDelivered
     rejected = router.REJECTED
@@ -156,7 +155,7 @@ def batches(lines: Iterable[bytes], chunk: int) -> Iterator[Batch]:
             first = received_ms
         info = topics.get(topic)
         if info is None:
-            info = _topic_info(topic)
+            info = _topic_info(topic, rt)
         kind = info[0]
         done = False
         if kind == _GATEWAY_UP and type(payload) is dict:

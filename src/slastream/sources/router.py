@@ -8,7 +8,8 @@ from typing import Any
 
 from slastream.errors import Rejected
 from slastream.model.events import Event
-from slastream.sources import canonical, chirpstack, chirpstack_gateway, tts
+from slastream.sources import canonical, chirpstack, chirpstack_gateway, chirpstack_pb, tts
+from slastream.sources.topics import Layouts
 
 Decoder = Callable[[list[str], Any, int, list[Event]], str | None]
 
@@ -37,6 +38,14 @@ _TTS: dict[str, Decoder] = {
     "down/ack": tts.decode_down,
     "down/nack": tts.decode_down,
 }
+# ChirpStack's Protobuf marshaler: a payload that is not JSON (bytes) is parsed with the
+# official definitions into the JSON marshaler's shape before its decoder runs.
+_PROTOBUF: dict[Decoder, Callable[[bytes], dict[str, Any]]] = {
+    chirpstack_gateway.decode_up: chirpstack_pb.uplink_frame,
+    chirpstack_gateway.decode_down: chirpstack_pb.downlink_frame,
+    chirpstack_gateway.decode_ack: chirpstack_pb.downlink_tx_ack,
+    **{_CS_EVENTS[name]: to_json for name, to_json in chirpstack_pb.INTEGRATION.items()},
+}
 _CANONICAL: dict[str, Decoder] = {
     "probe": canonical.decode_probe,
     "request": canonical.decode_request,
@@ -64,27 +73,58 @@ def find_decoder(parts: list[str]) -> tuple[Decoder | None, str]:
     return None, "unknown"
 
 
-_topic_cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
+CACHE_MAX = 200_000  # topics repeat per gateway and device; caches stay bounded
 
 
-def decode(topic: str, payload: Any, received_ms: int, out: list[Event]) -> tuple[str, str, str]:
-    """Decode one message into ``out``. Returns ``(source, outcome, reason)``.
+class Router:
+    """Topics to decoders under one set of topic layouts (``sources/topics.py``).
 
-    Never raises: a malformed message is a value (``rejected`` with a reason), not an
-    exception that stops a loop.
+    A network-server topic is rewritten into its canonical levels by the first layout it
+    matches; ``slastream/...`` topics are canonical already. Results are cached per topic.
     """
-    hit = _topic_cache.get(topic)
-    if hit is None:
-        parts = topic.split("/")
-        found, src = find_decoder(parts)
-        if len(_topic_cache) >= 200_000:  # topics repeat per gateway and device; stay bounded
-            _topic_cache.clear()
-        hit = _topic_cache[topic] = (found, src, parts)
-    decoder, source, parts = hit
-    if decoder is None:
-        return source, IGNORED, "topic not understood"
+
+    def __init__(self, layouts: Layouts | None = None) -> None:
+        self.layouts = layouts or Layouts.from_config()
+        self._cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
+        self.fast_cache: dict[str, Any] = {}  # the replay fast path's own classification
+
+    def resolve(self, topic: str) -> tuple[Decoder | None, str, list[str]]:
+        """The decoder of ``topic`` (``None``: not understood), its source label and the
+        canonical topic levels the decoder reads."""
+        hit = self._cache.get(topic)
+        if hit is None:
+            parts = self.layouts.canonical(topic)
+            if parts is None:
+                parts = topic.split("/")
+                found, src = find_decoder(parts) if parts[0] == "slastream" else (None, "unknown")
+            else:
+                found, src = find_decoder(parts)
+            if len(self._cache) >= CACHE_MAX:
+                self._cache.clear()
+            hit = self._cache[topic] = (found, src, parts)
+        return hit
+
+    def decode(self, topic: str, payload: Any, received_ms: int,
+               out: list[Event]) -> tuple[str, str, str]:
+        """Decode one message into ``out``. Returns ``(source, outcome, reason)``.
+
+        Never raises: a malformed message is a value (``rejected`` with a reason), not an
+        exception that stops a loop.
+        """
+        decoder, source, parts = self.resolve(topic)
+        if decoder is None:
+            return source, IGNORED, "topic not understood"
+        return _run(decoder, source, parts, payload, received_ms, out)
+
+
+def _run(decoder: Decoder, source: str, parts: list[str], payload: Any, received_ms: int,
+         out: list[Event]) -> tuple[str, str, str]:
     mark = len(out)
     try:
+        if type(payload) is bytes:
+            to_json = _PROTOBUF.get(decoder)
+            if to_json is not None:
+                payload = to_json(payload)
         reason = decoder(parts, payload, received_ms, out)
     except Rejected as exc:
         del out[mark:]
@@ -95,3 +135,7 @@ def decode(topic: str, payload: Any, received_ms: int, out: list[Event]) -> tupl
     if reason is not None:
         return source, IGNORED, reason
     return source, OK, ""
+
+
+DEFAULT = Router()
+decode = DEFAULT.decode  # the default layouts, for callers without a config
