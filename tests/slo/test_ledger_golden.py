@@ -20,6 +20,7 @@ import orjson
 import pytest
 import yaml
 
+from slastream.model.ledger import ledger_json
 from tests.acceptance import scenarios
 from tests.capture_builder import Capture, utc
 
@@ -125,14 +126,17 @@ def _dump(ledger: object) -> bytes:
 def _live_engine(tmp: Path) -> bytes:
     """An engine that has not seen the end of its input: open episodes, ``as_of``."""
     from slastream.engine import Engine
+    from slastream.sources.decoder import message_batches
     from tests.stream.helpers import messages, settings
 
     engine = Engine(settings())
     msgs = messages(duration_s=200)
     for i in range(0, len(msgs), 500):
-        engine.feed(msgs[i:i + 500])
+        for batch in message_batches(msgs[i:i + 500]):
+            engine.feed(batch)
+            engine.advance()
         engine.advance()
-    return _dump(engine.ledger())
+    return _dump(ledger_json(engine.ledger()))
 
 
 def _live_view(tmp: Path) -> bytes:
@@ -154,7 +158,7 @@ def _live_view(tmp: Path) -> bytes:
                 view.apply(batch)
     view.add_control([Exclusion("m1", "api", START_MS + 90_000, START_MS + 150_000,
                                 START_MS - 10**9, "maintenance", "mail")])
-    return _dump(view.ledger())
+    return _dump(ledger_json(view.ledger()))
 
 
 CASES: dict[str, Callable[[Path], bytes]] = {

@@ -180,7 +180,8 @@ class PartitionState:
                 self.bad_records += 1
                 events = []
             if events:
-                self.engine.feed_events(events)
+                from slastream.sources.decoder import group
+                self.engine.feed(group(events))
                 self.engine.advance()
         return self._emit(offset)
 
@@ -206,7 +207,8 @@ class PartitionState:
                 self.inject_wait_until_s.pop(outage_key(ev), None)
                 fresh.append(ev)
         if fresh:
-            self.engine.feed_events(fresh)
+            from slastream.sources.decoder import group
+            self.engine.feed(group(fresh))
 
     def _emit(self, offset: int) -> SliceBatch | None:
         engine = self.engine
