@@ -37,10 +37,12 @@ def group(events: Iterable[Event]) -> Batch:
     return Batch(by_type, 0, Counter(), Counter(), 0, None)
 
 
-def message_batches(messages: Iterable[Message | BadLine], chunk: int = CHUNK,
+def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = None,
                     ) -> Iterator[Batch]:
-    """Decode messages (MQTT, or parsed capture lines) ``chunk`` at a time; the last batch
-    may be short or empty. A bad line or a message no decoder accepts is counted."""
+    """Decode messages (MQTT, or parsed capture lines) ``chunk`` (default :data:`CHUNK`)
+    at a time; the last batch may be short or empty. A bad line or a message no decoder
+    accepts is counted."""
+    chunk = chunk or CHUNK
     out: list[Event] = []
     ingest: Counter[tuple[str, str]] = Counter()
     rejections: Counter[str] = Counter()
@@ -71,13 +73,14 @@ def message_batches(messages: Iterable[Message | BadLine], chunk: int = CHUNK,
 
 
 def capture_batches(lines: Iterable[bytes], fast: bool = True,
-                    chunk: int = CHUNK) -> Iterator[Batch]:
+                    chunk: int | None = None) -> Iterator[Batch]:
     """Decode capture lines; blank lines are skipped, invalid ones counted as rejected.
 
     ``fast`` decodes the dominant LoRaWAN shapes inline (``fastpath.batches``);
     ``fast=False`` parses every line with ``parse_line`` and decodes it with the router,
     the reference the fast path is tested against. Both give the same batches.
     """
+    chunk = chunk or CHUNK
     if fast:
         return fastpath.batches(lines, chunk)
     return message_batches(
