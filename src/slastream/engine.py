@@ -167,8 +167,11 @@ class Engine:
         return self.figures.sli_event_totals()
 
     def breaches(self) -> dict[tuple[str, str], bool]:
-        """As of the watermark, in the watermark's month."""
-        month = Month.containing(max(self.watermark_ms, 0), self.settings.timezone)
+        """As of the watermark, in the watermark's month (once flushed, the month of the
+        newest event: the watermark is then past any date)."""
+        now = (max((s.max_time_ms for s in self.slis), default=0) if self.flushed
+               else self.watermark_ms)
+        month = Month.containing(max(now, 0), self.settings.timezone)
         return figures.breaches(self.ledger(month.label))
 
     def histograms(self) -> dict[tuple[str, str], Histogram]:
