@@ -8,9 +8,10 @@ cores and is shared, so CPU time is steadier than wall time, and every row is me
 each of ``--rounds`` interleaved rounds and the best round is kept):
 
 * ``orjson.loads``: every line parsed and dropped, the floor of any JSON replay;
-* ``full path``: ``Engine.feed_capture(fast=False)`` (orjson, ``router.decode`` per line,
-  regrouping per event) then flush and ledger;
-* ``fast path``: ``Engine.feed_capture()`` (``sources/fastpath.py``) then flush and ledger;
+* ``full path``: ``decoder.capture_batches(fast=False)`` (orjson, ``router.decode`` per
+  line, regrouping per event) into ``Engine.feed``, then flush and ledger;
+* ``fast path``: ``decoder.capture_batches()`` (``sources/fastpath.py``) into
+  ``Engine.feed``, then flush and ledger;
   the in-process rows run with the cyclic garbage collector paused, as ``slastream replay``
   does (``--gc`` keeps it running);
 * ``process``: ``slastream replay -c CONFIG CAPTURE`` as a user runs it, wall and CPU time
@@ -46,6 +47,7 @@ from slastream.model.spec import Settings
 from slastream.model.time import parse_rfc3339_ms
 from slastream.replay import collector_paused
 from slastream.simulate import lorawan_day, write_capture
+from slastream.sources.decoder import capture_batches
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MSG_S = 500_000
@@ -132,7 +134,9 @@ def loads_only(lines: list[bytes]) -> None:
 def run_engine(settings: Settings, lines: list[bytes], fast: bool) -> Any:
     """A replay in this process; returns what must not depend on the path."""
     engine = Engine(settings)
-    engine.feed_capture(lines, fast=fast)
+    for batch in capture_batches(lines, fast=fast):
+        engine.feed(batch)
+        engine.advance()
     engine.flush()
     return (engine.ledger(), dict(engine.ingest), dict(engine.rejections),
             dict(engine.sli_events), engine.store.as_dict())

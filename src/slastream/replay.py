@@ -11,8 +11,10 @@ import orjson
 
 from slastream.engine import Engine
 from slastream.errors import CaptureError, SlastreamError
+from slastream.model.ledger import ledger_json
 from slastream.model.spec import Settings
 from slastream.model.time import Month
+from slastream.sources.decoder import capture_batches
 
 
 @contextmanager
@@ -38,7 +40,9 @@ def replay(settings: Settings, capture_path: str) -> Engine:
     engine = Engine(settings)
     try:
         with collector_paused(), open(capture_path, "rb", buffering=1 << 20) as fh:
-            engine.feed_capture(fh)
+            for batch in capture_batches(fh):
+                engine.feed(batch)
+                engine.advance()
             engine.flush()
     except FileNotFoundError:
         raise CaptureError(f"{capture_path}: capture file not found") from None
@@ -54,7 +58,7 @@ def main(settings: Settings, capture_path: str, month: str | None) -> int:
         except ValueError as exc:
             raise SlastreamError(f"--month: {exc}") from None
     engine = replay(settings, capture_path)
-    ledger = engine.ledger(month)
+    ledger = ledger_json(engine.ledger(month))
     sys.stdout.buffer.write(orjson.dumps(ledger, option=orjson.OPT_INDENT_2) + b"\n")
     sys.stdout.flush()
     return 0

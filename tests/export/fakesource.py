@@ -6,7 +6,40 @@ from that config find its series.
 
 from __future__ import annotations
 
-from typing import Any
+from slastream.model.ledger import (
+    ContractEntry,
+    Episode,
+    EventCounts,
+    Inputs,
+    Ledger,
+    Period,
+    SLOEntry,
+)
+from slastream.model.spec import SliKind
+from slastream.model.time import parse_rfc3339_ms as ms
+
+
+def _slo(name: str, sli: SliKind, scope: str, objective: float | None, excused: float,
+         down: float, availability: float, met: bool, budget: float | None, value: float,
+         *episodes: Episode) -> SLOEntry:
+    return SLOEntry(name, sli, scope, objective, 44640, excused, down, availability, met,
+                    budget, value, episodes, 3, EventCounts(1000, 1001))
+
+
+LEDGER = Ledger(
+    Period(ms("2026-10-01T00:00:00Z"), ms("2026-11-01T00:00:00Z"), "UTC", 44640,
+           ms("2026-10-12T08:00:00Z")),
+    (_slo("api-probe", "probe", "api", 0.999, 30.0, 12.0, 0.99973, True, 0.73, 0.9991,
+          Episode(ms("2026-10-03T10:00:00Z"), ms("2026-10-03T10:12:00Z"), 12.0, False,
+                  "probe <b>failed</b>", False)),
+     _slo("delivery", "delivery", "network", 0.999, 0.0, 60.0, 0.99865, False, -0.35, 0.981),
+     _slo("rx2", "rx2", "network", 0.999, 0.0, 0.0, 1.0, True, 1.0, 0.9995),
+     _slo("api-response", "response_time", "api", None, 0.0, 0.0, 1.0, True, None, 420.0)),
+    (ContractEntry("fixture-sla", 0.99865, "min", 0.999, False, 0.15, "60 min > 43 min",
+                   ("api-probe", "delivery")),),
+    (),
+    Inputs(messages=10, rejected=1, late=0),
+)
 
 
 class FakeSource:
@@ -20,41 +53,13 @@ class FakeSource:
         self.fail_ledger = False
         self.months: list[str | None] = []
 
-    def ledger(self, month: str | None = None) -> dict[str, Any]:
+    def ledger(self, month: str | None = None) -> Ledger:
         self.months.append(month)
         if self.fail_ledger:
             raise RuntimeError("ledger exploded")
         if month == "1999-01":
             raise ValueError("no data retained for 1999-01")
-        return {
-            "period": {"start": "2026-10-01T00:00:00Z", "end": "2026-11-01T00:00:00Z",
-                       "timezone": "UTC", "minutes": 44640, "as_of": "2026-10-12T08:00:00Z"},
-            "slos": [
-                {"name": "api-probe", "sli": "probe", "scope": "api", "objective": 0.999,
-                 "total_minutes": 44640, "excused_minutes": 30.0, "downtime_minutes": 12.0,
-                 "availability": 0.99973, "met": True, "error_budget_remaining": 0.73,
-                 "sli_value": 0.9991, "no_data_minutes": 3,
-                 "episodes": [{"start": "2026-10-03T10:00:00Z", "end": "2026-10-03T10:12:00Z",
-                               "minutes": 12.0, "excused": False, "open": False,
-                               "reason": "probe <b>failed</b>"}]},
-                {"name": "delivery", "sli": "delivery", "scope": None,
-                 "objective": 0.999, "total_minutes": 44640, "excused_minutes": 0.0,
-                 "downtime_minutes": 60.0, "availability": 0.99865, "met": False,
-                 "error_budget_remaining": -0.35, "sli_value": 0.981, "episodes": []},
-                {"name": "rx2", "sli": "rx2", "scope": "network", "objective": 0.999,
-                 "total_minutes": 44640, "excused_minutes": 0.0, "downtime_minutes": 0.0,
-                 "availability": 1.0, "met": True, "error_budget_remaining": 1.0,
-                 "sli_value": 0.9995, "episodes": []},
-                {"name": "api-response", "sli": "response_time", "scope": "api",
-                 "objective": None, "total_minutes": 44640, "excused_minutes": 0.0,
-                 "downtime_minutes": 0.0, "availability": 1.0, "met": True,
-                 "error_budget_remaining": None, "sli_value": 420.0, "episodes": []},
-            ],
-            "contracts": [{"name": "fixture-sla", "availability": 0.99865, "objective": 0.999,
-                           "met": False, "credit": 0.15, "credit_basis": "60 min > 43 min",
-                           "slos": ["api-probe", "delivery"]}],
-            "inputs": {"messages": 10, "rejected": 1, "late": 0},
-        }
+        return LEDGER
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         self.calls += 1

@@ -30,6 +30,7 @@ from slastream.export.http import serve
 from slastream.export.metrics import build_registry
 from slastream.export.rules import render
 from slastream.model.events import ProbeResult
+from slastream.sources.decoder import group
 from tests.export.fakesource import FakeSource
 from tests.export.grafana_queries import panel_queries, variable_queries
 from tests.export.promtools import REPO, Service, alertmanager, prometheus
@@ -64,8 +65,8 @@ class Probes:
     def step(self) -> None:
         t = self.start_ms + self.minute * 60_000
         ok = not self.failing
-        self.engine.feed_events([ProbeResult(t + k * 10_000, "api", ok, 200 if ok else 503, 40.0)
-                                 for k in range(6)])
+        self.engine.feed(group([ProbeResult(t + k * 10_000, "api", ok, 200 if ok else 503,
+                                            40.0) for k in range(6)]))
         self.minute += 1
         self.engine.advance(t + 60_000)
 

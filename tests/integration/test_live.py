@@ -35,11 +35,13 @@ from slastream.config import load_settings
 from slastream.embedded import free_port
 from slastream.engine import Engine
 from slastream.model.events import Event
+from slastream.model.ledger import ledger_json
 from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, Month, format_rfc3339_s, now_ms
 from slastream.simulate import Outages, Scenario, Window, generate, publish
 from slastream.sources import router
 from slastream.sources.capture import Message
+from slastream.sources.decoder import message_batches
 from slastream.stream.partition import Timing, slos_for_stream
 from slastream.stream.profile import EMBEDDED
 from slastream.stream.run import pipeline
@@ -82,9 +84,11 @@ def comparable(ledger: dict[str, Any]) -> list[dict[str, Any]]:
 
 def offline_ledger(settings: Settings, messages: list[Message], month: str) -> dict[str, Any]:
     engine = Engine(settings)
-    engine.feed(messages)
+    for batch in message_batches(messages):
+        engine.feed(batch)
+        engine.advance()
     engine.flush()
-    return engine.ledger(month)
+    return ledger_json(engine.ledger(month))
 
 
 def get_json(url: str) -> Any:

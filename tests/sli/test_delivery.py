@@ -12,8 +12,10 @@ import pytest
 from slastream.config import load_settings
 from slastream.engine import Engine
 from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
+from slastream.model.ledger import ledger_json
 from slastream.sli.delivery import DeliverySLI
 from slastream.sources import router
+from slastream.sources.decoder import group
 from tests.sources import phy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +27,8 @@ def _engine() -> Engine:
 
 
 def _delivery(engine: Engine) -> dict[str, int]:
-    (entry,) = [e for e in engine.ledger(None)["slos"] if e["name"] == "lorawan-delivery"]
+    (entry,) = [e for e in ledger_json(engine.ledger(None))["slos"]
+                if e["name"] == "lorawan-delivery"]
     return dict(entry["events"])
 
 
@@ -37,22 +40,22 @@ def test_bridge_outage_is_not_charged_to_the_network() -> None:
     # deliveries for the first 50 only; the bridge was disconnected from +60 s to +130 s
     dels = [UplinkDelivered(T0 + i * 1000 + 200, 0x26000000 + i, 7, "app", "d")
             for i in range(50)]
-    eng.feed_events([*ups, *dels, BridgeOutage(T0 + 60_000, T0 + 130_000, "b1")])
+    eng.feed(group([*ups, *dels, BridgeOutage(T0 + 60_000, T0 + 130_000, "b1")]))
     eng.flush()
     # uplinks at 31..99 s have 30-s deadlines reaching into the outage: left out
     assert _delivery(eng) == {"good": 31, "total": 31}
-    assert eng.inputs()["lorawan"]["bridge_outage_uplinks"] == 69
+    assert dict(eng.inputs().lorawan or ())["bridge_outage_uplinks"] == 69
 
 
 def test_late_delivery_after_finalisation_is_a_correction() -> None:
     eng = _engine()
-    eng.feed_events([UplinkReceived(T0, 0x26000001, 1, "gw", "eu868", False)])
-    eng.feed_events([UplinkReceived(T0 + 300_000, 0x26000002, 1, "gw", "eu868", False)])
+    eng.feed(group([UplinkReceived(T0, 0x26000001, 1, "gw", "eu868", False)]))
+    eng.feed(group([UplinkReceived(T0 + 300_000, 0x26000002, 1, "gw", "eu868", False)]))
     eng.advance()  # watermark = T0 + 300 s − 120 s: the first uplink is final, undelivered
     assert _delivery(eng) == {"good": 0, "total": 1}
     # its delivery (within the 30 s deadline) arrives late: applied as a correction
-    eng.feed_events([UplinkDelivered(T0 + 5_000, 0x26000001, 1, "app", "d")])
-    eng.feed_events([UplinkDelivered(T0 + 300_500, 0x26000002, 1, "app", "d")])
+    eng.feed(group([UplinkDelivered(T0 + 5_000, 0x26000001, 1, "app", "d")]))
+    eng.feed(group([UplinkDelivered(T0 + 300_500, 0x26000002, 1, "app", "d")]))
     eng.flush()
     assert _delivery(eng) == {"good": 2, "total": 2}
     assert eng.late_events == 1
@@ -82,8 +85,8 @@ def test_breach_is_open_while_the_outage_lasts_and_closes_on_recovery() -> None:
     key = ("api-availability", "api")
 
     def minute(m: int, ok: bool) -> None:
-        eng.feed_events([ProbeResult(T0 + m * 60_000 + s, "api", ok, 200, 50.0)
-                         for s in (0, 30_000)])
+        eng.feed(group([ProbeResult(T0 + m * 60_000 + s, "api", ok, 200, 50.0)
+                        for s in (0, 30_000)]))
         eng.advance(T0 + (m + 1) * 60_000)
 
     for m in range(10):
@@ -153,11 +156,11 @@ def test_mac_only_uplinks_not_forwarded_count_only_when_configured(
         count_mac_only: bool, good: int, total: int) -> None:
     """Undelivered MAC-only uplinks are losses when they count, and nothing when not."""
     eng = _mac_only_engine(count_mac_only)
-    eng.feed_events(_mixed_uplinks(deliver_mac_only=False))
+    eng.feed(group(_mixed_uplinks(deliver_mac_only=False)))
     eng.flush()
     assert _delivery(eng) == {"good": good, "total": total}
-    (entry,) = [e for e in eng.ledger(None)["slos"] if e["name"] == "lorawan-delivery"]
-    assert entry["sli_value"] == pytest.approx(good / total)
+    (entry,) = [e for e in eng.ledger(None).slos if e.name == "lorawan-delivery"]
+    assert entry.sli_value == pytest.approx(good / total)
     sli = eng.slis[0]
     assert isinstance(sli, DeliverySLI)
     assert sli.mac_only == (0 if count_mac_only else 10)  # one per uplink, not per copy
@@ -170,37 +173,37 @@ def test_forwarded_mac_only_uplinks_are_left_out_on_the_application_side_too(
     """An application server that does forward them: with count_mac_only false their
     deliveries are neither good packets nor unmatched deliveries."""
     eng = _mac_only_engine(count_mac_only)
-    eng.feed_events(_mixed_uplinks(deliver_mac_only=True))
+    eng.feed(group(_mixed_uplinks(deliver_mac_only=True)))
     eng.flush()
     want = {"good": 30, "total": 30} if count_mac_only else {"good": 20, "total": 20}
     assert _delivery(eng) == want
-    assert eng.inputs()["lorawan"]["unmatched_deliveries"] == 0
+    assert dict(eng.inputs().lorawan or ())["unmatched_deliveries"] == 0
 
 
 def test_delivery_seen_before_its_mac_only_uplink_is_not_unmatched() -> None:
     eng = _mac_only_engine(False)
-    eng.feed_events([UplinkDelivered(T0, 0x26000001, 3, "app", "d")])
-    eng.feed_events(_uplink_events(0x26000001, 3, MAC_FRAMES["fport 0"], T0 + 100))
-    eng.feed_events(_uplink_events(0x26000002, 4, APP_FRAME, T0 + 200))
+    eng.feed(group([UplinkDelivered(T0, 0x26000001, 3, "app", "d")]))
+    eng.feed(group(_uplink_events(0x26000001, 3, MAC_FRAMES["fport 0"], T0 + 100)))
+    eng.feed(group(_uplink_events(0x26000002, 4, APP_FRAME, T0 + 200)))
     eng.flush()
     assert _delivery(eng) == {"good": 0, "total": 1}
-    assert eng.inputs()["lorawan"]["unmatched_deliveries"] == 0
+    assert dict(eng.inputs().lorawan or ())["unmatched_deliveries"] == 0
 
 
 def test_uplinks_whose_source_does_not_report_fport_still_count() -> None:
     """Events without the field (a canonical publisher that leaves it out) count as data."""
     eng = _mac_only_engine(False)
-    eng.feed_events([UplinkReceived(T0 + i * 1000, 0x26000000 + i, 7, "gw", "eu868", False)
-                     for i in range(10)])
+    eng.feed(group([UplinkReceived(T0 + i * 1000, 0x26000000 + i, 7, "gw", "eu868", False)
+                    for i in range(10)]))
     eng.flush()
     assert _delivery(eng) == {"good": 0, "total": 10}
 
 
 def test_a_mac_only_frame_reusing_a_tracked_counter_does_not_drop_that_uplink() -> None:
     eng = _mac_only_engine(False)
-    eng.feed_events(_uplink_events(0x26000001, 3, APP_FRAME, T0))
-    eng.feed_events(_uplink_events(0x26000001, 3, MAC_FRAMES["no fport"], T0 + 500))
-    eng.feed_events([UplinkDelivered(T0 + 900, 0x26000001, 3, "app", "d")])
+    eng.feed(group(_uplink_events(0x26000001, 3, APP_FRAME, T0)))
+    eng.feed(group(_uplink_events(0x26000001, 3, MAC_FRAMES["no fport"], T0 + 500)))
+    eng.feed(group([UplinkDelivered(T0 + 900, 0x26000001, 3, "app", "d")]))
     eng.flush()
     assert _delivery(eng) == {"good": 1, "total": 1}
 
@@ -215,14 +218,14 @@ def test_mac_only_tombstones_survive_a_checkpoint(scope_by: str) -> None:
                                   for s in settings.slos))
     events = _mixed_uplinks(deliver_mac_only=True)
     whole = Engine(settings)
-    whole.feed_events(events)
+    whole.feed(group(events))
     whole.flush()
     cut = len(events) - 6  # the last MAC-only uplinks are in flight at the snapshot
     first = Engine(settings)
-    first.feed_events(events[:cut])
+    first.feed(group(events[:cut]))
     assert isinstance(first.slis[0], DeliverySLI) and -1 in first.slis[0]._done.values()
     resumed = Engine.restore(settings, first.snapshot())
-    resumed.feed_events(events[cut:])
+    resumed.feed(group(events[cut:]))
     resumed.flush()
     assert _delivery(resumed) == _delivery(whole) == {"good": 20, "total": 20}
     sli = resumed.slis[0]

@@ -7,6 +7,8 @@ from pathlib import Path
 from slastream.config import load_settings
 from slastream.engine import Engine
 from slastream.model.events import DownlinkAck, DownlinkCommand, Event, UplinkReceived
+from slastream.model.ledger import ledger_json
+from slastream.sources.decoder import group
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = 1_790_000_000_000 // 60_000 * 60_000
@@ -16,10 +18,10 @@ def _run(batches: list[list[Event]]) -> tuple[dict[str, int], dict[tuple[str, st
         list[float], list[int], float]]]:
     eng = Engine(load_settings(ROOT / "examples/contracts/loriot.yaml"))
     for batch in batches:
-        eng.feed_events(batch)
+        eng.feed(group(batch))
         eng.advance()
     eng.flush()
-    (entry,) = [e for e in eng.ledger(None)["slos"] if e["name"] == "rx2-reach"]
+    (entry,) = [e for e in ledger_json(eng.ledger(None))["slos"] if e["name"] == "rx2-reach"]
     return entry["events"], {k: v for k, v in eng.histograms().items() if k[0] == "rx2-reach"}
 
 

@@ -1,6 +1,6 @@
 """The replay fast path gives exactly what the plain path gives, whatever the line looks like.
 
-The reference is ``Engine.feed_capture(fast=False)``: ``orjson.loads``, ``parse_line`` for
+The reference is ``decoder.capture_batches(fast=False)``: ``orjson.loads``, ``parse_line`` for
 what does not fit, ``router.decode`` per message, regrouping per event. Both paths run the
 real engine; a recorder in place of the SLIs keeps the events each one hands over.
 """
@@ -19,12 +19,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from slastream import engine as engine_module
 from slastream.config import load_settings
 from slastream.engine import Engine
-from slastream.model.events import EVENT_NAMES, Event
+from slastream.model.events import EVENT_NAMES
 from slastream.simulate import Scenario, generate
+from slastream.sources import decoder
 from slastream.sources.capture import Message, format_line
+from slastream.sources.decoder import Batch, capture_batches
 
 from . import phy
 from .golden import GOLDEN_DIR, event_as_json, load_cases
@@ -45,21 +46,17 @@ class Recorder(Engine):
         super().__init__(SETTINGS)
         self.batches: list[list[tuple[str, list[Any]]]] = []
 
-    def feed_events(self, events: Any) -> None:
-        by_type: dict[type, list[Event]] = {}
-        for ev in events:
-            by_type.setdefault(type(ev), []).append(ev)
-        self._feed_by_type(by_type)
-
-    def _feed_by_type(self, by_type: dict[type, list[Event]]) -> None:
+    def feed(self, batch: Batch) -> None:
+        super().feed(batch._replace(events={}))  # the input counters
         # as in the golden files: NaN (not equal to itself) as null, tuples as lists
         self.batches.append([(EVENT_NAMES[cls], [event_as_json(e) for e in evs])
-                             for cls, evs in by_type.items()])
+                             for cls, evs in batch.events.items()])
 
 
 def run(lines: list[bytes], fast: bool) -> dict[str, Any]:
     rec = Recorder()
-    rec.feed_capture(lines, fast=fast)
+    for batch in capture_batches(lines, fast=fast):
+        rec.feed(batch)
     return {"batches": [b for b in rec.batches if b], "ingest": rec.ingest,
             "rejections": list(rec.rejections.items()), "bad_lines": rec.bad_lines,
             "first_time_ms": rec.first_time_ms}
@@ -154,7 +151,7 @@ def test_all_golden_lines_in_one_capture_with_small_batches(
     random.Random(7).shuffle(lines)
     lines[10:10] = [b"", b"   \n", b"{not json", b"[1,2]", b'"a string"', b"\xff\xfe"]
     for chunk in (1, 2, 7, 64, 8192):
-        monkeypatch.setattr(engine_module, "_CHUNK", chunk)
+        monkeypatch.setattr(decoder, "CHUNK", chunk)
         full = assert_same(lines)
         if chunk < 100:
             assert len(full["batches"]) > 1
@@ -366,7 +363,9 @@ def test_an_overflowing_number_anywhere_rejects_the_line_on_both_paths() -> None
 
 def _ledger(config: str, lines: list[bytes], fast: bool) -> dict[str, Any]:
     engine = Engine(load_settings(ROOT / "examples/contracts" / config))
-    engine.feed_capture(lines, fast=fast)
+    for batch in capture_batches(lines, fast=fast):
+        engine.feed(batch)
+        engine.advance()
     engine.flush()
     return {"ledger": engine.ledger(), "ingest": dict(engine.ingest),
             "rejections": dict(engine.rejections), "store": engine.store.as_dict(),
@@ -383,7 +382,7 @@ def test_acceptance_captures_give_identical_ledgers(
     capture, _ = getattr(scenarios, scenario)(tmp_path)
     lines = capture.read_bytes().splitlines(keepends=True)
     for chunk in (8192, 97):
-        monkeypatch.setattr(engine_module, "_CHUNK", chunk)
+        monkeypatch.setattr(decoder, "CHUNK", chunk)
         assert _ledger(config, lines, fast=True) == _ledger(config, lines, fast=False)
 
 
@@ -392,7 +391,7 @@ def test_simulated_network_gives_identical_ledgers(monkeypatch: pytest.MonkeyPat
     scenario = Scenario(devices=120, gateways=6, uplink_interval_s=20.0)
     lines = [format_line(m) for m in generate(scenario, 1_790_000_000_000, 1800.0, seed=5)]
     lines.insert(len(lines) // 2, b"garbage\n")
-    monkeypatch.setattr(engine_module, "_CHUNK", 500)
+    monkeypatch.setattr(decoder, "CHUNK", 500)
     for config in ("loriot.yaml", "mclimate.yaml", "cumulocity.yaml"):
         fast = _ledger(config, lines, fast=True)
         assert fast == _ledger(config, lines, fast=False)

@@ -6,12 +6,17 @@ from typing import Any
 
 import orjson
 
+from slastream.model.ledger import Episode, EventCounts, Inputs, Ledger, Period, SLOEntry
+from slastream.model.time import parse_rfc3339_ms
 from slastream.stream.breaches import BreachTracker
 
 
-def ledger(*episodes: dict[str, Any]) -> dict[str, Any]:
-    return {"period": {"as_of": "2026-10-01T00:10:00Z"},
-            "slos": [{"name": "api", "scope": "api", "episodes": list(episodes)}]}
+def ledger(*episodes: dict[str, Any]) -> Ledger:
+    eps = tuple(Episode(parse_rfc3339_ms(ep["start"]), parse_rfc3339_ms(ep["end"]), 1.0,
+                        ep["excused"], "", ep["open"]) for ep in episodes)
+    return Ledger(Period(0, 0, "UTC", 0, parse_rfc3339_ms("2026-10-01T00:10:00Z")),
+                  (SLOEntry("api", "probe", "api", None, 0, 0.0, 0.0, 1.0, True, None, None,
+                            eps, 0, EventCounts(0, 0)),), (), (), Inputs())
 
 
 OPEN = {"start": "2026-10-01T00:05:00Z", "end": "2026-10-01T00:10:00Z", "open": True,

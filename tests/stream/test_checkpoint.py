@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from slastream.checkpoint import document, v1
 from slastream.config import parse_settings
 from slastream.engine import Engine
+from slastream.model.ledger import ledger_json
 from slastream.sli.delivery import DeliverySLI
 from slastream.sli.rx2 import RX2SLI
 from slastream.sources.capture import Message
+from slastream.sources.decoder import message_batches
 from slastream.stream.partition import PartitionState, Timing
 from slastream.stream.records import TICK_KEY, encode_tick
 from slastream.transport import codec
@@ -152,15 +154,17 @@ def _ledger(msgs: tuple[Message, ...], cuts: list[int], restore: bool) -> dict[s
     engine = Engine(s)
     start = 0
     for cut in cuts:
-        engine.feed(msgs[start:cut])
+        for batch in message_batches(msgs[start:cut]):
+            engine.feed(batch)
         if restore:
             snapshot = engine.snapshot()
             engine = Engine.restore(s, snapshot)
             assert engine.snapshot() == snapshot
         start = cut
-    engine.feed(msgs[start:])
+    for batch in message_batches(msgs[start:]):
+        engine.feed(batch)
     engine.flush()
-    return engine.ledger()
+    return ledger_json(engine.ledger())
 
 
 def _malformed() -> list[bytes]:

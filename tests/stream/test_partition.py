@@ -8,6 +8,7 @@ import pytest
 from slastream.engine import Engine
 from slastream.model.events import BridgeOutage
 from slastream.sli.slices import TOTAL
+from slastream.sources.decoder import message_batches
 from slastream.stream.partition import PartitionState, Timing, slos_for_stream, stream_of
 from slastream.stream.records import (
     INJECT_KEY,
@@ -59,7 +60,9 @@ def test_partitions_add_up_to_the_offline_engine() -> None:
             for batch in run_partition(stream, partition, values)[1]:
                 assert view.apply(batch)
     offline = Engine(settings())
-    offline.feed(msgs)
+    for b in message_batches(msgs):
+        offline.feed(b)
+        offline.advance()
     offline.flush()
     live, want = view.store.as_dict(), offline.store.as_dict()
     assert live.keys() == want.keys() and live

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from slastream.model.events import BridgeOutage, Exclusion
+from slastream.model.ledger import ledger_json
 from slastream.model.time import Month
 from slastream.sli.slices import SliceDelta, SliceStore
 from slastream.slo.ledger import build_ledger
@@ -44,7 +45,7 @@ def test_each_stream_holds_back_only_its_own_slos() -> None:
     assert view.stream_as_of("lorawan") == M0 + 9
     assert view.stream_as_of("gateway") == M0 + 2  # no data: follows the others
     led = view.ledger(Month.containing(START_MS, "UTC").label)
-    totals = {e["name"]: e["total_minutes"] for e in led["slos"]}
+    totals = {e["name"]: e["total_minutes"] for e in ledger_json(led)["slos"]}
     month_start = Month.containing(START_MS, "UTC").start_minute
     assert totals["delivery"] == M0 + 9 - month_start
     assert totals["api-probe"] == M0 + 2 - month_start

@@ -43,7 +43,8 @@ def engine_state(engine: Engine) -> State:
         "outages": [event_row(e) for e in engine.outages],
         "ingest": [[source, outcome, n] for (source, outcome), n in engine.ingest.items()],
         "rejections": [[reason, n] for reason, n in engine.rejections.items()],
-        "sli_events": [[*key, n] for key, n in engine.sli_events.items()],
+        "sli_events": [[*key, n] for key, n in engine.figures.sli_events.items()],
+        "latency": [[slo, scope, acc] for (slo, scope), acc in engine.figures.latency.items()],
         "bad_lines": engine.bad_lines,
         "first_time_ms": engine.first_time_ms,
         "flushed": engine.flushed,
@@ -77,8 +78,11 @@ def _load(engine: Engine, state: State) -> None:
     engine.ingest = Counter({(str(s), str(o)): int(n)
                              for s, o, n in get_list(state, "ingest")})
     engine.rejections = Counter({str(r): int(n) for r, n in get_list(state, "rejections")})
-    engine.sli_events = Counter({(str(s), str(sc), str(k)): int(n)
-                                 for s, sc, k, n in get_list(state, "sli_events")})
+    engine.figures.sli_events.update({(str(s), str(sc), str(k)): int(n)
+                                      for s, sc, k, n in get_list(state, "sli_events")})
+    # absent from documents written before the latency totals were kept with them
+    for slo, scope, acc in get_list(state, "latency") if "latency" in state else []:
+        engine.figures.latency[(str(slo), str(scope))] = [float(x) for x in acc]
     engine.bad_lines = get_int(state, "bad_lines")
     first = state["first_time_ms"]
     engine.first_time_ms = None if first is None else get_int(state, "first_time_ms")

@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from slastream.export.metrics import MetricsSource
 from slastream.export.status import render_status
+from slastream.model.ledger import Ledger, ledger_json
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
@@ -74,7 +75,7 @@ def _month(request: web.Request) -> str | None:
     return month
 
 
-def _ledger(source: MetricsSource, month: str | None) -> dict[str, Any]:
+def _ledger(source: MetricsSource, month: str | None) -> Ledger:
     try:
         return source.ledger(month)
     except ValueError as exc:  # e.g. a month the source cannot compute
@@ -96,7 +97,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _api_ledger(request: web.Request) -> web.Response:
-    return _json(_ledger(request.app[_SOURCE], _month(request)))
+    return _json(ledger_json(_ledger(request.app[_SOURCE], _month(request))))
 
 
 async def _status(request: web.Request) -> web.Response:

@@ -1,12 +1,11 @@
 """Prometheus exposition of a running engine: one collector, evaluated at scrape time.
 
-Every metric slastream exposes is declared here (docs/interfaces.md#prometheus-metrics):
-namespace ``slastream_``, base units, ``_total`` on counters, labels bounded by the config
-(SLO, scope, contract, source,
-outcome) and never a device, DevAddr or gateway. Nothing is stored between scrapes: each
-scrape asks a :class:`MetricsSource` (the engine) for its numbers, so the registry holds no
-copy that could drift from the ledger. The registry is always injected; the process-wide
-default registry is never touched.
+Every metric slastream exposes is declared here (docs/interfaces.md): namespace
+``slastream_``, base units, ``_total`` on counters, labels bounded by the config (SLO, scope,
+contract, source, outcome) and never a device, DevAddr or gateway. Nothing is stored between
+scrapes: each scrape asks a :class:`MetricsSource` (an engine, or a worker's live view) for
+its numbers, so the registry holds no copy that could drift from the ledger. The registry
+is always injected; the process-wide default registry is never touched.
 
 ==============================================  =========  ==================================
 metric                                           type       labels
@@ -44,7 +43,8 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -55,10 +55,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
+
 log = logging.getLogger(__name__)
 
 PERIOD_MONTH = "month"
-NETWORK_SCOPE = "network"
 OUTCOMES = ("good", "bad")
 
 # Keys of MetricsSource.pipeline() that become metrics: key → (metric name, type, help).
@@ -80,14 +81,17 @@ PIPELINE_METRICS: dict[str, tuple[str, str, str]] = {
 
 
 class MetricsSource(Protocol):
-    """What the exposition reads at every scrape (implemented by ``slastream.engine.Engine``).
+    """What the exposition reads at every scrape.
+
+    Implemented by ``slastream.engine.Engine`` and ``slastream.stream.view.LiveView``, both
+    with the figures of ``slastream.slo.figures``.
 
     The methods are called on the event-loop thread that serves ``/metrics``, one after the
     other, so a source needs no locking as long as it is only mutated on that loop.
     """
 
-    def ledger(self, month: str | None = None) -> dict[str, Any]:
-        """Month-to-date ledger, shape of docs/interfaces.md#ledger-json."""
+    def ledger(self, month: str | None = None) -> Ledger:
+        """Month-to-date ledger (default month), or the ledger of ``month`` (YYYY-MM)."""
         ...
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
@@ -115,14 +119,8 @@ class MetricsSource(Protocol):
         ...
 
 
-def _finite(value: Any) -> float | None:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return None if math.isnan(value) else float(value)
-
-
-def _scope(value: Any) -> str:
-    return NETWORK_SCOPE if value is None else str(value)
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
 
 
 class SlastreamCollector(Collector):
@@ -172,72 +170,108 @@ class SlastreamCollector(Collector):
         return out
 
 
-def _ledger_families(ledger: dict[str, Any] | None = None,
-                     breaches: dict[tuple[str, str], bool] | None = None) -> list[Metric]:
+@dataclass(frozen=True)
+class _LedgerFamilies:
+    """The families made from a ledger, empty until entries are added."""
+
+    gauges: dict[str, GaugeMetricFamily]  # SLOEntry attribute → family
+    objective: GaugeMetricFamily
+    sli_value: GaugeMetricFamily
+    info: InfoMetricFamily
+    breach: GaugeMetricFamily
+    c_avail: GaugeMetricFamily
+    c_credit: GaugeMetricFamily
+    c_slos: InfoMetricFamily
+
+    def all(self) -> list[Metric]:
+        return [*self.gauges.values(), self.objective, self.sli_value, self.info, self.breach,
+                self.c_avail, self.c_credit, self.c_slos]
+
+
+def _new_ledger_families() -> _LedgerFamilies:
     slo_labels = ["slo", "scope", "period"]
-    gauges = {
-        "availability": GaugeMetricFamily(
-            "slastream_slo_availability_ratio",
-            "Availability over the period: (total − excused − downtime) / (total − excused).",
+    return _LedgerFamilies(
+        gauges={
+            "availability": GaugeMetricFamily(
+                "slastream_slo_availability_ratio",
+                "Availability over the period: (total − excused − downtime) / (total − excused).",
+                labels=slo_labels),
+            "downtime_minutes": GaugeMetricFamily(
+                "slastream_slo_downtime_minutes",
+                "Minutes of downtime under the contract's rule in the period.",
+                labels=slo_labels),
+            "excused_minutes": GaugeMetricFamily(
+                "slastream_slo_excused_minutes",
+                "Minutes excused by maintenance or other exclusions in the period.",
+                labels=slo_labels),
+            "no_data_minutes": GaugeMetricFamily(
+                "slastream_slo_no_data_minutes",
+                "Minutes without enough events to judge the SLI in the period.",
+                labels=slo_labels),
+            "error_budget_remaining": GaugeMetricFamily(
+                "slastream_slo_error_budget_remaining_ratio",
+                "Share of the period's error budget not yet spent (negative when overspent).",
+                labels=slo_labels),
+        },
+        objective=GaugeMetricFamily(
+            "slastream_slo_objective_ratio", "The SLO's objective.", labels=["slo", "scope"]),
+        sli_value=GaugeMetricFamily(
+            "slastream_sli_value",
+            "SLI over the period: a ratio, or the mean response time in seconds.",
             labels=slo_labels),
-        "downtime_minutes": GaugeMetricFamily(
-            "slastream_slo_downtime_minutes",
-            "Minutes of downtime under the contract's rule in the period.", labels=slo_labels),
-        "excused_minutes": GaugeMetricFamily(
-            "slastream_slo_excused_minutes",
-            "Minutes excused by maintenance or other exclusions in the period.",
-            labels=slo_labels),
-        "no_data_minutes": GaugeMetricFamily(
-            "slastream_slo_no_data_minutes",
-            "Minutes without enough events to judge the SLI in the period.", labels=slo_labels),
-        "error_budget_remaining": GaugeMetricFamily(
-            "slastream_slo_error_budget_remaining_ratio",
-            "Share of the period's error budget not yet spent (negative when overspent).",
-            labels=slo_labels),
-    }
-    objective = GaugeMetricFamily(
-        "slastream_slo_objective_ratio", "The SLO's objective.", labels=["slo", "scope"])
-    sli_value = GaugeMetricFamily(
-        "slastream_sli_value",
-        "SLI over the period: a ratio, or the mean response time in seconds.", labels=slo_labels)
-    info = InfoMetricFamily(
-        "slastream_slo", "The SLI kind behind each SLO (delivery, rx2, probe, response_time).",
-        labels=["slo", "scope"])
-    breach = GaugeMetricFamily(
-        "slastream_slo_breach", "1 while the SLO is in an outage episode, else 0.",
-        labels=["slo", "scope"])
-    c_avail = GaugeMetricFamily(
-        "slastream_contract_availability_ratio", "Contract availability over the period.",
-        labels=["contract", "period"])
-    c_credit = GaugeMetricFamily(
-        "slastream_contract_credit_ratio", "Service credit owed, as a share of the monthly fee.",
-        labels=["contract", "period"])
-    c_slos = InfoMetricFamily(
-        "slastream_contract_slo", "Which SLOs a contract is made of.", labels=["contract", "slo"])
-    for entry in (ledger or {}).get("slos", []):
-        slo, scope = str(entry["name"]), _scope(entry.get("scope"))
-        info.add_metric([slo, scope], {"sli": str(entry.get("sli", ""))})
-        for key, family in gauges.items():
-            value = _finite(entry.get(key))
-            if value is not None:
-                family.add_metric([slo, scope, PERIOD_MONTH], value)
-        if (value := _finite(entry.get("objective"))) is not None:
-            objective.add_metric([slo, scope], value)
-        if (value := _finite(entry.get("sli_value"))) is not None:
-            # The ledger (docs/interfaces.md#ledger-json) has ms; Prometheus wants base units.
-            scale = 0.001 if entry.get("sli") == "response_time" else 1.0
-            sli_value.add_metric([slo, scope, PERIOD_MONTH], value * scale)
+        info=InfoMetricFamily(
+            "slastream_slo",
+            "The SLI kind behind each SLO (delivery, rx2, probe, response_time).",
+            labels=["slo", "scope"]),
+        breach=GaugeMetricFamily(
+            "slastream_slo_breach", "1 while the SLO is in an outage episode, else 0.",
+            labels=["slo", "scope"]),
+        c_avail=GaugeMetricFamily(
+            "slastream_contract_availability_ratio", "Contract availability over the period.",
+            labels=["contract", "period"]),
+        c_credit=GaugeMetricFamily(
+            "slastream_contract_credit_ratio",
+            "Service credit owed, as a share of the monthly fee.", labels=["contract", "period"]),
+        c_slos=InfoMetricFamily(
+            "slastream_contract_slo", "Which SLOs a contract is made of.",
+            labels=["contract", "slo"]),
+    )
+
+
+def _add_slo(f: _LedgerFamilies, entry: SLOEntry) -> None:
+    slo, scope = entry.name, entry.scope
+    f.info.add_metric([slo, scope], {"sli": entry.sli})
+    for key, family in f.gauges.items():
+        value = _finite(getattr(entry, key))
+        if value is not None:
+            family.add_metric([slo, scope, PERIOD_MONTH], value)
+    if (value := _finite(entry.objective)) is not None:
+        f.objective.add_metric([slo, scope], value)
+    if (value := _finite(entry.sli_value)) is not None:
+        # the ledger gives response time in ms; Prometheus wants base units.
+        scale = 0.001 if entry.sli == "response_time" else 1.0
+        f.sli_value.add_metric([slo, scope, PERIOD_MONTH], value * scale)
+
+
+def _add_contract(f: _LedgerFamilies, contract: ContractEntry) -> None:
+    if (value := _finite(contract.availability)) is not None:
+        f.c_avail.add_metric([contract.name, PERIOD_MONTH], value)
+    if (value := _finite(contract.credit)) is not None:
+        f.c_credit.add_metric([contract.name, PERIOD_MONTH], value)
+    for slo in contract.slos:
+        f.c_slos.add_metric([contract.name, slo], {})
+
+
+def _ledger_families(ledger: Ledger | None = None,
+                     breaches: dict[tuple[str, str], bool] | None = None) -> list[Metric]:
+    families = _new_ledger_families()
+    for entry in ledger.slos if ledger else ():
+        _add_slo(families, entry)
     for (slo, scope), inside in sorted((breaches or {}).items()):
-        breach.add_metric([slo, _scope(scope)], 1.0 if inside else 0.0)
-    for contract in (ledger or {}).get("contracts", []):
-        name = str(contract["name"])
-        if (value := _finite(contract.get("availability"))) is not None:
-            c_avail.add_metric([name, PERIOD_MONTH], value)
-        if (value := _finite(contract.get("credit"))) is not None:
-            c_credit.add_metric([name, PERIOD_MONTH], value)
-        for slo in contract.get("slos", []):
-            c_slos.add_metric([name, str(slo)], {})
-    return [*gauges.values(), objective, sli_value, info, breach, c_avail, c_credit, c_slos]
+        families.breach.add_metric([slo, scope], 1.0 if inside else 0.0)
+    for contract in ledger.contracts if ledger else ():
+        _add_contract(families, contract)
+    return families.all()
 
 
 def _event_families(events: dict[tuple[str, str, str], int] | None = None,
@@ -247,7 +281,7 @@ def _event_families(events: dict[tuple[str, str, str], int] | None = None,
         labels=["slo", "scope", "outcome"])
     counts: dict[tuple[str, str], dict[str, int]] = {}
     for (slo, scope, outcome), n in (events or {}).items():
-        counts.setdefault((slo, _scope(scope)), {})[outcome] = int(n)
+        counts.setdefault((slo, scope), {})[outcome] = int(n)
     for (slo, scope), by_outcome in sorted(counts.items()):
         # Both outcomes always, 0 included: the error ratio bad / (good + bad) is empty,
         # not 0, while the bad series does not exist, and burn-rate alerts would miss the
@@ -274,7 +308,7 @@ def _latency_family(
                                                                         strict=True)]
         if not bounds_ms or not math.isinf(bounds_ms[-1]):
             buckets.append(("+Inf", float(cumulative[-1]) if cumulative else 0.0))
-        family.add_metric([slo, _scope(scope)], buckets, sum_ms / 1000.0)
+        family.add_metric([slo, scope], buckets, sum_ms / 1000.0)
     return family
 
 

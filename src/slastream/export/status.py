@@ -1,6 +1,6 @@
 """The status page: one server-rendered HTML page from a ledger, no scripts, no external assets.
 
-Pure: ``render_status(ledger, breaches)`` → HTML text. Every value from the ledger is escaped,
+Pure: ``render_status(ledger, breaches)`` → HTML text. Every text from the ledger is escaped,
 because SLO, scope and exclusion texts come from config files and operators' messages.
 """
 
@@ -10,7 +10,9 @@ from functools import cache
 from html import escape
 from importlib import resources
 from string import Template
-from typing import Any
+
+from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
+from slastream.model.time import format_rfc3339_s
 
 RECENT_EPISODES = 20
 
@@ -21,96 +23,88 @@ def _template() -> Template:
     return Template(text)
 
 
-def _pct(value: Any, digits: int = 3) -> str:
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+def _pct(value: float | None, digits: int = 3) -> str:
+    if value is None:
         return "—"
     return f"{value * 100:.{digits}f} %"
 
 
-def _minutes(value: Any) -> str:
-    if not isinstance(value, int | float):
-        return "—"
+def _minutes(value: float) -> str:
     return f"{value:.0f} min" if float(value).is_integer() else f"{value:.1f} min"
 
 
-def _sli_value(entry: dict[str, Any]) -> str:
-    value = entry.get("sli_value")
-    if not isinstance(value, int | float):
+def _sli_value(entry: SLOEntry) -> str:
+    value = entry.sli_value
+    if value is None:
         return "—"
-    return f"{value:.0f} ms" if entry.get("sli") == "response_time" else _pct(value, 2)
+    return f"{value:.0f} ms" if entry.sli == "response_time" else _pct(value, 2)
 
 
 def _td(text: str, cls: str = "") -> str:
     return f'<td class="{cls}">{escape(text)}</td>' if cls else f"<td>{escape(text)}</td>"
 
 
-def _met(met: Any) -> str:
-    if met is None:
-        return _td("—")
+def _met(met: bool) -> str:
     return _td("met", "ok") if met else _td("missed", "bad")
 
 
-def _contract_row(c: dict[str, Any]) -> str:
-    credit = c.get("credit")
-    credit_cls = "bad" if isinstance(credit, int | float) and credit > 0 else ""
+def _contract_row(c: ContractEntry) -> str:
+    credit_cls = "bad" if c.credit > 0 else ""
     return "<tr>" + "".join([
-        _td(str(c.get("name", ""))), _td(_pct(c.get("availability")), "num"),
-        _td(_pct(c.get("objective"), 2), "num"), _met(c.get("met")),
-        _td(_pct(credit, 1), f"num {credit_cls}".strip()), _td(str(c.get("credit_basis", ""))),
+        _td(c.name), _td(_pct(c.availability), "num"),
+        _td(_pct(c.objective, 2), "num"), _met(c.met),
+        _td(_pct(c.credit, 1), f"num {credit_cls}".strip()), _td(c.credit_basis),
     ]) + "</tr>"
 
 
-def _slo_row(e: dict[str, Any], in_outage: bool) -> str:
-    budget = e.get("error_budget_remaining")
-    budget_cls = "bad" if isinstance(budget, int | float) and budget <= 0 else "num"
-    state = _td("OUTAGE", "bad") if in_outage else _met(e.get("met"))
+def _slo_row(e: SLOEntry, in_outage: bool) -> str:
+    budget = e.error_budget_remaining
+    budget_cls = "bad" if budget is not None and budget <= 0 else "num"
+    state = _td("OUTAGE", "bad") if in_outage else _met(e.met)
     return "<tr>" + "".join([
-        _td(str(e.get("name", ""))), _td(str(e.get("sli", ""))), _td(str(e.get("scope") or "")),
-        _td(_pct(e.get("availability")), "num"), _td(_pct(e.get("objective"), 2), "num"),
-        _td(_minutes(e.get("downtime_minutes")), "num"),
-        _td(_minutes(e.get("excused_minutes")), "num"),
+        _td(e.name), _td(e.sli), _td(e.scope),
+        _td(_pct(e.availability), "num"), _td(_pct(e.objective, 2), "num"),
+        _td(_minutes(e.downtime_minutes), "num"),
+        _td(_minutes(e.excused_minutes), "num"),
         _td(_pct(budget, 1), "num" if budget_cls == "num" else f"num {budget_cls}"),
         _td(_sli_value(e), "num"), state,
     ]) + "</tr>"
 
 
-def _episode_rows(slos: list[dict[str, Any]]) -> str:
-    episodes = [(ep, e) for e in slos for ep in e.get("episodes", [])]
-    episodes.sort(key=lambda pair: str(pair[0].get("start", "")), reverse=True)
+def _episode_rows(slos: tuple[SLOEntry, ...]) -> str:
+    episodes = [(ep, e) for e in slos for ep in e.episodes]
+    episodes.sort(key=lambda pair: pair[0].start_ms, reverse=True)
     rows = []
     for ep, e in episodes[:RECENT_EPISODES]:
-        end = "open" if ep.get("open") else str(ep.get("end", ""))
+        end = "open" if ep.open else format_rfc3339_s(ep.end_ms)
         rows.append("<tr>" + "".join([
-            _td(str(e.get("name", ""))), _td(str(e.get("scope") or "")),
-            _td(str(ep.get("start", ""))), _td(end, "bad" if ep.get("open") else ""),
-            _td(_minutes(ep.get("minutes")), "num"),
-            _td("yes" if ep.get("excused") else "no", "muted" if ep.get("excused") else ""),
-            _td(str(ep.get("reason", ""))),
+            _td(e.name), _td(e.scope), _td(format_rfc3339_s(ep.start_ms)),
+            _td(end, "bad" if ep.open else ""), _td(_minutes(ep.minutes), "num"),
+            _td("yes" if ep.excused else "no", "muted" if ep.excused else ""),
+            _td(ep.reason),
         ]) + "</tr>")
     return "\n".join(rows) or '<tr><td colspan="7" class="muted">no episodes this month</td></tr>'
 
 
-def render_status(ledger: dict[str, Any], breaches: dict[tuple[str, str], bool]) -> str:
-    """HTML for a ledger (docs/interfaces.md#ledger-json) and the SLOs now in an outage episode."""
-    period = ledger.get("period", {})
-    start = str(period.get("start", ""))
-    month = start[:7] or "—"
+def render_status(ledger: Ledger, breaches: dict[tuple[str, str], bool]) -> str:
+    """HTML for a ledger and the SLOs currently in an outage episode."""
+    period = ledger.period
+    start = format_rfc3339_s(period.start_ms)
+    month = start[:7]
     open_now = sorted(key for key, inside in breaches.items() if inside)
-    slos = list(ledger.get("slos", []))
     if open_now:
         items = "".join(f"<li class=\"bad\">{escape(slo)} ({escape(str(scope))})</li>"
                         for slo, scope in open_now)
         breach_html = f"<ul>{items}</ul>"
     else:
         breach_html = '<p class="ok">none</p>'
-    contract_rows = "\n".join(_contract_row(c) for c in ledger.get("contracts", [])) or (
+    contract_rows = "\n".join(_contract_row(c) for c in ledger.contracts) or (
         '<tr><td colspan="6" class="muted">no contracts in the config</td></tr>')
     slo_rows = "\n".join(
-        _slo_row(e, (str(e.get("name")), str(e.get("scope"))) in set(open_now)) for e in slos)
-    as_of = period.get("as_of")
-    period_line = (f"{start} – {period.get('end', '')} ({period.get('timezone', '')})"
-                   + (f", final up to {as_of}" if as_of else ""))
+        _slo_row(e, (e.name, e.scope) in set(open_now)) for e in ledger.slos)
+    period_line = (f"{start} – {format_rfc3339_s(period.end_ms)} ({period.timezone}), "
+                   f"final up to {format_rfc3339_s(period.as_of_ms)}")
     return _template().substitute(
         month=escape(month), period_line=escape(period_line), breaches=breach_html,
-        contract_rows=contract_rows, slo_rows=slo_rows, episode_rows=_episode_rows(slos),
+        contract_rows=contract_rows, slo_rows=slo_rows, episode_rows=_episode_rows(ledger.slos),
     )

@@ -1,26 +1,38 @@
-"""The monthly ledger (docs/interfaces.md#ledger-json): per SLO and scope, then per
-contract with credits.
+"""The monthly ledger: per SLO and scope, then per contract with credits.
 
 Everything is recomputed from slices and the current exclusion list, so the same inputs
 give the same ledger whatever the batching, partitioning or arrival order, and late
-annotations (an excused third-party outage declared a week later) are honoured.
+annotations (an excused third-party outage declared a week later) are honoured. The result
+is a :class:`~slastream.model.ledger.Ledger`; ``model.ledger.ledger_json`` gives its JSON.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
 from slastream.model.events import Exclusion
+from slastream.model.ledger import (
+    Blocks,
+    ContractEntry,
+    Episode,
+    EventCounts,
+    ExclusionEntry,
+    Inputs,
+    Ledger,
+    Period,
+    ResponseTime,
+    SLOEntry,
+)
 from slastream.model.spec import SLO, Contract, Settings
-from slastream.model.time import MINUTE_MS, Month, format_rfc3339_s
+from slastream.model.time import MINUTE_MS, Month
 from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray, SliceStore
 from slastream.slo import downtime
-from slastream.slo.credits import evrythng_credit, tier_credit
-from slastream.slo.exclusions import applies_to, excused_mask, judge, latest_versions
+from slastream.slo.credits import CreditResult, evrythng_credit, tier_credit
+from slastream.slo.exclusions import BoolArray, applies_to, excused_mask, judge, latest_versions
 
 
 def default_scope(slo: SLO) -> str:
@@ -56,11 +68,33 @@ def _block_means(matrix: FloatArray, block: int) -> list[float]:
     return out
 
 
-def evaluate_slo(
-    settings: Settings, slo: SLO, scope: str, store: SliceStore, exclusions: list[Exclusion],
-    month: Month, as_of_minute: int,
-) -> dict[str, Any]:
-    """One ledger entry."""
+@dataclass(frozen=True)
+class _Window:
+    """One SLO and scope's minutes around the month: rows ``lo`` .. ``hi`` of the store.
+
+    It starts early enough for the trailing window and the minimum duration to see the
+    month's first minute, and ends late enough to see whether an episode at the month's
+    end lasted its minimum duration.
+    """
+
+    slo: SLO
+    scope: str
+    month: Month
+    as_of_minute: int
+    lo: int
+    hi: int
+    horizon: int  # minutes of the month before this one count
+    matrix: FloatArray
+    states: downtime.IntArray
+    values: FloatArray
+
+    @property
+    def month_rows(self) -> FloatArray:
+        return self.matrix[self.month.start_minute - self.lo:self.horizon - self.lo]
+
+
+def _window(slo: SLO, scope: str, store: SliceStore, month: Month,
+            as_of_minute: int) -> _Window:
     rule = slo.downtime
     lookback = rule.window_min + rule.min_duration_min
     horizon = min(month.end_minute, max(as_of_minute, month.start_minute))
@@ -68,41 +102,62 @@ def evaluate_slo(
     hi = max(min(month.end_minute + rule.min_duration_min, as_of_minute), month.start_minute)
     matrix = store.matrix(slo.name, scope, lo, hi)
     states, values = downtime.minute_states(matrix, rule)
-    higher_is_worse = rule.bad_above_ms is not None
-    eps = downtime.episodes(states, values, rule.min_duration_min, higher_is_worse)
-    mask = excused_mask(exclusions, settings.exclusion_policy, slo, scope, lo, hi,
-                        month.start_minute, month.end_minute)
-    m0, m1 = month.start_minute - lo, horizon - lo
-    episodes: list[dict[str, Any]] = []
-    down_min = excused_min = 0
+    return _Window(slo, scope, month, as_of_minute, lo, hi, horizon, matrix, states, values)
+
+
+def _episodes(settings: Settings, w: _Window, exclusions: list[Exclusion],
+              mask: BoolArray) -> list[Episode]:
+    """The month's downtime episodes, split where the excused state changes."""
+    rule = w.slo.downtime
+    eps = downtime.episodes(w.states, w.values, rule.min_duration_min,
+                            rule.bad_above_ms is not None)
+    m0, m1 = w.month.start_minute - w.lo, w.horizon - w.lo
+    out: list[Episode] = []
     for ep in eps:
         a, b = max(ep.start, m0), min(ep.end, m1)
         if b <= a:
             continue
-        seg = mask[a:b]
-        cuts = np.flatnonzero(np.diff(seg.astype(np.int8))) + 1
+        cuts = np.flatnonzero(np.diff(mask[a:b].astype(np.int8))) + 1
         for part in np.split(np.arange(a, b), cuts):
             excused = bool(mask[part[0]])
-            n = len(part)
-            if excused:
-                excused_min += n
-            else:
-                down_min += n
-            start_ms, end_ms = (lo + part[0]) * MINUTE_MS, (lo + part[-1] + 1) * MINUTE_MS
-            episodes.append({
-                "start": format_rfc3339_s(start_ms), "end": format_rfc3339_s(end_ms),
-                "minutes": float(n), "excused": excused,
-                "reason": _reason(settings, slo, scope, exclusions, ep.worst, excused,
-                                  start_ms, end_ms),
+            start_ms = (w.lo + part[0]) * MINUTE_MS
+            end_ms = (w.lo + part[-1] + 1) * MINUTE_MS
+            out.append(Episode(
+                int(start_ms), int(end_ms), float(len(part)), excused,
+                _reason(settings, w.slo, w.scope, exclusions, ep.worst, excused,
+                        start_ms, end_ms),
                 # still going: it reaches the last final minute, and that is the watermark
-                "open": bool(lo + ep.end >= hi and hi >= as_of_minute),
-            })
-    total = max(0, horizon - month.start_minute)
+                bool(w.lo + ep.end >= w.hi and w.hi >= w.as_of_minute)))
+    return out
+
+
+def _response_time(slo: SLO, month_rows: FloatArray) -> ResponseTime | None:
+    if slo.sli != "response_time":
+        return None
+    blocks = _block_means(month_rows, slo.block_requests)
+    target = slo.target_ms or math.inf
+    return ResponseTime(slo.target_ms, Blocks(
+        slo.block_requests, len(blocks), sum(1 for b in blocks if b > target),
+        _round(max(blocks), 3) if blocks else None))
+
+
+def evaluate_slo(
+    settings: Settings, slo: SLO, scope: str, store: SliceStore, exclusions: list[Exclusion],
+    month: Month, as_of_minute: int,
+) -> SLOEntry:
+    """One ledger entry."""
+    w = _window(slo, scope, store, month, as_of_minute)
+    mask = excused_mask(exclusions, settings.exclusion_policy, slo, scope, w.lo, w.hi,
+                        month.start_minute, month.end_minute)
+    episodes = _episodes(settings, w, exclusions, mask)
+    excused_min = sum(int(ep.minutes) for ep in episodes if ep.excused)
+    down_min = sum(int(ep.minutes) for ep in episodes if not ep.excused)
+    total = max(0, w.horizon - month.start_minute)
     denom = total - excused_min
     availability = (denom - down_min) / denom if denom > 0 else 1.0
-    month_rows = matrix[m0:m1]
-    good, events = float(month_rows[:, GOOD].sum()), float(month_rows[:, TOTAL].sum())
-    lat_n, lat_s = float(month_rows[:, LAT_COUNT].sum()), float(month_rows[:, LAT_SUM].sum())
+    rows = w.month_rows
+    good, events = float(rows[:, GOOD].sum()), float(rows[:, TOTAL].sum())
+    lat_n, lat_s = float(rows[:, LAT_COUNT].sum()), float(rows[:, LAT_SUM].sum())
     if slo.sli == "response_time":
         sli_value = lat_s / lat_n if lat_n else None
     else:
@@ -114,25 +169,13 @@ def evaluate_slo(
     budget = None
     if objective is not None and denom > 0:
         budget = 1.0 - down_min / ((1.0 - objective) * denom)
-    entry: dict[str, Any] = {
-        "name": slo.name, "sli": slo.sli, "scope": scope, "objective": objective,
-        "total_minutes": total, "excused_minutes": float(excused_min),
-        "downtime_minutes": float(down_min), "availability": _round(availability),
-        "met": bool(met),
-        "error_budget_remaining": None if budget is None else _round(budget),
-        "sli_value": None if sli_value is None else _round(sli_value),
-        "episodes": episodes,
-        "no_data_minutes": int(np.count_nonzero(states[m0:m1] == downtime.NO_DATA)),
-        "events": {"good": int(good), "total": int(events)},
-    }
-    if slo.sli == "response_time":
-        blocks = _block_means(month_rows, slo.block_requests)
-        target = slo.target_ms or math.inf
-        entry["target_ms"] = slo.target_ms
-        entry["blocks"] = {"size": slo.block_requests, "count": len(blocks),
-                           "over_target": sum(1 for b in blocks if b > target),
-                           "worst_mean_ms": _round(max(blocks), 3) if blocks else None}
-    return entry
+    m0 = month.start_minute - w.lo
+    return SLOEntry(
+        slo.name, slo.sli, scope, objective, total, float(excused_min), float(down_min),
+        _round(availability), bool(met), None if budget is None else _round(budget),
+        None if sli_value is None else _round(sli_value), tuple(episodes),
+        int(np.count_nonzero(w.states[m0:w.horizon - w.lo] == downtime.NO_DATA)),
+        EventCounts(int(good), int(events)), _response_time(slo, rows))
 
 
 def _reason(settings: Settings, slo: SLO, scope: str, exclusions: list[Exclusion],
@@ -151,59 +194,67 @@ def _reason(settings: Settings, slo: SLO, scope: str, exclusions: list[Exclusion
     return "; ".join([base, *notes])
 
 
-def evaluate_contract(contract: Contract, entries: list[dict[str, Any]],
-                      settings: Settings) -> dict[str, Any]:
-    mine = [e for e in entries if e["name"] in contract.slos]
-    rated = [e for e in mine if e["objective"] is not None]
-    avail = [e["availability"] for e in rated] or [1.0]
-    availability = min(avail) if contract.combine == "min" else sum(avail) / len(avail)
+def _credit(contract: Contract, mine: list[SLOEntry], rated: list[SLOEntry],
+            ) -> CreditResult | None:
     credit = contract.credit
     if credit.kind == "tiers":
-        res = tier_credit(credit, [e["downtime_minutes"] for e in rated])
-    elif credit.kind == "evrythng":
-        up = [e for e in mine if e["name"] == credit.uptime_slo]
-        rt = [e for e in mine if e["name"] == credit.response_slo]
-        au = min((e["availability"] for e in up), default=1.0)
-        ar = rt[0]["sli_value"] if rt else None
-        res = evrythng_credit(credit.target_uptime, au, ar)
-    else:
-        res = None
+        return tier_credit(credit, [e.downtime_minutes for e in rated])
+    if credit.kind == "evrythng":
+        up = [e for e in mine if e.name == credit.uptime_slo]
+        rt = [e for e in mine if e.name == credit.response_slo]
+        au = min((e.availability for e in up), default=1.0)
+        ar = rt[0].sli_value if rt else None
+        return evrythng_credit(credit.target_uptime, au, ar)
+    return None
+
+
+def evaluate_contract(contract: Contract, entries: Iterable[SLOEntry]) -> ContractEntry:
+    """A contract over the entries of its SLOs (every scope of each)."""
+    mine = [e for e in entries if e.name in contract.slos]
+    rated = [e for e in mine if e.objective is not None]
+    avail = [e.availability for e in rated] or [1.0]
+    availability = min(avail) if contract.combine == "min" else sum(avail) / len(avail)
+    res = _credit(contract, mine, rated)
     objective = contract.objective
-    met = availability >= objective if objective is not None else all(e["met"] for e in mine)
-    return {
-        "name": contract.name, "availability": _round(availability),
-        "combine": contract.combine, "objective": objective, "met": bool(met),
-        "credit": _round(res.credit) if res else 0.0,
-        "credit_basis": res.basis if res else "no credit terms",
-        "slos": sorted({e["name"] for e in mine}),
-    }
+    met = availability >= objective if objective is not None else all(e.met for e in mine)
+    return ContractEntry(
+        contract.name, _round(availability), contract.combine, objective, bool(met),
+        _round(res.credit) if res else 0.0, res.basis if res else "no credit terms",
+        tuple(sorted({e.name for e in mine})))
+
+
+def _exclusion_entries(settings: Settings, excl: list[Exclusion],
+                       month: Month) -> tuple[ExclusionEntry, ...]:
+    out = []
+    for e in excl:
+        if e.start_ms < month.end_ms and month.start_ms < e.end_ms:
+            verdict = judge(e, settings.exclusion_policy)
+            out.append(ExclusionEntry(e.id, e.kind, e.scope, e.start_ms, e.end_ms,
+                                      verdict.accepted, verdict.reason))
+    return tuple(out)
 
 
 def build_ledger(
     settings: Settings, store: SliceStore, exclusions: Iterable[Exclusion], month: Month,
-    as_of_minute: int, inputs: dict[str, Any],
-) -> dict[str, Any]:
-    """The ledger of ``month`` from slices final before ``as_of_minute``."""
+    as_of_minute: int, inputs: Inputs | None = None,
+    slo_as_of: Callable[[SLO], int] | None = None,
+) -> Ledger:
+    """The ledger of ``month`` from slices final before ``as_of_minute``.
+
+    ``slo_as_of`` gives an SLO its own progress (the live view: each SLO as of its own
+    stream); ``as_of_minute`` then is the oldest of them, which the period reports.
+    """
     excl = latest_versions(list(settings_exclusions(settings)) + list(exclusions))
     entries = []
     for slo in settings.slos:
+        as_of = slo_as_of(slo) if slo_as_of is not None else as_of_minute
         for scope in store.scopes(slo.name) or [default_scope(slo)]:
-            entries.append(evaluate_slo(settings, slo, scope, store, excl, month, as_of_minute))
-    return {
-        "period": {"start": format_rfc3339_s(month.start_ms),
-                   "end": format_rfc3339_s(month.end_ms),
-                   "timezone": month.timezone, "minutes": month.minutes,
-                   "as_of": format_rfc3339_s(min(month.end_minute, max(
-                       as_of_minute, month.start_minute)) * MINUTE_MS)},
-        "slos": entries,
-        "contracts": [evaluate_contract(c, entries, settings) for c in settings.contracts],
-        "exclusions": [{"id": e.id, "kind": e.kind, "scope": e.scope,
-                        "start": format_rfc3339_s(e.start_ms), "end": format_rfc3339_s(e.end_ms),
-                        **dict(zip(("accepted", "reason"),
-                                   judge(e, settings.exclusion_policy)[1:], strict=True))}
-                       for e in excl if e.start_ms < month.end_ms and month.start_ms < e.end_ms],
-        "inputs": inputs,
-    }
+            entries.append(evaluate_slo(settings, slo, scope, store, excl, month, as_of))
+    as_of_ms = min(month.end_minute, max(as_of_minute, month.start_minute)) * MINUTE_MS
+    return Ledger(
+        Period(month.start_ms, month.end_ms, month.timezone, month.minutes, as_of_ms),
+        tuple(entries), tuple(evaluate_contract(c, entries) for c in settings.contracts),
+        _exclusion_entries(settings, excl, month), inputs or Inputs())
 
 
 def settings_exclusions(settings: Settings) -> list[Exclusion]:

@@ -10,18 +10,17 @@ consumer keeps the first event per key and state.
 
 from __future__ import annotations
 
-from typing import Any
-
+from slastream.model.ledger import Episode, Ledger
+from slastream.model.time import format_rfc3339_s
 from slastream.stream.records import encode_breach
 
 EpisodeKey = tuple[str, str, str]  # (slo, scope, episode start)
 
 
-def episodes(ledger: dict[str, Any]) -> dict[EpisodeKey, dict[str, Any]]:
+def episodes(ledger: Ledger) -> dict[EpisodeKey, Episode]:
     """Episodes of the ledger that are outages (not excused), by key."""
-    return {(str(entry["name"]), str(entry["scope"]), str(ep["start"])): ep
-            for entry in ledger.get("slos", []) for ep in entry.get("episodes", [])
-            if not ep.get("excused")}
+    return {(entry.name, entry.scope, format_rfc3339_s(ep.start_ms)): ep
+            for entry in ledger.slos for ep in entry.episodes if not ep.excused}
 
 
 class BreachTracker:
@@ -31,24 +30,23 @@ class BreachTracker:
         self.app_id = app_id
         self.announced: dict[EpisodeKey, bool] | None = None  # key → open; None: not leader
 
-    def update(self, ledger: dict[str, Any], leader: bool) -> list[tuple[bytes, bytes]]:
+    def update(self, ledger: Ledger, leader: bool) -> list[tuple[bytes, bytes]]:
         """Events to publish for ``ledger`` (none unless ``leader``)."""
         if not leader:
             self.announced = None
             return []
         announced = self.announced if self.announced is not None else {}
-        as_of = str(ledger.get("period", {}).get("as_of", ""))
+        as_of = format_rfc3339_s(ledger.period.as_of_ms)
         now = episodes(ledger)
         events = []
         for key in sorted(now):
             ep = now[key]
-            is_open = bool(ep.get("open"))
             was_open = announced.get(key)
             if was_open is None:
                 events.append(self._event(key, "start", None, as_of))
-            if not is_open and was_open is not False:
-                events.append(self._event(key, "end", str(ep["end"]), as_of))
-            announced[key] = is_open
+            if not ep.open and was_open is not False:
+                events.append(self._event(key, "end", format_rfc3339_s(ep.end_ms), as_of))
+            announced[key] = ep.open
         for key in sorted(k for k in announced if k not in now):
             if announced.pop(key):  # gone while open (merged, or recomputed away): close it
                 events.append(self._event(key, "end", as_of, as_of))

@@ -34,6 +34,7 @@ from slastream.model.events import BridgeOutage
 from slastream.model.spec import SLO, Settings
 from slastream.model.time import MINUTE_MS
 from slastream.sli.slices import SliceStore
+from slastream.sources.decoder import group
 from slastream.stream.records import (
     INJECT_KEY,
     TICK_KEY,
@@ -171,7 +172,7 @@ class PartitionState:
                 self.bad_records += 1
                 events = []
             if events:
-                self.engine.feed_events(events)
+                self.engine.feed(group(events))
                 self.engine.advance()
         return self._emit(offset)
 
@@ -197,7 +198,7 @@ class PartitionState:
                 self.inject_wait_until_s.pop(outage_key(ev), None)
                 fresh.append(ev)
         if fresh:
-            self.engine.feed_events(fresh)
+            self.engine.feed(group(fresh))
 
     def _emit(self, offset: int) -> SliceBatch | None:
         engine = self.engine

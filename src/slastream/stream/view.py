@@ -13,26 +13,17 @@ mutated on the event loop only.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from slastream.model.events import BridgeOutage, Event, Exclusion
-from slastream.model.spec import SLO, Settings
+from slastream.model.ledger import Inputs, Ledger
+from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, Month, now_ms
-from slastream.sli.slices import (
-    GOOD,
-    HIST,
-    LAT_COUNT,
-    LAT_SUM,
-    LATENCY_BOUNDS_MS,
-    TOTAL,
-    WIDTH,
-    SliceStore,
-)
-from slastream.slo.ledger import build_ledger, evaluate_contract
+from slastream.sli.slices import SliceStore
+from slastream.slo import figures
+from slastream.slo.figures import Histogram, SliceFigures
+from slastream.slo.ledger import build_ledger
 from slastream.stream.partition import stream_of
 from slastream.stream.records import SliceBatch
 
@@ -57,12 +48,11 @@ class LiveView:
         self.late: dict[PartitionId, int] = {}
         self.exclusions: dict[tuple[Any, ...], Exclusion] = {}
         self.outages: dict[tuple[int, int, str], BridgeOutage] = {}
-        self.sli_events: Counter[tuple[str, str, str]] = Counter()
-        self._latency: dict[tuple[str, str], list[float]] = {}
+        self.figures = SliceFigures()  # what /metrics shows besides the ledger
         self.duplicates = 0
         self.version = 0
         self.ready = False  # set once the slices topic has been read to its end
-        self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._cache: dict[str, tuple[int, Ledger]] = {}
 
     # -------------------------------------------------------------------------- input
     def apply(self, batch: SliceBatch) -> bool:
@@ -79,12 +69,7 @@ class LiveView:
         self.late[pid] = batch.late
         for slo, scope, minute, values in batch.slices:
             self.store.add(slo, scope, minute, values)
-            self.sli_events[(slo, scope, "good")] += int(values[GOOD])
-            self.sli_events[(slo, scope, "bad")] += int(values[TOTAL] - values[GOOD])
-            if values[LAT_COUNT]:
-                acc = self._latency.setdefault((slo, scope), [0.0] * (WIDTH - LAT_SUM))
-                for i in range(LAT_SUM, WIDTH):
-                    acc[i - LAT_SUM] += values[i]
+            self.figures.add(slo, scope, values)
         self.version += 1
         return True
 
@@ -126,22 +111,22 @@ class LiveView:
         ms = self.as_of_minute * MINUTE_MS if self.as_of else now_ms()
         return Month.containing(ms, self.settings.timezone)
 
-    def inputs(self) -> dict[str, Any]:
+    def inputs(self) -> Inputs:
         totals = self.ingest() if self.ingest else {}
-        return {
-            "messages": sum(totals.values()),
-            "rejected": sum(n for (_, o), n in totals.items() if o == "rejected"),
-            "late": sum(self.late.values()),
-            "ignored": sum(n for (_, o), n in totals.items() if o == "ignored"),
-            "partitions": len(self.as_of),
-        }
+        return Inputs(
+            messages=sum(totals.values()),
+            rejected=sum(n for (_, o), n in totals.items() if o == "rejected"),
+            late=sum(self.late.values()),
+            ignored=sum(n for (_, o), n in totals.items() if o == "ignored"),
+            partitions=len(self.as_of),
+        )
 
     # ------------------------------------------------------------- MetricsSource
-    def ledger(self, month: str | None = None) -> dict[str, Any]:
+    def ledger(self, month: str | None = None) -> Ledger:
         """The ledger of ``month`` (default: the month of the merged watermark).
 
-        Each SLO is evaluated as of its own stream's progress (``stream_as_of``); the
-        contracts over the SLO entries. Raises ``ValueError`` on a malformed month.
+        Each SLO is evaluated as of its own stream's progress (``stream_as_of``), the
+        period as of the oldest of them. Raises ``ValueError`` on a malformed month.
         Cached until the view changes.
         """
         m = (Month.parse(month, self.settings.timezone) if month
@@ -149,68 +134,32 @@ class LiveView:
         cached = self._cache.get(m.label)
         if cached is not None and cached[0] == self.version:
             return cached[1]
-        groups: dict[int, list[SLO]] = {}
-        for slo in self.settings.slos:
-            groups.setdefault(self.stream_as_of(stream_of(slo)), []).append(slo)
-        inputs = self.inputs()
-        exclusions = list(self.exclusions.values())
-        entries: dict[str, list[dict[str, Any]]] = {}
-        led: dict[str, Any] = {}
-        for as_of in sorted(groups, reverse=True):  # the last one (the oldest) names the period
-            part = replace(self.settings, slos=tuple(groups[as_of]), contracts=())
-            led = build_ledger(part, self.store, exclusions, m, as_of, inputs)
-            for entry in led["slos"]:
-                entries.setdefault(entry["name"], []).append(entry)
-        ordered = [e for slo in self.settings.slos for e in entries.get(slo.name, [])]
-        if not led:  # no SLOs at all
-            led = build_ledger(self.settings, self.store, exclusions, m, self.as_of_minute,
-                               inputs)
-        led = {**led, "slos": ordered,
-               "contracts": [evaluate_contract(c, ordered, self.settings)
-                             for c in self.settings.contracts]}
+        marks = {slo.name: self.stream_as_of(stream_of(slo)) for slo in self.settings.slos}
+        oldest = min(marks.values(), default=self.as_of_minute)
+        led = build_ledger(self.settings, self.store, self.exclusions.values(), m, oldest,
+                           self.inputs(), lambda slo: marks[slo.name])
         if len(self._cache) > 12:
             self._cache.clear()
         self._cache[m.label] = (self.version, led)
         return led
 
-    def open_episodes(self) -> dict[tuple[str, str], str]:
-        """(slo, scope) → start of the outage episode it is in now (not excused).
-
-        An episode is open when it reaches the last final minute of its SLO's stream
-        (the ledger's ``open`` flag, each SLO being evaluated as of its stream).
-        """
-        return {(entry["name"], entry["scope"]): ep["start"]
-                for entry in self.ledger()["slos"] for ep in entry["episodes"]
-                if ep["open"] and not ep["excused"]}
-
     def breaches(self) -> dict[tuple[str, str], bool]:
-        inside = self.open_episodes()
-        return {(e["name"], e["scope"]): (e["name"], e["scope"]) in inside
-                for e in self.ledger()["slos"]}
+        """(slo, scope) → in an outage episode that reaches the last final minute of its
+        SLO's stream (each SLO is evaluated as of its stream)."""
+        return figures.breaches(self.ledger())
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         return dict(self.ingest()) if self.ingest else {}
 
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
-        return dict(self.sli_events)
+        return self.figures.sli_event_totals()
 
-    def histograms(self) -> dict[tuple[str, str], tuple[list[float], list[int], float]]:
-        out: dict[tuple[str, str], tuple[list[float], list[int], float]] = {}
-        for key, acc in self._latency.items():
-            cumulative, running = [], 0.0
-            for b in acc[HIST - LAT_SUM:]:
-                running += b
-                cumulative.append(int(running))
-            out[key] = (list(LATENCY_BOUNDS_MS), cumulative, acc[0])
-        return out
+    def histograms(self) -> dict[tuple[str, str], Histogram]:
+        return self.figures.histograms()
 
     def pipeline(self) -> dict[str, float]:
-        marks = [w for w in self.watermarks.values() if w >= 0]
-        newest = max(self.max_times.values(), default=-1)
-        return {
-            # how far the merged watermark trails the newest event time of any partition
-            "watermark_delay_seconds": (newest - min(marks)) / 1000 if marks else math.nan,
-            "late_events_total": float(sum(self.late.values())),
-            "duplicate_batches_dropped": float(self.duplicates),
-            **(self.local() if self.local else {}),
-        }
+        extra = {"duplicate_batches_dropped": float(self.duplicates),
+                 **(self.local() if self.local else {})}
+        return figures.pipeline(
+            ((w, self.max_times.get(pid, -1)) for pid, w in self.watermarks.items()),
+            sum(self.late.values()), extra)
