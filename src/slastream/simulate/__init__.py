@@ -1,7 +1,7 @@
 """The traffic simulator: a seeded LoRaWAN network with probed services and scheduled outages.
 
 Pure generation (``generate``, ``ground_truth``, ``Simulation``) is separate from output:
-``write_capture`` writes a capture file (CONTRACT §2) as fast as it can, ``publish`` sends
+``write_capture`` writes a capture file (docs/interfaces.md) as fast as it can, ``publish`` sends
 the same traffic to an MQTT broker in real time. ``main`` is ``slastream simulate``.
 """
 

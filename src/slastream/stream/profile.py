@@ -1,7 +1,7 @@
 """Kafka client settings of the worker: production defaults, and the embedded profile.
 
 The embedded profile (the demo and the integration tests, on Tansu) carries two settings
-measured on Tansu 0.6.0 with faust-streaming 0.15.3 (BRIEF §4) that must never become
+measured on Tansu 0.6.0 with faust-streaming 0.15.3 that must never become
 production defaults:
 
 * ``broker_session_timeout=10``: Tansu holds each group join for half the session
@@ -56,7 +56,7 @@ class KafkaProfile:
             "topic_partitions": settings.kafka.partitions,
             "topic_replication_factor": self.replication_factor,
             # the metrics server is export/http.py on settings.http; faust's own would bind
-            # 0.0.0.0:6066 by default (BRIEF §4), so it is off, and its address is pinned
+            # 0.0.0.0:6066 by default, so it is off, and its address is pinned
             # to ours because faust still advertises it to the group as this member's URL
             "web_enabled": False,
             "web_host": http.host,
