@@ -149,7 +149,9 @@ def run_command(command: str, handler: Callable[[], int]) -> int:
     """Call ``handler`` and map what it raises to an exit code, printing at most one line
     per problem on stderr (``slastream COMMAND: message``); never a traceback."""
     try:
-        return handler()
+        code = handler()
+        sys.stdout.flush()  # here, not at exit, so a reader gone away is a broken pipe below
+        return code
     except ConfigError as exc:
         for line in exc.problems:
             _error(line)
