@@ -1,114 +1,193 @@
-"""The ``slastream`` command line (docs/interfaces.md#command-line). Errors: one line on stderr."""
+"""The ``slastream`` command line: one table of commands, each with its arguments and handler.
+
+Handlers import the heavy modules (faust, aiokafka, numpy) themselves, so ``check`` and
+``rules`` start fast. Every handler runs through ``slastream.runtime.run_command``: one
+line on stderr per error, the exit codes listed there, never a traceback. The environment
+is read here and nowhere else (``SLASTREAM_LOG_LEVEL``, ``SLASTREAM_KAFKA_PROFILE``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
-from collections.abc import Callable, Sequence
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from slastream import __version__
+from slastream import __version__, runtime
 from slastream.config import load_settings
-from slastream.errors import ConfigError, SlastreamError
 from slastream.model.spec import Settings
 
+# Shown by ``slastream --help`` (docs/interfaces.md#command-line).
+DESCRIPTION = ("slastream: IoT service-level agreements from live telemetry. Every error is "
+               "one line on stderr.")
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="slastream", description=__doc__)
-    p.add_argument("--version", action="version", version=f"slastream {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def with_config(name: str, help_text: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_text, description=help_text)
-        sp.add_argument("-c", "--config", required=True, metavar="CONFIG", help="YAML config")
-        return sp
-
-    def with_brokers(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--mqtt", metavar="URL", help="MQTT broker, e.g. mqtt://127.0.0.1:1883")
-        sp.add_argument("--kafka", metavar="BOOTSTRAP", help="Kafka bootstrap, e.g. 127.0.0.1:9092")
-        sp.add_argument("--http", metavar="PORT", type=int, help="HTTP port for /metrics")
-
-    sp = with_config("replay", "run a capture offline and print the month's ledger as JSON")
-    sp.add_argument("capture", metavar="CAPTURE", help="capture file (JSON Lines)")
-    sp.add_argument("--month", metavar="YYYY-MM", help="default: month of the first message")
-    with_config("check", "validate a config: exit 0, or 2 with one line per problem")
-    with_config("rules", "print Prometheus recording and alerting rules for every SLO")
-    for name, text in (("run", "bridge and worker together"), ("bridge", "MQTT → Kafka bridge"),
-                       ("worker", "Kafka → SLIs, SLOs, /metrics worker")):
-        sp = with_config(name, text)
-        with_brokers(sp)
-        if name in ("run", "bridge"):
-            sp.add_argument("--record", metavar="FILE", help="write every message to a capture")
-    sp = sub.add_parser("demo", help="embedded demo on local brokers with simulated traffic")
-    sp.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    sp.add_argument("--port", type=int, default=9464, metavar="P", help="HTTP port (9464)")
-    sp.add_argument("-c", "--config", metavar="CONFIG", help="config (default: built-in demo)")
-    with_brokers(sp)
-    sp = sub.add_parser("simulate", help="publish simulated LoRaWAN, probe and request traffic")
-    sp.add_argument("--mqtt", metavar="URL", default="mqtt://127.0.0.1:1883")
-    sp.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    sp.add_argument("--rate", type=float, default=1.0, metavar="X", help="traffic multiplier")
-    sp.add_argument("--capture", metavar="FILE", help="write a capture instead of publishing")
-    sp.add_argument("--start", metavar="RFC3339", help="simulated start time (capture mode)")
-    sp.add_argument("--seed", type=int, default=1)
-    return p
+Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
 
 
-def _load(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.config)
-    return settings.with_overrides(
+@dataclass(frozen=True)
+class Argument:
+    """One ``add_argument`` call: its flags (or positional name) and keyword options."""
+
+    flags: tuple[str, ...]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def arg(*flags: str, **options: Any) -> Argument:
+    return Argument(flags, options)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its name, help, arguments in ``--help`` order, and handler.
+
+    ``description`` defaults to nothing (argparse then shows no description);
+    ``log_level`` is the default level of its log records (``SLASTREAM_LOG_LEVEL`` wins).
+    """
+
+    name: str
+    help: str
+    arguments: tuple[Argument, ...]
+    handler: Handler
+    description: str | None = None
+    log_level: int = logging.WARNING
+
+
+CONFIG = arg("-c", "--config", required=True, metavar="CONFIG", help="YAML config")
+BROKERS = (
+    arg("--mqtt", metavar="URL", help="MQTT broker, e.g. mqtt://127.0.0.1:1883"),
+    arg("--kafka", metavar="BOOTSTRAP", help="Kafka bootstrap, e.g. 127.0.0.1:9092"),
+    arg("--http", metavar="PORT", type=int, help="HTTP port for /metrics"),
+)
+RECORD = arg("--record", metavar="FILE", help="write every message to a capture")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """CONFIG with the broker options of the command line applied."""
+    return load_settings(args.config).with_overrides(
         mqtt=getattr(args, "mqtt", None), kafka=getattr(args, "kafka", None),
         http=getattr(args, "http", None),
     )
 
 
-def _call(module: str, func: str, *a: Any) -> int:
-    fn: Callable[..., int] = getattr(importlib.import_module(module), func)
-    return fn(*a)
+# ---------------------------------------------------------------------- handlers
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    cmd = args.command
-    if cmd == "check":
-        settings = load_settings(args.config)
-        from slastream.export.alerting import plan_all
+def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    settings = load_settings(args.config)
+    from slastream.export.alerting import plan_all
 
-        plan_all(settings)  # the per-SLO `alerting:` blocks (raises ConfigError)
-        print(f"{args.config}: ok ({len(settings.slos)} SLOs, {len(settings.contracts)} contracts)")
-        return 0
-    if cmd == "replay":
-        return _call("slastream.replay", "main", _load(args), args.capture, args.month)
-    if cmd == "rules":
-        return _call("slastream.export.rules", "main", _load(args))
-    if cmd == "bridge":
-        return _call("slastream.ingest.bridge", "main", _load(args), args.record)
-    if cmd == "worker":
-        return _call("slastream.stream.worker", "main", _load(args))
-    if cmd == "run":
-        return _call("slastream.stream.run", "main", _load(args), args.record)
-    if cmd == "demo":
-        return _call("slastream.demo", "main", args)
-    if cmd == "simulate":
-        return _call("slastream.simulate", "main", args)
-    raise AssertionError(cmd)
+    plan_all(settings)  # the per-SLO `alerting:` blocks (raises ConfigError)
+    print(f"{args.config}: ok ({len(settings.slos)} SLOs, {len(settings.contracts)} contracts)")
+    return runtime.EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        return _dispatch(args)
-    except ConfigError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        return 2
-    except SlastreamError as exc:
-        print(f"slastream {args.command}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 0
-    except OSError as exc:
-        print(f"slastream {args.command}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+def _replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream import replay
+
+    return replay.main(_settings(args), args.capture, args.month)
+
+
+def _rules(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.export import rules
+
+    return rules.main(_settings(args))
+
+
+def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.stream import run
+    from slastream.stream.profile import profile_from_env
+
+    settings, profile = _settings(args), profile_from_env(env)
+    return runtime.run_until_stopped(
+        lambda stop: run.command(settings, stop, args.record, profile))
+
+
+def _bridge(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.ingest import bridge
+
+    settings = _settings(args)
+    return runtime.run_until_stopped(lambda stop: bridge.command(settings, stop, args.record))
+
+
+def _worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.stream import worker
+    from slastream.stream.profile import profile_from_env
+
+    settings, profile = _settings(args), profile_from_env(env)
+    return runtime.run_until_stopped(lambda stop: worker.command(settings, stop, profile))
+
+
+def _demo(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream import demo
+
+    options = demo.DemoOptions(duration_s=args.duration, port=args.port, config=args.config,
+                               mqtt=args.mqtt, kafka=args.kafka, http=args.http)
+    return runtime.run_until_stopped(lambda stop: demo.command(options, stop))
+
+
+def _simulate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream import simulate
+
+    return simulate.main(args)
+
+
+def _with_config(name: str, help_text: str, handler: Handler, *arguments: Argument,
+                 log_level: int = logging.WARNING) -> Command:
+    return Command(name, help_text, (CONFIG, *arguments), handler, description=help_text,
+                   log_level=log_level)
+
+
+COMMANDS: tuple[Command, ...] = (
+    _with_config("replay", "run a capture offline and print the month's ledger as JSON",
+                 _replay,
+                 arg("capture", metavar="CAPTURE", help="capture file (JSON Lines)"),
+                 arg("--month", metavar="YYYY-MM", help="default: month of the first message")),
+    _with_config("check", "validate a config: exit 0, or 2 with one line per problem", _check),
+    _with_config("rules", "print Prometheus recording and alerting rules for every SLO",
+                 _rules),
+    _with_config("run", "bridge and worker together", _run, *BROKERS, RECORD),
+    # INFO: the bridge says when it subscribed and what it forwarded when it stops
+    _with_config("bridge", "MQTT → Kafka bridge", _bridge, *BROKERS, RECORD,
+                 log_level=logging.INFO),
+    _with_config("worker", "Kafka → SLIs, SLOs, /metrics worker", _worker, *BROKERS),
+    Command("demo", "embedded demo on local brokers with simulated traffic", (
+        arg("--duration", type=float, metavar="S", help="stop after S seconds"),
+        arg("--port", type=int, default=9464, metavar="P", help="HTTP port (9464)"),
+        arg("-c", "--config", metavar="CONFIG", help="config (default: built-in demo)"),
+        *BROKERS), _demo),
+    Command("simulate", "publish simulated LoRaWAN, probe and request traffic", (
+        arg("--mqtt", metavar="URL", default="mqtt://127.0.0.1:1883"),
+        arg("--duration", type=float, metavar="S", help="stop after S seconds"),
+        arg("--rate", type=float, default=1.0, metavar="X", help="traffic multiplier"),
+        arg("--capture", metavar="FILE", help="write a capture instead of publishing"),
+        arg("--start", metavar="RFC3339", help="simulated start time (capture mode)"),
+        arg("--seed", type=int, default=1)), _simulate),
+)
+
+
+def parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentParser:
+    """The argument parser of ``commands``; each subparser knows its ``Command``."""
+    p = argparse.ArgumentParser(prog="slastream", description=DESCRIPTION)
+    p.add_argument("--version", action="version", version=f"slastream {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in commands:
+        sp = sub.add_parser(command.name, help=command.help, description=command.description)
+        for argument in command.arguments:
+            sp.add_argument(*argument.flags, **argument.options)
+        sp.set_defaults(spec=command)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """``slastream COMMAND ...``: parse, set up logging, run the command; the exit code."""
+    args = parser().parse_args(argv)
+    command: Command = args.spec
+    env = os.environ if environ is None else environ
+
+    def handle() -> int:
+        runtime.configure_logging(runtime.log_level(env, command.log_level))
+        return command.handler(args, env)
+
+    return runtime.run_command(command.name, handle)

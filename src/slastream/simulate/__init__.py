@@ -1,9 +1,8 @@
 """The traffic simulator: a seeded LoRaWAN network with probed services and scheduled outages.
 
 Pure generation (``generate``, ``ground_truth``, ``Simulation``) is separate from output:
-``write_capture`` writes a capture (docs/interfaces.md#capture-files) as fast as it can,
-``publish`` sends the same traffic to an MQTT broker in real time. ``main`` is
-``slastream simulate``.
+``write_capture`` writes a capture file (docs/interfaces.md) as fast as it can, ``publish`` sends
+the same traffic to an MQTT broker in real time. ``main`` is ``slastream simulate``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Kafka client settings of the worker: production defaults, and the embedded profile.
 
 The embedded profile (the demo and the integration tests, on Tansu) carries two settings
-measured on Tansu 0.6.0 with faust-streaming 0.15.3
-(docs/architecture.md#kafka-profiles) that must never become production defaults:
+measured on Tansu 0.6.0 with faust-streaming 0.15.3 that must never become
+production defaults:
 
 * ``broker_session_timeout=10``: Tansu holds each group join for half the session
   timeout, so faust's default of 60 s makes a worker take ~32 s to start and ~88 s to
@@ -56,9 +56,8 @@ class KafkaProfile:
             "topic_partitions": settings.kafka.partitions,
             "topic_replication_factor": self.replication_factor,
             # the metrics server is export/http.py on settings.http; faust's own would bind
-            # 0.0.0.0:6066 by default (docs/architecture.md#kafka-profiles), so it is off,
-            # and its address is pinned to ours because faust still advertises it to the
-            # group as this member's URL
+            # 0.0.0.0:6066 by default, so it is off, and its address is pinned
+            # to ours because faust still advertises it to the group as this member's URL
             "web_enabled": False,
             "web_host": http.host,
             "web_port": port,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +16,8 @@ from slastream.errors import SlastreamError
 from slastream.ingest.bridge import Bridge
 from slastream.model.spec import Settings
 from slastream.stream.partition import Timing
-from slastream.stream.profile import PRODUCTION, KafkaProfile, profile_from_env
-from slastream.stream.worker import configure_logging, install_stop_signals, serve
+from slastream.stream.profile import PRODUCTION, KafkaProfile
+from slastream.stream.worker import serve
 
 
 def make_bridge(settings: Settings, profile: KafkaProfile = PRODUCTION,
@@ -64,9 +63,12 @@ async def pipeline(settings: Settings, stop: asyncio.Event, *,
     return failure or worker.failure
 
 
-async def _main(settings: Settings, record_path: str | None, profile: KafkaProfile) -> int:
-    stop = asyncio.Event()
-    install_stop_signals(stop)
+async def command(settings: Settings, stop: asyncio.Event, record_path: str | None = None,
+                  profile: KafkaProfile = PRODUCTION) -> int:
+    """``slastream run -c CONFIG [--record FILE]``: bridge and worker until ``stop``; 0.
+
+    Raises ``SlastreamError`` when a broker cannot be reached or either side fails.
+    """
 
     def ready(url: str) -> None:
         print(f"slastream run: {settings.mqtt.url} → Kafka {settings.kafka.bootstrap} → "
@@ -76,22 +78,5 @@ async def _main(settings: Settings, record_path: str | None, profile: KafkaProfi
     failure = await pipeline(settings, stop, record_path=record_path, profile=profile,
                              on_ready=ready)
     if failure:
-        print(f"slastream run: {failure}", file=sys.stderr)
-        return 1
+        raise SlastreamError(failure)
     return 0
-
-
-def main(settings: Settings, record_path: str | None) -> int:
-    """``slastream run -c CONFIG [--record FILE]``: exit 0 after SIGINT/SIGTERM.
-
-    The Kafka profile is ``production`` unless ``SLASTREAM_KAFKA_PROFILE=embedded``.
-    """
-    configure_logging()
-    try:
-        return asyncio.run(_main(settings, record_path, profile_from_env(os.environ)))
-    except SlastreamError as exc:
-        print(f"slastream run: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"slastream run: {exc.strerror or exc}", file=sys.stderr)
-        return 1
