@@ -78,14 +78,18 @@ def _window(cond: Doc, period_s: int, budget: float) -> tuple[str, dict[str, Any
         if "alertAfter" in c or v.A_FOR in cond.annotations else 0
     if isinstance(long_s, NoMap) or isinstance(for_s, NoMap):
         return long_s if isinstance(long_s, NoMap) else NoMap(str(for_s))
-    short = cond.annotations.get(v.A_SHORT_WINDOW) or format_duration(max(1, long_s // 12))
+    short_s = _duration(cond, v.A_SHORT_WINDOW, None, "") if v.A_SHORT_WINDOW in \
+        cond.annotations else max(1, long_s // 12)
+    if isinstance(short_s, NoMap) or not 0 < short_s < long_s:
+        return NoMap(f"annotation {v.A_SHORT_WINDOW} is not a duration shorter than the "
+                     f"{format_duration(long_s)} lookback window")
     if long_s > period_s:
         return NoMap(f"its {format_duration(long_s)} window is longer than the SLO's alerting "
                      f"period ({format_duration(period_s)})")
     if factor * budget >= 1.0:
         return NoMap(f"factor {factor:g} × error budget {budget:g} is at least 1: it could "
                      "never fire")
-    pair: dict[str, Any] = {"long": format_duration(long_s), "short": short,
+    pair: dict[str, Any] = {"long": format_duration(long_s), "short": format_duration(short_s),
                             "factor": float(factor)}
     if for_s:
         pair["for"] = format_duration(for_s)

@@ -56,11 +56,25 @@ def _top(docs: Documents, source: Doc | None, zone: str | None) -> dict[str, Any
     return out
 
 
+def _refer(slo: Doc, docs: Documents) -> None:
+    """Mark what an SLO refers to as used, whether or not the SLO maps: an object is only
+    reported on its own when nothing refers to it."""
+    docs.get("SLI", slo.spec.get("indicatorRef"))
+    policies = slo.spec.get("alertPolicies")
+    for item in policies if isinstance(policies, list) else []:
+        ref = item.get("alertPolicyRef") if isinstance(item, dict) else item
+        policy = docs.get("AlertPolicy", ref)
+        conditions = policy.spec.get("conditions") if policy else None
+        for cond in conditions if isinstance(conditions, list) else []:
+            docs.get("AlertCondition", mapping(cond).get("conditionRef"))
+
+
 def _slos(docs: Documents) -> tuple[list[dict[str, Any]], str | None]:
     """Every SLO that maps, and the one calendar time zone they share."""
     out: list[dict[str, Any]] = []
     zone: str | None = None
     for doc in docs.of_kind("SLO"):
+        _refer(doc, docs)
         found = calendar_zone(doc.spec)
         if isinstance(found, str) and zone is not None and found != zone:
             found = NoMap(f"its calendar is in {found}, the SLOs before it in {zone}: a "

@@ -15,7 +15,7 @@ from typing import Any
 from slastream.model.alerting import parse_duration_s
 from slastream.openslo import vocabulary as v
 from slastream.openslo.alerts_import import burn_windows
-from slastream.openslo.documents import Doc, Documents, NoMap, inline
+from slastream.openslo.documents import Doc, Documents, NoMap, inline, mapping
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,10 @@ def objective(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
                      "(contracts combine SLOs by min or mean instead)")
     first = objectives[0]
     if len(objectives) > 1:
-        docs.fail(doc.where, f"{len(objectives) - 1} further objective(s) dropped: a slastream "
-                             "SLO has one objective")
+        dropped = ", ".join(str(mapping(o).get("displayName") or f"#{i + 2}")
+                            for i, o in enumerate(objectives[1:]))
+        docs.fail(doc.where, f"objectives after the first dropped ({dropped}): a slastream SLO "
+                             "has one objective")
     window = first.get("timeSliceWindow")
     if window not in (v.SLICE_WINDOW, 1):
         return NoMap(f"its time slices of {window} do not map: slastream judges every minute "
