@@ -100,3 +100,13 @@ def test_names_zones_and_durations_in_openslo_spelling() -> None:
     assert shorthand(14 * 86400) == ("2w", True)
     assert shorthand(90) == ("2m", False)
     assert shorthand(0) == ("1m", False)
+
+
+def test_queries_are_read_back_whatever_the_matcher_order() -> None:
+    parse = vocabulary.parse_events_query
+    assert parse(vocabulary.events_query('a"b\\c', "bad")) == ('a"b\\c', "bad")
+    assert parse('slastream_sli_events_total{outcome="good", slo="a"}') == ("a", "good")
+    assert parse('slastream_sli_events_total{slo="a", scope="eu"}') is None
+    assert parse('slastream_sli_events_total{slo=~"a.*"}') is None
+    assert parse('sum(slastream_sli_events_total{slo="a"})') is None
+    assert vocabulary.parse_latency_query(vocabulary.latency_query("x", 86400)) == ("x", 86400)

@@ -188,3 +188,48 @@ def test_unreadable_input_is_a_line_each(tmp_path: Path) -> None:
     ]
     # Nothing mapped: the loader's own line says so.
     assert problems[4:] == ["<imported config>: slos: must be a non-empty list"]
+
+
+def _latency_sli() -> dict[str, Any]:
+    q = ('sum(rate(slastream_sli_latency_seconds_sum{slo="rt"}[5m])) / '
+         'sum(rate(slastream_sli_latency_seconds_count{slo="rt"}[5m]))')
+    return {"apiVersion": "openslo/v1", "kind": "SLI", "metadata": {"name": "s", "annotations": {
+        "slastream.io/sli-params": '{"component": "api", "target_ms": 400}'}},
+        "spec": {"thresholdMetric": {"metricSource": {"type": "Prometheus",
+                                                      "spec": {"query": q}}}}}
+
+
+def test_a_response_time_threshold_imports_with_its_trailing_window(tmp_path: Path) -> None:
+    slo = _slo()
+    slo["spec"]["objectives"] = [{"op": "lte", "value": 0.4, "target": 0.95,
+                                  "timeSliceTarget": 1, "timeSliceWindow": "1m"}]
+    text, problems = import_main([_write(tmp_path, _latency_sli(), slo)])
+    assert problems == []
+    rt = parse_settings(yaml.safe_load(text), "x").slo("rt")
+    assert (rt.sli, rt.target_ms, rt.objective) == ("response_time", 400, 0.95)
+    assert (rt.downtime.bad_above_ms, rt.downtime.window_s) == (400.0, 300)
+
+
+@pytest.mark.parametrize(("objective", "why"), [
+    ({"op": "gte", "value": 0.4}, "its objective (gte 0.4) is not a limit on the mean response "
+                                  "time (lte, a value in seconds)"),
+    ({"op": "lte"}, "its objective (lte None) is not a limit on the mean response time (lte, "
+                    "a value in seconds)"),
+])
+def test_a_threshold_that_is_not_a_response_time_limit(tmp_path: Path, objective: dict[str, Any],
+                                                      why: str) -> None:
+    slo = _slo()
+    slo["spec"]["objectives"] = [{**objective, "target": 0.95, "timeSliceTarget": 1,
+                                  "timeSliceWindow": "1m"}]
+    path = _write(tmp_path, _latency_sli(), slo)
+    _text, problems = import_main([path])
+    assert problems[0] == f"{path}: SLO/a: {why}: not imported"
+
+
+def test_a_ratio_objective_without_time_slice_target(tmp_path: Path) -> None:
+    slo = _slo()
+    del slo["spec"]["objectives"][0]["timeSliceTarget"]
+    path = _write(tmp_path, _sli(), slo)
+    _text, problems = import_main([path])
+    assert problems[0] == (f"{path}: SLO/a: its objective has no timeSliceTarget: which "
+                           "minutes are bad is unsaid: not imported")

@@ -17,6 +17,9 @@ from slastream.openslo import vocabulary as v
 from slastream.openslo.alerts_import import burn_windows
 from slastream.openslo.documents import Doc, Documents, NoMap, inline, mapping
 
+# Keys of an SLO entry that the SLI's parameters cannot set.
+_NOT_PARAMS = {"name", "sli", "objective", "description", "downtime", "alerting"}
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -173,20 +176,37 @@ def objective(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
     return {**first, "target": float(target)}
 
 
-def _downtime(doc: Doc, docs: Documents, obj: dict[str, Any], m: Measure) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if ok else None
+
+
+def _minute_rule(obj: dict[str, Any], m: Measure, docs: Documents,
+                 doc: Doc) -> dict[str, Any] | NoMap:
+    """What makes a minute bad: the objective's ``value`` (response time, seconds) or its
+    ``timeSliceTarget`` (ratios); annotations where the objective cannot carry it."""
     bad_below = docs.number(doc, v.A_BAD_BELOW, integer=False)
-    if m.threshold:
-        op = obj.get("op", "lte")
-        if op == "lt":
-            docs.fail(doc.where, "objective op lt imported as lte: a minute is bad when the "
-                                 "mean is above the limit")
-        out["bad_above_ms"] = round(float(obj.get("value") or 0.0) * 1000.0, 9)
-    else:
-        tst = obj.get("timeSliceTarget")
-        bad_below = bad_below if bad_below is not None else tst
-        out["bad_above_ms"] = docs.number(doc, v.A_BAD_ABOVE_MS, integer=False)
-    out["bad_below"] = bad_below
+    if not m.threshold:
+        target = _number(obj.get("timeSliceTarget"))
+        if target is None:
+            return NoMap("its objective has no timeSliceTarget: which minutes are bad is unsaid")
+        return {"bad_below": target if bad_below is None else bad_below,
+                "bad_above_ms": docs.number(doc, v.A_BAD_ABOVE_MS, integer=False)}
+    op, limit = obj.get("op", "lte"), _number(obj.get("value"))
+    if op not in ("lte", "lt") or limit is None:
+        return NoMap(f"its objective ({op} {obj.get('value')!r}) is not a limit on the mean "
+                     "response time (lte, a value in seconds)")
+    if op == "lt":
+        docs.fail(doc.where, "objective op lt imported as lte: a minute is bad when the mean "
+                             "is above the limit")
+    return {"bad_below": bad_below, "bad_above_ms": round(limit * 1000.0, 9)}
+
+
+def _downtime(doc: Doc, docs: Documents, obj: dict[str, Any],
+              m: Measure) -> dict[str, Any] | NoMap:
+    out = _minute_rule(obj, m, docs, doc)
+    if isinstance(out, NoMap):
+        return out
     out["window_s"] = docs.number(doc, v.A_WINDOW) or m.window_s
     out["min_events"] = docs.number(doc, v.A_MIN_EVENTS)
     out["min_duration_s"] = docs.number(doc, v.A_MIN_DURATION)
@@ -227,8 +247,11 @@ def slo_entry(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
     text = doc.annotations.get(v.A_DESCRIPTION) or doc.spec.get("description")
     if isinstance(text, str) and text:
         entry["description"] = text
-    entry |= m.params
-    entry["downtime"] = _downtime(doc, docs, obj, m)
+    downtime = _downtime(doc, docs, obj, m)
+    if isinstance(downtime, NoMap):
+        return downtime
+    entry |= {k: val for k, val in m.params.items() if k not in _NOT_PARAMS}
+    entry["downtime"] = downtime
     service = doc.spec.get("service")
     entry["alerting"] = _alerting(doc, docs, target, service if isinstance(service, str)
                                   else "")

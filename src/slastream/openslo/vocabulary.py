@@ -58,8 +58,8 @@ _ZONE = re.compile(r"[A-Z][a-zA-Z_]+/[A-Z][a-zA-Z_]+")
 _SHORTHAND = re.compile(r"^([1-9][0-9]*)([mhdwMQY])$")
 _UNITS = (("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60))
 _STRING = r'"((?:[^"\\]|\\.)*)"'
-_EVENTS_Q = re.compile(rf'^\s*{EVENTS}\s*\{{\s*slo\s*=\s*{_STRING}\s*'
-                       rf'(?:,\s*outcome\s*=\s*"(good|bad)"\s*)?,?\s*\}}\s*$')
+_EVENTS_Q = re.compile(rf"^\s*{EVENTS}\s*\{{(.*)\}}\s*$")
+_MATCHER = re.compile(rf"\s*(\w+)\s*=\s*{_STRING}\s*(?:,|$)")
 _LATENCY_Q = re.compile(
     rf'^\s*sum\s*\(\s*rate\s*\(\s*{LATENCY}_sum\s*\{{\s*slo\s*=\s*{_STRING}\s*\}}\s*'
     rf'\[(\w+)\]\s*\)\s*\)\s*/\s*sum\s*\(\s*rate\s*\(\s*{LATENCY}_count\s*\{{\s*slo\s*=\s*'
@@ -120,9 +120,22 @@ def events_query(slo: str, outcome: str | None = None) -> str:
 
 
 def parse_events_query(query: object) -> tuple[str, str | None] | None:
-    """(SLO name, outcome or None) of an :func:`events_query`, else ``None``."""
+    """(SLO name, outcome or None) of an :func:`events_query` (matchers in any order), else
+    ``None``."""
     m = _EVENTS_Q.match(query) if isinstance(query, str) else None
-    return (_unquote(m.group(1)), m.group(2)) if m else None
+    if m is None:
+        return None
+    labels, at, body = {}, 0, m.group(1).strip()
+    while at < len(body):
+        matcher = _MATCHER.match(body, at)
+        if matcher is None or matcher.group(1) in labels:
+            return None
+        labels[matcher.group(1)] = _unquote(matcher.group(2))
+        at = matcher.end()
+    outcome = labels.pop("outcome", None)
+    if set(labels) != {"slo"} or outcome not in (None, "good", "bad"):
+        return None
+    return labels["slo"], outcome
 
 
 def latency_query(slo: str, window_s: int) -> str:
