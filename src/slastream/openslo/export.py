@@ -4,7 +4,7 @@ One ``DataSource`` (slastream's Prometheus exposition), one ``Service`` per cont
 SLO an ``SLI``, an ``SLO`` and, per burn-rate window of its alerting policy, an
 ``AlertCondition`` with the ``AlertPolicy`` that uses it (a v1 policy holds one condition).
 An SLO is budgeted by ``Timeslices`` of one minute over calendar months: slastream judges
-every minute good, bad or without data and counts bad minutes (docs/semantics.md). What
+every minute good, bad or without data and counts bad minutes (docs/semantics.md#slices). What
 OpenSLO has no field for (the trailing window, minimum events and duration, the no-data
 rule, exclusions, credits, the other alerts) is kept in ``slastream.io/`` annotations in
 the config's own syntax, so :mod:`slastream.openslo.importer` gives back the same settings.

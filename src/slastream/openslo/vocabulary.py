@@ -15,7 +15,7 @@ API_VERSION = "openslo/v1"
 DATASOURCE = "slastream"  # the one DataSource: slastream's Prometheus exposition
 DATASOURCE_TYPE = "Prometheus"
 TARGET = "alertmanager"  # what slastream's alerts are delivered through
-SLICE_WINDOW = "1m"  # every slastream SLO is judged minute by minute (docs/semantics.md)
+SLICE_WINDOW = "1m"  # every SLO is judged minute by minute (docs/semantics.md#slices)
 # A calendar window needs a start; any first of a month at midnight says "calendar months".
 MONTH_START = "2024-01-01 00:00:00"
 MONTH = "1M"
