@@ -149,8 +149,8 @@ def _budget(spec: dict[str, Any]) -> NoMap | None:
             f"{v.SLICE_WINDOW}), so the objective would change meaning")
 
 
-def objective(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
-    """The first objective; more are reported, composite objectives are refused."""
+def objective(doc: Doc) -> dict[str, Any] | NoMap:
+    """The first objective (composite objectives are refused)."""
     objectives = doc.spec.get("objectives")
     if not isinstance(objectives, list) or not objectives or not isinstance(objectives[0], dict):
         return NoMap("it has no objectives")
@@ -159,21 +159,26 @@ def objective(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
         return NoMap("it is a composite SLO: slastream has no composite objective "
                      "(contracts combine SLOs by min or mean instead)")
     first = objectives[0]
-    if len(objectives) > 1:
-        dropped = ", ".join(str(mapping(o).get("displayName") or f"#{i + 2}")
-                            for i, o in enumerate(objectives[1:]))
-        docs.fail(doc.where, f"objectives after the first dropped ({dropped}): a slastream SLO "
-                             "has one objective")
     window = first.get("timeSliceWindow")
     if window not in (v.SLICE_WINDOW, 1):
-        return NoMap(f"its time slices of {window} do not map: slastream judges every minute "
-                f"(timeSliceWindow {v.SLICE_WINDOW})")
+        return NoMap(f"its time slices of {window} do not map: slastream judges every "
+                     f"minute (timeSliceWindow {v.SLICE_WINDOW})")
     target = first.get("target")
     if target is None and isinstance(first.get("targetPercent"), int | float):
         target = first["targetPercent"] / 100.0
     if isinstance(target, bool) or not isinstance(target, int | float):
         return NoMap("its objective has no numeric target")
     return {**first, "target": float(target)}
+
+
+def _dropped(doc: Doc, docs: Documents) -> None:
+    """Report the objectives after the first of an SLO that is imported."""
+    objectives = doc.spec["objectives"]
+    if len(objectives) > 1:
+        dropped = ", ".join(str(mapping(o).get("displayName") or f"#{i + 2}")
+                            for i, o in enumerate(objectives[1:]))
+        docs.fail(doc.where, f"objectives after the first dropped ({dropped}): a slastream SLO "
+                             "has one objective")
 
 
 def _number(value: Any) -> float | None:
@@ -231,7 +236,7 @@ def _alerting(doc: Doc, docs: Documents, objective: float | None,
 
 def slo_entry(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
     """The ``slos`` entry for an OpenSLO SLO, or why it does not map."""
-    obj = _budget(doc.spec) or objective(doc, docs)
+    obj = _budget(doc.spec) or objective(doc)
     if isinstance(obj, NoMap):
         return obj
     sli = _indicator(doc, docs)
@@ -250,6 +255,7 @@ def slo_entry(doc: Doc, docs: Documents) -> dict[str, Any] | NoMap:
     downtime = _downtime(doc, docs, obj, m)
     if isinstance(downtime, NoMap):
         return downtime
+    _dropped(doc, docs)
     entry |= {k: val for k, val in m.params.items() if k not in _NOT_PARAMS}
     entry["downtime"] = downtime
     service = doc.spec.get("service")
