@@ -35,7 +35,8 @@ def slastream(*args: str, env: dict[str, str] | None = None,
 
 def test_every_documented_command_is_in_the_table() -> None:
     assert [c.name for c in COMMANDS] == [
-        "replay", "check", "rules", "run", "bridge", "worker", "demo", "simulate"]
+        "replay", "check", "rules", "run", "bridge", "worker", "demo", "simulate", "probe",
+        "accesslog", "openslo"]
 
 
 @pytest.mark.parametrize(("argv", "name"), [
@@ -81,7 +82,7 @@ def _raises(exc: BaseException) -> int:
     (ConfigError(["a.yaml: x: bad", "a.yaml: y: worse"]), 2, "a.yaml: x: bad\na.yaml: y: worse\n"),
     (SlastreamError("broker away"), 1, "slastream cmd: broker away\n"),
     (FileNotFoundError(2, "No such file or directory", "f"), 1,
-     "slastream cmd: No such file or directory\n"),
+     "slastream cmd: f: No such file or directory\n"),
     (KeyboardInterrupt(), 130, ""),
 ])
 def test_exceptions_map_to_exit_codes_and_one_line_each(

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from slastream import __version__, runtime
 from slastream.config import load_settings
+from slastream.errors import SlastreamError
 from slastream.model.spec import Settings
 
 # Shown by ``slastream --help`` (docs/interfaces.md#command-line).
@@ -133,6 +135,57 @@ def _simulate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return simulate.main(args)
 
 
+def _probe(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.probe import run
+
+    settings = _settings(args)
+    return runtime.run_until_stopped(lambda stop: run.command(settings, stop, args.capture))
+
+
+def _accesslog(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.accesslog import reader
+
+    fields = dict(_field(text) for text in args.field or ())
+    fmt = reader.reader_format(args.format, fields)
+    return runtime.run_until_stopped(lambda stop: reader.command(
+        args.source, args.component, fmt, stop, mqtt=args.mqtt, capture=args.capture,
+        from_start=args.from_start, follow=not args.once))
+
+
+def _field(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise SlastreamError(f"--field must be NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _openslo(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream import openslo
+
+    if args.action == "export":
+        if not args.config or args.files:
+            raise SlastreamError("openslo export takes -c CONFIG and no files")
+        _write(openslo.export_main(load_settings(args.config)), args.output)
+        return runtime.EXIT_OK
+    if not args.files:
+        raise SlastreamError("openslo import takes one or more OpenSLO files")
+    text, problems = openslo.import_main(list(args.files))
+    for line in problems:
+        print(line, file=sys.stderr)
+    _write(text, args.output)
+    # constructs that do not map are reported and left out; an invalid result is an error
+    invalid = any(line.startswith("<imported config>:") for line in problems)
+    return runtime.EXIT_CONFIG if invalid else runtime.EXIT_OK
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
 def _with_config(name: str, help_text: str, handler: Handler, *arguments: Argument,
                  log_level: int = logging.WARNING) -> Command:
     return Command(name, help_text, (CONFIG, *arguments), handler, description=help_text,
@@ -164,6 +217,26 @@ COMMANDS: tuple[Command, ...] = (
         arg("--capture", metavar="FILE", help="write a capture instead of publishing"),
         arg("--start", metavar="RFC3339", help="simulated start time (capture mode)"),
         arg("--seed", type=int, default=1)), _simulate),
+    _with_config("probe", "run the synthetic probes of CONFIG and publish their results",
+                 _probe, arg("--mqtt", metavar="URL", help="MQTT broker for the results"),
+                 arg("--capture", metavar="FILE", help="write capture lines instead")),
+    Command("accesslog", "follow an access log and publish its requests of a component", (
+        arg("source", metavar="LOG", help="access log file, or - for stdin"),
+        arg("--component", required=True, metavar="C", help="component the requests serve"),
+        arg("--format", default="combined", metavar="F",
+            help="combined (default), json, nginx-json or envoy-json"),
+        arg("--field", action="append", metavar="NAME=VALUE",
+            help="JSON field names: time_field, duration_field, duration_unit, "
+                 "status_field, client_field"),
+        arg("--from-start", action="store_true", help="read the file from its start"),
+        arg("--once", action="store_true", help="stop at the end of the file"),
+        arg("--mqtt", metavar="URL", help="MQTT broker (default mqtt://127.0.0.1:1883)"),
+        arg("--capture", metavar="FILE", help="write capture lines instead")), _accesslog),
+    Command("openslo", "OpenSLO v1 documents out of a CONFIG, or a CONFIG out of them", (
+        arg("action", choices=("export", "import"), help="export or import"),
+        arg("files", nargs="*", metavar="FILE", help="OpenSLO documents (import)"),
+        arg("-c", "--config", metavar="CONFIG", help="config to export"),
+        arg("-o", "--output", metavar="FILE", help="write here instead of stdout")), _openslo),
 )
 
 

@@ -14,6 +14,7 @@ from slastream.errors import CaptureError, SlastreamError
 from slastream.model.ledger import ledger_json
 from slastream.model.spec import Settings
 from slastream.model.time import Month
+from slastream.sources import router
 from slastream.sources.decoder import capture_batches
 
 
@@ -40,7 +41,7 @@ def replay(settings: Settings, capture_path: str) -> Engine:
     engine = Engine(settings)
     try:
         with collector_paused(), open(capture_path, "rb", buffering=1 << 20) as fh:
-            for batch in capture_batches(fh):
+            for batch in capture_batches(fh, rt=router.for_settings(settings)):
                 engine.feed(batch)
                 engine.advance()
             engine.flush()

@@ -165,7 +165,8 @@ def run_command(command: str, handler: Callable[[], int]) -> int:
         _discard_stdout()
         return EXIT_OK
     except OSError as exc:
-        _error(f"slastream {command}: {exc.strerror or exc}")
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"slastream {command}: {where}{exc.strerror or exc}")
         return EXIT_FAILURE
 
 

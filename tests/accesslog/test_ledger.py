@@ -59,14 +59,17 @@ async def test_reader_output_gives_the_same_ledger_as_direct_publishing(
     assert slo["downtime_minutes"] > 0 and slo["episodes"]  # the slow 20 minutes show
 
 
-def test_main_reads_stdin_into_a_capture(tmp_path: Path) -> None:
+def _cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "slastream", *args], capture_output=True,
+                          input=stdin, env={**os.environ, "PYTHONPATH": str(SRC)},
+                          check=False, timeout=120)
+
+
+def test_the_command_reads_stdin_into_a_capture(tmp_path: Path) -> None:
     reqs = requests(hours=1)
     capture = tmp_path / "out.jsonl"
-    code = ("import sys; from slastream.accesslog.reader import main; "
-            f"sys.exit(main('-', 'api', 'combined', None, {str(capture)!r}))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                          input=("\n".join(combined_line(r) for r in reqs) + "\nbad\n").encode(),
-                          env={**os.environ, "PYTHONPATH": str(SRC)}, check=False, timeout=120)
+    done = _cli("accesslog", "-", "--component", "api", "--capture", str(capture),
+                stdin=("\n".join(combined_line(r) for r in reqs) + "\nbad\n").encode())
     assert done.returncode == 0, done.stderr.decode()
     assert done.stderr.decode().strip() == (
         f"{len(reqs) + 1} lines: {len(reqs)} requests in 3 messages, 1 rejected "
@@ -78,16 +81,28 @@ def test_main_reads_stdin_into_a_capture(tmp_path: Path) -> None:
                                "status": reqs[0].status, "client": reqs[0].client}
 
 
-def test_main_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    from slastream.accesslog.reader import main
-    assert main("-", "api", "apache") == 2
-    assert main("-", "a/b", "combined") == 2
-    assert main("-", "api", "json", fields={"colour": "x"}) == 2
-    assert main("/no/such/log", "api", "combined", follow=False) == 1
-    assert capsys.readouterr().err.splitlines() == [
-        "unknown log format 'apache'; known: combined, json, nginx-json, envoy-json",
-        "component must be a topic level without /, + or #, got 'a/b'",
-        "bad log format fields: LogFormat.__init__() got an unexpected keyword argument "
-        "'colour'",
-        "/no/such/log: No such file or directory",
-    ]
+@pytest.mark.parametrize(("args", "code", "line"), [
+    (["--format", "apache"], 1, "slastream accesslog: unknown log format 'apache'; known: "
+                                "combined, json, nginx-json, envoy-json"),
+    (["--component", "a/b"], 1, "slastream accesslog: component must be a topic level "
+                                "without /, + or #, got 'a/b'"),
+    (["--format", "json", "--field", "colour=x"], 1,
+     "slastream accesslog: bad log format fields: LogFormat.__init__() got an unexpected "
+     "keyword argument 'colour'"),
+    (["--field", "colour"], 1, "slastream accesslog: --field must be NAME=VALUE, got 'colour'"),
+])
+def test_the_command_refuses_bad_arguments_in_one_line(args: list[str], code: int,
+                                                      line: str) -> None:
+    full = ["accesslog", "-", "--component", "api", "--once", *args]
+    if "--component" in args:
+        full = ["accesslog", "-", "--once", *args]
+    done = _cli(*full)
+    assert (done.returncode, done.stderr.decode().splitlines()) == (code, [line])
+
+
+def test_a_log_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    done = _cli("accesslog", str(tmp_path / "missing.log"), "--component", "api", "--once",
+                "--capture", str(tmp_path / "out.jsonl"))
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        f"slastream accesslog: {tmp_path / 'missing.log'}: No such file or directory"]

@@ -35,3 +35,13 @@ def test_support_problems_are_config_problems() -> None:
     assert err.value.problems
     assert all(p.startswith("c.yaml: contracts[0].support.") for p in err.value.problems)
     assert any("clock" in p for p in err.value.problems)
+
+
+@pytest.mark.parametrize("written", [CUMULOCITY, EVRYTHNG])
+def test_support_terms_written_back_read_the_same(written: dict[str, object]) -> None:
+    from slastream.config.support import parse_support, support_syntax
+
+    parsed = terms(written)
+    problems: list[str] = []
+    again = parse_support(support_syntax(parsed), "support", lambda k, w: problems.append(k))
+    assert (again, problems) == (parsed, [])

@@ -17,7 +17,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from slastream.model.probes import HttpCheck, ProberSettings, ProbeSpec
 from slastream.probe.http import StatusServer
-from slastream.probe.run import main, run_prober
+from slastream.probe.run import run_prober
 from slastream.probe.sinks import CaptureSink
 from tests.probe.replaying import SRC
 
@@ -67,34 +67,44 @@ async def test_metrics_and_health_of_a_running_prober(tmp_path: Path) -> None:
     await runner.cleanup()
 
 
-def test_main_reports_every_config_problem_and_exits_2(tmp_path: Path, capsys: object) -> None:
+SLO = "slos: [{name: api, sli: probe, component: api, objective: 0.999}]\n"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "slastream", *args], capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(SRC)}, check=False, timeout=60)
+
+
+def test_the_command_reports_every_config_problem_and_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
-    config.write_text("probe: {concurrency: 0}\nprobes:\n  - {name: a, component: api}\n")
-    assert main(str(config), None, None) == 2
-    err = capsys.readouterr().err  # type: ignore[attr-defined]
-    assert err.splitlines() == [
+    config.write_text(SLO + "probe: {concurrency: 0}\nprobes:\n  - {name: a, component: api}\n")
+    done = _cli("probe", "-c", str(config))
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines() == [
         f"{config}: probes[0]: needs exactly one of http, tcp, mqtt, got 0",
         f"{config}: probe.concurrency: must be a whole number from 1 to 10000, got 0",
     ]
-    assert main(str(tmp_path / "missing.yaml"), None, None) == 2
-    config.write_text("slos: []\n")
-    assert main(str(config), None, None) == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (  # type: ignore[attr-defined]
-        f"{config}: probes: no probes declared")
+    assert _cli("probe", "-c", str(tmp_path / "missing.yaml")).returncode == 2
+    config.write_text(SLO)
+    done = _cli("probe", "-c", str(config))
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        f"slastream probe: {config}: probes: no probes declared"]
 
 
-def test_main_writes_a_capture_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def test_the_command_writes_a_capture_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     config = tmp_path / "probes.yaml"
     capture = tmp_path / "out.jsonl"
     config.write_text(
+        SLO +
         "probe: {location: lab, http_port: 0}\n"
         "probes:\n"
         "  - {name: closed, component: api, interval_s: 1, timeout_s: 1,\n"
         "     tcp: {host: 127.0.0.1, port: 9}}\n")
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from slastream.probe.run import main; "
-         f"sys.exit(main({str(config)!r}, None, {str(capture)!r}))"],
+        [sys.executable, "-m", "slastream", "probe", "-c", str(config), "--capture",
+         str(capture)],
         env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

@@ -85,3 +85,38 @@ def test_every_matching_topic_is_covered_by_a_filter(region: str, gateway: str) 
 def _matches(flt: str, topic: str) -> bool:
     fl, tl = flt.split("/"), topic.split("/")
     return len(fl) == len(tl) and all(f in ("+", t) for f, t in zip(fl, tl, strict=True))
+
+
+def test_the_default_subscription_is_the_default_layouts() -> None:
+    from slastream.model.spec import DEFAULT_TOPICS
+
+    assert DEFAULT_TOPICS == (*DEFAULT.filters(), "slastream/#")
+
+
+def test_a_config_with_its_own_layout_subscribes_to_it() -> None:
+    from slastream.config import parse_settings
+    from slastream.sources import router
+
+    settings = parse_settings({
+        "slos": [{"name": "d", "sli": "delivery", "objective": 0.999}],
+        "topic_layouts": {"chirpstack_gateway": ["chrp-gateway/{region}/{gateway}/{event}"]}})
+    assert "chrp-gateway/+/+/event/up" in settings.mqtt.topics
+    assert "+/gateway/+/event/up" not in settings.mqtt.topics
+    assert "v3/+/devices/+/up" in settings.mqtt.topics and "slastream/#" in settings.mqtt.topics
+    rt = router.for_settings(settings)
+    assert rt.resolve("chrp-gateway/au16ch/gw1/event/up")[1:] == (
+        "chirpstack_gateway", ["au16ch", "gateway", "gw1", "event", "up"])
+
+
+def test_bad_layouts_are_config_problems() -> None:
+    from slastream.config import parse_settings
+    from slastream.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        parse_settings({"slos": [{"name": "d", "sli": "delivery", "objective": 0.999}],
+                        "topic_layouts": {"chirpstack_gateway": ["gw/{event}"],
+                                          "loriot": ["x/{event}"]}}, "c.yaml")
+    assert err.value.problems == [
+        "c.yaml: topic_layouts.chirpstack_gateway[0]: must name {gateway} (got 'gw/{event}')",
+        "c.yaml: topic_layouts.loriot: unknown source; known: chirpstack_gateway, chirpstack, tts",
+    ]

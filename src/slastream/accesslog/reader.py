@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 from slastream.accesslog.follow import Lines, follow_file, read_stream, stdin
 from slastream.accesslog.formats import PRESETS, LogFormat, Rejection, log_format, parse_line
+from slastream.errors import SlastreamError
 from slastream.probe.scheduler import SystemClock
 from slastream.probe.sinks import CaptureSink, MqttSink, Sink
 
@@ -116,46 +116,33 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
-def main(source: str, component: str, fmt: str = "combined", mqtt: str | None = None,
-         capture: str | None = None, *, from_start: bool = False, follow: bool = True,
-         fields: dict[str, str] | None = None) -> int:
-    """``source`` (a log file or ``-``) → requests of ``component``. ``fmt`` is a preset
-    (``combined``, ``json``, ``nginx-json``, ``envoy-json``); ``fields`` renames JSON fields
-    (keys ``time_field``, ``duration_field``, ``duration_unit``, ``status_field``,
-    ``client_field``). 0 at the end of the input or on Ctrl-C/SIGTERM, 2 on bad arguments,
-    1 when the log cannot be read."""
+def reader_format(fmt: str, fields: dict[str, str] | None = None) -> LogFormat:
+    """The log format of preset ``fmt`` (``combined``, ``json``, ``nginx-json``,
+    ``envoy-json``) with ``fields`` renaming JSON fields (``time_field``,
+    ``duration_field``, ``duration_unit``, ``status_field``, ``client_field``).
+    Raises ``SlastreamError`` with a one-line reason."""
     if fmt not in PRESETS:
-        print(f"unknown log format {fmt!r}; known: {', '.join(PRESETS)}", file=sys.stderr)
-        return 2
+        raise SlastreamError(f"unknown log format {fmt!r}; known: {', '.join(PRESETS)}")
     try:
         chosen = log_format(fmt, **(fields or {}))
     except TypeError as exc:
-        print(f"bad log format fields: {exc}", file=sys.stderr)
-        return 2
+        raise SlastreamError(f"bad log format fields: {exc}") from None
     if chosen.duration_unit not in ("ms", "s"):
-        print("duration_unit must be ms or s", file=sys.stderr)
-        return 2
+        raise SlastreamError("duration_unit must be ms or s")
+    return chosen
+
+
+async def command(source: str, component: str, fmt: LogFormat, stop: asyncio.Event, *,
+                  mqtt: str | None = None, capture: str | None = None,
+                  from_start: bool = False, follow: bool = True) -> int:
+    """``slastream accesslog``: ``source`` (a log file or ``-``) → requests of
+    ``component`` on MQTT (or a capture) until the end of the input or ``stop``."""
     if not component or any(c in component for c in "/+#"):
-        print(f"component must be a topic level without /, + or #, got {component!r}",
-              file=sys.stderr)
-        return 2
-    try:
-        stats = asyncio.run(_serve(source, component, chosen, mqtt, capture, from_start,
-                                   follow))
-    except OSError as exc:
-        print(f"{source}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(stats.summary(), file=sys.stderr)
-    return 0
-
-
-async def _serve(source: str, component: str, fmt: LogFormat, mqtt: str | None,
-                 capture: str | None, from_start: bool, follow: bool) -> ReaderStats:
+        raise SlastreamError(
+            f"component must be a topic level without /, + or #, got {component!r}")
     sink: Sink = (CaptureSink(capture, SystemClock().now_ms) if capture
                   else MqttSink(mqtt or DEFAULT_MQTT, "slastream-accesslog"))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return await run_reader(source, component, fmt, sink, stop, from_start=from_start,
-                            follow=follow)
+    stats = await run_reader(source, component, fmt, sink, stop, from_start=from_start,
+                             follow=follow)
+    print(stats.summary(), file=sys.stderr)
+    return 0

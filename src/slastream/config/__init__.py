@@ -25,7 +25,7 @@ from slastream.model.spec import Settings
 __all__ = ["load_settings", "parse_settings"]
 
 _TOP_KEYS = {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy", "exclusions",
-             "lorawan", "mqtt", "kafka", "http", "probes", "probe"}
+             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts"}
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -38,6 +38,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     lateness_s = int(c.num(data, "lateness_s", "", 120, 0, 86400, integer=True) or 0)
     declared = slos(c, data.get("slos"))
     agreed = contracts(c, data.get("contracts", []), {s.name for s in declared})
+    layouts = sections.topic_layouts(c, data.get("topic_layouts"))
     settings = Settings(
         source=source,
         timezone=timezone,
@@ -47,9 +48,10 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         exclusion_policy=sections.policies(c, data.get("exclusion_policy")),
         exclusions=sections.exclusions(c, data.get("exclusions", [])),
         lorawan=sections.lorawan(c, data.get("lorawan")),
-        mqtt=sections.mqtt(c, data.get("mqtt")),
+        mqtt=sections.mqtt(c, data.get("mqtt"), layouts),
         kafka=sections.kafka(c, data.get("kafka")),
         http=sections.http(c, data.get("http")),
+        topic_layouts=layouts,
         probes=parse_probes(data.get("probes"), "probes", c.fail),
         prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
     )

@@ -19,6 +19,7 @@ from slastream.model.spec import (
     MqttSettings,
 )
 from slastream.sources.canonical import decode_exclusion
+from slastream.sources.topics import SOURCE_KINDS, Layouts, TemplateError, compile_template
 
 
 def timezone(c: Checker, data: dict[str, Any]) -> str:
@@ -108,14 +109,41 @@ def lorawan(c: Checker, raw: Any) -> LoRaWAN:
     )
 
 
-def mqtt(c: Checker, raw: Any) -> MqttSettings:
-    """``mqtt``: the broker the bridge subscribes to."""
+def topic_layouts(c: Checker, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``topic_layouts``: templates per network-server source (``sources/topics.py``)."""
+    d = c.mapping(raw, "topic_layouts")
+    out = []
+    for source, templates in d.items():
+        path = f"topic_layouts.{source}"
+        if source not in SOURCE_KINDS:
+            c.fail(path, f"unknown source; known: {', '.join(SOURCE_KINDS)}")
+            continue
+        if not isinstance(templates, list) or not templates:
+            c.fail(path, "must be a non-empty list of topic templates")
+            continue
+        for i, text in enumerate(templates):
+            try:
+                compile_template(source, text if isinstance(text, str) else "")
+            except TemplateError as exc:
+                c.fail(f"{path}[{i}]", f"{exc} (got {text!r})")
+        out.append((source, tuple(str(t) for t in templates)))
+    return tuple(out)
+
+
+def mqtt(c: Checker, raw: Any,
+         layouts: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> MqttSettings:
+    """``mqtt``: the broker the bridge subscribes to. By default it subscribes to exactly
+    the topics of the topic layouts, plus ``slastream/#``."""
     mq = c.mapping(raw, "mqtt")
     c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size"})
-    topics = mq.get("topics", list(DEFAULT_TOPICS))
+    try:
+        default = [*Layouts.from_config(dict(layouts)).filters(), "slastream/#"]
+    except TemplateError:  # already reported by topic_layouts()
+        default = list(DEFAULT_TOPICS)
+    topics = mq.get("topics", default)
     if not isinstance(topics, list) or not all(isinstance(t, str) and t for t in topics):
         c.fail("mqtt.topics", "must be a list of topic filters")
-        topics = list(DEFAULT_TOPICS)
+        topics = default
     return MqttSettings(
         url=c.text(mq, "url", "mqtt", MqttSettings.url) or MqttSettings.url,
         topics=tuple(topics),

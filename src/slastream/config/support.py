@@ -250,3 +250,46 @@ def parse_support(raw: Any, path: str, fail: Fail) -> SupportTerms | None:
         default,
         lead,
     )
+
+
+def support_syntax(terms: SupportTerms) -> dict[str, Any]:
+    """The ``support`` mapping a config file writes for ``terms`` (``parse_support`` of it
+    gives ``terms`` back): for tools that write configs, such as the OpenSLO export."""
+
+    def hhmm(minutes: int) -> str:
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+    def obligation(o: Obligation, default_stop: StopEvent) -> Any:
+        if o.stops == default_stop:
+            return o.within.text
+        return {"within": o.within.text, "stops": o.stops}
+
+    def severity(s: SeverityTerms) -> dict[str, Any]:
+        out: dict[str, Any] = {"clock": s.clock, "reaction": obligation(s.reaction, "response")}
+        if s.starts != "opened":
+            out["starts"] = s.starts
+        if s.resolution is not None:
+            out["resolution"] = obligation(s.resolution, "resolved")
+        if s.escalation:
+            out["escalation"] = [{"after": e.after.text, "to": e.to} for e in s.escalation]
+        return out
+
+    def region(r: Region) -> dict[str, Any]:
+        h = r.hours
+        out: dict[str, Any] = {"timezone": h.timezone,
+                               "hours": f"{hhmm(h.start_min)}-{hhmm(h.end_min)}",
+                               "days": [WEEKDAYS[d] for d in h.days]}
+        if h.country:
+            out["country"] = h.country
+        if h.subdivision:
+            out["subdivision"] = h.subdivision
+        if h.closures:
+            out["closures"] = [d.isoformat() for d in h.closures]
+        if r.customer_holidays:
+            out["customer_holidays"] = True
+        return out
+
+    return {"default_region": terms.default_region,
+            "near_deadline_s": terms.near_deadline_s,
+            "regions": {r.name: region(r) for r in terms.regions},
+            "severities": {s.name: severity(s) for s in terms.severities}}

@@ -51,6 +51,7 @@ from slastream.model.events import BridgeOutage, Event
 from slastream.model.spec import MqttSettings, Settings
 from slastream.model.time import format_rfc3339_ms, now_ms
 from slastream.runtime import first_error
+from slastream.sources import router
 from slastream.transport import codec
 from slastream.transport.kafka import EventProducer, SendFuture, delivered
 
@@ -136,7 +137,7 @@ class Bridge:
             # The broker may have this many unacknowledged messages out to us (§3.1.2.11.3).
             receive_maximum=max(1, min(65_535, settings.mqtt.queue_size)))
         self._inbox = Inbox(settings.mqtt.queue_size)
-        self._decoder = Decoder()
+        self._decoder = Decoder(router.for_settings(settings))
         self._stats = BridgeStats()
         self._producer: EventProducer | None = None
         self._conn: MqttConnection | None = None

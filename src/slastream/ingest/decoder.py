@@ -24,7 +24,8 @@ class Decoder:
     bytes, for ``{prefix}.deadletter``) and is counted as rejected.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rt: router.Router = router.DEFAULT) -> None:
+        self.router = rt
         self.totals: dict[tuple[str, str], int] = {}
         self.received = 0
         self.deadlettered = 0
@@ -33,7 +34,7 @@ class Decoder:
                recorder: CaptureRecorder | None) -> list[tuple[str, bytes]]:
         """Decode ``segments`` into ``events``; returns dead letters ``(key, value)``."""
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        decode, rejected = router.decode, router.REJECTED
+        decode, rejected = self.router.decode, router.REJECTED
         totals = self.totals
         dead: list[tuple[str, bytes]] = []
         received = 0

@@ -24,13 +24,18 @@ CreditBasis = Literal["max_downtime", "total_downtime"]
 Combine = Literal["min", "mean"]
 
 SLI_KINDS: tuple[SliKind, ...] = ("delivery", "rx2", "probe", "response_time")
+# The subscription of the default topic layouts (sources/topics.py derives it; a test checks
+# they agree): ChirpStack gateway topics with and without a region prefix, its integration,
+# The Things Stack, and slastream's own topics.
 DEFAULT_TOPICS = (
-    "+/gateway/+/event/up",
-    "+/gateway/+/event/ack",
-    "+/gateway/+/command/down",
-    "application/+/device/+/event/+",
-    "v3/+/devices/+/up",
-    "v3/+/devices/+/down/+",
+    "+/gateway/+/event/up", "+/gateway/+/event/ack", "+/gateway/+/command/down",
+    "gateway/+/event/up", "gateway/+/event/ack", "gateway/+/command/down",
+    "application/+/device/+/event/up", "application/+/device/+/event/txack",
+    "application/+/device/+/event/ack", "application/+/device/+/event/log",
+    "application/+/device/+/event/join",
+    "v3/+/devices/+/up", "v3/+/devices/+/join", "v3/+/devices/+/down/queued",
+    "v3/+/devices/+/down/sent", "v3/+/devices/+/down/failed", "v3/+/devices/+/down/ack",
+    "v3/+/devices/+/down/nack",
     "slastream/#",
 )
 
@@ -180,6 +185,8 @@ class Settings:
     mqtt: MqttSettings
     kafka: KafkaSettings
     http: HttpSettings
+    # (source, templates) where a network server puts its fields in a topic; empty: defaults
+    topic_layouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
     prober: ProberSettings = field(default_factory=ProberSettings)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
+from slastream.config.support import support_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
 from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Settings
@@ -93,7 +94,8 @@ def credit(c: Credit) -> dict[str, Any]:
 def contract(c: Contract) -> dict[str, Any]:
     """One entry of ``contracts``."""
     return _no_none({"name": c.name, "slos": list(c.slos), "objective": c.objective,
-                     "combine": c.combine, "credit": credit(c.credit)})
+                     "combine": c.combine, "credit": credit(c.credit),
+                     "support": None if c.support is None else support_syntax(c.support)})
 
 
 def _policy(p: ExclusionPolicy) -> dict[str, Any]:

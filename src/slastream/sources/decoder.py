@@ -38,17 +38,17 @@ def group(events: Iterable[Event]) -> Batch:
 
 
 def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = None,
-                    ) -> Iterator[Batch]:
+                    rt: router.Router = router.DEFAULT) -> Iterator[Batch]:
     """Decode messages (MQTT, or parsed capture lines) ``chunk`` (default :data:`CHUNK`)
-    at a time; the last batch may be short or empty. A bad line or a message no decoder
-    accepts is counted."""
+    at a time with ``rt``; the last batch may be short or empty. A bad line or a message
+    no decoder accepts is counted."""
     chunk = chunk or CHUNK
     out: list[Event] = []
     ingest: Counter[tuple[str, str]] = Counter()
     rejections: Counter[str] = Counter()
     n = bad = 0
     first: int | None = None
-    decode = router.decode
+    decode = rt.decode
     for msg in messages:
         if isinstance(msg, BadLine):
             bad += 1
@@ -72,8 +72,8 @@ def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = N
                               bad_lines=bad, first_time_ms=first)
 
 
-def capture_batches(lines: Iterable[bytes], fast: bool = True,
-                    chunk: int | None = None) -> Iterator[Batch]:
+def capture_batches(lines: Iterable[bytes], fast: bool = True, chunk: int | None = None,
+                    rt: router.Router = router.DEFAULT) -> Iterator[Batch]:
     """Decode capture lines; blank lines are skipped, invalid ones counted as rejected.
 
     ``fast`` decodes the dominant LoRaWAN shapes inline (``fastpath.batches``);
@@ -82,6 +82,6 @@ def capture_batches(lines: Iterable[bytes], fast: bool = True,
     """
     chunk = chunk or CHUNK
     if fast:
-        return fastpath.batches(lines, chunk)
+        return fastpath.batches(lines, chunk, rt)
     return message_batches(
-        (parse_line(line, i) for i, line in enumerate(lines, 1) if line.strip()), chunk)
+        (parse_line(line, i) for i, line in enumerate(lines, 1) if line.strip()), chunk, rt)

@@ -8,6 +8,7 @@ from typing import Any
 
 from slastream.errors import Rejected
 from slastream.model.events import Event
+from slastream.model.spec import Settings
 from slastream.sources import canonical, chirpstack, chirpstack_gateway, chirpstack_pb, tts
 from slastream.sources.topics import Layouts
 
@@ -139,3 +140,10 @@ def _run(decoder: Decoder, source: str, parts: list[str], payload: Any, received
 
 DEFAULT = Router()
 decode = DEFAULT.decode  # the default layouts, for callers without a config
+
+
+def for_settings(settings: Settings) -> Router:
+    """The router of a config's topic layouts (the default one when it declares none)."""
+    if not settings.topic_layouts:
+        return DEFAULT
+    return Router(Layouts.from_config(dict(settings.topic_layouts)))

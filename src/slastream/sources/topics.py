@@ -17,7 +17,7 @@ docs/interfaces.md#topic-layouts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -120,8 +120,9 @@ class Layouts:
         self.templates = tuple(templates)
 
     @classmethod
-    def from_config(cls, layouts: dict[SourceKind, Sequence[str]] | None = None) -> Layouts:
-        """Templates per source; a source not given keeps its defaults."""
+    def from_config(cls, layouts: Mapping[str, Sequence[str]] | None = None) -> Layouts:
+        """Templates per source; a source not given keeps its defaults. Raises
+        ``TemplateError`` (the loader has checked a config's templates already)."""
         given = layouts or {}
         return cls(compile_template(src, text) for src in SOURCE_KINDS
                    for text in given.get(src, DEFAULT_LAYOUTS[src]))
