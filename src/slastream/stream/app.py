@@ -217,8 +217,8 @@ class StreamWorker:
                 raise WorkerError(f"checkpoint of {where}: {exc}") from None
             self.heads[pid] = head
             if state.config_changed(self.settings):
-                log.warning("%s: SLO definitions changed since the checkpoint; minutes "
-                            "still open keep the old definitions", where)
+                log.warning("%s: SLO definitions changed since the checkpoint; its uplinks "
+                            "and minutes still open are judged by the new definitions", where)
         self.partitions[pid] = state
         return state
 
