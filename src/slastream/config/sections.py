@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slastream.config import maintenance
 from slastream.config.checker import Checker
 from slastream.errors import Rejected
 from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
@@ -34,7 +35,8 @@ def timezone(c: Checker, data: dict[str, Any]) -> str:
 
 
 def policies(c: Checker, raw: Any) -> dict[str, ExclusionPolicy]:
-    """``exclusion_policy``: per exclusion kind, whether and how it excuses downtime."""
+    """``exclusion_policy``: per exclusion kind, whether and how it excuses downtime, and the
+    maintenance calendar it must keep to (``config/maintenance.py``)."""
     d = c.mapping(raw, "exclusion_policy")
     out: dict[str, ExclusionPolicy] = {}
     for kind, raw_policy in d.items():
@@ -43,12 +45,15 @@ def policies(c: Checker, raw: Any) -> dict[str, ExclusionPolicy]:
             c.fail(path, f"unknown exclusion kind; known: {', '.join(EXCLUSION_KINDS)}")
             continue
         s = c.mapping(raw_policy, path)
-        c.unknown(s, path, {"excused", "notice_s", "cap_minutes", "evidence_required"})
+        c.unknown(s, path, {"excused", "notice_s", "cap_minutes", "evidence_required",
+                            "windows", "blackouts"})
         out[kind] = ExclusionPolicy(
             excused=c.flag(s, "excused", path, True),
             notice_s=int(c.num(s, "notice_s", path, 0, 0, integer=True) or 0),
             cap_minutes=c.num(s, "cap_minutes", path, None, 0.0),
             evidence_required=c.flag(s, "evidence_required", path, False),
+            windows=maintenance.windows(c, s.get("windows"), f"{path}.windows"),
+            blackouts=maintenance.blackouts(c, s.get("blackouts"), f"{path}.blackouts"),
         )
     return out
 

@@ -7,6 +7,7 @@ from typing import Any, get_args
 
 from slastream.config.alerting import alert_policy
 from slastream.config.checker import Checker
+from slastream.config.environments import expand
 from slastream.model import spec
 from slastream.model.spec import SLI_KINDS, SLO, DowntimeRule
 
@@ -76,11 +77,15 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
 
 
 def slos(c: Checker, raw: Any) -> tuple[SLO, ...]:
-    """Every valid SLO of the ``slos`` list; SLO names must be unique."""
+    """Every valid SLO of the ``slos`` list, one per environment of an SLO with
+    ``environments`` (``config/environments.py``); SLO names must be unique."""
     if not isinstance(raw, list) or not raw:
         c.fail("slos", "must be a non-empty list")
         raw = []
-    out = [s for i, r in enumerate(raw) if (s := _slo(c, r, i)) is not None]
+    before = len(c.problems)
+    out = [s for i, r in expand(c, raw) if (s := _slo(c, r, i)) is not None]
+    # an item read once per environment reports each of its problems once
+    c.problems[before:] = list(dict.fromkeys(c.problems[before:]))
     names = [s.name for s in out]
     for n in sorted({n for n in names if names.count(n) > 1}):
         c.fail("slos", f"duplicate SLO name {n!r}")

@@ -11,6 +11,7 @@ from typing import Literal
 
 from slastream.model.alerting import AlertPolicy
 from slastream.model.events import Exclusion
+from slastream.model.maintenance import Blackout, MaintenanceWindow
 from slastream.model.probes import ProberSettings, ProbeSpec
 from slastream.model.support import SupportTerms
 
@@ -125,12 +126,18 @@ class Contract:
 
 @dataclass(frozen=True)
 class ExclusionPolicy:
-    """Whether a kind of exclusion excuses downtime, and on which conditions."""
+    """Whether a kind of exclusion excuses downtime, and on which conditions.
+
+    With ``windows``, an exclusion is excused only when it lies wholly inside them; with
+    ``blackouts``, only when it touches none of them (docs/semantics.md#maintenance-calendars).
+    """
 
     excused: bool
     notice_s: int = 0
     cap_minutes: float | None = None  # per calendar month; minutes past the cap are downtime
     evidence_required: bool = False
+    windows: tuple[MaintenanceWindow, ...] | None = None  # None: at any time
+    blackouts: tuple[Blackout, ...] | None = None  # None: no blackouts
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ Rules from the seed contracts: planned maintenance needs notice (EVRYTHNG and MC
 days, LORIOT seven) and at most one hour per calendar month is excused (minutes past the
 cap are not, so they count as downtime when the service was down); Cumulocity also
 excludes emergency maintenance; hosting / third-party outages and force majeure are excused
-where the contract says so, with evidence. Exclusions may arrive after the fact: the month
-is recomputed from slices and the current list, so a late annotation changes the ledger.
+where the contract says so, with evidence. A policy may also require maintenance inside
+allowed weekly windows and outside blackout periods (EVRYTHNG: Saturday or Sunday
+05:00-09:00 GMT, not in its High Demand periods). Exclusions may arrive after the fact: the
+month is recomputed from slices and the current list, so a late annotation changes the ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from slastream.model.events import Exclusion
+from slastream.model.maintenance import inside_windows
 from slastream.model.spec import SLO, ExclusionPolicy
 from slastream.model.time import MINUTE_MS
 
@@ -42,7 +45,27 @@ def judge(exclusion: Exclusion, policy: dict[str, ExclusionPolicy]) -> Verdict:
                            f"notice {have} < required {rule.notice_s / 3600:.0f} h")
     if rule.evidence_required and not exclusion.evidence.strip():
         return Verdict(exclusion, False, "evidence required")
+    refused = _calendar(exclusion, rule)
+    if refused:
+        return Verdict(exclusion, False, refused)
     return Verdict(exclusion, True, "accepted")
+
+
+def _calendar(exclusion: Exclusion, rule: ExclusionPolicy) -> str | None:
+    """Why the exclusion's time breaks the policy's maintenance calendar, if it does.
+
+    The whole exclusion is refused when any part of it lies outside the allowed windows or
+    in a blackout (docs/semantics.md#maintenance-calendars).
+    """
+    start, end = exclusion.start_ms, exclusion.end_ms
+    if rule.windows is not None and not inside_windows(rule.windows, start, end):
+        shown = "; ".join(str(w) for w in rule.windows)
+        return f"outside the allowed maintenance window ({shown})"
+    for blackout in rule.blackouts or ():
+        period = blackout.hit(start, end)
+        if period is not None:
+            return f"in {blackout.describe(period)}"
+    return None
 
 
 def applies_to(exclusion: Exclusion, slo: SLO, scope: str) -> bool:
