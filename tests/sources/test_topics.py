@@ -90,7 +90,7 @@ def _matches(flt: str, topic: str) -> bool:
 def test_the_default_subscription_is_the_default_layouts() -> None:
     from slastream.model.spec import DEFAULT_TOPICS
 
-    assert DEFAULT_TOPICS == (*DEFAULT.filters(), "slastream/#")
+    assert (*DEFAULT.filters(), "slastream/#") == DEFAULT_TOPICS
 
 
 def test_a_config_with_its_own_layout_subscribes_to_it() -> None:
