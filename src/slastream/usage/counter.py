@@ -216,16 +216,12 @@ class UsageCounter:
     def _close_day(self) -> None:
         day = self.day
         assert day is not None
-        col, size = self.devices.col, self.devices.size
-        active = np.flatnonzero(col["count"][:size])
-        bands = col["band"][active].astype(np.int64)
-        counts = col["count"][active].astype(np.int64)
-        # over when counts / minutes > num / den, in integers: "at the allowance" is not over
-        over = counts * self._den[bands] > self._num[bands] * day.minutes
+        active, bands, counts, over = self._judge(day)
         day.stats[:, ADIS] = np.bincount(bands, minlength=self.bands)
         day.stats[:, OVER] = np.bincount(bands[over], minlength=self.bands)
         month = Month.containing(day.start_ms, self.timezone).label
         self._switch_month(month)
+        col = self.devices.col
         col["flags"][active] |= OPERATIONAL
         col["flags"][active[over]] |= OVER_ALLOWANCE
         self.offenders[month] = merge_offenders(
@@ -234,6 +230,27 @@ class UsageCounter:
         col["count"][active] = 0
         self.closed.append(day)
         self.day = None
+
+    def _judge(self, day: DayTotals) -> tuple[I64, I64, I64, npt.NDArray[np.bool_]]:
+        """The devices with requests in ``day``, their bands and counts, and whether each
+        is over the allowance for the whole day."""
+        col, size = self.devices.col, self.devices.size
+        active = np.flatnonzero(col["count"][:size]).astype(np.int64)
+        bands = col["band"][active].astype(np.int64)
+        counts = col["count"][active].astype(np.int64)
+        # over when counts / minutes > num / den, in integers: "at the allowance" is not over
+        over = counts * self._den[bands] > self._num[bands] * day.minutes
+        return active, bands, counts, over
+
+    def open_day_totals(self) -> I64:
+        """The open day's totals so far, ADIs included; the ADIs "over" are those already
+        past the whole day's allowance (certain to be over whatever comes next)."""
+        assert self.day is not None
+        _, bands, _, over = self._judge(self.day)
+        stats = self.day.stats.copy()
+        stats[:, ADIS] = np.bincount(bands, minlength=self.bands)
+        stats[:, OVER] = np.bincount(bands[over], minlength=self.bands)
+        return stats
 
     def _switch_month(self, month: str) -> None:
         if self.month is not None and month != self.month:
