@@ -129,7 +129,8 @@ def parse_usage(raw: Any, path: str, fail: Fail, base_dir: Path | None = None
     bands = [_band(str(name), value, f"{path}.bands.{name}", report)
              for name, value in bands_raw.items()]
     mapping = _mapping_file(raw.get("mapping_file"), f"{path}.mapping_file", base_dir, report)
-    if bands_raw and mapping is None and not any(b is not None and b.clients for b in bands):
+    if (bands_raw and None not in bands and raw.get("mapping_file") is None
+            and not any(b is not None and b.clients for b in bands)):
         report(f"{path}.bands", "no band has clients and there is no mapping_file: "
                                 "no request could be given a band")
     component = raw.get("component")

@@ -59,10 +59,13 @@ class DeviceTable:
         reps = [clients[j] for j in first.tolist()]
         found = self._find(uniq, reps)
         new: list[str] = []
-        fresh = np.flatnonzero(found == -1)
+        fresh = np.flatnonzero(found == -1)  # in hash order; numbered in order of arrival
         if fresh.size:
-            new = [reps[j] for j in fresh.tolist()]
-            found[fresh] = self._append(new, uniq[fresh])
+            seen = fresh[np.argsort(first[fresh], kind="stable")]
+            new = [reps[j] for j in seen.tolist()]
+            base = self._store(new)
+            found[seen] = np.arange(base, base + len(new), dtype=np.int64)
+            self._insert(uniq[fresh], found[fresh])
         for j in np.flatnonzero(found == -2).tolist():
             found[j] = self._odd_device(reps[j], new)
         out: I64 = found[inverse.reshape(-1)]
@@ -92,14 +95,11 @@ class DeviceTable:
             new.append(client)
         return device
 
-    def _append(self, clients: list[str], hashes: I64) -> I64:
-        """New devices for ``clients`` (distinct; ``hashes`` sorted and not yet known)."""
-        first = self._store(clients)
-        devices = np.arange(first, first + len(clients), dtype=np.int64)
+    def _insert(self, hashes: I64, devices: I64) -> None:
+        """Index new devices (``hashes`` sorted, distinct and not yet known)."""
         pos = np.searchsorted(self._keys, hashes)
         self._keys = np.insert(self._keys, pos, hashes)
         self._slots = np.insert(self._slots, pos, devices.astype(np.int32))
-        return devices
 
     def _store(self, clients: list[str]) -> int:
         """Room and ids for new devices; the first one's number."""
