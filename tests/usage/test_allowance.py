@@ -157,3 +157,19 @@ def test_ledger_shape_and_live_figures() -> None:
     assert rep["bands"][3]["adis"] == 0 and rep["days"][0]["complete"] is False
     today = usage_figures(counter).today[3]
     assert (today.adis, round(today.mean_per_minute, 3), today.over_allowance) == (2, 0.347, 0)
+
+
+def test_late_requests_count_for_the_open_day_only() -> None:
+    """With the watermark at 6 October 01:00 (5 October closed), a request of 6 October
+    00:30 arriving now still counts for the open day; one of 5 October is rejected as
+    late, and 5 October's figures do not change."""
+    counter = UsageCounter(terms(), "UTC", 120)
+    counter.feed(spread("a-1", DAY, 720) + spread("a-1", DAY + 86_400_000, 10, 3_600_000))
+    counter.advance(DAY + 90_000_000)
+    counter.feed([UsageRequest(DAY + 88_200_000, "api", "a-2"),
+                  UsageRequest(DAY + 3_600_000, "api", "a-2")])
+    counter.flush()
+    rep = report(counter, "2026-10")
+    assert [(d.date, d.bands[3].adis, d.bands[3].requests) for d in rep.days] == [
+        ("2026-10-05", 1, 720), ("2026-10-06", 2, 11)]
+    assert dict(rep.rejected) == {"late": 1}

@@ -126,7 +126,9 @@ class UsageCounter:
             band = self.devices.col["band"]
             band[first:first + len(new)] = [self._matcher.band(c) for c in new]
         banded = self.devices.col["band"][devices] != NO_BAND
-        self.rejected["no_band"] += int(len(devices) - np.count_nonzero(banded))
+        unbanded = len(devices) - int(np.count_nonzero(banded))
+        if unbanded:
+            self.rejected["no_band"] += unbanded
         t = np.array(times, np.int64)[banded]
         devices, size = devices[banded], np.array(sizes, np.int64)[banded]
         if len(t):
@@ -144,7 +146,9 @@ class UsageCounter:
         fits = np.zeros(len(times), bool)
         if self.day is not None:
             fits = (times >= self.day.start_ms) & (times < self.day.end_ms)
-        self.rejected["late"] += int(len(times) - np.count_nonzero(fits))
+        dropped = len(times) - int(np.count_nonzero(fits))
+        if dropped:
+            self.rejected["late"] += dropped
         self._count(devices[fits], sizes[fits])
 
     # ------------------------------------------------------------------------ progress
