@@ -1,0 +1,1 @@
+"""Request allowance: ADI bands, requests per ADI per minute, intensive communication."""
