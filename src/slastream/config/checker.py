@@ -6,6 +6,7 @@ and returns the default, so loading goes on and every problem is found in one pa
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, TypeVar
 
 from slastream.model.alerting import parse_duration_s
@@ -19,6 +20,13 @@ class Checker:
     def __init__(self, source: str) -> None:
         self.source = source
         self.problems: list[str] = []
+
+    @property
+    def base_dir(self) -> Path | None:
+        """The config file's directory (relative paths in it start there), or None when
+        the document did not come from a file."""
+        path = Path(self.source)
+        return path.parent if path.is_file() else None
 
     def fail(self, key: str, what: str) -> None:
         self.problems.append(f"{self.source}: {key}: {what}")

@@ -6,6 +6,7 @@ from typing import Any, get_args
 
 from slastream.config.checker import Checker
 from slastream.config.support import parse_support
+from slastream.config.usage import parse_usage
 from slastream.model import spec
 from slastream.model.spec import Contract, Credit, CreditTier
 
@@ -51,7 +52,7 @@ def _credit(c: Checker, raw: Any, path: str) -> Credit:
 def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
     path = f"contracts[{i}]"
     d = c.mapping(raw, path)
-    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit", "support"})
+    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit", "support", "usage"})
     name = c.text(d, "name", path, None)
     if name is None:
         c.fail(f"{path}.name", "is required")
@@ -74,6 +75,8 @@ def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
         credit=credit,
         support=None if d.get("support") is None
         else parse_support(d["support"], f"{path}.support", c.fail),
+        usage=None if d.get("usage") is None
+        else parse_usage(d["usage"], f"{path}.usage", c.fail, c.base_dir),
     )
 
 

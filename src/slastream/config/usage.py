@@ -97,10 +97,13 @@ def _mapping_file(raw: Any, key: str, base_dir: Path | None, fail: Fail) -> str 
     if not isinstance(raw, str) or not raw:
         fail(key, f"must be a file path; got {raw!r}")
         return None
-    if base_dir is not None and not (base_dir / raw).is_file():
-        fail(key, f"file not found: {base_dir / raw}")
+    if base_dir is None:
+        return raw
+    path = base_dir / raw  # relative to the config file, like every path in it
+    if not path.is_file():
+        fail(key, f"file not found: {path}")
         return None
-    return raw
+    return str(path)
 
 
 def parse_usage(raw: Any, path: str, fail: Fail, base_dir: Path | None = None

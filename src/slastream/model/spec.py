@@ -14,6 +14,7 @@ from slastream.model.events import Exclusion
 from slastream.model.maintenance import Blackout, MaintenanceWindow
 from slastream.model.probes import ProberSettings, ProbeSpec
 from slastream.model.support import SupportTerms
+from slastream.model.usage import UsageTerms
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
 NoDataRule = Literal["ignore", "downtime"]
@@ -122,6 +123,7 @@ class Contract:
     combine: Combine
     credit: Credit
     support: SupportTerms | None = None  # reaction and resolution times per severity
+    usage: UsageTerms | None = None  # request allowance per device and band
 
 
 @dataclass(frozen=True)
