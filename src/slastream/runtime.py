@@ -12,14 +12,13 @@ interrupted (128 + SIGINT, the shell's convention).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slastream.errors import ConfigError, SlastreamError
 
@@ -32,7 +31,10 @@ LOG_LEVEL_ENV = "SLASTREAM_LOG_LEVEL"
 LOG_FORMAT = "slastream %(levelname)s %(name)s: %(message)s"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-StopFunction = Callable[[asyncio.Event], Coroutine[Any, Any, int]]
+if TYPE_CHECKING:  # asyncio is imported by the long-running commands only (start-up time)
+    import asyncio
+
+    StopFunction = Callable[[asyncio.Event], Coroutine[Any, Any, int]]
 
 
 # ---------------------------------------------------------------------- logging
@@ -99,6 +101,8 @@ def configure_logging(level: int = logging.WARNING) -> None:
 def install_stop_signals(stop: asyncio.Event) -> None:
     """SIGINT and SIGTERM set ``stop``; a second one gets the default handling (SIGINT:
     ``KeyboardInterrupt``, exit 130), so a shutdown that hangs can still be interrupted."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
 
     def first(sig: signal.Signals) -> None:
@@ -115,6 +119,8 @@ def run_until_stopped(main: StopFunction) -> int:
 
     ``main`` stops its tasks once ``stop`` is set and returns the exit code.
     """
+
+    import asyncio
 
     async def guarded() -> int:
         stop = asyncio.Event()

@@ -30,7 +30,6 @@ from slastream.model.support import (
     Target,
     TimeUnit,
 )
-from slastream.support.calendar import supported_country
 
 Fail = Callable[[str, str], None]
 
@@ -164,6 +163,9 @@ def _closures(raw: Any, key: str, fail: Fail) -> tuple[date, ...]:
 
 
 def _holiday_country(raw: dict[str, Any], key: str, fail: Fail) -> tuple[str | None, str | None]:
+    # here, not at the top: the holidays tables cost start-up time to configs without support
+    from slastream.support.calendar import supported_country
+
     country, subdivision = raw.get("country"), raw.get("subdivision")
     if country is None:
         if subdivision is not None:

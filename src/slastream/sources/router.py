@@ -9,7 +9,7 @@ from typing import Any
 from slastream.errors import Rejected
 from slastream.model.events import Event
 from slastream.model.spec import Settings
-from slastream.sources import canonical, chirpstack, chirpstack_gateway, chirpstack_pb, tts
+from slastream.sources import canonical, chirpstack, chirpstack_gateway, tts
 from slastream.sources.topics import Layouts
 
 Decoder = Callable[[list[str], Any, int, list[Event]], str | None]
@@ -40,13 +40,24 @@ _TTS: dict[str, Decoder] = {
     "down/nack": tts.decode_down,
 }
 # ChirpStack's Protobuf marshaler: a payload that is not JSON (bytes) is parsed with the
-# official definitions into the JSON marshaler's shape before its decoder runs.
-_PROTOBUF: dict[Decoder, Callable[[bytes], dict[str, Any]]] = {
-    chirpstack_gateway.decode_up: chirpstack_pb.uplink_frame,
-    chirpstack_gateway.decode_down: chirpstack_pb.downlink_frame,
-    chirpstack_gateway.decode_ack: chirpstack_pb.downlink_tx_ack,
-    **{_CS_EVENTS[name]: to_json for name, to_json in chirpstack_pb.INTEGRATION.items()},
-}
+# official definitions into the JSON marshaler's shape before its decoder runs. Imported on
+# the first binary payload: JSON-only deployments do not pay for the Protobuf runtime.
+_PROTOBUF: dict[Decoder, Callable[[bytes], dict[str, Any]]] = {}
+
+
+def _protobuf(decoder: Decoder) -> Callable[[bytes], dict[str, Any]] | None:
+    if not _PROTOBUF:
+        from slastream.sources import chirpstack_pb
+
+        _PROTOBUF.update({
+            chirpstack_gateway.decode_up: chirpstack_pb.uplink_frame,
+            chirpstack_gateway.decode_down: chirpstack_pb.downlink_frame,
+            chirpstack_gateway.decode_ack: chirpstack_pb.downlink_tx_ack,
+            **{_CS_EVENTS[name]: to_json for name, to_json in chirpstack_pb.INTEGRATION.items()},
+        })
+    return _PROTOBUF.get(decoder)
+
+
 _CANONICAL: dict[str, Decoder] = {
     "probe": canonical.decode_probe,
     "request": canonical.decode_request,
@@ -123,7 +134,7 @@ def _run(decoder: Decoder, source: str, parts: list[str], payload: Any, received
     mark = len(out)
     try:
         if type(payload) is bytes:
-            to_json = _PROTOBUF.get(decoder)
+            to_json = _protobuf(decoder)
             if to_json is not None:
                 payload = to_json(payload)
         reason = decoder(parts, payload, received_ms, out)
