@@ -10,7 +10,7 @@ from slastream.model.ledger import Period
 from slastream.report import sections, terms
 from slastream.report.chart import daily_chart
 from slastream.report.content import ContractReport, Report, SloReport
-from slastream.report.markup import Cell, num, para, summary, table, verdict
+from slastream.report.markup import Cell, num, para, summary, table, verdict, when
 from slastream.report.style import CSS
 from slastream.report.text import (
     DASH,
@@ -71,7 +71,8 @@ def _episodes(s: SloReport, period: Period) -> str:
     if not s.entry.episodes:
         return para("No downtime episodes.")
     rows: list[list[Cell]] = [
-        [local(ep.start_ms, period), "ongoing" if ep.open else local(ep.end_ms, period),
+        [when(local(ep.start_ms, period)),
+         when("ongoing" if ep.open else local(ep.end_ms, period)),
          num(minutes(ep.minutes)), verdict("excused" if ep.excused else "downtime"),
          ep.reason] for ep in s.entry.episodes]
     return table(f"Episodes, {s.entry.name}",

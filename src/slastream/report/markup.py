@@ -27,6 +27,11 @@ def num(text: str) -> tuple[str, str]:
     return (text, "num")
 
 
+def when(text: str) -> tuple[str, str]:
+    """A time cell: never broken across lines."""
+    return (text, "time")
+
+
 def verdict(text: str) -> tuple[str, str]:
     """A verdict cell: the words carry the meaning, the class only adds colour."""
     good = text in ("met", "accepted", "excused")

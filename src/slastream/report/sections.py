@@ -13,7 +13,7 @@ from typing import Any
 
 from slastream.model.ledger import Inputs, Period
 from slastream.report.content import ContractReport
-from slastream.report.markup import Cell, num, para, table, verdict
+from slastream.report.markup import Cell, num, para, table, verdict, when
 from slastream.report.text import DASH, local_rfc3339, minutes, pct2
 
 
@@ -92,8 +92,8 @@ def usage_section(usage: Mapping[str, Any] | None, period: Period) -> str:
     return "".join(parts)
 
 
-def _when(x: Any, period: Period) -> str:
-    return local_rfc3339(x, period) if isinstance(x, str) else DASH
+def _when(x: Any, period: Period) -> Cell:
+    return when(local_rfc3339(x, period)) if isinstance(x, str) else DASH
 
 
 def _met(x: Any) -> str:

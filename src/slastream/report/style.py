@@ -20,6 +20,7 @@ caption { text-align: left; font-weight: bold; padding: 0.2rem 0; }
 th, td { border: 1px solid #8c8c8c; padding: 0.2rem 0.35rem; text-align: left;
   vertical-align: top; }
 th { background: #e8e8e8; }
+td.time { white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .verdict { font-weight: bold; white-space: nowrap; }
 .verdict.bad { color: #8a1c4b; }

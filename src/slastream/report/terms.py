@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from slastream.model.ledger import Period
 from slastream.model.spec import Contract, ExclusionPolicy
 from slastream.report.content import ContractReport
-from slastream.report.markup import Cell, num, para, table, verdict
+from slastream.report.markup import Cell, num, para, table, verdict, when
 from slastream.report.text import DASH, local, local_rfc3339, pct2, pct4
 
 KIND_NAMES = {"maintenance": "planned maintenance", "emergency": "emergency maintenance",
@@ -45,7 +45,7 @@ def exclusions_section(c: ContractReport, policy: Mapping[str, ExclusionPolicy],
     parts = ["<h3>Exclusions</h3>"]
     if c.exclusions:
         rows: list[list[Cell]] = [[x.id, KIND_NAMES.get(x.kind, x.kind), x.scope,
-                 f"{local(x.start_ms, period)} to {local(x.end_ms, period)}",
+                 when(f"{local(x.start_ms, period)} to {local(x.end_ms, period)}"),
                  verdict("accepted" if x.accepted else "not accepted"), x.reason]
                 for x in c.exclusions]
         parts.append(table("Declared exclusions in the period",
