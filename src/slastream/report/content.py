@@ -80,4 +80,4 @@ class Report:
     inputs: Inputs
     source: str  # where the figures come from, for the reader
     days_have_evidence: bool  # False: no slices at hand, the days show no evidence figures
-    document: Mapping[str, Any]
+    document: dict[str, Any]  # JSON as orjson writes it
