@@ -31,7 +31,7 @@ from slastream.config import load_settings
 from slastream.replay import collector_paused
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from replay_paths import ROOT, run_engine, simulated_capture  # noqa: E402
+from replay_paths import ROOT, run_engine, simulated_capture
 
 _CLASSES: dict[str, type[Message]] = {
     "event/up": gw_pb2.UplinkFrame,

@@ -174,7 +174,8 @@ def _damaged(draw: st.DrawFn) -> bytes:
 
 
 @settings(max_examples=400, deadline=None)
-@given(topic=st.sampled_from(CHIRPSTACK_TOPICS), data=st.one_of(_damaged(), st.binary(max_size=120)))
+@given(topic=st.sampled_from(CHIRPSTACK_TOPICS),
+       data=st.one_of(_damaged(), st.binary(max_size=120)))
 def test_damaged_protobuf_on_every_chirpstack_topic_is_a_counted_outcome(topic: str,
                                                                         data: bytes) -> None:
     out: list[Event] = []

@@ -153,19 +153,19 @@ class DeliverySLI(SLI):
                         if ns == none:
                             self._track(key, t)
             elif type(ev) is UplinkDelivered:
-                t, devaddr, fcnt, app, device = ev
+                t, devaddr, fcnt, application, device = ev
                 if t > max_t:
                     max_t = t
                 elif t < watermark:
                     late += 1
-                session = sessions.get((app, device))
+                session = sessions.get((application, device))
                 if devaddr < 0:
                     if session is None or fcnt < session[1]:
                         self.unmatched_deliveries += 1  # no session known for it
                         continue
                     devaddr = session[0]
                 elif session is None or session[0] != devaddr or fcnt < session[1]:
-                    self._learn(app, device, devaddr, fcnt, t)
+                    self._learn(application, device, devaddr, fcnt, t)
                 key = (devaddr << 16) | (fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
