@@ -284,7 +284,8 @@ class DeliverySLI(SLI):
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
         """Base state plus pending uplinks, tombstones and their time buckets as columns
-        (a side not seen yet is -1), regions by index, outages, counters."""
+        (a side not seen yet is -1), regions by index, outages, counters, and the device
+        sessions of deliveries without a DevAddr (``session_*``, only when there are any)."""
         pending = list(self._pending.items())
         done = list(self._done.items())
         unpacked = [(v // 256 // _T, v // 256 % _T) for _, v in pending]
@@ -310,14 +311,21 @@ class DeliverySLI(SLI):
             "mac_only": self.mac_only,
             "unmatched_deliveries": self.unmatched_deliveries,
             "outage_excluded": self.outage_excluded,
+            **self._session_columns(),
+        }
+
+    def _session_columns(self) -> State:
+        """The device sessions as columns; none at all while the table is empty, so a
+        state without them reads the same as one written before the table existed."""
+        if not self._sessions:
+            return {}
+        values = list(self._sessions.values())
+        return {
             "session_application": [app for app, _ in self._sessions],
             "session_device": [device for _, device in self._sessions],
-            "session_devaddr": np.array([v[0] for v in self._sessions.values()],
-                                        dtype=np.int64),
-            "session_first_fcnt": np.array([v[1] for v in self._sessions.values()],
-                                           dtype=np.int64),
-            "session_first_ms": np.array([v[2] for v in self._sessions.values()],
-                                         dtype=np.int64),
+            "session_devaddr": np.array([v[0] for v in values], dtype=np.int64),
+            "session_first_fcnt": np.array([v[1] for v in values], dtype=np.int64),
+            "session_first_ms": np.array([v[2] for v in values], dtype=np.int64),
         }
 
     def load_state(self, state: State) -> None:
