@@ -27,7 +27,7 @@ T = 1790812801250  # AT in ms
 BRIDGE_EVENTS = "chirpstack/chirpstack-docs src/chirpstack-gateway-bridge/payloads/events.md"
 BRIDGE_COMMANDS = "chirpstack/chirpstack-docs src/chirpstack-gateway-bridge/payloads/commands.md"
 FORWARDER_TEST = "chirpstack/chirpstack-mqtt-forwarder tests/semtech_udp_test.rs"
-EVENTS_DOC = "chirpstack docs, Integrations > Event types (src/chirpstack/integrations/events.md)"
+EVENTS_DOC = "chirpstack/chirpstack-docs src/chirpstack/integrations/events.md"
 
 DOCS_GW = "0016c001f153a14c"
 FWD_GW = "0102030405060708"
