@@ -45,3 +45,28 @@ def test_latency_links_the_uplink_before_the_command_in_any_order() -> None:
     assert cumulative[-1] == 5
     assert in_order[0] == {"good": 5, "total": 5}
     assert total_ms == 5 * 400.0  # each command 400 ms after its own uplink
+
+
+def test_outcomes_of_declared_class_b_c_devices_are_not_rx2_attempts() -> None:
+    from dataclasses import replace
+
+    from slastream.model.events import DownlinkOutcome
+    from slastream.model.spec import LoRaWAN
+
+    base = load_settings(ROOT / "examples/contracts/loriot.yaml")
+    rx2 = replace(base.slo("rx2-reach"), source="integration")
+    outcomes: list[Event] = [DownlinkOutcome(T0 + i * 1000, dev, ok, "OK" if ok else "TOO_LATE",
+                                             "", -1)
+                             for i, (dev, ok) in enumerate([("eui-70b3d57ed0051a2b", False),
+                                                            ("lamp-1", True),
+                                                            ("eui-a84041000000ffff", True)])]
+    for patterns, want, left_out in (((), {"good": 2, "total": 3}, 0),
+                                     (("eui-70b3*",), {"good": 2, "total": 2}, 1)):
+        settings = replace(base, slos=(rx2,), contracts=(),
+                           lorawan=LoRaWAN(class_b_c=patterns))
+        eng = Engine(settings)
+        eng.feed(group(outcomes))
+        eng.flush()
+        (entry,) = ledger_json(eng.ledger(None))["slos"]
+        assert entry["events"] == want
+        assert dict(eng.inputs().lorawan or ())["downlinks_not_rx2_attempts"] == left_out

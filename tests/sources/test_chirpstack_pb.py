@@ -4,6 +4,8 @@ decode to the same events as the same messages in the JSON marshaler."""
 from __future__ import annotations
 
 import base64
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +17,12 @@ from hypothesis import strategies as st
 
 from slastream.errors import Rejected
 from slastream.model.events import Event
-from slastream.sources import chirpstack, chirpstack_gateway, chirpstack_pb
+from slastream.sources import chirpstack, chirpstack_gateway, chirpstack_pb, router
 
 from . import phy
+from .golden import GOLDEN_DIR, load_cases, run_case
+
+GENERATOR = GOLDEN_DIR.parent / "make_protobuf_cases.py"
 
 GW = "0016c001f153a14c"
 PARTS_UP = ["eu868", "gateway", GW, "event", "up"]
@@ -118,3 +123,65 @@ def test_damaged_protobuf_never_raises_anything_but_a_rejection(data: bytes) -> 
         except Rejected:
             continue
         assert isinstance(payload, dict)
+
+
+# ------------------------------------------------------------- the Protobuf golden corpus
+
+PB_CASES = load_cases("protobuf")
+
+
+@pytest.mark.parametrize("case", PB_CASES, ids=[c["name"] for c in PB_CASES])
+def test_golden_protobuf(case: dict[str, Any]) -> None:
+    run_case(case)
+
+
+def test_the_protobuf_corpus_is_what_its_generator_writes(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("make_protobuf_cases", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "OUT", tmp_path / "protobuf.json")
+    module.main()
+    assert (tmp_path / "protobuf.json").read_text() == (GOLDEN_DIR / "protobuf.json").read_text()
+
+
+# Every topic a ChirpStack message can arrive on, prefixed and not.
+CHIRPSTACK_TOPICS = [
+    f"eu868/gateway/{GW}/event/up", f"gateway/{GW}/event/up",
+    f"eu868/gateway/{GW}/event/ack", f"gateway/{GW}/event/ack",
+    f"eu868/gateway/{GW}/command/down", f"gateway/{GW}/command/down",
+    *(f"application/a3e3c6d2/device/70b3d57ed0051a2b/event/{e}"
+      for e in ("up", "txack", "ack", "log", "join")),
+]
+_VALID = [base64.b64decode(c["payload_b64"]) for c in PB_CASES]
+
+
+@st.composite
+def _damaged(draw: st.DrawFn) -> bytes:
+    """A real Protobuf message cut, spliced, or with bytes flipped."""
+    data = bytearray(draw(st.sampled_from(_VALID)))
+    for _ in range(draw(st.integers(1, 4))):
+        op = draw(st.sampled_from(("cut", "flip", "insert")))
+        at = draw(st.integers(0, len(data)))
+        if op == "cut":
+            del data[at:at + draw(st.integers(1, 8))]
+        elif op == "flip" and at < len(data):
+            data[at] ^= draw(st.integers(1, 255))
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=6))
+    return bytes(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(topic=st.sampled_from(CHIRPSTACK_TOPICS),
+       data=st.one_of(_damaged(), st.binary(max_size=120)))
+def test_damaged_protobuf_on_every_chirpstack_topic_is_a_counted_outcome(topic: str,
+                                                                        data: bytes) -> None:
+    out: list[Event] = []
+    source, outcome, reason = router.decode(topic, data, 1_000, out)
+    assert source in ("chirpstack_gateway", "chirpstack")
+    assert outcome in ("ok", "ignored", "rejected")
+    assert (reason == "") == (outcome == "ok")
+    if outcome != "ok":
+        assert out == []

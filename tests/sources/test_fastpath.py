@@ -113,9 +113,12 @@ def layouts(case: dict[str, Any]) -> dict[str, bytes]:
         "inner keys reversed": orjson.dumps(_reversed(obj)),
         "escaped": _escape_all(obj).encode(),
         "non-ascii kept": json.dumps(obj, ensure_ascii=False).encode(),
-        # duplicate keys: the last one counts, for both paths (orjson parses both)
-        "duplicate keys": b'{"topic":"x/y","payload":{"phyPayload":"AAAA"},'
-                          b'"received_at":"2000-01-01T00:00:00Z",' + compact[1:],
+        # duplicate keys: the last one counts, for both paths (orjson parses both); the
+        # decoy payload uses the case's own payload key, so the last one is the case's
+        "duplicate keys": (b'{"topic":"x/y",'
+                           + (b'"payload_b64":"AAAA",' if "payload_b64" in case
+                              else b'"payload":{"phyPayload":"AAAA"},')
+                           + b'"received_at":"2000-01-01T00:00:00Z",' + compact[1:]),
         "crlf": compact + b"\r\n",
     }
     if isinstance(case.get("payload"), dict) and case["payload"]:

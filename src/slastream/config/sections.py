@@ -104,13 +104,34 @@ def _prefixes(c: Checker, raw: Any) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def _class_b_c(c: Checker, raw: Any) -> tuple[str, ...]:
+    """Patterns of device ids, or of ``{application}/{device}`` (one ``/``, both sides
+    named)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        c.fail("lorawan.class_b_c", "must be a list like ['app-streetlights/*', 'eui-70b3*']")
+        return ()
+    out = []
+    for j, p in enumerate(raw):
+        parts = p.split("/") if isinstance(p, str) else []
+        if not parts or len(parts) > 2 or not all(parts) or any(ch.isspace() for ch in p):
+            c.fail(f"lorawan.class_b_c[{j}]",
+                   f"must be a device id pattern or 'application/device' pattern, got {p!r}")
+            continue
+        out.append(p)
+    return tuple(out)
+
+
 def lorawan(c: Checker, raw: Any) -> LoRaWAN:
-    """``lorawan``: which DevAddrs are ours and whether MAC-only uplinks count."""
+    """``lorawan``: which DevAddrs are ours, whether MAC-only uplinks count, and which
+    devices are Class B/C."""
     lw = c.mapping(raw, "lorawan")
-    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only"})
+    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only", "class_b_c"})
     return LoRaWAN(
         devaddr_prefixes=_prefixes(c, lw.get("devaddr_prefixes")),
         count_mac_only=c.flag(lw, "count_mac_only", "lorawan", True),
+        class_b_c=_class_b_c(c, lw.get("class_b_c")),
     )
 
 

@@ -6,6 +6,7 @@ entry point (``sli/``, ``slo/``, ``export/``, ``stream/``) reads only these type
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -147,6 +148,23 @@ class LoRaWAN:
     # DevAddr prefixes of our network ("26000000/7"); frames outside are foreign. Empty: all ours.
     devaddr_prefixes: tuple[tuple[int, int], ...] = ()
     count_mac_only: bool = True  # FPort-0 / no-payload uplinks count as valid packets
+    # Class B/C devices: shell-style patterns of device ids ("eui-70b3*") or of
+    # "{application}/{device}" ("app-streetlights/*"); their downlinks are no RX2 attempts
+    class_b_c: tuple[str, ...] = ()
+
+    def is_class_b_c(self, device: str, application: str = "") -> bool:
+        """Whether a device is declared Class B/C. A pattern with a ``/`` names the
+        application too, and matches only when the application is known; a TTS application
+        matches with and without its ``@tenant``."""
+        if not self.class_b_c:
+            return False
+        names = [device]
+        if application:
+            names.append(f"{application}/{device}")
+            if "@" in application:
+                names.append(f"{application.split('@', 1)[0]}/{device}")
+        return any(fnmatch.fnmatchcase(name, pattern)
+                   for pattern in self.class_b_c for name in names)
 
     def is_ours(self, devaddr: int) -> bool:
         if not self.devaddr_prefixes:

@@ -14,6 +14,8 @@ default of 5 s) cannot be reached by the server for 10 minutes. Per downlink att
   ("immediately", GPS time) are not RX2 attempts and are left out.
 * ``source: integration``: outcomes reported by the application side (ChirpStack
   ``txack`` / ``log DOWNLINK_GATEWAY``, The Things Stack ``down/sent`` / ``down/failed``).
+  The Things Stack says nothing of the device class, so devices declared in
+  ``lorawan.class_b_c`` are left out here (docs/semantics.md#the-things-stack).
 
 Server latency is measured on one clock: the bridge's receive time of the uplink and of the
 downlink command (gateway clocks drift; a real capture shows 42 s).
@@ -65,6 +67,8 @@ class RX2SLI(SLI):
         self._remembered = 0  # entries added since the last pruning
         self.excluded = 0
         self.reasons: dict[str, int] = {}
+        self._lorawan = settings.lorawan
+        self._class_b_c: dict[str, bool] = {}  # per device: declared Class B/C
 
     def add(self, events: Sequence[Event]) -> None:
         # Gateway copies of uplinks are most of a replay: SLI._seen is inlined (both of its
@@ -111,8 +115,19 @@ class RX2SLI(SLI):
             self._acks[(ev.gateway, ev.downlink_id)] = ev
         elif isinstance(ev, DownlinkOutcome):
             self._seen(ev.time_ms)
+            if self._lorawan.class_b_c and self._declared_b_c(ev.device):
+                self.excluded += 1
+                return
             self._tally(ev.status if not ev.ok else "OK")
             self._count("network", ev.time_ms, ev.ok, float(ev.latency_ms))
+
+    def _declared_b_c(self, device: str) -> bool:
+        known = self._class_b_c.get(device)
+        if known is None:
+            if len(self._class_b_c) >= 100_000:
+                self._class_b_c.clear()
+            known = self._class_b_c[device] = self._lorawan.is_class_b_c(device)
+        return known
 
     def _tally(self, reason: str) -> None:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1

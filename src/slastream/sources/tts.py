@@ -6,7 +6,12 @@ empty fields: a value of ``""``, ``0`` or ``false`` is absent (TTS docs, "Data F
 so a missing ``f_cnt`` is FCnt 0.
 
 TTS downlink messages carry no RX window or timing (lorawan-stack#6451), so outcomes have
-``window=""``.
+``window=""``. They carry no device class either: a downlink with ``class_b_c`` set is never a
+Class-A attempt, and devices declared in ``lorawan.class_b_c`` are left out by the RX2 SLI.
+
+An ``up`` without ``end_device_ids.dev_addr`` is still a delivery: its DevAddr is
+``DEVADDR_UNKNOWN`` and the delivery SLI takes it from the device's earlier uplinks
+(docs/semantics.md#the-things-stack).
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from typing import Any
 from slastream.errors import Rejected
 from slastream.model.events import DownlinkOutcome, Event, UplinkDelivered
 from slastream.sources._fields import NOT_OBJECT, devaddr_hex, need_object, sub_object, uint32
+
+# UplinkDelivered.devaddr of an up without end_device_ids.dev_addr (never a DevAddr: those are
+# 0 .. 2**32 - 1).
+DEVADDR_UNKNOWN = -1
 
 SIMULATED = "simulated uplink"
 NOT_CLASS_A = "not a Class-A downlink"
@@ -47,8 +56,9 @@ def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]
     (docs/semantics.md#simulated-uplinks).
 
     ``uplink_message.f_cnt`` is the full FCntUp, absent when 0; the DevAddr comes from
-    ``end_device_ids.dev_addr``. The NS forwards no retransmissions to the AS, so one
-    message is one logical uplink.
+    ``end_device_ids.dev_addr``, ``DEVADDR_UNKNOWN`` when the message has none (some
+    stack versions leave it out, lorawan-stack#503). The NS forwards no retransmissions to
+    the AS, so one message is one logical uplink.
     """
     if type(payload) is not dict:
         raise Rejected(NOT_OBJECT)
@@ -63,15 +73,14 @@ def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]
     if type(ids) is not dict:
         raise Rejected("up without end_device_ids")
     devaddr = ids.get("dev_addr")
-    if devaddr is None:
-        raise Rejected("up without end_device_ids.dev_addr")
     fcnt = up.get("f_cnt", 0)
     if type(fcnt) is not int or not 0 <= fcnt <= 0xFFFFFFFF:
         fcnt = uint32(fcnt, "uplink_message.f_cnt")
     out.append(
         UplinkDelivered(
             received_ms,
-            devaddr_hex(devaddr, "end_device_ids.dev_addr"),
+            DEVADDR_UNKNOWN if devaddr is None
+            else devaddr_hex(devaddr, "end_device_ids.dev_addr"),
             fcnt,
             parts[1],
             parts[3],
