@@ -35,8 +35,8 @@ def slastream(*args: str, env: dict[str, str] | None = None,
 
 def test_every_documented_command_is_in_the_table() -> None:
     assert [c.name for c in COMMANDS] == [
-        "replay", "check", "rules", "run", "bridge", "worker", "demo", "simulate", "probe",
-        "accesslog", "openslo"]
+        "replay", "check", "rules", "run", "bridge", "worker", "demo", "simulate", "report",
+        "probe", "accesslog", "openslo"]
 
 
 @pytest.mark.parametrize(("argv", "name"), [

@@ -186,6 +186,13 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from slastream.report.command import main as report_main
+
+    return report_main(_settings(args), args.month, args.capture, args.worker, args.format,
+                       args.output)
+
+
 def _with_config(name: str, help_text: str, handler: Handler, *arguments: Argument,
                  log_level: int = logging.WARNING) -> Command:
     return Command(name, help_text, (CONFIG, *arguments), handler, description=help_text,
@@ -217,6 +224,15 @@ COMMANDS: tuple[Command, ...] = (
         arg("--capture", metavar="FILE", help="write a capture instead of publishing"),
         arg("--start", metavar="RFC3339", help="simulated start time (capture mode)"),
         arg("--seed", type=int, default=1)), _simulate),
+    _with_config("report", "the monthly SLA report per contract (html, pdf, csv or json)",
+                 _report,
+                 arg("--month", metavar="YYYY-MM",
+                     help="default: the capture's first month, or the worker's current one"),
+                 arg("--capture", metavar="FILE", help="replay this capture"),
+                 arg("--worker", metavar="URL", help="read the ledger of a running worker"),
+                 arg("--format", choices=("html", "pdf", "csv", "json"), default="html",
+                     help="html (default), pdf, csv or json"),
+                 arg("-o", "--output", metavar="FILE", help="write here instead of stdout")),
     _with_config("probe", "run the synthetic probes of CONFIG and publish their results",
                  _probe, arg("--mqtt", metavar="URL", help="MQTT broker for the results"),
                  arg("--capture", metavar="FILE", help="write capture lines instead")),
