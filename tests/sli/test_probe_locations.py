@@ -4,16 +4,19 @@ least ``downtime.failing_locations`` locations failed it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from slastream.config import parse_settings
 from slastream.engine import Engine
 from slastream.errors import ConfigError
 from slastream.model.events import ProbeResult
 from slastream.model.ledger import ledger_json
+from slastream.openslo import export_main, import_main
 from slastream.sli.service import ProbeSLI
 from slastream.sources.decoder import group
 
@@ -169,3 +172,20 @@ def test_the_checker_rejects_bad_locations_rules(slo: dict[str, Any], downtime: 
 def test_the_checker_reads_the_required_locations() -> None:
     assert parse_settings(config(3)).slos[0].downtime.failing_locations == 3
     assert parse_settings(config(None)).slos[0].downtime.failing_locations == 1
+
+
+def test_the_rule_and_the_probes_survive_an_openslo_round_trip(tmp_path: Path) -> None:
+    raw = config(2)
+    raw["probes"] = [{"name": "api-http", "component": "api", "location": "ams",
+                      "http": {"url": "https://api.example.net/health", "status": [200, 204],
+                               "conditions": ["[BODY].status == UP"]}},
+                     {"name": "rt", "component": "mqtt", "mqtt": {"url": "mqtt://b:1883"}}]
+    raw["probe"] = {"location": "fra", "http_port": None}
+    settings = parse_settings(raw)
+    exported = tmp_path / "openslo.yaml"
+    exported.write_text(export_main(settings), encoding="utf-8")
+    text, problems = import_main([str(exported)])
+    back = parse_settings(yaml.safe_load(text), settings.source)
+    assert problems == []
+    assert back.slos[0].downtime.failing_locations == 2
+    assert back.probes == settings.probes and back.prober == settings.prober
