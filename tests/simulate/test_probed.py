@@ -38,15 +38,15 @@ def test_the_lapse_starts_in_the_past_runs_faster_and_then_is_the_wall_clock() -
 
 async def test_the_service_fails_in_its_windows_only() -> None:
     now = [T0]
-    async with ScriptedService(("api", "dashboard"), (Window(60, 60, "api"),),
-                               lambda: now[0], T0) as service:
-        async with aiohttp.ClientSession() as session:
-            statuses = []
-            for offset_s, component in ((30, "api"), (60, "api"), (119, "api"),
-                                        (120, "api"), (90, "dashboard"), (90, "other")):
-                now[0] = T0 + offset_s * 1000
-                async with session.get(service.url(component)) as resp:
-                    statuses.append(resp.status)
+    service = ScriptedService(("api", "dashboard"), (Window(60, 60, "api"),),
+                              lambda: now[0], T0)
+    statuses = []
+    async with service, aiohttp.ClientSession() as session:
+        for offset_s, component in ((30, "api"), (60, "api"), (119, "api"),
+                                    (120, "api"), (90, "dashboard"), (90, "other")):
+            now[0] = T0 + offset_s * 1000
+            async with session.get(service.url(component)) as resp:
+                statuses.append(resp.status)
     assert statuses == [200, 503, 503, 200, 200, 404]
     specs = service.probes(5.0, "mqtt://127.0.0.1:1883")
     assert [(s.name, s.component, s.kind) for s in specs] == [
