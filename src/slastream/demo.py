@@ -7,13 +7,16 @@ installed). Then the bridge and the worker (``stream.run.pipeline``), and two pu
 * a live LoRaWAN network (``simulate.publish``): uplinks heard by several gateways,
   deliveries to the application, Class-A downlinks and gateway acks, with a delivery
   outage and a downlink outage (TOO_LATE acks) early in the run and more later;
-* the services (probes of ``api`` and ``dashboard``, access logs of ``api``, and one
-  announced maintenance of ``dashboard``) as a *time-lapse*: starting three minutes in the
-  past at four times real speed, catching up with the wall clock after about a minute,
-  then live. Every slice is a minute of event time: with LoRaWAN time being the bridge's
-  receive time, a breach and its recovery need two minutes to pass, which only a time
-  source running ahead can show within the first minute. Probe and request times are the
-  prober's, so the time-lapse is honest event time, only compressed.
+* the services as a *time-lapse*: starting three minutes in the past at four times real
+  speed, catching up with the wall clock after about a minute, then live
+  (``simulate/lapse.py``). The real prober (``probe.run_prober``) checks a small local HTTP
+  service (``simulate/probed.py``) whose ``api`` fails in scripted windows and whose
+  ``dashboard`` is down for an announced maintenance, plus an MQTT round trip through the
+  demo's broker; the access logs of ``api`` and the maintenance announcement are simulated.
+  Every slice is a minute of event time: with LoRaWAN time being the bridge's receive time,
+  a breach and its recovery need two minutes to pass, which only a time source running
+  ahead can show within the first minute. Probe and request times are the lapse clock's,
+  so the time-lapse is honest event time, only compressed.
 
 It prints where to look, and stops cleanly on Ctrl-C or after ``--duration``.
 """
@@ -35,9 +38,14 @@ import yaml
 from slastream.config import load_settings, parse_settings
 from slastream.embedded import AmqttBroker, Mosquitto, Tansu, mosquitto_binary
 from slastream.errors import BrokerError, SlastreamError
+from slastream.model.probes import ProberSettings
 from slastream.model.spec import Settings
-from slastream.model.time import MINUTE_MS, now_ms
+from slastream.model.time import now_ms
+from slastream.probe.run import run_prober
+from slastream.probe.sinks import MqttSink
 from slastream.simulate import Outages, Scenario, Window, generate, publish
+from slastream.simulate.lapse import LapseClock
+from slastream.simulate.probed import ScriptedService
 from slastream.simulate.publish import parse_mqtt_url
 from slastream.stream.profile import EMBEDDED, PRODUCTION
 from slastream.stream.run import make_bridge, pipeline
@@ -54,17 +62,20 @@ LIVE = Scenario(
         downlink=(Window(20, 50), Window(900, 120)),
         probe=(), slow=(), maintenance=None),
 )
-# Services, in seconds from the start of the time-lapse (aligned to a minute): the API's
-# probes fail through minute 1, its responses are slow through minute 2, the dashboard
+# Services, in seconds from the start of the time-lapse (aligned to a minute): the API
+# fails its probes through minute 1, its responses are slow through minute 2, the dashboard
 # is down for an announced maintenance in minute 2 (excused: notice 3 days > 2 required).
+API_SLOW = (Window(120, 60, "api"), Window(1200, 180, "api"))
+MAINTENANCE = Window(120, 60, "dashboard")
+SERVICE_OUTAGES = (Window(60, 60, "api"), Window(900, 240, "api"), MAINTENANCE)
+PROBE_INTERVAL_S = 5.0  # of lapse time
+# The simulated part of the time-lapse: the API's access logs and the announcement.
 LAPSE = Scenario(
-    devices=0, gateways=1, probe_components=("api", "dashboard"), probe_interval_s=5.0,
+    devices=0, gateways=1, probe_components=(),
     request_components=("api",), requests_per_s=10.0, request_batch_s=5.0,
     outages=Outages(
-        delivery=(), downlink=(),
-        probe=(Window(60, 60, "api"), Window(900, 240, "api")),
-        slow=(Window(120, 60, "api"), Window(1200, 180, "api")),
-        maintenance=Window(120, 60, "dashboard"), maintenance_notice_s=3 * 86400),
+        delivery=(), downlink=(), probe=(), slow=API_SLOW,
+        maintenance=MAINTENANCE, maintenance_notice_s=3 * 86400),
 )
 
 
@@ -111,22 +122,17 @@ async def local_brokers(options: DemoOptions,
 
 
 async def publish_lapse(scenario: Scenario, mqtt_url: str, stop: asyncio.Event,
-                        history_s: float = LAPSE_HISTORY_S, speed: float = LAPSE_SPEED,
-                        seed: int = 2) -> int:
-    """Publish ``scenario`` from ``history_s`` ago at ``speed`` × real time until it
-    catches up with the wall clock, then in real time, until ``stop``. QoS 1."""
+                        clock: LapseClock, seed: int = 2) -> int:
+    """Publish ``scenario`` on ``clock``'s time (from its start, faster than real time until
+    it catches up with the wall clock, then in real time) until ``stop``. QoS 1."""
     address = parse_mqtt_url(mqtt_url)
-    wall0 = now_ms()
-    sim0 = (wall0 - int(history_s * 1000)) // MINUTE_MS * MINUTE_MS  # minutes line up
     sent = 0
     try:
         async with aiomqtt.Client(address.host, address.port, username=address.username,
                                   password=address.password,
                                   identifier="slastream-demo-lapse") as client:
-            for msg in generate(scenario, sim0, None, seed):
-                # before catching up: sim0 + speed·Δwall; after: real time
-                due = max(wall0 + (msg.received_ms - sim0) / speed, msg.received_ms)
-                wait_s = (due - now_ms()) / 1000
+            for msg in generate(scenario, clock.start_ms, None, seed):
+                wait_s = (clock.wall_ms(msg.received_ms) - now_ms()) / 1000
                 if wait_s > 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), wait_s)
@@ -137,6 +143,16 @@ async def publish_lapse(scenario: Scenario, mqtt_url: str, stop: asyncio.Event,
     except aiomqtt.MqttError as exc:
         raise BrokerError(f"{address.url}: {exc}") from None
     return sent
+
+
+async def probe_lapse(mqtt_url: str, stop: asyncio.Event, clock: LapseClock) -> None:
+    """The real prober on ``clock``'s time against the scripted local service, and an MQTT
+    round trip through ``mqtt_url``; results go to ``mqtt_url`` like any prober's."""
+    async with ScriptedService(("api", "dashboard"), SERVICE_OUTAGES, clock.now_ms,
+                               clock.start_ms, slow=API_SLOW) as service:
+        await run_prober(service.probes(PROBE_INTERVAL_S, mqtt_url),
+                         ProberSettings(location="demo", http_port=None),
+                         MqttSink(mqtt_url, "slastream-demo-prober"), stop, clock=clock)
 
 
 async def command(options: DemoOptions, stop: asyncio.Event) -> int:
@@ -158,9 +174,11 @@ async def command(options: DemoOptions, stop: asyncio.Event) -> int:
         if run.done():
             connected.cancel()
             raise SlastreamError(run.result() or "stopped before traffic started")
+        lapse = LapseClock(LAPSE_HISTORY_S, LAPSE_SPEED)
         publishers = [
             asyncio.create_task(publish(LIVE, settings.mqtt.url, None, 1.0, stop)),
-            asyncio.create_task(publish_lapse(LAPSE, settings.mqtt.url, stop)),
+            asyncio.create_task(publish_lapse(LAPSE, settings.mqtt.url, stop, lapse)),
+            asyncio.create_task(probe_lapse(settings.mqtt.url, stop, lapse)),
         ]
         finished = asyncio.create_task(stop.wait())
         await asyncio.wait({run, finished}, timeout=options.duration_s,
@@ -184,8 +202,8 @@ def _announce(settings: Settings, url: str) -> None:
         f"                ledger        {url}/api/ledger",
         f"                MQTT {settings.mqtt.url} · Kafka {settings.kafka.bootstrap} "
         f"(topics {settings.kafka.topic_prefix}.*)",
-        "                LoRaWAN traffic is live; probes and API logs replay the last "
-        f"{LAPSE_HISTORY_S // 60} minutes at {LAPSE_SPEED:g}x, so a breach and its "
+        "                LoRaWAN traffic is live; the prober and the API logs run from "
+        f"{LAPSE_HISTORY_S // 60} minutes ago at {LAPSE_SPEED:g}x, so a breach and its "
         "recovery show within a minute; Ctrl-C stops everything",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)

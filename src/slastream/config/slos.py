@@ -19,7 +19,7 @@ _SLO_KEYS = {"name", "sli", "objective", "downtime", "component", "description",
 def _downtime(c: Checker, raw: Any, path: str) -> DowntimeRule:
     d = c.mapping(raw, path)
     c.unknown(d, path, {"bad_below", "bad_above_ms", "window_s", "min_events",
-                        "min_duration_s", "no_data"})
+                        "min_duration_s", "no_data", "failing_locations"})
     return DowntimeRule(
         bad_below=float(c.num(d, "bad_below", path, 1.0, 0.0, 1.0) or 0.0),
         bad_above_ms=c.num(d, "bad_above_ms", path, None, 0.0),
@@ -27,7 +27,21 @@ def _downtime(c: Checker, raw: Any, path: str) -> DowntimeRule:
         min_events=int(c.num(d, "min_events", path, 1, 1, integer=True) or 1),
         min_duration_s=int(c.num(d, "min_duration_s", path, 60, 60, integer=True) or 60),
         no_data=c.choice(d, "no_data", path, "ignore", get_args(spec.NoDataRule)),
+        failing_locations=int(c.num(d, "failing_locations", path, 1, 1, 1000, integer=True)
+                              or 1),
     )
+
+
+def _check_locations(c: Checker, sli: str, rule: DowntimeRule, path: str) -> None:
+    """``downtime.failing_locations`` (docs/semantics.md#probe-locations): k of n prober
+    locations, judged minute by minute, for probe SLIs only."""
+    if rule.failing_locations == 1:
+        return
+    if sli != "probe":
+        c.fail(f"{path}.failing_locations", "applies to sli probe only")
+    if rule.window_s != 60:
+        c.fail(f"{path}.failing_locations", f"judges each minute on its own; it needs "
+                                            f"window_s 60, got {rule.window_s}")
 
 
 def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
@@ -57,6 +71,7 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
     if sli == "response_time" and "target_ms" not in d:
         c.fail(f"{path}.target_ms", "is required for sli response_time")
     downtime = _downtime(c, d.get("downtime"), f"{path}.downtime")
+    _check_locations(c, sli, downtime, f"{path}.downtime")
     if sli == "response_time" and downtime.bad_above_ms is None and target is not None:
         downtime = replace(downtime, bad_above_ms=target)
     alerting = alert_policy(c, d.get("alerting"), f"{path}.alerting", sli, objective, downtime,

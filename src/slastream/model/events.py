@@ -84,6 +84,9 @@ class ProbeResult(NamedTuple):
     ok: bool
     status: int  # -1 when no HTTP status (connect error, timeout)
     latency_ms: float  # NaN when unknown
+    # Where the prober ran (docs/semantics.md#probe-locations); "" when the publisher does
+    # not say (and for records written before the field existed).
+    location: str = ""
 
 
 class RequestLog(NamedTuple):

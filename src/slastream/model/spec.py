@@ -52,6 +52,9 @@ class DowntimeRule:
     events in the window; with fewer events it has *no data*. Bad minutes form an episode
     until a good minute ends it (no-data minutes in between belong to the episode). An
     episode counts as downtime only if it lasts at least ``min_duration_s``.
+
+    ``failing_locations`` (probe SLIs): how many prober locations must fail a minute
+    before it is bad (docs/semantics.md#probe-locations); 1 pools every location's results.
     """
 
     bad_below: float = 1.0
@@ -60,6 +63,7 @@ class DowntimeRule:
     min_events: int = 1
     min_duration_s: int = 60
     no_data: NoDataRule = "ignore"
+    failing_locations: int = 1
 
     @property
     def window_min(self) -> int:

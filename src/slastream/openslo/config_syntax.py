@@ -13,6 +13,7 @@ from typing import Any
 from slastream.config.support import support_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
+from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, ProbeSpec
 from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Settings
 from slastream.model.time import format_rfc3339_ms
 
@@ -113,10 +114,37 @@ def _exclusion(e: Exclusion) -> dict[str, Any]:
     return out
 
 
+def _check(spec: ProbeSpec) -> dict[str, Any]:
+    check = spec.check
+    out = _no_none(asdict(check))
+    if isinstance(check, HttpCheck):
+        out.pop("statuses")
+        out |= {"headers": dict(check.headers), "status": list(check.statuses),
+                "conditions": [c.text for c in check.conditions]}
+    elif isinstance(check, MqttCheck):
+        out["topic"] = check.topic
+    return out
+
+
+def probe(spec: ProbeSpec) -> dict[str, Any]:
+    """One entry of ``probes``."""
+    return _no_none({"name": spec.name, "component": spec.component, spec.kind: _check(spec),
+                     "interval_s": spec.interval_s, "timeout_s": spec.timeout_s,
+                     "location": spec.location})
+
+
+def prober(p: ProberSettings) -> dict[str, Any]:
+    """The ``probe`` mapping (``http_port`` null: no status server)."""
+    return asdict(p)
+
+
 def sections(s: Settings) -> dict[str, Any]:
     """The sections of the file that are neither SLOs, contracts, time zone nor lateness."""
     mqtt = _no_none(asdict(s.mqtt))
     mqtt["topics"] = list(s.mqtt.topics)
+    probes: dict[str, Any] = {}
+    if s.probes or s.prober != ProberSettings():
+        probes = {"probes": [probe(p) for p in s.probes], "probe": prober(s.prober)}
     return {
         "exclusion_policy": {kind: _policy(p) for kind, p in s.exclusion_policy.items()},
         "exclusions": [_exclusion(e) for e in s.exclusions],
@@ -126,4 +154,5 @@ def sections(s: Settings) -> dict[str, Any]:
         "mqtt": mqtt,
         "kafka": asdict(s.kafka),
         "http": asdict(s.http),
+        **probes,
     }

@@ -128,6 +128,8 @@ def _slo_annotations(slo: SLO) -> dict[str, str]:
     d = slo.downtime
     out = {v.A_WINDOW: str(d.window_s), v.A_MIN_EVENTS: str(d.min_events),
            v.A_MIN_DURATION: str(d.min_duration_s), v.A_NO_DATA: d.no_data}
+    if d.failing_locations != 1:
+        out[v.A_FAILING_LOCATIONS] = str(d.failing_locations)
     # Only where the objective's fields cannot carry the value.
     if slo.sli == "response_time" and d.bad_below != 1.0:
         out[v.A_BAD_BELOW] = repr(d.bad_below)

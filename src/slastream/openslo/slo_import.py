@@ -216,6 +216,7 @@ def _downtime(doc: Doc, docs: Documents, obj: dict[str, Any],
     out["min_events"] = docs.number(doc, v.A_MIN_EVENTS)
     out["min_duration_s"] = docs.number(doc, v.A_MIN_DURATION)
     out["no_data"] = doc.annotations.get(v.A_NO_DATA)
+    out["failing_locations"] = docs.number(doc, v.A_FAILING_LOCATIONS)
     return {k: val for k, val in out.items() if val is not None}
 
 

@@ -28,7 +28,8 @@ PREFIX = "slastream.io/"
 A_TIMEZONE = PREFIX + "timezone"
 A_LATENESS = PREFIX + "lateness-s"
 A_SECTIONS = {key: PREFIX + key.replace("_", "-") for key in
-              ("exclusion_policy", "exclusions", "lorawan", "mqtt", "kafka", "http")}
+              ("exclusion_policy", "exclusions", "lorawan", "mqtt", "kafka", "http",
+               "probes", "probe")}
 # A contract, on its Service.
 A_CONTRACT = PREFIX + "contract"
 # An SLI: the slastream SLI kind and its parameters.
@@ -40,6 +41,7 @@ A_WINDOW = PREFIX + "window-s"
 A_MIN_EVENTS = PREFIX + "min-events"
 A_MIN_DURATION = PREFIX + "min-duration-s"
 A_NO_DATA = PREFIX + "no-data"
+A_FAILING_LOCATIONS = PREFIX + "failing-locations"
 A_BAD_BELOW = PREFIX + "bad-below"
 A_BAD_ABOVE_MS = PREFIX + "bad-above-ms"
 A_ALERTING = PREFIX + "alerting"

@@ -85,14 +85,17 @@ def _probe(obj: dict[str, Any], parts: list[str], received_ms: int) -> Event:
         flag(obj, "ok"),
         _status_code(obj, "status", required=False),  # null: no HTTP status (connect error)
         _NAN if latency is None else number(latency, "latency_ms"),
+        text(obj, "location", default=""),
     )
 
 
 def decode_probe(parts: list[str], payload: Any, received_ms: int, out: list[Event]) -> str | None:
-    """``slastream/probe/{component}``: ``{"time", "ok", "status", "latency_ms"}`` or an array.
+    """``slastream/probe/{component}``: ``{"time", "ok", "status", "latency_ms",
+    "location"}`` or an array.
 
     ``status`` null (or absent) → -1; ``latency_ms`` null (or absent) → NaN ("unknown", which
-    is not the same as fast).
+    is not the same as fast); ``location`` null (or absent) → "" (one unnamed location,
+    docs/semantics.md#probe-locations).
     """
     return _one_or_many(_probe, payload, parts, received_ms, out)
 
