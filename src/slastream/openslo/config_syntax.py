@@ -150,7 +150,8 @@ def sections(s: Settings) -> dict[str, Any]:
         "exclusions": [_exclusion(e) for e in s.exclusions],
         "lorawan": {"devaddr_prefixes": [f"{p:08X}/{bits}" for p, bits in
                                          s.lorawan.devaddr_prefixes],
-                    "count_mac_only": s.lorawan.count_mac_only},
+                    "count_mac_only": s.lorawan.count_mac_only,
+                    "class_b_c": list(s.lorawan.class_b_c)},
         "mqtt": mqtt,
         "kafka": asdict(s.kafka),
         "http": asdict(s.http),
