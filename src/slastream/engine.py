@@ -12,7 +12,7 @@ from collections import Counter
 
 from slastream.checkpoint import document
 from slastream.checkpoint.schema import engine_state, load_engine
-from slastream.model.events import BridgeOutage, Event, Exclusion
+from slastream.model.events import BridgeOutage, Event, Exclusion, TicketEvent
 from slastream.model.ledger import Inputs, Ledger
 from slastream.model.spec import Settings
 from slastream.model.time import Month
@@ -40,6 +40,7 @@ class Engine:
         self.slis: list[SLI] = [_SLI_CLASSES[slo.sli](slo, settings) for slo in settings.slos]
         self.store = SliceStore()
         self.exclusions: list[Exclusion] = []
+        self.tickets: list[TicketEvent] = []  # support desks' events, for the ledger
         self.outages: list[BridgeOutage] = []  # as received, for the worker's bookkeeping
         self.ingest: Counter[tuple[str, str]] = Counter()
         self.rejections: Counter[str] = Counter()
@@ -70,6 +71,9 @@ class Engine:
         excl = by_type.get(Exclusion)
         if excl:
             self.exclusions.extend(e for e in excl if isinstance(e, Exclusion))
+        tickets = by_type.get(TicketEvent)
+        if tickets:
+            self.tickets.extend(e for e in tickets if isinstance(e, TicketEvent))
         outages = by_type.get(BridgeOutage)
         if outages:
             self.outages.extend(e for e in outages if isinstance(e, BridgeOutage))

@@ -8,8 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slastream.config.support import parse_support
+from slastream.model.events import TicketEvent
 from slastream.model.support import SupportTerms
-from slastream.support.tickets import TicketEvent
 
 CUMULOCITY: dict[str, Any] = {
     "default_region": "EMEA",

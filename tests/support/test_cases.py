@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from slastream.model.events import TicketEvent
 from slastream.support.report import SupportReport, evaluate_support
-from slastream.support.tickets import TicketEvent
 from tests.support.contracts import CUMULOCITY, EVRYTHNG, at, ev, terms, utc
 
 C8Y = terms(CUMULOCITY)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from slastream.model.events import TicketEvent
 from slastream.model.support import HOUR_MS, MINUTE_MS
 from slastream.support.report import evaluate_support, near_deadline, open_by_severity
-from slastream.support.tickets import TicketEvent
 from tests.support.contracts import CUMULOCITY, EVRYTHNG, at, ev, terms, utc
 
 C8Y = terms(CUMULOCITY)

@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slastream.errors import Rejected
+from slastream.model.events import TicketEvent
+from slastream.sources.tickets import decode_ticket
 from slastream.support.report import evaluate_support
-from slastream.support.tickets import TicketEvent, decode_ticket, fold
+from slastream.support.tickets import fold
 from tests.support.contracts import CUMULOCITY, at, ev, terms, utc
 
 PARTS = ["slastream", "ticket"]

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from slastream.errors import Rejected
+from slastream.model.events import TicketEvent
 from slastream.support.report import evaluate_support
-from slastream.support.tickets import TicketEvent
 from slastream.support.zendesk import ZendeskMapping, decode_zendesk, decoder
 from tests.support.contracts import CUMULOCITY, terms, utc
 

@@ -3,7 +3,7 @@
 A document is a mapping with:
 
 * ``engine``: ``slis`` (per SLI: ``slo`` name, ``kind``, and the SLI's ``state()``),
-  ``store`` (``SliceStore.state()``), ``exclusions`` and ``outages`` (event rows of the
+  ``store`` (``SliceStore.state()``), ``exclusions``, ``outages`` and ``tickets`` (event rows of the
   Kafka record format, ``transport/codec.py``), the counters ``ingest``
   (``[source, outcome, n]``), ``rejections`` (``[reason, n]``), ``sli_events``
   (``[slo, scope, good|bad, n]``) in their insertion order (the ledger lists reasons in
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from slastream.model.events import BridgeOutage, Exclusion
+from slastream.model.events import BridgeOutage, Exclusion, TicketEvent
 from slastream.sli.slices import WIDTH, SliceDelta
 from slastream.sli.state import State, get_array, get_int, get_list, get_strs, same_length
 from slastream.transport.codec import event_from_row, event_row
@@ -40,6 +40,7 @@ def engine_state(engine: Engine) -> State:
                  for sli in engine.slis],
         "store": engine.store.state(),
         "exclusions": [event_row(e) for e in engine.exclusions],
+        "tickets": [event_row(e) for e in engine.tickets],
         "outages": [event_row(e) for e in engine.outages],
         "ingest": [[source, outcome, n] for (source, outcome), n in engine.ingest.items()],
         "rejections": [[reason, n] for reason, n in engine.rejections.items()],
@@ -74,6 +75,9 @@ def _load(engine: Engine, state: State) -> None:
             sli.load_state(item["state"])
     engine.store.load_state(state["store"])
     engine.exclusions = [_typed(Exclusion, row) for row in get_list(state, "exclusions")]
+    # absent from documents written before tickets were kept
+    engine.tickets = [_typed(TicketEvent, row) for row in get_list(state, "tickets")
+                      ] if "tickets" in state else []
     engine.outages = [_typed(BridgeOutage, row) for row in get_list(state, "outages")]
     engine.ingest = Counter({(str(s), str(o)): int(n)
                              for s, o, n in get_list(state, "ingest")})

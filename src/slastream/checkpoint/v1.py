@@ -128,6 +128,7 @@ def _engine(d: dict[str, Any]) -> State:
              "values": np.array(list(series.values()), dtype=np.float64).reshape(-1, _WIDTH)}
             for (slo, scope), series in d["store"].attrs["_series"].items()]},
         "exclusions": [_event_row(e) for e in d["exclusions"]],
+        "tickets": [],
         "outages": [_event_row(e) for e in d["outages"]],
         "ingest": [[s, o, n] for (s, o), n in d["ingest"].items()],
         "rejections": [[r, n] for r, n in d["rejections"].items()],

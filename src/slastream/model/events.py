@@ -126,6 +126,22 @@ class BridgeOutage(NamedTuple):
     bridge: str
 
 
+TICKET_EVENTS = ("opened", "severity", "contact", "response", "plan", "resolved", "reopened")
+
+
+class TicketEvent(NamedTuple):
+    """One thing that happened to a support ticket. Optional fields are ``""`` when absent."""
+
+    id: str
+    event: str  # one of TICKET_EVENTS
+    time_ms: int
+    severity: str  # the contract's own name; "" except on opened and severity
+    contract: str
+    region: str
+    country: str  # ISO 3166-1 alpha-2, upper case
+    channel: str  # phone, portal, email or ""
+
+
 Event = (
     UplinkReceived
     | UplinkDelivered
@@ -136,6 +152,7 @@ Event = (
     | RequestLog
     | Exclusion
     | BridgeOutage
+    | TicketEvent
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -148,6 +165,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     "request": RequestLog,
     "exclusion": Exclusion,
     "bridge_outage": BridgeOutage,
+    "ticket": TicketEvent,
 }
 EVENT_NAMES: dict[type[Event], str] = {cls: name for name, cls in EVENT_TYPES.items()}
 

@@ -9,7 +9,7 @@ from typing import Any
 from slastream.errors import Rejected
 from slastream.model.events import Event
 from slastream.model.spec import Settings
-from slastream.sources import canonical, chirpstack, chirpstack_gateway, tts
+from slastream.sources import canonical, chirpstack, chirpstack_gateway, tickets, tts
 from slastream.sources.topics import Layouts
 
 Decoder = Callable[[list[str], Any, int, list[Event]], str | None]
@@ -66,6 +66,7 @@ _CANONICAL: dict[str, Decoder] = {
     "uplink/delivered": canonical.decode_uplink_delivered,
     "downlink": canonical.decode_downlink,
     "bridge/outage": canonical.decode_bridge_outage,
+    "ticket": tickets.decode_ticket,
 }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slastream.model.events import BridgeOutage, Event, Exclusion
+from slastream.model.events import BridgeOutage, Event, Exclusion, TicketEvent
 from slastream.model.ledger import Inputs, Ledger
 from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, Month, now_ms
@@ -47,6 +47,7 @@ class LiveView:
         self.max_times: dict[PartitionId, int] = {}
         self.late: dict[PartitionId, int] = {}
         self.exclusions: dict[tuple[Any, ...], Exclusion] = {}
+        self.tickets: dict[TicketEvent, None] = {}  # in arrival order, each once
         self.outages: dict[tuple[int, int, str], BridgeOutage] = {}
         self.figures = SliceFigures()  # what /metrics shows besides the ledger
         self.duplicates = 0
@@ -74,13 +75,18 @@ class LiveView:
         return True
 
     def add_control(self, events: list[Event]) -> bool:
-        """Exclusions and bridge outages from the control topic; True if any was new."""
+        """Exclusions, bridge outages and tickets from the control topic; True if any was
+        new."""
         changed = False
         for ev in events:
             if isinstance(ev, Exclusion):
                 # every version of an exclusion is kept; the ledger picks the latest
                 if tuple(ev) not in self.exclusions:
                     self.exclusions[tuple(ev)] = ev
+                    changed = True
+            elif isinstance(ev, TicketEvent):
+                if ev not in self.tickets:  # a redelivered event is the same event
+                    self.tickets[ev] = None
                     changed = True
             elif isinstance(ev, BridgeOutage):
                 key = (ev.start_ms, ev.end_ms, ev.bridge)

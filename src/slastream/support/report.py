@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from slastream.model.events import TicketEvent
 from slastream.model.support import SupportTerms
 from slastream.model.time import format_rfc3339_s
 from slastream.support.evaluate import TicketResult, evaluate_ticket
-from slastream.support.tickets import TicketEvent, fold, group
+from slastream.support.tickets import fold, group
 
 
 @dataclass(frozen=True)

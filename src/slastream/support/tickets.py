@@ -1,4 +1,4 @@
-"""Ticket events (``slastream/ticket``) and the state of a ticket as a fold over them.
+"""The state of a support ticket as a fold over its events (``model/events.py``).
 
 A ticket's state depends only on the *set* of its events: they are sorted by (time, kind
 order, remaining fields) and exact duplicates are dropped before the fold, so any arrival
@@ -8,10 +8,9 @@ order, any redelivery and any interleaving of late events give the same state.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple
 
-from slastream.errors import Rejected
-from slastream.sources._fields import text, timestamp_ms
+from slastream.model.events import TICKET_EVENTS, TicketEvent
 
 TicketKind = Literal["opened", "severity", "contact", "response", "plan", "resolved", "reopened"]
 Channel = Literal["phone", "portal", "email"]
@@ -19,94 +18,7 @@ Channel = Literal["phone", "portal", "email"]
 # Kind order at equal times: a ticket is opened before anything happens to it, its severity
 # is settled before the reply is judged, and a reopening at the resolution's millisecond
 # undoes that resolution.
-KIND_ORDER: dict[str, int] = {
-    "opened": 0,
-    "severity": 1,
-    "contact": 2,
-    "response": 3,
-    "plan": 4,
-    "resolved": 5,
-    "reopened": 6,
-}
-CHANNELS = frozenset({"phone", "portal", "email"})
-_NEEDS_SEVERITY = frozenset({"opened", "severity"})
-
-
-class TicketEvent(NamedTuple):
-    """One thing that happened to a support ticket. Optional fields are ``""`` when absent."""
-
-    id: str
-    event: str  # a TicketKind
-    time_ms: int
-    severity: str  # the contract's own name; "" except on opened and severity
-    contract: str
-    region: str
-    country: str  # ISO 3166-1 alpha-2, upper case
-    channel: str  # phone, portal, email or ""
-
-
-class _Sink(Protocol):
-    def append(self, item: TicketEvent, /) -> None: ...
-
-    def extend(self, items: Iterable[TicketEvent], /) -> None: ...
-
-
-def _optional(obj: dict[str, Any], key: str) -> str:
-    return text(obj, key, default="")
-
-
-def _ticket(obj: dict[str, Any]) -> TicketEvent:
-    ident = text(obj, "id")
-    contract = text(obj, "contract")
-    if not ident or not contract:
-        raise Rejected("id and contract must not be empty")
-    kind = text(obj, "event")
-    if kind not in KIND_ORDER:
-        raise Rejected(f"event must be one of {', '.join(KIND_ORDER)}")
-    severity = _optional(obj, "severity")
-    if kind in _NEEDS_SEVERITY and not severity:
-        raise Rejected(f"severity is required on {kind}")
-    country = _optional(obj, "country")
-    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
-        raise Rejected("country must be an ISO 3166-1 alpha-2 code like DE")
-    channel = _optional(obj, "channel")
-    if channel and channel not in CHANNELS:
-        raise Rejected("channel must be phone, portal, email or null")
-    return TicketEvent(
-        ident,
-        kind,
-        timestamp_ms(obj, "time"),
-        severity if kind in _NEEDS_SEVERITY else "",
-        contract,
-        _optional(obj, "region"),
-        country.upper(),
-        channel,
-    )
-
-
-def decode_ticket(parts: list[str], payload: Any, received_ms: int, out: _Sink) -> str | None:
-    """``slastream/ticket``: one ticket event, or a JSON array of them (all or nothing).
-
-    The time is the payload's (the desk's clock). ``severity`` is kept only on ``opened``
-    and ``severity`` events, where it is required.
-    """
-    if type(payload) is dict:
-        out.append(_ticket(payload))
-        return None
-    if type(payload) is not list:
-        raise Rejected("payload is not a JSON object or array")
-    if not payload:
-        return "empty batch"
-    events: list[TicketEvent] = []
-    for i, element in enumerate(payload):
-        if type(element) is not dict:
-            raise Rejected(f"item {i}: not a JSON object")
-        try:
-            events.append(_ticket(element))
-        except Rejected as exc:
-            raise Rejected(f"item {i}: {exc.reason}") from None
-    out.extend(events)
-    return None
+KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(TICKET_EVENTS)}
 
 
 class TicketState(NamedTuple):

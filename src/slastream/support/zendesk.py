@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slastream.errors import Rejected
+from slastream.model.events import TicketEvent
 from slastream.sources._fields import need_object, sub_object, text, timestamp_ms
-from slastream.support.tickets import TicketEvent
 
 PREFIX = "zen:event-type:ticket."
 PHONE_CHANNELS = frozenset({"voice"})

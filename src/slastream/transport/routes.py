@@ -23,6 +23,7 @@ from slastream.model.events import (
     Exclusion,
     ProbeResult,
     RequestLog,
+    TicketEvent,
     UplinkDelivered,
     UplinkReceived,
 )
@@ -55,6 +56,8 @@ EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
     RequestLog: (Route(SERVICE, lambda e: e.component),),
     Exclusion: (Route(CONTROL, lambda e: e.id),),
     BridgeOutage: (Route(CONTROL, lambda e: e.bridge),),
+    # few, and every worker's ledger needs all of a contract's tickets
+    TicketEvent: (Route(CONTROL, lambda e: f"{e.contract}/{e.id}"),),
 }
 
 # (SLI kind, RX2 source or "") -> the event types the SLI joins
