@@ -8,7 +8,7 @@ from typing import Any, get_args
 from slastream.config.alerting import alert_policy
 from slastream.config.checker import Checker
 from slastream.model import spec
-from slastream.model.spec import SLI_KINDS, SLO, DowntimeRule
+from slastream.model.spec import SLI_KINDS, SLO, Coverage, DowntimeRule
 
 _SLO_KEYS = {"name", "sli", "objective", "downtime", "component", "description", "deadline_s",
              "scope_by", "source", "rx1_delay_s", "missing_ack", "ack_timeout_s", "target_ms",
@@ -29,6 +29,17 @@ def _downtime(c: Checker, raw: Any, path: str) -> DowntimeRule:
     )
 
 
+def _coverage(c: Checker, raw: Any, path: str) -> Coverage:
+    """How much evidence the SLO needs to be reported met (docs/semantics.md#coverage)."""
+    d = c.mapping(raw, path)
+    c.unknown(d, path, {"min_ratio", "window_s"})
+    window = c.num(d, "window_s", path, None, 60, 31 * 86400, integer=True)
+    return Coverage(
+        min_ratio=float(c.num(d, "min_ratio", path, 0.9, 0.0, 1.0) or 0.0),
+        window_s=None if window is None else int(window),
+    )
+
+
 def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
     path = f"slos[{i}]"
     before = len(c.problems)
@@ -36,7 +47,7 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
     if not d:
         c.fail(path, "must be a mapping with at least name and sli")
         return None
-    c.unknown(d, path, _SLO_KEYS)
+    c.unknown(d, path, _SLO_KEYS | {"coverage"})
     name = c.text(d, "name", path, None)
     if name is None:
         c.fail(f"{path}.name", "is required")
@@ -62,6 +73,7 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
                             target, slo_valid=len(c.problems) == before)
     return SLO(
         name=name or f"slo-{i}", sli=sli, objective=objective, downtime=downtime,
+        coverage=_coverage(c, d.get("coverage"), f"{path}.coverage"),
         alerting=alerting, component=component,
         description=c.text(d, "description", path, "") or "",
         deadline_s=float(c.num(d, "deadline_s", path, 30.0, 0.1, 3600) or 30.0),

@@ -151,6 +151,10 @@ class LiveView:
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         return dict(self.ingest()) if self.ingest else {}
 
+    def ignored_totals(self) -> dict[tuple[str, str], int]:
+        """Empty: the bridge counts ignored messages by source and outcome only."""
+        return {}
+
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
         return self.figures.sli_event_totals()
 
