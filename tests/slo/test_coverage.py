@@ -260,3 +260,18 @@ def test_coverage_keys_reach_the_spec() -> None:
     assert (api.coverage.min_ratio, api.coverage.window_s) == (0.5, 600)
     (default,) = parse_settings(NO_DATA_CONFIG).slos
     assert (default.coverage.min_ratio, default.coverage.window_s) == (0.9, None)
+
+
+def test_coverage_and_claim_keys_survive_the_openslo_round_trip(tmp_path: Path) -> None:
+    from slastream.openslo import export_main, import_main
+
+    doc = yaml.safe_load(LORIOT.read_text())
+    doc["slos"][0]["coverage"] = {"min_ratio": 0.5}
+    doc["slos"][1]["coverage"] = {"window_s": 3600}
+    doc["contracts"][0]["credit"]["claim_within_days"] = 30
+    settings = parse_settings(doc, "x.yaml")
+    exported = tmp_path / "openslo.yaml"
+    exported.write_text(export_main(settings), encoding="utf-8")
+    text, problems = import_main([str(exported)])
+    assert problems == []
+    assert parse_settings(yaml.safe_load(text), "x.yaml") == settings

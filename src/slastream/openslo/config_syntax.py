@@ -13,7 +13,7 @@ from typing import Any
 from slastream.config.support import support_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
-from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Settings
+from slastream.model.spec import SLO, Contract, Coverage, Credit, ExclusionPolicy, Settings
 from slastream.model.time import format_rfc3339_ms
 
 # The SLO fields each SLI kind reads (model/spec.py); the import restores them from the SLI.
@@ -41,7 +41,7 @@ def sli_params(slo: SLO) -> dict[str, Any]:
         if f.name in _NOT_PARAMS:
             continue
         if f.name in SLI_PARAMS[slo.sli] or value != getattr(defaults, f.name):
-            out[f.name] = value
+            out[f.name] = _no_none(asdict(value)) if isinstance(value, Coverage) else value
     return _no_none(out)
 
 
@@ -88,6 +88,7 @@ def credit(c: Credit) -> dict[str, Any]:
         "uptime_slo": c.uptime_slo,
         "response_slo": c.response_slo,
         "target_uptime": c.target_uptime,
+        "claim_within_days": c.claim_within_days,
     })
 
 
