@@ -8,7 +8,7 @@ from typing import Any, get_args
 from slastream.config.alerting import alert_policy
 from slastream.config.checker import Checker
 from slastream.model import spec
-from slastream.model.spec import SLI_KINDS, SLO, Coverage, DowntimeRule
+from slastream.model.spec import SLI_KINDS, SLO, DowntimeRule
 
 _SLO_KEYS = {"name", "sli", "objective", "downtime", "component", "description", "deadline_s",
              "scope_by", "source", "rx1_delay_s", "missing_ack", "ack_timeout_s", "target_ms",
@@ -29,12 +29,12 @@ def _downtime(c: Checker, raw: Any, path: str) -> DowntimeRule:
     )
 
 
-def _coverage(c: Checker, raw: Any, path: str) -> Coverage:
+def _coverage(c: Checker, raw: Any, path: str) -> spec.Coverage:
     """How much evidence the SLO needs to be reported met (docs/semantics.md#coverage)."""
     d = c.mapping(raw, path)
     c.unknown(d, path, {"min_ratio", "window_s"})
     window = c.num(d, "window_s", path, None, 60, 31 * 86400, integer=True)
-    return Coverage(
+    return spec.Coverage(
         min_ratio=float(c.num(d, "min_ratio", path, 0.9, 0.0, 1.0) or 0.0),
         window_s=None if window is None else int(window),
     )

@@ -7,13 +7,13 @@ OpenSLO has no field for, in this syntax, so the import can hand them back to th
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from slastream.config.support import support_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
-from slastream.model.spec import SLO, Contract, Coverage, Credit, ExclusionPolicy, Settings
+from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Settings
 from slastream.model.time import format_rfc3339_ms
 
 # The SLO fields each SLI kind reads (model/spec.py); the import restores them from the SLI.
@@ -41,7 +41,9 @@ def sli_params(slo: SLO) -> dict[str, Any]:
         if f.name in _NOT_PARAMS:
             continue
         if f.name in SLI_PARAMS[slo.sli] or value != getattr(defaults, f.name):
-            out[f.name] = _no_none(asdict(value)) if isinstance(value, Coverage) else value
+            # a nested block (``coverage``) in its mapping syntax
+            out[f.name] = (_no_none(asdict(value)) if is_dataclass(value)
+                           and not isinstance(value, type) else value)
     return _no_none(out)
 
 
