@@ -29,17 +29,6 @@ def _downtime(c: Checker, raw: Any, path: str) -> DowntimeRule:
     )
 
 
-def _coverage(c: Checker, raw: Any, path: str) -> spec.Coverage:
-    """How much evidence the SLO needs to be reported met (docs/semantics.md#coverage)."""
-    d = c.mapping(raw, path)
-    c.unknown(d, path, {"min_ratio", "window_s"})
-    window = c.num(d, "window_s", path, None, 60, 31 * 86400, integer=True)
-    return spec.Coverage(
-        min_ratio=float(c.num(d, "min_ratio", path, 0.9, 0.0, 1.0) or 0.0),
-        window_s=None if window is None else int(window),
-    )
-
-
 def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
     path = f"slos[{i}]"
     before = len(c.problems)
@@ -97,3 +86,14 @@ def slos(c: Checker, raw: Any) -> tuple[SLO, ...]:
     for n in sorted({n for n in names if names.count(n) > 1}):
         c.fail("slos", f"duplicate SLO name {n!r}")
     return tuple(out)
+
+
+def _coverage(c: Checker, raw: Any, path: str) -> spec.Coverage:
+    """How much evidence the SLO needs to be reported met (docs/semantics.md#coverage)."""
+    d = c.mapping(raw, path)
+    c.unknown(d, path, {"min_ratio", "window_s"})
+    window = c.num(d, "window_s", path, None, 60, 31 * 86400, integer=True)
+    return spec.Coverage(
+        min_ratio=float(c.num(d, "min_ratio", path, 0.9, 0.0, 1.0) or 0.0),
+        window_s=None if window is None else int(window),
+    )
