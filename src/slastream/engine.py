@@ -44,6 +44,7 @@ class Engine:
         self.outages: list[BridgeOutage] = []  # as received, for the worker's bookkeeping
         self.ingest: Counter[tuple[str, str]] = Counter()
         self.rejections: Counter[str] = Counter()
+        self.ignored: Counter[tuple[str, str]] = Counter()  # (source, reason class)
         self.figures = SliceFigures()  # what /metrics shows besides the ledger
         self.sli_events: Counter[tuple[str, str, str]] = self.figures.sli_events
         self.bad_lines = 0
@@ -66,6 +67,7 @@ class Engine:
             self.first_time_ms = batch.first_time_ms
         self.ingest.update(batch.ingest)
         self.rejections.update(batch.rejections)
+        self.ignored.update(batch.ignored)
         self.bad_lines += batch.bad_lines
         by_type = batch.events
         excl = by_type.get(Exclusion)
@@ -143,6 +145,9 @@ class Engine:
             ignored=sum(n for (_, o), n in self.ingest.items() if o == router.IGNORED),
             rejected_reasons=tuple(self.rejections.most_common(20)),
             lorawan=tuple(self._lorawan_counters().items()),
+            # reason classes are a bounded set: all of them, most frequent first
+            ignored_reasons=tuple((f"{source}: {reason}", n)
+                                  for (source, reason), n in self.ignored.most_common()),
         )
 
     def _lorawan_counters(self) -> dict[str, int]:
@@ -167,6 +172,9 @@ class Engine:
     # ---------------------------------------------------- MetricsSource (export/metrics.py)
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         return dict(self.ingest)
+
+    def ignored_totals(self) -> dict[tuple[str, str], int]:
+        return dict(self.ignored)
 
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
         return self.figures.sli_event_totals()

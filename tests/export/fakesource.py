@@ -65,6 +65,9 @@ class FakeSource:
         self.calls += 1
         return {("probe", "ok"): 100 * self.calls, ("chirpstack", "rejected"): 2}
 
+    def ignored_totals(self) -> dict[tuple[str, str], int]:
+        return {("chirpstack", "session change"): 3 * self.calls}
+
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
         self.good += 100
         return {("api-probe", "api", "good"): self.good,

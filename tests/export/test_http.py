@@ -97,3 +97,15 @@ async def test_port_zero_binds_a_free_port_and_close_releases_it() -> None:
     await srv.close()
     with pytest.raises(aiohttp.ClientConnectionError):
         await get(f"{srv.url}/healthz")
+
+
+def test_status_page_shows_insufficient_data_instead_of_a_tick() -> None:
+    from slastream.export.status import render_status
+
+    from .test_metrics import ThinSource
+
+    html = render_status(ThinSource().ledger(), {})
+    assert html.count('<td class="warn">insufficient data (evidence 25.0 %)</td>') == 2
+    row = next(line for line in html.splitlines() if "<td>delivery</td>" in line)
+    assert 'class="ok"' not in row
+    assert "<td>fixture-sla</td>" in html and "15.0 %" not in html  # no credit shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -10,6 +11,7 @@ from prometheus_client.registry import CollectorRegistry
 from prometheus_client.samples import Sample
 
 from slastream.export.metrics import build_registry
+from slastream.model.ledger import Ledger
 
 from .fakesource import FakeSource
 
@@ -130,3 +132,38 @@ def test_no_label_names_a_device_and_the_default_registry_is_untouched() -> None
                       "section", "sli"}
     assert {m.name for m in REGISTRY.collect()} == before
     assert all(not math.isnan(s.value) for samples in m.values() for s in samples)
+
+
+class ThinSource(FakeSource):
+    """The fake ledger with the delivery SLO and its contract short of evidence."""
+
+    def ledger(self, month: str | None = None) -> Ledger:
+        led = super().ledger(month)
+        slos = tuple(replace(e, met=None, coverage=0.25, min_coverage=0.9)
+                     if e.name == "delivery" else e for e in led.slos)
+        contracts = tuple(replace(c, met=None, credit=None, coverage=0.25)
+                          for c in led.contracts)
+        return replace(led, slos=slos, contracts=contracts)
+
+
+def test_coverage_and_insufficient_evidence_are_exposed() -> None:
+    m = scrape(build_registry(ThinSource()))
+    cov = m["slastream_slo_coverage_ratio"]
+    assert value(cov, "slastream_slo_coverage_ratio", slo="delivery", scope="network",
+                 period="month") == 0.25
+    assert value(cov, "slastream_slo_coverage_ratio", slo="rx2", scope="network",
+                 period="month") == 1.0
+    flag = m["slastream_slo_insufficient_data"]
+    assert value(flag, "slastream_slo_insufficient_data", slo="delivery", scope="network") == 1
+    assert value(flag, "slastream_slo_insufficient_data", slo="api-probe", scope="api") == 0
+    assert value(m["slastream_contract_insufficient_data"],
+                 "slastream_contract_insufficient_data", contract="fixture-sla") == 1
+    # no credit is computed without evidence: no sample, rather than a credit of 0
+    assert not m["slastream_contract_credit_ratio"]
+
+
+def test_ignored_messages_by_source_and_why() -> None:
+    m = scrape(build_registry(FakeSource()))
+    assert value(m["slastream_ingest_ignored_messages"],
+                 "slastream_ingest_ignored_messages_total", source="chirpstack",
+                 outcome="session change") == 3

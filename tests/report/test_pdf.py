@@ -50,7 +50,7 @@ def slo_chunk(text: str, ledger: Ledger, e: SLOEntry) -> str:
     mine = squeeze(f"{e.name} ({e.scope}) Indicator")
     start = text.index(mine)
     ends = [text.find(h, start + 1) for h in heads if h != mine]
-    end = min([i for i in ends if i > start] + [text.index(squeeze("Data coverage"))])
+    end = min([i for i in ends if i > start] + [text.index(squeeze("Data coverage"), start)])
     return text[start:end]
 
 

@@ -42,3 +42,27 @@ def test_message_batches_close_after_chunk_decoded_messages_and_count_bad_lines(
 def test_the_last_batch_may_be_empty() -> None:
     (batch,) = list(message_batches([]))
     assert batch.messages == 0 and not batch.events and batch.first_time_ms is None
+
+
+def test_ignored_messages_are_counted_by_source_and_reason_class() -> None:
+    app = "application/a/device/0102030405060708/event"
+    msgs = [Message(T, "some/other/topic", {}),
+            Message(T + 1, f"{app}/join", {"devAddr": "26000001"}),
+            Message(T + 2, f"{app}/log", {"code": "UPLINK_CODEC", "level": "ERROR"}),
+            Message(T + 3, f"{app}/log", {"code": "OTAA"}),
+            Message(T + 4, f"{app}/log", {"code": "anything a sender makes up"}),
+            probe(T + 5)]
+    (batch,) = message_batches(msgs)
+    assert batch.ignored == {("unknown", "topic not understood"): 1,
+                             ("chirpstack", "session change"): 1, ("chirpstack", "log"): 3}
+    assert batch.ingest[("chirpstack", "ignored")] == 4
+    assert not batch.rejections
+
+
+def test_a_reason_class_drops_what_the_message_said() -> None:
+    from slastream.sources.fastpath import ignored_class
+
+    assert ignored_class("downlink failed: some error name") == "downlink failed"
+    assert ignored_class("log DOWNLINK_GATEWAY WARNING") == "log"
+    assert ignored_class("not a Class-A downlink") == "not a Class-A downlink"
+    assert ignored_class("x" * 500) == "x" * 60

@@ -59,7 +59,7 @@ def run(lines: list[bytes], fast: bool) -> dict[str, Any]:
         rec.feed(batch)
     return {"batches": [b for b in rec.batches if b], "ingest": rec.ingest,
             "rejections": list(rec.rejections.items()), "bad_lines": rec.bad_lines,
-            "first_time_ms": rec.first_time_ms}
+            "first_time_ms": rec.first_time_ms, "ignored": list(rec.ignored.items())}
 
 
 def assert_same(lines: list[bytes]) -> dict[str, Any]:

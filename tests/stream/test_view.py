@@ -77,3 +77,14 @@ def test_breaches_follow_open_episodes() -> None:
     assert view.breaches()[("api-probe", "api")] is True
     view.apply(batch("service", 0, 2, M0 + 2, (("api-probe", "api", M0 + 1, vec(4, 4)),)))
     assert view.breaches()[("api-probe", "api")] is False
+
+
+def test_ignored_messages_by_reason_come_from_the_bridge_when_it_counts_them() -> None:
+    counts = {("chirpstack", "log"): 2, ("tts", "downlink queued"): 5}
+    view = LiveView(settings(), lambda: {("tts", "ignored"): 7}, ignored=lambda: counts)
+    assert view.ignored_totals() == counts
+    inputs = ledger_json(view.ledger("2026-09"))["inputs"]
+    assert inputs["ignored_reasons"] == {"tts: downlink queued": 5, "chirpstack: log": 2}
+    assert list(inputs["ignored_reasons"]) == ["tts: downlink queued", "chirpstack: log"]
+    assert "ignored_reasons" not in ledger_json(LiveView(settings()).ledger("2026-09"))["inputs"]
+    assert LiveView(settings()).ignored_totals() == {}

@@ -5,7 +5,8 @@ A document is a mapping with:
 * ``engine``: ``slis`` (per SLI: ``slo`` name, ``kind``, and the SLI's ``state()``),
   ``store`` (``SliceStore.state()``), ``exclusions``, ``outages`` and ``tickets`` (event rows of the
   Kafka record format, ``transport/codec.py``), the counters ``ingest``
-  (``[source, outcome, n]``), ``rejections`` (``[reason, n]``), ``sli_events``
+  (``[source, outcome, n]``), ``rejections`` (``[reason, n]``), ``ignored``
+  (``[source, reason class, n]``), ``sli_events``
   (``[slo, scope, good|bad, n]``) in their insertion order (the ledger lists reasons in
   it), ``bad_lines``, ``first_time_ms``, ``flushed`` and the ``pending_deltas`` not yet
   drained (columns ``slo``, ``scope``, ``minute``, ``values``);
@@ -44,6 +45,7 @@ def engine_state(engine: Engine) -> State:
         "outages": [event_row(e) for e in engine.outages],
         "ingest": [[source, outcome, n] for (source, outcome), n in engine.ingest.items()],
         "rejections": [[reason, n] for reason, n in engine.rejections.items()],
+        "ignored": [[source, reason, n] for (source, reason), n in engine.ignored.items()],
         "sli_events": [[*key, n] for key, n in engine.figures.sli_events.items()],
         "latency": [[slo, scope, acc] for (slo, scope), acc in engine.figures.latency.items()],
         "bad_lines": engine.bad_lines,
@@ -82,6 +84,9 @@ def _load(engine: Engine, state: State) -> None:
     engine.ingest = Counter({(str(s), str(o)): int(n)
                              for s, o, n in get_list(state, "ingest")})
     engine.rejections = Counter({str(r): int(n) for r, n in get_list(state, "rejections")})
+    # absent from documents written before ignored messages were counted by reason
+    engine.ignored = Counter({(str(s), str(r)): int(n) for s, r, n in (
+        get_list(state, "ignored") if "ignored" in state else [])})
     engine.figures.sli_events.update({(str(s), str(sc), str(k)): int(n)
                                       for s, sc, k, n in get_list(state, "sli_events")})
     # absent from documents written before the latency totals were kept with them

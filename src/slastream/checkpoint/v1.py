@@ -132,6 +132,7 @@ def _engine(d: dict[str, Any]) -> State:
         "outages": [_event_row(e) for e in d["outages"]],
         "ingest": [[s, o, n] for (s, o), n in d["ingest"].items()],
         "rejections": [[r, n] for r, n in d["rejections"].items()],
+        "ignored": [],
         "sli_events": [[s, sc, k, n] for (s, sc, k), n in d["sli_events"].items()],
         "latency": [],
         "bad_lines": d["bad_lines"],

@@ -33,7 +33,8 @@ def _credit(c: Checker, raw: Any, path: str) -> Credit:
     d = c.mapping(raw, path)
     if not d:
         return Credit(kind="none")
-    c.unknown(d, path, {"kind", "tiers", "basis", "uptime_slo", "response_slo", "target_uptime"})
+    c.unknown(d, path, {"kind", "tiers", "basis", "uptime_slo", "response_slo", "target_uptime",
+                        "claim_within_days"})
     kind = c.choice(d, "kind", path, "tiers", get_args(spec.CreditKind))
     tiers = _tiers(c, d.get("tiers", []), path)
     if kind == "tiers" and not tiers:
@@ -46,7 +47,12 @@ def _credit(c: Checker, raw: Any, path: str) -> Credit:
         uptime_slo=c.text(d, "uptime_slo", path, None),
         response_slo=c.text(d, "response_slo", path, None),
         target_uptime=float(c.num(d, "target_uptime", path, 0.999, 0.0, 1.0) or 0.999),
+        claim_within_days=_days(c.num(d, "claim_within_days", path, None, 1, 366, integer=True)),
     )
+
+
+def _days(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:

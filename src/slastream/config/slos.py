@@ -51,7 +51,7 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
     if not d:
         c.fail(path, "must be a mapping with at least name and sli")
         return None
-    c.unknown(d, path, _SLO_KEYS)
+    c.unknown(d, path, _SLO_KEYS | {"coverage"})
     name = c.text(d, "name", path, None)
     if name is None:
         c.fail(f"{path}.name", "is required")
@@ -78,6 +78,7 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
                             target, slo_valid=len(c.problems) == before)
     return SLO(
         name=name or f"slo-{i}", sli=sli, objective=objective, downtime=downtime,
+        coverage=_coverage(c, d.get("coverage"), f"{path}.coverage"),
         alerting=alerting, component=component,
         description=c.text(d, "description", path, "") or "",
         deadline_s=float(c.num(d, "deadline_s", path, 30.0, 0.1, 3600) or 30.0),
@@ -105,3 +106,14 @@ def slos(c: Checker, raw: Any) -> tuple[SLO, ...]:
     for n in sorted({n for n in names if names.count(n) > 1}):
         c.fail("slos", f"duplicate SLO name {n!r}")
     return tuple(out)
+
+
+def _coverage(c: Checker, raw: Any, path: str) -> spec.Coverage:
+    """How much evidence the SLO needs to be reported met (docs/semantics.md#coverage)."""
+    d = c.mapping(raw, path)
+    c.unknown(d, path, {"min_ratio", "window_s"})
+    window = c.num(d, "window_s", path, None, 60, 31 * 86400, integer=True)
+    return spec.Coverage(
+        min_ratio=float(c.num(d, "min_ratio", path, 0.9, 0.0, 1.0) or 0.0),
+        window_s=None if window is None else int(window),
+    )

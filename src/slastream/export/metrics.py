@@ -15,6 +15,8 @@ slastream_slo_downtime_minutes                   gauge      slo, scope, period
 slastream_slo_excused_minutes                    gauge      slo, scope, period
 slastream_slo_no_data_minutes                    gauge      slo, scope, period
 slastream_slo_error_budget_remaining_ratio       gauge      slo, scope, period
+slastream_slo_coverage_ratio                     gauge      slo, scope, period
+slastream_slo_insufficient_data                  gauge      slo, scope
 slastream_slo_objective_ratio                    gauge      slo, scope
 slastream_sli_value                              gauge      slo, scope, period
 slastream_slo_breach                             gauge      slo, scope
@@ -24,7 +26,9 @@ slastream_sli_latency_seconds                    histogram  slo, scope
 slastream_contract_availability_ratio            gauge      contract, period
 slastream_contract_credit_ratio                  gauge      contract, period
 slastream_contract_slo_info                      info       contract, slo
+slastream_contract_insufficient_data             gauge      contract
 slastream_ingest_messages_total                  counter    source, outcome
+slastream_ingest_ignored_messages_total          counter    source, outcome (why ignored)
 slastream_watermark_delay_seconds                gauge
 slastream_late_events_total                      counter
 slastream_consumer_lag_messages                  gauge      (when the source reports it)
@@ -35,6 +39,10 @@ slastream_collector_errors_total                 counter    section
 ``period`` is ``"month"``: the calendar month to date in the config's time zone.
 ``slastream_sli_value`` is the SLI over that period: a ratio for delivery, RX2 and probe
 SLOs, the mean response time in seconds for response-time SLOs.
+``slastream_slo_insufficient_data`` and ``slastream_contract_insufficient_data`` are 1 while
+the ledger's status is ``insufficient_data`` (docs/semantics.md#coverage), else 0. The
+``outcome`` of ignored messages is why they were ignored: the class of the decoder's reason
+(``session change``, ``not a Class-A downlink``, ``log``, ...), a bounded set.
 """
 
 from __future__ import annotations
@@ -98,6 +106,10 @@ class MetricsSource(Protocol):
         """(source, outcome) → messages; outcome is ok, ignored or rejected."""
         ...
 
+    def ignored_totals(self) -> dict[tuple[str, str], int]:
+        """(source, reason class) → messages ignored (understood, not relevant)."""
+        ...
+
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
         """(slo, scope, outcome) → final SLI events; outcome is good or bad."""
         ...
@@ -151,7 +163,8 @@ class SlastreamCollector(Collector):
         sections: list[tuple[str, Callable[[], Iterable[Metric]]]] = [
             ("ledger", lambda: _ledger_families(self.source.ledger(), self.source.breaches())),
             ("events", lambda: _event_families(self.source.sli_event_totals(),
-                                               self.source.ingest_totals())),
+                                               self.source.ingest_totals(),
+                                               self.source.ignored_totals())),
             ("histograms", lambda: [_latency_family(self.source.histograms())]),
             ("pipeline", lambda: _pipeline_families(self.source.pipeline())),
         ]
@@ -182,10 +195,13 @@ class _LedgerFamilies:
     c_avail: GaugeMetricFamily
     c_credit: GaugeMetricFamily
     c_slos: InfoMetricFamily
+    insufficient: GaugeMetricFamily
+    c_insufficient: GaugeMetricFamily
 
     def all(self) -> list[Metric]:
         return [*self.gauges.values(), self.objective, self.sli_value, self.info, self.breach,
-                self.c_avail, self.c_credit, self.c_slos]
+                self.c_avail, self.c_credit, self.c_slos, self.insufficient,
+                self.c_insufficient]
 
 
 def _new_ledger_families() -> _LedgerFamilies:
@@ -212,6 +228,10 @@ def _new_ledger_families() -> _LedgerFamilies:
                 "slastream_slo_error_budget_remaining_ratio",
                 "Share of the period's error budget not yet spent (negative when overspent).",
                 labels=slo_labels),
+            "coverage": GaugeMetricFamily(
+                "slastream_slo_coverage_ratio",
+                "Share of the period's minutes so far with evidence to judge the SLO.",
+                labels=slo_labels),
         },
         objective=GaugeMetricFamily(
             "slastream_slo_objective_ratio", "The SLO's objective.", labels=["slo", "scope"]),
@@ -235,12 +255,21 @@ def _new_ledger_families() -> _LedgerFamilies:
         c_slos=InfoMetricFamily(
             "slastream_contract_slo", "Which SLOs a contract is made of.",
             labels=["contract", "slo"]),
+        insufficient=GaugeMetricFamily(
+            "slastream_slo_insufficient_data",
+            "1 while the period so far has too little evidence to report the SLO as met.",
+            labels=["slo", "scope"]),
+        c_insufficient=GaugeMetricFamily(
+            "slastream_contract_insufficient_data",
+            "1 while an SLO of the contract has too little evidence to report it as met.",
+            labels=["contract"]),
     )
 
 
 def _add_slo(f: _LedgerFamilies, entry: SLOEntry) -> None:
     slo, scope = entry.name, entry.scope
     f.info.add_metric([slo, scope], {"sli": entry.sli})
+    f.insufficient.add_metric([slo, scope], 1.0 if entry.met is None else 0.0)
     for key, family in f.gauges.items():
         value = _finite(getattr(entry, key))
         if value is not None:
@@ -260,6 +289,7 @@ def _add_contract(f: _LedgerFamilies, contract: ContractEntry) -> None:
         f.c_credit.add_metric([contract.name, PERIOD_MONTH], value)
     for slo in contract.slos:
         f.c_slos.add_metric([contract.name, slo], {})
+    f.c_insufficient.add_metric([contract.name], 1.0 if contract.met is None else 0.0)
 
 
 def _ledger_families(ledger: Ledger | None = None,
@@ -275,7 +305,8 @@ def _ledger_families(ledger: Ledger | None = None,
 
 
 def _event_families(events: dict[tuple[str, str, str], int] | None = None,
-                    ingest: dict[tuple[str, str], int] | None = None) -> list[Metric]:
+                    ingest: dict[tuple[str, str], int] | None = None,
+                    ignored: dict[tuple[str, str], int] | None = None) -> list[Metric]:
     sli = CounterMetricFamily(
         "slastream_sli_events", "Final SLI events by outcome (what burn-rate alerts divide).",
         labels=["slo", "scope", "outcome"])
@@ -293,7 +324,13 @@ def _event_families(events: dict[tuple[str, str, str], int] | None = None,
         labels=["source", "outcome"])
     for (source, outcome), n in sorted((ingest or {}).items()):
         messages.add_metric([source, outcome], int(n))
-    return [sli, messages]
+    why = CounterMetricFamily(
+        "slastream_ingest_ignored_messages",
+        "Messages understood and ignored, by source and why (the class of the reason).",
+        labels=["source", "outcome"])
+    for (source, reason), n in sorted((ignored or {}).items()):
+        why.add_metric([source, reason], int(n))
+    return [sli, messages, why]
 
 
 def _latency_family(

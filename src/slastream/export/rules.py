@@ -23,7 +23,8 @@ from typing import Any
 
 import yaml
 
-from slastream.export.alerting import DEFAULT_RUNBOOK_URL, AlertPlan, plan_all, runbook_link
+from slastream.export.alerting import AlertPlan, plan_all
+from slastream.export.global_rules import contract_group, pipeline_group
 from slastream.model.alerting import BurnWindow, format_duration
 from slastream.model.spec import SLO, DowntimeRule, Settings
 
@@ -272,41 +273,6 @@ def alerts(plan: AlertPlan) -> list[dict[str, Any]]:
     if plan.no_data:
         rules.append(no_data_alert(plan))
     return rules
-
-
-def contract_group(settings: Settings) -> dict[str, Any] | None:
-    """A ticket when a contract owes a credit this month: someone has to tell the customer."""
-    rules = [{
-        "alert": "SLAContractCreditDue",
-        "expr": (f'max by (contract) (slastream_contract_credit_ratio{{contract="{c.name}", '
-                 f'period="month"}}) > 0'),
-        "labels": {"severity": "ticket", "contract": c.name},
-        "annotations": {
-            "summary": "Contract {{ $labels.contract }} owes a service credit this month",
-            "description": ("Month-to-date availability puts contract {{ $labels.contract }} in "
-                            "a credit tier of {{ $value | humanizePercentage }} of the fee."),
-            "runbook_url": runbook_link(DEFAULT_RUNBOOK_URL, "SLAContractCreditDue"),
-        },
-    } for c in settings.contracts if c.credit.kind != "none"]
-    return {"name": "slastream-contracts", "rules": rules} if rules else None
-
-
-def pipeline_group(settings: Settings) -> dict[str, Any]:
-    """The measuring pipeline itself: a stalled watermark freezes every SLO above."""
-    threshold_s = settings.lateness_s + 300
-    return {"name": "slastream-pipeline", "rules": [{
-        "alert": "SlastreamWatermarkDelayHigh",
-        "expr": f"slastream_watermark_delay_seconds > {threshold_s}",
-        "for": "5m",
-        "labels": {"severity": "ticket"},
-        "annotations": {
-            "summary": "slastream worker {{ $labels.instance }} is behind",
-            "description": ("The event-time watermark trails by {{ $value | humanizeDuration }}"
-                            f" (allowed lateness {settings.lateness_s}s + 5m): SLO numbers and "
-                            "alerts are stale."),
-            "runbook_url": runbook_link(DEFAULT_RUNBOOK_URL, "SlastreamWatermarkDelayHigh"),
-        },
-    }]}
 
 
 # --------------------------------------------------------------------------- output

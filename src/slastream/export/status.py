@@ -44,15 +44,18 @@ def _td(text: str, cls: str = "") -> str:
     return f'<td class="{cls}">{escape(text)}</td>' if cls else f"<td>{escape(text)}</td>"
 
 
-def _met(met: bool) -> str:
+def _met(met: bool | None, coverage: float) -> str:
+    """The verdict; too little evidence is never shown as met (docs/semantics.md#coverage)."""
+    if met is None:
+        return _td(f"insufficient data (evidence {_pct(coverage, 1)})", "warn")
     return _td("met", "ok") if met else _td("missed", "bad")
 
 
 def _contract_row(c: ContractEntry) -> str:
-    credit_cls = "bad" if c.credit > 0 else ""
+    credit_cls = "bad" if c.credit else ""
     return "<tr>" + "".join([
         _td(c.name), _td(_pct(c.availability), "num"),
-        _td(_pct(c.objective, 2), "num"), _met(c.met),
+        _td(_pct(c.objective, 2), "num"), _met(c.met, c.coverage),
         _td(_pct(c.credit, 1), f"num {credit_cls}".strip()), _td(c.credit_basis),
     ]) + "</tr>"
 
@@ -60,7 +63,7 @@ def _contract_row(c: ContractEntry) -> str:
 def _slo_row(e: SLOEntry, in_outage: bool) -> str:
     budget = e.error_budget_remaining
     budget_cls = "bad" if budget is not None and budget <= 0 else "num"
-    state = _td("OUTAGE", "bad") if in_outage else _met(e.met)
+    state = _td("OUTAGE", "bad") if in_outage else _met(e.met, e.coverage)
     return "<tr>" + "".join([
         _td(e.name), _td(e.sli), _td(e.scope),
         _td(_pct(e.availability), "num"), _td(_pct(e.objective, 2), "num"),

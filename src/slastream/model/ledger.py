@@ -9,12 +9,21 @@ counters) present only when they apply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from slastream.model.spec import Combine, SliKind
 from slastream.model.time import format_rfc3339_s
 
 Counts = tuple[tuple[str, int], ...]  # (name, count), in the order shown
+Status = Literal["met", "not_met", "insufficient_data"]
+
+
+def status_of(met: bool | None) -> Status:
+    """``met`` as the ledger's ``status``: ``None`` is too little evidence to tell
+    (docs/semantics.md#coverage)."""
+    if met is None:
+        return "insufficient_data"
+    return "met" if met else "not_met"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +75,11 @@ class ResponseTime:
 
 @dataclass(frozen=True, slots=True)
 class SLOEntry:
-    """One SLO in one scope over the period."""
+    """One SLO in one scope over the period.
+
+    ``met`` is ``None`` when the share of minutes with evidence (``coverage``) is below the
+    SLO's ``min_coverage`` and the evidence there is does not already miss the objective.
+    """
 
     name: str
     sli: SliKind
@@ -76,25 +89,40 @@ class SLOEntry:
     excused_minutes: float
     downtime_minutes: float
     availability: float
-    met: bool
+    met: bool | None
     error_budget_remaining: float | None
     sli_value: float | None  # a ratio, or the mean response time in ms
     episodes: tuple[Episode, ...]
     no_data_minutes: int
     events: EventCounts
     response_time: ResponseTime | None = None
+    coverage: float = 1.0  # share of the period's minutes so far with evidence
+    min_coverage: float = 0.0  # below it the month cannot be reported as met
+
+    @property
+    def status(self) -> Status:
+        return status_of(self.met)
 
 
 @dataclass(frozen=True, slots=True)
 class ContractEntry:
+    """A contract over its SLOs. With too little evidence to tell, ``met`` and ``credit``
+    are ``None`` and ``credit_basis`` says which SLO lacks it (docs/semantics.md#coverage)."""
+
     name: str
     availability: float
     combine: Combine
     objective: float | None
-    met: bool
-    credit: float  # share of the monthly fee
+    met: bool | None
+    credit: float | None  # share of the monthly fee
     credit_basis: str
     slos: tuple[str, ...]
+    coverage: float = 1.0  # the lowest coverage of its SLOs
+    claim_deadline_ms: int | None = None  # credits are to be claimed before this instant
+
+    @property
+    def status(self) -> Status:
+        return status_of(self.met)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +140,9 @@ class ExclusionEntry:
 
 @dataclass(frozen=True, slots=True)
 class Inputs:
-    """Input counters. ``rejected_reasons`` and ``lorawan`` come from an engine,
-    ``partitions`` from the live view; a field that is ``None`` is left out of the JSON."""
+    """Input counters. ``rejected_reasons``, ``ignored_reasons`` and ``lorawan`` come from
+    an engine, ``partitions`` from the live view; a field that is ``None`` is left out of
+    the JSON."""
 
     messages: int = 0
     rejected: int = 0
@@ -122,6 +151,7 @@ class Inputs:
     rejected_reasons: Counts | None = None
     lorawan: Counts | None = None
     partitions: int | None = None
+    ignored_reasons: Counts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +199,20 @@ def _slo_json(e: SLOEntry) -> dict[str, Any]:
         out["target_ms"] = e.response_time.target_ms
         out["blocks"] = {"size": b.size, "count": b.count, "over_target": b.over_target,
                          "worst_mean_ms": b.worst_mean_ms}
+    out["status"] = e.status
+    out["coverage"] = e.coverage
+    out["min_coverage"] = e.min_coverage
     return out
 
 
 def _contract_json(c: ContractEntry) -> dict[str, Any]:
-    return {"name": c.name, "availability": c.availability, "combine": c.combine,
-            "objective": c.objective, "met": c.met, "credit": c.credit,
-            "credit_basis": c.credit_basis, "slos": list(c.slos)}
+    out = {"name": c.name, "availability": c.availability, "combine": c.combine,
+           "objective": c.objective, "met": c.met, "credit": c.credit,
+           "credit_basis": c.credit_basis, "slos": list(c.slos), "status": c.status,
+           "coverage": c.coverage}
+    if c.claim_deadline_ms is not None:
+        out["claim_deadline"] = format_rfc3339_s(c.claim_deadline_ms)
+    return out
 
 
 def _exclusion_json(x: ExclusionEntry) -> dict[str, Any]:
@@ -189,6 +226,8 @@ def _inputs_json(i: Inputs) -> dict[str, Any]:
                            "ignored": i.ignored}
     if i.rejected_reasons is not None:
         out["rejected_reasons"] = dict(i.rejected_reasons)
+    if i.ignored_reasons is not None:
+        out["ignored_reasons"] = dict(i.ignored_reasons)
     if i.lorawan is not None:
         out["lorawan"] = dict(i.lorawan)
     if i.partitions is not None:

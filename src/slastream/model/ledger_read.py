@@ -67,13 +67,14 @@ def _slo(x: Any, i: int) -> SLOEntry:
         _str(e, "name", where), sli, _str(e, "scope", where),  # type: ignore[arg-type]
         _opt_num(e, "objective", where), _int(e, "total_minutes", where),
         _num(e, "excused_minutes", where), _num(e, "downtime_minutes", where),
-        _num(e, "availability", where), _bool(e, "met", where, none_is=False),
+        _num(e, "availability", where), _opt_bool(e, "met", where),
         _opt_num(e, "error_budget_remaining", where), _opt_num(e, "sli_value", where),
         tuple(_episode(ep, f"{where}.episodes[{j}]")
               for j, ep in enumerate(_list(e, "episodes", where))),
         int(e.get("no_data_minutes") or 0),
         EventCounts(_int(events, "good", where), _int(events, "total", where)),
         _response_time(e, where),
+        float(e.get("coverage", 1.0)), float(e.get("min_coverage", 0.0)),
     )
 
 
@@ -95,9 +96,10 @@ def _contract(x: Any, i: int) -> ContractEntry:
     return ContractEntry(
         _str(c, "name", where), _num(c, "availability", where),
         combine,  # type: ignore[arg-type]
-        _opt_num(c, "objective", where), _bool(c, "met", where, none_is=False),
-        _num(c, "credit", where), _str(c, "credit_basis", where),
-        tuple(str(s) for s in c.get("slos") or ()))
+        _opt_num(c, "objective", where), _opt_bool(c, "met", where),
+        _opt_num(c, "credit", where), _str(c, "credit_basis", where),
+        tuple(str(s) for s in c.get("slos") or ()), float(c.get("coverage", 1.0)),
+        _time(c, "claim_deadline", where) if c.get("claim_deadline") else None)
 
 
 def _exclusion(x: Any, i: int) -> ExclusionEntry:
@@ -121,7 +123,8 @@ def _inputs(x: Any) -> Inputs:
                   int(i.get("ignored", 0)),
                   _counts(i.get("rejected_reasons"), "inputs.rejected_reasons"),
                   _counts(i.get("lorawan"), "inputs.lorawan"),
-                  None if partitions is None else int(partitions))
+                  None if partitions is None else int(partitions),
+                  _counts(i.get("ignored_reasons"), "inputs.ignored_reasons"))
 
 
 # -------------------------------------------------------------------------- fields
@@ -160,10 +163,13 @@ def _int(d: Mapping[str, Any], key: str, where: str) -> int:
     return int(_num(d, key, where))
 
 
-def _bool(d: Mapping[str, Any], key: str, where: str, none_is: bool | None = None) -> bool:
+def _opt_bool(d: Mapping[str, Any], key: str, where: str) -> bool | None:
+    """``met``: null where the evidence is too thin to judge."""
+    return None if d.get(key) is None else _bool(d, key, where)
+
+
+def _bool(d: Mapping[str, Any], key: str, where: str) -> bool:
     x = d.get(key)
-    if x is None and none_is is not None:
-        return none_is  # "met": null where the evidence is too thin to judge
     if not isinstance(x, bool):
         raise ValueError(f"{where}.{key}: expected true or false")
     return x

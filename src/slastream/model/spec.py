@@ -75,6 +75,21 @@ class DowntimeRule:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much evidence an SLO needs before its month can be reported as met
+    (docs/semantics.md#coverage).
+
+    A minute has evidence when the downtime rule can judge it (at least ``min_events``
+    events in its trailing window); with ``window_s`` set, also when the trailing
+    ``window_s`` holds at least one event. Below ``min_ratio`` of the period's minutes so
+    far, an SLO that is not already missed on evidence is ``insufficient_data``.
+    """
+
+    min_ratio: float = 0.9
+    window_s: int | None = None
+
+
+@dataclass(frozen=True)
 class SLO:
     """One service-level objective: an SLI, its scope, the contract's downtime rule and the
     alerts ``slastream rules`` writes for it."""
@@ -97,6 +112,7 @@ class SLO:
     # response_time
     target_ms: float | None = None
     block_requests: int = 1000
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def rx2_delay_ms(self) -> int:
@@ -118,6 +134,7 @@ class Credit:
     uptime_slo: str | None = None  # evrythng
     response_slo: str | None = None  # evrythng
     target_uptime: float = 0.999  # evrythng
+    claim_within_days: int | None = None  # credits must be claimed within this after the month
 
 
 @dataclass(frozen=True)

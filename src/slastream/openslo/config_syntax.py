@@ -7,7 +7,7 @@ OpenSLO has no field for, in this syntax, so the import can hand them back to th
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from slastream.config.support import support_syntax
@@ -42,7 +42,9 @@ def sli_params(slo: SLO) -> dict[str, Any]:
         if f.name in _NOT_PARAMS:
             continue
         if f.name in SLI_PARAMS[slo.sli] or value != getattr(defaults, f.name):
-            out[f.name] = value
+            # a nested block (``coverage``) in its mapping syntax
+            out[f.name] = (_no_none(asdict(value)) if is_dataclass(value)
+                           and not isinstance(value, type) else value)
     return _no_none(out)
 
 
@@ -89,6 +91,7 @@ def credit(c: Credit) -> dict[str, Any]:
         "uptime_slo": c.uptime_slo,
         "response_slo": c.response_slo,
         "target_uptime": c.target_uptime,
+        "claim_within_days": c.claim_within_days,
     })
 
 

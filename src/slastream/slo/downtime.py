@@ -20,6 +20,7 @@ from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray
 
 NO_DATA, UP, DOWN = 0, 1, 2
 IntArray = npt.NDArray[np.int8]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class Episode(NamedTuple):
@@ -51,6 +52,19 @@ def minute_states(matrix: FloatArray, rule: DowntimeRule) -> tuple[IntArray, Flo
     if rule.no_data == "downtime":
         states[states == NO_DATA] = DOWN
     return states, value
+
+
+def evidence(matrix: FloatArray, rule: DowntimeRule, window_s: int | None) -> BoolArray:
+    """Minutes with evidence (docs/semantics.md#coverage): the rule can judge them (at least
+    ``min_events`` events in its trailing window), or, with an evidence window, the
+    trailing ``window_s`` holds at least one event. Whether the rule counts missing data
+    as downtime does not matter here: a minute counted so is still a minute without
+    evidence."""
+    total = matrix[:, TOTAL]
+    judged = _trailing(total, rule.window_min) >= rule.min_events
+    if window_s is None:
+        return judged
+    return judged | (_trailing(total, max(1, window_s // 60)) >= 1)
 
 
 def episodes(states: IntArray, values: FloatArray, min_minutes: int,

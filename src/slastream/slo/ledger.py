@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -27,10 +27,10 @@ from slastream.model.ledger import (
     ResponseTime,
     SLOEntry,
 )
-from slastream.model.spec import SLO, Contract, Settings
+from slastream.model.spec import SLO, Contract, DowntimeRule, Settings
 from slastream.model.time import MINUTE_MS, Month
 from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray, SliceStore
-from slastream.slo import downtime
+from slastream.slo import coverage, downtime
 from slastream.slo.credits import CreditResult, evrythng_credit, tier_credit
 from slastream.slo.exclusions import BoolArray, applies_to, excused_mask, judge, latest_versions
 
@@ -94,8 +94,8 @@ class _Window:
 
 
 def _window(slo: SLO, scope: str, store: SliceStore, month: Month,
-            as_of_minute: int) -> _Window:
-    rule = slo.downtime
+            as_of_minute: int, rule: DowntimeRule | None = None) -> _Window:
+    rule = rule or slo.downtime
     lookback = rule.window_min + rule.min_duration_min
     horizon = min(month.end_minute, max(as_of_minute, month.start_minute))
     lo = month.start_minute - lookback
@@ -141,12 +141,33 @@ def _response_time(slo: SLO, month_rows: FloatArray) -> ResponseTime | None:
         _round(max(blocks), 3) if blocks else None))
 
 
+def _coverage(w: _Window, input_end_minute: int | None) -> float:
+    """Share of the month's minutes so far with evidence (docs/semantics.md#coverage).
+
+    So far is up to the SLO's last final minute, and in a replay, whose input ends long
+    before that, up to the end of the input.
+    """
+    end = w.horizon if input_end_minute is None else min(w.horizon, input_end_minute)
+    minutes = end - w.month.start_minute
+    if minutes <= 0:
+        return 0.0
+    evidence = downtime.evidence(w.matrix, w.slo.downtime, w.slo.coverage.window_s)
+    m0 = w.month.start_minute - w.lo
+    return _round(int(np.count_nonzero(evidence[m0:m0 + minutes])) / minutes)
+
+
 def evaluate_slo(
     settings: Settings, slo: SLO, scope: str, store: SliceStore, exclusions: list[Exclusion],
-    month: Month, as_of_minute: int,
+    month: Month, as_of_minute: int, input_end_minute: int | None = None,
 ) -> SLOEntry:
-    """One ledger entry."""
+    """One ledger entry; ``input_end_minute`` bounds the minutes so far for its coverage."""
     w = _window(slo, scope, store, month, as_of_minute)
+    covered = _coverage(w, input_end_minute)
+    if covered < slo.coverage.min_ratio and slo.downtime.no_data == "downtime":
+        # Too little evidence to tell a silent service from a silent feed: minutes without
+        # data are not downtime then, only what the evidence shows.
+        w = _window(slo, scope, store, month, as_of_minute,
+                    replace(slo.downtime, no_data="ignore"))
     mask = excused_mask(exclusions, settings.exclusion_policy, slo, scope, w.lo, w.hi,
                         month.start_minute, month.end_minute)
     episodes = _episodes(settings, w, exclusions, mask)
@@ -172,10 +193,12 @@ def evaluate_slo(
     m0 = month.start_minute - w.lo
     return SLOEntry(
         slo.name, slo.sli, scope, objective, total, float(excused_min), float(down_min),
-        _round(availability), bool(met), None if budget is None else _round(budget),
+        _round(availability), coverage.slo_met(bool(met), covered, slo),
+        None if budget is None else _round(budget),
         None if sli_value is None else _round(sli_value), tuple(episodes),
         int(np.count_nonzero(w.states[m0:w.horizon - w.lo] == downtime.NO_DATA)),
-        EventCounts(int(good), int(events)), _response_time(slo, rows))
+        EventCounts(int(good), int(events)), _response_time(slo, rows), covered,
+        slo.coverage.min_ratio)
 
 
 def _reason(settings: Settings, slo: SLO, scope: str, exclusions: list[Exclusion],
@@ -208,19 +231,26 @@ def _credit(contract: Contract, mine: list[SLOEntry], rated: list[SLOEntry],
     return None
 
 
-def evaluate_contract(contract: Contract, entries: Iterable[SLOEntry]) -> ContractEntry:
-    """A contract over the entries of its SLOs (every scope of each)."""
+def evaluate_contract(contract: Contract, entries: Iterable[SLOEntry],
+                      month: Month | None = None) -> ContractEntry:
+    """A contract over the entries of its SLOs (every scope of each); ``month`` dates the
+    credit claim deadline."""
     mine = [e for e in entries if e.name in contract.slos]
     rated = [e for e in mine if e.objective is not None]
     avail = [e.availability for e in rated] or [1.0]
     availability = min(avail) if contract.combine == "min" else sum(avail) / len(avail)
     res = _credit(contract, mine, rated)
     objective = contract.objective
-    met = availability >= objective if objective is not None else all(e.met for e in mine)
+    met = (availability >= objective if objective is not None
+           else coverage.combine_met([e.met for e in mine]))
+    verdict, credit, basis = coverage.contract_verdict(
+        met, _round(res.credit) if res else 0.0, res.basis if res else "no credit terms", mine)
     return ContractEntry(
-        contract.name, _round(availability), contract.combine, objective, bool(met),
-        _round(res.credit) if res else 0.0, res.basis if res else "no credit terms",
-        tuple(sorted({e.name for e in mine})))
+        contract.name, _round(availability), contract.combine, objective, verdict, credit,
+        basis, tuple(sorted({e.name for e in mine})),
+        min((e.coverage for e in mine), default=1.0),
+        None if month is None else coverage.claim_deadline_ms(
+            month, contract.credit.claim_within_days))
 
 
 def _exclusion_entries(settings: Settings, excl: list[Exclusion],
@@ -245,16 +275,28 @@ def build_ledger(
     stream); ``as_of_minute`` then is the oldest of them, which the period reports.
     """
     excl = latest_versions(list(settings_exclusions(settings)) + list(exclusions))
+    input_end_minute = _input_end_minute(store)
     entries = []
     for slo in settings.slos:
         as_of = slo_as_of(slo) if slo_as_of is not None else as_of_minute
         for scope in store.scopes(slo.name) or [default_scope(slo)]:
-            entries.append(evaluate_slo(settings, slo, scope, store, excl, month, as_of))
+            entries.append(evaluate_slo(settings, slo, scope, store, excl, month, as_of,
+                                        input_end_minute))
     as_of_ms = min(month.end_minute, max(as_of_minute, month.start_minute)) * MINUTE_MS
     return Ledger(
         Period(month.start_ms, month.end_ms, month.timezone, month.minutes, as_of_ms),
-        tuple(entries), tuple(evaluate_contract(c, entries) for c in settings.contracts),
+        tuple(entries), tuple(evaluate_contract(c, entries, month) for c in settings.contracts),
         _exclusion_entries(settings, excl, month), inputs or Inputs())
+
+
+def _input_end_minute(store: SliceStore) -> int:
+    """The minute after the newest slice of any SLO: the end of the input so far.
+
+    A replay makes every minute final at the end of its input, though only the minutes up
+    to that input were observed; coverage counts the month so far up to here
+    (docs/semantics.md#coverage). Every slice counts at least one event.
+    """
+    return max((minute for (_, _, minute), _ in store.items()), default=-1) + 1
 
 
 def settings_exclusions(settings: Settings) -> list[Exclusion]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from slastream.model.events import Event
 from slastream.sources import fastpath, router
 from slastream.sources.capture import BadLine, Message, parse_line
-from slastream.sources.fastpath import Batch
+from slastream.sources.fastpath import Batch, ignored_class
 
 __all__ = ["CHUNK", "Batch", "capture_batches", "group", "message_batches"]
 
@@ -34,18 +34,19 @@ def group(events: Iterable[Event]) -> Batch:
         if same is None:
             same = by_type[type(ev)] = []
         same.append(ev)
-    return Batch(by_type, 0, Counter(), Counter(), 0, None)
+    return Batch(by_type, 0, Counter(), Counter(), 0, None, Counter())
 
 
 def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = None,
                     rt: router.Router = router.DEFAULT) -> Iterator[Batch]:
     """Decode messages (MQTT, or parsed capture lines) ``chunk`` (default :data:`CHUNK`)
     at a time with ``rt``; the last batch may be short or empty. A bad line or a message
-    no decoder accepts is counted."""
+    no decoder accepts is counted, and so is a message ignored, by its reason's class."""
     chunk = chunk or CHUNK
     out: list[Event] = []
     ingest: Counter[tuple[str, str]] = Counter()
     rejections: Counter[str] = Counter()
+    ignored: Counter[tuple[str, str]] = Counter()
     n = bad = 0
     first: int | None = None
     decode = rt.decode
@@ -61,15 +62,17 @@ def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = N
         ingest[(source, outcome)] += 1
         if outcome == router.REJECTED:
             rejections[f"{source}: {reason.split(':')[0]}"] += 1
+        elif outcome == router.IGNORED:
+            ignored[(source, ignored_class(reason))] += 1
         n += 1
         if n >= chunk:
             yield group(out)._replace(messages=n, ingest=ingest, rejections=rejections,
-                                      bad_lines=bad, first_time_ms=first)
-            out, ingest, rejections = [], Counter(), Counter()
+                                      bad_lines=bad, first_time_ms=first, ignored=ignored)
+            out, ingest, rejections, ignored = [], Counter(), Counter(), Counter()
             n = bad = 0
             first = None
     yield group(out)._replace(messages=n, ingest=ingest, rejections=rejections,
-                              bad_lines=bad, first_time_ms=first)
+                              bad_lines=bad, first_time_ms=first, ignored=ignored)
 
 
 def capture_batches(lines: Iterable[bytes], fast: bool = True, chunk: int | None = None,

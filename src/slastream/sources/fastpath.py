@@ -69,6 +69,18 @@ class Batch(NamedTuple):
     rejections: Counter[str]  # "source: reason" -> messages
     bad_lines: int
     first_time_ms: int | None  # receive time of the batch's first decoded message
+    ignored: Counter[tuple[str, str]]  # (source, reason class) -> messages
+
+
+def ignored_class(reason: str) -> str:
+    """The class of an ignored message's reason: a label value of a bounded set.
+
+    Decoders return fixed texts, except that what follows a ``:`` names a value of the
+    message (``downlink failed: <error name>``), and that ChirpStack log events are ignored
+    as ``log <code> [<level>]`` with the event's own code; both are cut off here.
+    """
+    head = reason.split(":", 1)[0]
+    return "log" if head.startswith("log ") else head[:60]
 
 
 def _topic_info(topic: str, rt: router.Router) -> _TopicInfo:
@@ -109,14 +121,15 @@ def batches(lines: Iterable[bytes], chunk: int,
     received_t = UplinkReceived
     delivered_t = UplinkDelivered
     rejected = router.REJECTED
+    ignored_outcome = router.IGNORED
     # A NamedTuple's own __new__ is a Python function; tuple.__new__ builds the same value.
     new = tuple.__new__
 
     def fresh() -> tuple[list[Event], list[Event], dict[type, list[Event]], list[type],
-                         Counter[tuple[str, str]], Counter[str]]:
-        return [], [], {}, [], Counter(), Counter()
+                         Counter[tuple[str, str]], Counter[str], Counter[tuple[str, str]]]:
+        return [], [], {}, [], Counter(), Counter(), Counter()
 
-    received, delivered, others, order, ingest, rejections = fresh()
+    received, delivered, others, order, ingest, rejections, ignored = fresh()
     scratch: list[Event] = []
     gateway_ok = device_ok = n = bad = 0
     first: int | None = None
@@ -209,6 +222,8 @@ def batches(lines: Iterable[bytes], chunk: int,
             ingest[(source, outcome)] += 1
             if outcome == rejected:
                 rejections[f"{source}: {reason.split(':')[0]}"] += 1
+            elif outcome == ignored_outcome:
+                ignored[(source, ignored_class(reason))] += 1
             if scratch:
                 for ev in scratch:
                     cls = type(ev)
@@ -230,20 +245,22 @@ def batches(lines: Iterable[bytes], chunk: int,
         n += 1
         if n >= chunk:
             yield _batch(received, delivered, others, order, ingest, rejections, n, bad,
-                         first, gateway_ok, device_ok)
-            received, delivered, others, order, ingest, rejections = fresh()
+                         first, gateway_ok, device_ok, ignored)
+            received, delivered, others, order, ingest, rejections, ignored = fresh()
             gateway_ok = device_ok = n = bad = 0
             first = None
     yield _batch(received, delivered, others, order, ingest, rejections, n, bad, first,
-                 gateway_ok, device_ok)
+                 gateway_ok, device_ok, ignored)
 
 
 def _batch(received: list[Event], delivered: list[Event], others: dict[type, list[Event]],
            order: list[type], ingest: Counter[tuple[str, str]], rejections: Counter[str],
-           n: int, bad: int, first: int | None, gateway_ok: int, device_ok: int) -> Batch:
+           n: int, bad: int, first: int | None, gateway_ok: int, device_ok: int,
+           ignored: Counter[tuple[str, str]]) -> Batch:
     lists = {UplinkReceived: received, UplinkDelivered: delivered, **others}
     if gateway_ok:
         ingest[(_GATEWAY_SOURCE, router.OK)] += gateway_ok
     if device_ok:
         ingest[(_DEVICE_SOURCE, router.OK)] += device_ok
-    return Batch({cls: lists[cls] for cls in order}, n, ingest, rejections, bad, first)
+    return Batch({cls: lists[cls] for cls in order}, n, ingest, rejections, bad, first,
+                  ignored)

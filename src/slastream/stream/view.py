@@ -36,10 +36,12 @@ class LiveView:
     """Merged slices, progress per partition and the control topic's exclusions."""
 
     def __init__(self, settings: Settings, ingest: IngestTotals | None = None,
-                 local: LocalFigures | None = None) -> None:
+                 local: LocalFigures | None = None,
+                 ignored: IngestTotals | None = None) -> None:
         self.settings = settings
         self.store = SliceStore()
         self.ingest = ingest
+        self.ignored = ignored  # (source, reason class) -> messages, from a decoding bridge
         self.local = local  # figures of this worker's own partitions (lag, tracked uplinks)
         self.applied: dict[PartitionId, int] = {}
         self.as_of: dict[PartitionId, int] = {}
@@ -125,6 +127,9 @@ class LiveView:
             late=sum(self.late.values()),
             ignored=sum(n for (_, o), n in totals.items() if o == "ignored"),
             partitions=len(self.as_of),
+            ignored_reasons=None if self.ignored is None else tuple(
+                (f"{source}: {reason}", n) for (source, reason), n in sorted(
+                    self.ignored().items(), key=lambda item: -item[1])),
         )
 
     # ------------------------------------------------------------- MetricsSource
@@ -156,6 +161,10 @@ class LiveView:
 
     def ingest_totals(self) -> dict[tuple[str, str], int]:
         return dict(self.ingest()) if self.ingest else {}
+
+    def ignored_totals(self) -> dict[tuple[str, str], int]:
+        """Ignored messages by (source, reason class), when the process's bridge counts them."""
+        return dict(self.ignored()) if self.ignored else {}
 
     def sli_event_totals(self) -> dict[tuple[str, str, str], int]:
         return self.figures.sli_event_totals()
