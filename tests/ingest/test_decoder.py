@@ -43,3 +43,13 @@ async def test_every_message_is_recorded_as_received(tmp_path: Path) -> None:
     lines = [parse_line(line) for line in path.read_bytes().splitlines()]
     assert lines == [Message(RECEIVED_MS, "slastream/probe/api", orjson.loads(GOOD)),
                      Message(RECEIVED_MS, "x/y", b"\xff")]
+
+
+def test_ignored_messages_are_counted_by_reason_class() -> None:
+    decoder = Decoder()
+    log = orjson.dumps({"time": "2026-10-01T00:00:00Z", "level": "INFO", "code": "UPLINK_CODEC",
+                        "description": "x", "deviceInfo": {"devEui": "0102030405060708"}})
+    segments = [Segment(None, RECEIVED_MS, ["x/y", "application/a/device/d/event/log", "z"],
+                        [GOOD, log, GOOD], [])]
+    decoder.decode(segments, [], None)
+    assert decoder.ignored == {("unknown", "topic not understood"): 2, ("chirpstack", "log"): 1}

@@ -151,6 +151,10 @@ class Bridge:
         """Messages by ``(source, outcome)`` (``slastream_ingest_messages_total``)."""
         return dict(self._decoder.totals)
 
+    def ignored_totals(self) -> dict[tuple[str, str], int]:
+        """Ignored messages by ``(source, reason class)``."""
+        return dict(self._decoder.ignored)
+
     def stats(self) -> BridgeStats:
         s = self._stats
         s.received = self._decoder.received

@@ -14,6 +14,7 @@ from slastream.ingest.recorder import CaptureRecorder
 from slastream.model.events import Event
 from slastream.sources import router
 from slastream.sources.capture import Message
+from slastream.sources.fastpath import ignored_class
 from slastream.transport import codec
 
 
@@ -27,6 +28,7 @@ class Decoder:
     def __init__(self, rt: router.Router = router.DEFAULT) -> None:
         self.router = rt
         self.totals: dict[tuple[str, str], int] = {}
+        self.ignored: dict[tuple[str, str], int] = {}  # (source, reason class) -> messages
         self.received = 0
         self.deadlettered = 0
 
@@ -34,7 +36,8 @@ class Decoder:
                recorder: CaptureRecorder | None) -> list[tuple[str, bytes]]:
         """Decode ``segments`` into ``events``; returns dead letters ``(key, value)``."""
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        decode, rejected = self.router.decode, router.REJECTED
+        decode, rejected, ignored = self.router.decode, router.REJECTED, router.IGNORED
+        ignored_totals = self.ignored
         totals = self.totals
         dead: list[tuple[str, bytes]] = []
         received = 0
@@ -51,6 +54,9 @@ class Decoder:
                 source, outcome, reason = decode(topic, payload, received_ms, events)
                 key = (source, outcome)
                 totals[key] = totals.get(key, 0) + 1
+                if outcome == ignored:
+                    ig = (source, ignored_class(reason))
+                    ignored_totals[ig] = ignored_totals.get(ig, 0) + 1
                 if outcome is rejected:
                     dead.append((topic, codec.encode_deadletter(
                         topic, received_ms, source, reason, raw)))

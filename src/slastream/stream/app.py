@@ -87,7 +87,8 @@ class StreamWorker:
     """
 
     def __init__(self, settings: Settings, profile: KafkaProfile = PRODUCTION,
-                 timing: Timing | None = None, ingest: IngestTotals | None = None) -> None:
+                 timing: Timing | None = None, ingest: IngestTotals | None = None,
+                 ignored: IngestTotals | None = None) -> None:
         self.settings = settings
         self.profile = profile
         self.timing = timing or Timing()
@@ -96,7 +97,7 @@ class StreamWorker:
         self.topics = {codec.topic_name(kafka.topic_prefix, s): s for s in INPUT_STREAMS}
         self.topic_of = {s: t for t, s in self.topics.items()}
         self.computing = {s for s in INPUT_STREAMS if slos_for_stream(settings, s)}
-        self.view = LiveView(settings, ingest, self.local_figures)
+        self.view = LiveView(settings, ingest, self.local_figures, ignored)
         self.breaches = BreachTracker(self.app_id)
         self.partitions: dict[PartitionId, PartitionState] = {}
         self.heads: dict[PartitionId, CheckpointHead] = {}

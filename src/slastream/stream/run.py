@@ -44,7 +44,8 @@ async def pipeline(settings: Settings, stop: asyncio.Event, *,
     bridge_task = asyncio.create_task(bridge.run(), name="bridge")
     worker_task = asyncio.create_task(
         serve(settings, worker_stop, profile=profile, timing=timing,
-              ingest=bridge.ingest_totals, on_ready=on_ready), name="worker")
+              ingest=bridge.ingest_totals, ignored=bridge.ignored_totals,
+              on_ready=on_ready), name="worker")
     stopping = asyncio.create_task(stop.wait())
     failure: str | None = None
     try:

@@ -36,7 +36,7 @@ def worker_topics(settings: Settings) -> list[str]:
 
 async def serve(settings: Settings, stop: asyncio.Event, *,
                 profile: KafkaProfile = PRODUCTION, timing: Timing | None = None,
-                ingest: IngestTotals | None = None,
+                ingest: IngestTotals | None = None, ignored: IngestTotals | None = None,
                 on_ready: Callable[[str], None] | None = None) -> StreamWorker:
     """Run a worker and its HTTP server until ``stop`` is set or the worker fails.
 
@@ -46,7 +46,7 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
     """
     await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S)
     await ensure_topics(settings.kafka, worker_topics(settings))
-    worker = StreamWorker(settings, profile, timing, ingest)
+    worker = StreamWorker(settings, profile, timing, ingest, ignored)
     registry = build_registry(worker.view)
     async with worker:
         http = settings.http
