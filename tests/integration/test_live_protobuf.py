@@ -134,6 +134,7 @@ def test_protobuf_on_unprefixed_topics_live_equals_replay_and_counts_like_json(
             end = now_ms()
             month = Month.containing(started, "UTC").label
             parts = partitions_with_data(settings, converted)
+            assert parts > 0  # else the wait below would not wait for any data
             ledger = await asyncio.to_thread(
                 wait_complete, urls[0], month, end, parts, time.monotonic() + WAIT_S)
         finally:
