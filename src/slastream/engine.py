@@ -9,10 +9,11 @@ whenever convenient, and the slices (and so the ledger) come out the same.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from slastream.checkpoint import document
 from slastream.checkpoint.schema import engine_state, load_engine
-from slastream.model.events import BridgeOutage, Event, Exclusion, TicketEvent
+from slastream.model.events import BridgeOutage, Event, Exclusion, RequestLog, TicketEvent
 from slastream.model.ledger import Inputs, Ledger
 from slastream.model.spec import Settings
 from slastream.model.time import Month
@@ -26,6 +27,8 @@ from slastream.slo.figures import Histogram, SliceFigures
 from slastream.slo.ledger import build_ledger
 from slastream.sources import router
 from slastream.sources.decoder import Batch
+from slastream.usage.bands import read_mapping
+from slastream.usage.counter import UsageCounter
 
 _SLI_CLASSES: dict[str, type[SLI]] = {
     "delivery": DeliverySLI, "rx2": RX2SLI, "probe": ProbeSLI, "response_time": ResponseTimeSLI,
@@ -42,6 +45,7 @@ class Engine:
         self.exclusions: list[Exclusion] = []
         self.tickets: list[TicketEvent] = []  # support desks' events, for the ledger
         self.outages: list[BridgeOutage] = []  # as received, for the worker's bookkeeping
+        self.usage = usage_counters(settings)  # contract name → its request allowance
         self.ingest: Counter[tuple[str, str]] = Counter()
         self.rejections: Counter[str] = Counter()
         self.ignored: Counter[tuple[str, str]] = Counter()  # (source, reason class)
@@ -76,6 +80,11 @@ class Engine:
         tickets = by_type.get(TicketEvent)
         if tickets:
             self.tickets.extend(e for e in tickets if isinstance(e, TicketEvent))
+        requests = by_type.get(RequestLog)
+        if requests and self.usage:
+            logs = [e for e in requests if isinstance(e, RequestLog)]
+            for counter in self.usage.values():
+                counter.feed(logs)
         outages = by_type.get(BridgeOutage)
         if outages:
             self.outages.extend(e for e in outages if isinstance(e, BridgeOutage))
@@ -92,11 +101,15 @@ class Engine:
         """Finalise what the watermark proves (default: each SLI's max time − lateness)."""
         for sli in self.slis:
             self._take(sli.advance(watermark_ms))
+        for counter in self.usage.values():
+            counter.advance(watermark_ms)
 
     def flush(self) -> None:
         """End of input: everything in flight is final."""
         for sli in self.slis:
             self._take(sli.flush())
+        for counter in self.usage.values():
+            counter.flush()
         self.flushed = True
 
     def _take(self, deltas: list[SliceDelta]) -> None:
@@ -167,7 +180,7 @@ class Engine:
         """The ledger of ``month`` (``YYYY-MM``; default: month of the first message)."""
         m = Month.parse(month, self.settings.timezone) if month else self.default_month()
         return build_ledger(self.settings, self.store, self.exclusions, m, self.as_of_minute,
-                            self.inputs())
+                            self.inputs(), tickets=self.tickets, usage=self.usage)
 
     # ---------------------------------------------------- MetricsSource (export/metrics.py)
     def ingest_totals(self) -> dict[tuple[str, str], int]:
@@ -211,3 +224,22 @@ class Engine:
         engine = cls(settings)
         load_engine(engine, document.decode(data))
         return engine
+
+
+def usage_counters(settings: Settings) -> dict[str, UsageCounter]:
+    """One empty request-allowance counter per contract with usage terms, its mapping file
+    loaded (an unreadable file is counted as ``mapping_unreadable``, not raised: the config
+    check reports it)."""
+    out: dict[str, UsageCounter] = {}
+    for contract in settings.contracts:
+        terms = contract.usage
+        if terms is None:
+            continue
+        counter = UsageCounter(terms, settings.timezone, settings.lateness_s)
+        if terms.mapping_file:
+            try:
+                counter.load_mapping(list(read_mapping(Path(terms.mapping_file), terms)))
+            except (OSError, UnicodeDecodeError):
+                counter.rejected["mapping_unreadable"] += 1
+        out[contract.name] = counter
+    return out

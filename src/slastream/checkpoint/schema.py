@@ -9,7 +9,10 @@ A document is a mapping with:
   (``[source, reason class, n]``), ``sli_events``
   (``[slo, scope, good|bad, n]``) in their insertion order (the ledger lists reasons in
   it), ``bad_lines``, ``first_time_ms``, ``flushed`` and the ``pending_deltas`` not yet
-  drained (columns ``slo``, ``scope``, ``minute``, ``values``);
+  drained (columns ``slo``, ``scope``, ``minute``, ``values``), and ``usage`` (per contract
+  with a request allowance: ``contract`` and the ``UsageCounter.state()``; present only when
+  there is such a contract, and absent from documents written before usage was counted,
+  which load with empty counters);
 * ``partition`` (a worker partition's checkpoint only): ``offset``, ``last_as_of``,
   ``outages`` (``[start_ms, end_ms, bridge]``), ``bad_records``, ``fingerprint``.
 
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
 def engine_state(engine: Engine) -> State:
     """The ``engine`` part of a document."""
     deltas = engine._pending_deltas
-    return {
+    out: State = {
         "slis": [{"slo": sli.slo.name, "kind": sli.slo.sli, "state": sli.state()}
                  for sli in engine.slis],
         "store": engine.store.state(),
@@ -56,6 +59,10 @@ def engine_state(engine: Engine) -> State:
             "minute": np.array([d[2] for d in deltas], dtype=np.int64),
             "values": np.array([d[3] for d in deltas], dtype=np.float64).reshape(-1, WIDTH)},
     }
+    if engine.usage:  # only engines with contracts (never a worker partition's) count usage
+        out["usage"] = [{"contract": name, "state": counter.state()}
+                        for name, counter in engine.usage.items()]
+    return out
 
 
 def load_engine(engine: Engine, doc: State) -> None:
@@ -97,6 +104,12 @@ def _load(engine: Engine, state: State) -> None:
     engine.first_time_ms = None if first is None else get_int(state, "first_time_ms")
     engine.flushed = bool(state["flushed"])
     engine._pending_deltas = _deltas(state["pending_deltas"])
+    # absent from documents written before request allowances were counted; a contract
+    # without a saved counter (new usage terms) starts empty
+    for item in get_list(state, "usage") if "usage" in state else []:
+        counter = engine.usage.get(str(item["contract"]))
+        if counter is not None:
+            counter.load_state(item["state"])
 
 
 def _typed(cls: type[Any], row: Any) -> Any:

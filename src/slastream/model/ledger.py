@@ -9,10 +9,14 @@ counters) present only when they apply.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from slastream.model.spec import Combine, SliKind
 from slastream.model.time import format_rfc3339_s
+
+if TYPE_CHECKING:  # the sections' own modules compute them; the ledger only carries them
+    from slastream.support.report import SupportReport
+    from slastream.usage.report import UsageReport
 
 Counts = tuple[tuple[str, int], ...]  # (name, count), in the order shown
 Status = Literal["met", "not_met", "insufficient_data"]
@@ -105,6 +109,24 @@ class SLOEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SupportSection:
+    """A contract's tickets of the month, judged as of the ledger's ``as_of``, and the lead
+    time within which a pending deadline counts as near (for metrics and alerts)."""
+
+    report: SupportReport
+    near_deadline_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSection:
+    """A contract's request allowance of the month, and its intensive-communication
+    episodes counted per band (metrics carry bands, never client ids)."""
+
+    report: UsageReport
+    intensive_by_band: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ContractEntry:
     """A contract over its SLOs. With too little evidence to tell, ``met`` and ``credit``
     are ``None`` and ``credit_basis`` says which SLO lacks it (docs/semantics.md#coverage)."""
@@ -119,6 +141,8 @@ class ContractEntry:
     slos: tuple[str, ...]
     coverage: float = 1.0  # the lowest coverage of its SLOs
     claim_deadline_ms: int | None = None  # credits are to be claimed before this instant
+    support: SupportSection | None = None  # contracts with support terms
+    usage: UsageSection | None = None  # contracts with a request allowance
 
     @property
     def status(self) -> Status:
@@ -212,6 +236,10 @@ def _contract_json(c: ContractEntry) -> dict[str, Any]:
            "coverage": c.coverage}
     if c.claim_deadline_ms is not None:
         out["claim_deadline"] = format_rfc3339_s(c.claim_deadline_ms)
+    if c.support is not None:
+        out["support"] = c.support.report.to_json()
+    if c.usage is not None:
+        out["usage"] = c.usage.report.to_json()
     return out
 
 

@@ -9,12 +9,12 @@ is a :class:`~slastream.model.ledger.Ledger`; ``model.ledger.ledger_json`` gives
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from slastream.model.events import Exclusion
+from slastream.model.events import Exclusion, TicketEvent
 from slastream.model.ledger import (
     Blocks,
     ContractEntry,
@@ -33,6 +33,8 @@ from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray, Sl
 from slastream.slo import coverage, downtime
 from slastream.slo.credits import CreditResult, evrythng_credit, tier_credit
 from slastream.slo.exclusions import BoolArray, applies_to, excused_mask, judge, latest_versions
+from slastream.slo.sections import support_section, usage_section
+from slastream.usage.counter import UsageCounter
 
 
 def default_scope(slo: SLO) -> str:
@@ -268,11 +270,15 @@ def build_ledger(
     settings: Settings, store: SliceStore, exclusions: Iterable[Exclusion], month: Month,
     as_of_minute: int, inputs: Inputs | None = None,
     slo_as_of: Callable[[SLO], int] | None = None,
+    tickets: Iterable[TicketEvent] = (),
+    usage: Mapping[str, UsageCounter] | None = None,
 ) -> Ledger:
     """The ledger of ``month`` from slices final before ``as_of_minute``.
 
     ``slo_as_of`` gives an SLO its own progress (the live view: each SLO as of its own
     stream); ``as_of_minute`` then is the oldest of them, which the period reports.
+    Contracts with support terms judge ``tickets`` as of the period's ``as_of``; those with
+    a counter in ``usage`` (by contract name) report their request allowance.
     """
     excl = latest_versions(list(settings_exclusions(settings)) + list(exclusions))
     input_end_minute = _input_end_minute(store)
@@ -283,10 +289,16 @@ def build_ledger(
             entries.append(evaluate_slo(settings, slo, scope, store, excl, month, as_of,
                                         input_end_minute))
     as_of_ms = min(month.end_minute, max(as_of_minute, month.start_minute)) * MINUTE_MS
+    ticket_list = list(tickets)
+    counters = usage or {}
+    contracts = tuple(
+        replace(evaluate_contract(c, entries, month),
+                support=support_section(c, ticket_list, month, as_of_ms),
+                usage=usage_section(counters[c.name], month) if c.name in counters else None)
+        for c in settings.contracts)
     return Ledger(
         Period(month.start_ms, month.end_ms, month.timezone, month.minutes, as_of_ms),
-        tuple(entries), tuple(evaluate_contract(c, entries, month) for c in settings.contracts),
-        _exclusion_entries(settings, excl, month), inputs or Inputs())
+        tuple(entries), contracts, _exclusion_entries(settings, excl, month), inputs or Inputs())
 
 
 def _input_end_minute(store: SliceStore) -> int:

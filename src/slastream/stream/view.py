@@ -147,8 +147,9 @@ class LiveView:
             return cached[1]
         marks = {slo.name: self.stream_as_of(stream_of(slo)) for slo in self.settings.slos}
         oldest = min(marks.values(), default=self.as_of_minute)
+        # request allowances are counted by replay only (docs/semantics.md#usage)
         led = build_ledger(self.settings, self.store, self.exclusions.values(), m, oldest,
-                           self.inputs(), lambda slo: marks[slo.name])
+                           self.inputs(), lambda slo: marks[slo.name], tickets=self.tickets)
         if len(self._cache) > 12:
             self._cache.clear()
         self._cache[m.label] = (self.version, led)
