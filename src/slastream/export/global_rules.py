@@ -53,11 +53,75 @@ def _contract_insufficient(c: Contract) -> dict[str, Any]:
     }
 
 
+def _by_ticket_severity(expr: str) -> str:
+    # the alert's own ``severity`` label (page, ticket) replaces the metric's, so the
+    # ticket's severity travels as ``ticket_severity``
+    return f'label_replace({expr}, "ticket_severity", "$1", "severity", "(.*)")'
+
+
+def _support_alerts(c: Contract) -> list[dict[str, Any]]:
+    if c.support is None:
+        return []
+    lead = c.support.near_deadline_s
+    near = _by_ticket_severity(
+        f'max by (contract, severity) (slastream_support_near_deadline_tickets'
+        f'{{contract="{c.name}"}})')
+    missed = _by_ticket_severity(
+        f'max by (contract, severity) (delta(slastream_support_missed_tickets'
+        f'{{contract="{c.name}", period="month"}}[1h]))')
+    return [{
+        "alert": "SupportReactionDeadlineNear",
+        "expr": f"{near} > 0",
+        "labels": {"severity": "page", "contract": c.name},
+        "annotations": {
+            "summary": ("{{ $value }} {{ $labels.ticket_severity }} ticket(s) of contract "
+                        "{{ $labels.contract }} near their deadline"),
+            "description": (f"A reaction or resolution deadline falls within {lead}s "
+                            "(support near_deadline_s) and the ticket has no answer yet."),
+            "runbook_url": runbook_link(DEFAULT_RUNBOOK_URL, "SupportReactionDeadlineNear"),
+        },
+    }, {
+        "alert": "SupportReactionMissed",
+        "expr": f"{missed} > 0",
+        "labels": {"severity": "ticket", "contract": c.name},
+        "annotations": {
+            "summary": ("A {{ $labels.ticket_severity }} ticket of contract "
+                        "{{ $labels.contract }} missed its reaction time"),
+            "description": ("The month's count of tickets that missed their reaction deadline "
+                            "went up in the last hour; the ledger's support section names "
+                            "them."),
+            "runbook_url": runbook_link(DEFAULT_RUNBOOK_URL, "SupportReactionMissed"),
+        },
+    }]
+
+
+def _usage_alerts(c: Contract) -> list[dict[str, Any]]:
+    if c.usage is None:
+        return []
+    return [{
+        "alert": "UsageOverAllowance",
+        # a band mean at the allowance is not over it (docs/semantics.md#usage)
+        "expr": (f'max by (contract, band) (slastream_usage_mean_requests_per_minute'
+                 f'{{contract="{c.name}", band="{band.name}"}}) > {band.per_minute:g}'),
+        "labels": {"severity": "ticket", "contract": c.name},
+        "annotations": {
+            "summary": ("Band {{ $labels.band }} of contract {{ $labels.contract }} is over "
+                        "its request allowance"),
+            "description": ("A complete day this month averaged {{ $value }} requests per ADI "
+                            f"per minute in the band; its allowance is {band.per_minute:g}."),
+            "runbook_url": runbook_link(DEFAULT_RUNBOOK_URL, "UsageOverAllowance"),
+        },
+    } for band in c.usage.bands]
+
+
 def contract_group(settings: Settings) -> dict[str, Any] | None:
     """Tickets per contract: a credit is owed this month (someone has to tell the customer),
-    or the month cannot be judged for lack of evidence."""
+    or the month cannot be judged for lack of evidence; support deadlines near or missed,
+    and request-allowance bands over their allowance."""
     rules = [_credit_due(c) for c in settings.contracts if c.credit.kind != "none"]
     rules += [_contract_insufficient(c) for c in settings.contracts]
+    for c in settings.contracts:
+        rules += _support_alerts(c) + _usage_alerts(c)
     return {"name": "slastream-contracts", "rules": rules} if rules else None
 
 

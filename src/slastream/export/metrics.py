@@ -36,6 +36,9 @@ slastream_tracked_uplinks                        gauge      (when the source rep
 slastream_collector_errors_total                 counter    section
 ==============================================  =========  ==================================
 
+Contracts' support and usage sections add the families of
+:mod:`slastream.export.terms_metrics` (per severity and per band).
+
 ``period`` is ``"month"``: the calendar month to date in the config's time zone.
 ``slastream_sli_value`` is the SLI over that period: a ratio for delivery, RX2 and probe
 SLOs, the mean response time in seconds for response-time SLOs.
@@ -63,6 +66,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from slastream.export.terms_metrics import terms_families
 from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
 
 log = logging.getLogger(__name__)
@@ -301,7 +305,7 @@ def _ledger_families(ledger: Ledger | None = None,
         families.breach.add_metric([slo, scope], 1.0 if inside else 0.0)
     for contract in ledger.contracts if ledger else ():
         _add_contract(families, contract)
-    return families.all()
+    return [*families.all(), *terms_families(ledger)]
 
 
 def _event_families(events: dict[tuple[str, str, str], int] | None = None,
