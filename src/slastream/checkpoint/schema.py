@@ -10,7 +10,8 @@ A document is a mapping with:
   (``[slo, scope, good|bad, n]``) in their insertion order (the ledger lists reasons in
   it), ``bad_lines``, ``first_time_ms``, ``flushed`` and the ``pending_deltas`` not yet
   drained (columns ``slo``, ``scope``, ``minute``, ``values``), and ``usage`` (per contract
-  with a request allowance: ``contract`` and the ``UsageCounter.state()``; present only when
+  with a request allowance: ``contract``, the ``UsageCounter.state()`` as ``state`` with
+  other integer arrays as int64 and ``widened`` naming their own types; present only when
   there is such a contract, and absent from documents written before usage was counted,
   which load with empty counters);
 * ``partition`` (a worker partition's checkpoint only): ``offset``, ``last_as_of``,
@@ -60,9 +61,30 @@ def engine_state(engine: Engine) -> State:
             "values": np.array([d[3] for d in deltas], dtype=np.float64).reshape(-1, WIDTH)},
     }
     if engine.usage:  # only engines with contracts (never a worker partition's) count usage
-        out["usage"] = [{"contract": name, "state": counter.state()}
+        out["usage"] = [{"contract": name, **_widened(counter.state())}
                         for name, counter in engine.usage.items()]
     return out
+
+
+# array types a document holds as they are (``checkpoint/document.py``)
+_KEPT = frozenset({np.dtype(np.int64), np.dtype(np.float64), np.dtype(np.uint8),
+                   np.dtype(np.bool_)})
+
+
+def _widened(state: State) -> State:
+    """``state`` with its other integer arrays (a counter's uint32 column) as int64, and
+    their own types under ``widened``, so loading gives the counter back its columns."""
+    widened = {k: v.dtype.str for k, v in state.items()
+               if isinstance(v, np.ndarray) and v.dtype not in _KEPT}
+    return {"state": {k: v.astype(np.int64) if k in widened else v for k, v in state.items()},
+            "widened": widened}
+
+
+def _narrowed(item: State) -> State:
+    state: State = item["state"]
+    widened = item.get("widened") or {}
+    return {k: v.astype(np.dtype(str(widened[k]))) if k in widened else v
+            for k, v in state.items()}
 
 
 def load_engine(engine: Engine, doc: State) -> None:
@@ -109,7 +131,7 @@ def _load(engine: Engine, state: State) -> None:
     for item in get_list(state, "usage") if "usage" in state else []:
         counter = engine.usage.get(str(item["contract"]))
         if counter is not None:
-            counter.load_state(item["state"])
+            counter.load_state(_narrowed(item))
 
 
 def _typed(cls: type[Any], row: Any) -> Any:
