@@ -16,8 +16,8 @@ from slastream.export.metrics import build_registry
 from slastream.model.ledger import ledger_json
 from slastream.replay import replay
 from tests.capture_builder import Capture, ts, utc
-from tests.support.test_cases import BERLIN
 from tests.support.contracts import at
+from tests.support.test_cases import BERLIN
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "examples" / "contracts"
