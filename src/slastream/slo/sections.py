@@ -1,4 +1,4 @@
-"""A contract's support and usage sections of the ledger (docs/interfaces.md#ledger).
+"""A contract's support and usage sections of the ledger (docs/interfaces.md#ledger-json).
 
 Support: the tickets opened within the month, each judged as of the ledger's ``as_of``
 (``slastream.support.report``). Usage: the request allowance of the month from the
