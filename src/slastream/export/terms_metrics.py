@@ -1,4 +1,5 @@
-"""The metric families of contracts' support and usage sections (docs/interfaces.md#prometheus-metrics).
+"""The metric families of contracts' support and usage sections
+(docs/interfaces.md#prometheus-metrics).
 
 Read from the ledger like the other ledger families, labelled by contract and severity or
 band only: ticket ids and client ids stay in the ledger, never in labels.
