@@ -93,7 +93,7 @@ def _exclusions(items: tuple[ExclusionEntry, ...], empty: str) -> str:
         f"<tr><td>{escape(x.id)}</td><td>{escape(x.kind)}</td><td>{escape(x.scope)}</td>"
         f"<td>{format_rfc3339_s(x.start_ms)}</td><td>{format_rfc3339_s(x.end_ms)}</td>"
         f"<td>{escape(x.reason)}</td></tr>" for x in items)
-    head = tables.thead("id", "kind", "scope", "start", "end", "reason")
+    head = tables.thead("id", "kind", "scope", "start", "end", "verdict")
     return f'<div class="table-wrap"><table>{head}<tbody>{rows}</tbody></table></div>'
 
 
