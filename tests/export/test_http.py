@@ -109,3 +109,21 @@ def test_status_page_shows_insufficient_data_instead_of_a_tick() -> None:
     row = next(line for line in html.splitlines() if "<td>delivery</td>" in line)
     assert 'class="ok"' not in row
     assert "<td>fixture-sla</td>" in html and "15.0 %" not in html  # no credit shown
+
+
+async def test_status_api_from_a_source_without_slices(
+        server: tuple[HttpServer, FakeSource]) -> None:
+    srv, source = server
+    source.breach = True
+    async with aiohttp.ClientSession() as session, \
+            session.get(f"{srv.url}/api/status") as r:
+        assert r.status == 200
+        doc = await r.json()
+    assert (doc["month"], doc["current"], doc["state"]) == ("2026-10", True, "outage")
+    probe = doc["slos"][0]
+    assert probe["state"] == "outage" and len(probe["days"]) == 90
+    # the source gives no other month: the days before October show no data
+    assert probe["days"][0] == {"date": "2026-07-15", "kind": "no_data", "availability": None,
+                                "downtime_minutes": 0.0, "excused_minutes": 0.0,
+                                "no_data_minutes": None}
+    assert doc["incidents"][0]["reason"] == "probe <b>failed</b>"

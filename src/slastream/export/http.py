@@ -1,4 +1,5 @@
-"""HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger`` and ``/``.
+"""HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger``, ``/api/status``,
+the status page ``/`` and a page per SLO ``/slo/{name}`` (docs/interfaces.md#http-endpoints).
 
 Usage (the worker and the demo)::
 
@@ -30,7 +31,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from slastream.export.metrics import MetricsSource
-from slastream.export.status import render_status
+from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
 from slastream.model.ledger import Ledger, ledger_json
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -100,11 +101,32 @@ async def _api_ledger(request: web.Request) -> web.Response:
     return _json(ledger_json(_ledger(request.app[_SOURCE], _month(request))))
 
 
-async def _status(request: web.Request) -> web.Response:
-    source = request.app[_SOURCE]
+def _page(request: web.Request) -> StatusPage:
     month = _month(request)
-    html = render_status(_ledger(source, month), source.breaches() if month is None else {})
-    return web.Response(text=html, content_type="text/html", charset="utf-8")
+    try:
+        return gather(request.app[_SOURCE], month)
+    except ValueError as exc:  # a month the source cannot compute
+        raise _BadRequest(str(exc).splitlines()[0] if str(exc) else "bad month") from None
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+async def _status(request: web.Request) -> web.Response:
+    return _html(render_page(_page(request)))
+
+
+async def _api_status(request: web.Request) -> web.Response:
+    return _json(status_json(_page(request)))
+
+
+async def _slo(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    html = render_slo_page(_page(request), name)
+    if html is None:
+        return _json({"error": f"no SLO named {name!r}"}, status=404)
+    return _html(html)
 
 
 def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Application:
@@ -115,6 +137,8 @@ def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Applic
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/api/ledger", _api_ledger)
+    app.router.add_get("/api/status", _api_status)
+    app.router.add_get("/slo/{name}", _slo)
     app.router.add_get("/", _status)
     return app
 

@@ -1,26 +1,35 @@
-"""The status page: one server-rendered HTML page from a ledger, no scripts, no external assets.
+"""The status page's tables of the month: contracts, SLOs and incidents, one row a line.
 
-Pure: ``render_status(ledger, breaches)`` → HTML text. Every text from the ledger is escaped,
-because SLO, scope and exclusion texts come from config files and operators' messages.
+Every text from the ledger is escaped, because SLO, scope and exclusion texts come from
+config files and operators' messages.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from html import escape
-from importlib import resources
-from string import Template
 
+from slastream.export.status.model import Incident
 from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
 from slastream.model.time import format_rfc3339_s
 
-RECENT_EPISODES = 20
+MAX_INCIDENTS = 200
 
 
-@cache
-def _template() -> Template:
-    text = resources.files("slastream.export").joinpath("status.html").read_text("utf-8")
-    return Template(text)
+INCIDENT_COLUMNS = ("SLO", "scope", "start", "end", "minutes", "excused", "reason")
+CONTRACT_COLUMNS = ("contract", "availability", "objective", "met", "credit", "basis")
+SLO_COLUMNS = ("SLO", "SLI", "scope", "availability", "objective", "downtime", "excused",
+               "budget left", "SLI value", "state")
+
+
+def thead(*columns: str) -> str:
+    """A header row of column headers."""
+    cells = "".join(f'<th scope="col">{escape(c)}</th>' for c in columns)
+    return f"<thead><tr>{cells}</tr></thead>"
+
+
+def pct(value: float | None, digits: int = 3) -> str:
+    """A ratio as a percentage; a dash when undefined."""
+    return _pct(value, digits)
 
 
 def _pct(value: float | None, digits: int = 3) -> str:
@@ -74,40 +83,25 @@ def _slo_row(e: SLOEntry, in_outage: bool) -> str:
     ]) + "</tr>"
 
 
-def _episode_rows(slos: tuple[SLOEntry, ...]) -> str:
-    episodes = [(ep, e) for e in slos for ep in e.episodes]
-    episodes.sort(key=lambda pair: pair[0].start_ms, reverse=True)
+def incident_rows(incidents: tuple[Incident, ...]) -> str:
+    """The month's episodes as table rows, open first, then newest first."""
     rows = []
-    for ep, e in episodes[:RECENT_EPISODES]:
+    for i in incidents[:MAX_INCIDENTS]:
+        ep = i.episode
         end = "open" if ep.open else format_rfc3339_s(ep.end_ms)
         rows.append("<tr>" + "".join([
-            _td(e.name), _td(e.scope), _td(format_rfc3339_s(ep.start_ms)),
+            _td(i.slo), _td(i.scope), _td(format_rfc3339_s(ep.start_ms)),
             _td(end, "bad" if ep.open else ""), _td(_minutes(ep.minutes), "num"),
-            _td("yes" if ep.excused else "no", "muted" if ep.excused else ""),
+            _td("yes (maintenance)" if ep.excused else "no", "muted" if ep.excused else ""),
             _td(ep.reason),
         ]) + "</tr>")
-    return "\n".join(rows) or '<tr><td colspan="7" class="muted">no episodes this month</td></tr>'
+    return "\n".join(rows) or '<tr><td colspan="7" class="muted">no incidents this month</td></tr>'
 
 
-def render_status(ledger: Ledger, breaches: dict[tuple[str, str], bool]) -> str:
-    """HTML for a ledger and the SLOs currently in an outage episode."""
-    period = ledger.period
-    start = format_rfc3339_s(period.start_ms)
-    month = start[:7]
-    open_now = sorted(key for key, inside in breaches.items() if inside)
-    if open_now:
-        items = "".join(f"<li class=\"bad\">{escape(slo)} ({escape(str(scope))})</li>"
-                        for slo, scope in open_now)
-        breach_html = f"<ul>{items}</ul>"
-    else:
-        breach_html = '<p class="ok">none</p>'
-    contract_rows = "\n".join(_contract_row(c) for c in ledger.contracts) or (
+def contract_rows(ledger: Ledger) -> str:
+    return "\n".join(_contract_row(c) for c in ledger.contracts) or (
         '<tr><td colspan="6" class="muted">no contracts in the config</td></tr>')
-    slo_rows = "\n".join(
-        _slo_row(e, (e.name, e.scope) in set(open_now)) for e in ledger.slos)
-    period_line = (f"{start} – {format_rfc3339_s(period.end_ms)} ({period.timezone}), "
-                   f"final up to {format_rfc3339_s(period.as_of_ms)}")
-    return _template().substitute(
-        month=escape(month), period_line=escape(period_line), breaches=breach_html,
-        contract_rows=contract_rows, slo_rows=slo_rows, episode_rows=_episode_rows(ledger.slos),
-    )
+
+
+def slo_rows(ledger: Ledger, open_now: tuple[tuple[str, str], ...]) -> str:
+    return "\n".join(_slo_row(e, (e.name, e.scope) in set(open_now)) for e in ledger.slos)
