@@ -2,7 +2,9 @@
 typed :class:`~slastream.model.ledger.Ledger` (docs/interfaces.md#ledger-json).
 
 Used where a ledger arrives as JSON (``GET /api/ledger`` of a running worker). Fields the
-typed ledger has no place for are ignored here; a reader that needs them reads the JSON.
+typed ledger has no place for are ignored here, and so are the contracts' ``support`` and
+``usage`` sections (typed only where they are computed); a reader that needs them reads
+the JSON.
 A document that is not a ledger raises ``ValueError`` with one line naming the field.
 """
 
