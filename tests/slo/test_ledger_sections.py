@@ -13,6 +13,7 @@ from prometheus_client import generate_latest
 from slastream.config import load_settings
 from slastream.engine import Engine
 from slastream.export.metrics import build_registry
+from slastream.export.status import render_status
 from slastream.model.ledger import ledger_json
 from slastream.replay import replay
 from tests.capture_builder import Capture, ts, utc
@@ -78,6 +79,11 @@ def test_cumulocity_tickets_in_the_ledger(tmp_path: Path) -> None:
                                                   "open": 0}
     # tickets opened in another month are not this month's
     assert _contract(engine, "2026-12", "cumulocity")["support"]["tickets"] == []
+    # the status page lists them with their verdicts, by severity
+    page = render_status(engine.ledger("2026-11"), {})
+    support_html = page[page.index("<h2>Support</h2>"):page.index("<h2>Contracts</h2>")]
+    assert "T-1" in support_html and "2026-11-23T08:50:00Z" in support_html
+    assert ">met<" in support_html and ">missed<" in support_html
 
     text = generate_latest(build_registry(engine)).decode()
     assert ('slastream_support_missed_tickets{contract="cumulocity",period="month",'

@@ -13,7 +13,7 @@ from slastream.export.status import tables
 from slastream.export.status.model import STATE_TEXT, SloStatus, State, StatusPage
 from slastream.export.status.style import CSS
 from slastream.export.status.svg import DEFS, strip
-from slastream.model.ledger import ExclusionEntry
+from slastream.model.ledger import ExclusionEntry, Ledger
 from slastream.model.time import format_rfc3339_s
 
 OVERALL: dict[State, str] = {
@@ -106,6 +106,11 @@ def _legend() -> str:
             "</p></details>")
 
 
+def _support(led: Ledger) -> str:
+    html = tables.support_section(led)
+    return f"<h2>Support</h2>\n{html}\n" if html else ""
+
+
 def render_page(page: StatusPage) -> str:
     """The status page of ``page.month``."""
     led = page.ledger
@@ -141,7 +146,7 @@ def render_page(page: StatusPage) -> str:
 {tables.incident_rows(page.incidents)}
 </tbody>
 </table></div>
-<h2>Contracts</h2>
+{_support(led)}<h2>Contracts</h2>
 <div class="table-wrap"><table>
 {tables.thead(*tables.CONTRACT_COLUMNS)}
 <tbody>

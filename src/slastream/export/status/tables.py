@@ -105,3 +105,35 @@ def contract_rows(ledger: Ledger) -> str:
 
 def slo_rows(ledger: Ledger, open_now: tuple[tuple[str, str], ...]) -> str:
     return "\n".join(_slo_row(e, (e.name, e.scope) in set(open_now)) for e in ledger.slos)
+
+
+def support_section(ledger: Ledger) -> str:
+    """Per contract with support terms: tickets by severity, then each ticket's reaction."""
+    parts = []
+    for c in ledger.contracts:
+        if c.support is None:
+            continue
+        report = c.support.report
+        counts = "".join(
+            f"<tr><th scope=\"row\">{escape(sev)}</th><td>{n.tickets}</td><td>{n.met}</td>"
+            f"<td>{n.missed}</td><td>{n.open}</td></tr>" for sev, n in report.by_severity)
+        rows = "".join(
+            f"<tr><td>{escape(t.id)}</td><td>{escape(t.severity)}</td>"
+            f"<td>{format_rfc3339_s(t.opened_ms)}</td>"
+            f"<td>{format_rfc3339_s(t.reaction.due_ms) if t.reaction.due_ms >= 0 else '—'}</td>"
+            f"<td>{_verdict(t.reaction.met)}</td></tr>" for t in report.tickets)
+        parts.append(
+            f"<h3>{escape(c.name)}</h3><div class=\"table-wrap\"><table>"
+            f"{thead('Severity', 'Tickets', 'Reaction met', 'Missed', 'Open')}"
+            f"<tbody>{counts}</tbody></table></div>"
+            f"<div class=\"table-wrap\"><table>"
+            f"{thead('Ticket', 'Severity', 'Opened', 'Reaction due', 'Reaction')}"
+            f"<tbody>{rows or '<tr><td colspan=5 class=muted>no tickets this month</td></tr>'}"
+            f"</tbody></table></div>")
+    return "".join(parts)
+
+
+def _verdict(met: bool | None) -> str:
+    if met is None:
+        return "open, not yet due"
+    return '<span class="ok">met</span>' if met else '<span class="bad">missed</span>'
