@@ -15,10 +15,9 @@ import yaml
 from slastream.config import load_settings, parse_settings
 from slastream.engine import Engine
 from slastream.errors import ConfigError
-from slastream.model.events import DownlinkOutcome, Event, UplinkReceived
+from slastream.model.events import DownlinkOutcome, Event, UplinkDelivered, UplinkReceived
 from slastream.model.ledger import ledger_json
 from slastream.model.spec import LoRaWAN, Settings
-from slastream.sli.delivery import DeliverySLI
 from slastream.sources import router
 from slastream.sources.decoder import group
 
@@ -58,6 +57,11 @@ def _up(fcnt: int, with_devaddr: bool) -> dict[str, Any]:
     if not with_devaddr:
         del msg["end_device_ids"]["dev_addr"]
     return msg
+
+
+@pytest.fixture(autouse=True)
+def _no_sessions_from_other_tests() -> None:
+    router.DEFAULT.sessions = router.Sessions()
 
 
 def _decode(topic: str, payload: Any, t: int) -> list[Event]:
@@ -129,27 +133,24 @@ def test_a_rejoin_moves_the_device_to_its_new_devaddr() -> None:
     assert entry["events"] == {"good": 3, "total": 3}
 
 
-def test_the_session_table_survives_a_checkpoint_and_old_states_load() -> None:
-    settings = _settings()
-    slo = settings.slo("lorawan-delivery")
-    first = DeliverySLI(slo, settings)
-    first.add(_decode(f"v3/{APP}/devices/{DEV}/up", _up(1, True), T0))
-    state = first.state()
-    restored = DeliverySLI(slo, settings)
-    restored.load_state(state)
-    assert restored.state()["session_device"] == [DEV]
-    restored.add(_decode(f"v3/{APP}/devices/{DEV}/up", _up(2, False), T0 + 1000))
-    assert restored.unmatched_deliveries == 0 and restored.tracked == 2
-    # a document written before the table existed loads with no sessions known
-    old = {k: v for k, v in state.items() if not k.startswith("session_")}
-    blank = DeliverySLI(slo, settings)
-    blank.load_state(old)
-    blank.add(_decode(f"v3/{APP}/devices/{DEV}/up", _up(2, False), T0 + 1000))
-    assert blank.unmatched_deliveries == 1
-
-
-# ------------------------------------------------------------------------ Class B/C
-
+def test_the_session_table_is_the_routers_and_bounded() -> None:
+    """A restarted bridge (a new router) knows no session until the device says its
+    DevAddr again; the table forgets its oldest device past its limit."""
+    learned = router.Router()
+    out: list[Event] = []
+    learned.decode(f"v3/{APP}/devices/{DEV}/up", _up(1, True), T0, out)
+    learned.decode(f"v3/{APP}/devices/{DEV}/up", _up(2, False), T0 + 1000, out)
+    assert [e.devaddr for e in out] == [int(DEVADDR, 16)] * 2  # type: ignore[union-attr]
+    fresh: list[Event] = []
+    router.Router().decode(f"v3/{APP}/devices/{DEV}/up", _up(3, False), T0 + 2000, fresh)
+    assert [e.devaddr for e in fresh] == [-1]  # type: ignore[union-attr]
+    small = router.Sessions(limit=1)
+    first = [UplinkDelivered(T0, 1, 5, "a", "d1"), UplinkDelivered(T0, 2, 5, "a", "d2")]
+    small.complete(first, 0)  # d2 pushes d1 out
+    later: list[Event] = [UplinkDelivered(T0, -1, 6, "a", "d1"),
+                          UplinkDelivered(T0, -1, 6, "a", "d2")]
+    small.complete(later, 0)
+    assert [e.devaddr for e in later] == [-1, 2]  # type: ignore[union-attr]
 
 def _rx2_integration(lorawan: LoRaWAN) -> Settings:
     s = load_settings(ROOT / "examples/contracts/loriot.yaml")

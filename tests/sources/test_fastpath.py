@@ -23,7 +23,7 @@ from slastream.config import load_settings
 from slastream.engine import Engine
 from slastream.model.events import EVENT_NAMES
 from slastream.simulate import Scenario, generate
-from slastream.sources import decoder
+from slastream.sources import decoder, router
 from slastream.sources.capture import Message, format_line
 from slastream.sources.decoder import Batch, capture_batches
 
@@ -55,7 +55,7 @@ class Recorder(Engine):
 
 def run(lines: list[bytes], fast: bool) -> dict[str, Any]:
     rec = Recorder()
-    for batch in capture_batches(lines, fast=fast):
+    for batch in capture_batches(lines, fast=fast, rt=router.Router()):
         rec.feed(batch)
     return {"batches": [b for b in rec.batches if b], "ingest": rec.ingest,
             "rejections": list(rec.rejections.items()), "bad_lines": rec.bad_lines,

@@ -15,8 +15,9 @@ received by the network server arrive at the consuming application. So:
 * an uplink whose delivery deadline overlaps a bridge outage is left out: QoS-0 traffic
   lost while we were disconnected is our loss, not the network server's;
 * a delivery that does not say its DevAddr (a The Things Stack ``up`` without
-  ``end_device_ids.dev_addr``) takes the DevAddr of its device's current session, learned
-  from the device's deliveries that do say it (docs/semantics.md#the-things-stack).
+  ``end_device_ids.dev_addr``) was given its device's session DevAddr by the router when it
+  was decoded; one still without is an unmatched delivery
+  (docs/semantics.md#the-things-stack).
 
 State per tracked uplink is one dict entry ``int key -> int value`` (about 120 bytes).
 """
@@ -76,9 +77,6 @@ class DeliverySLI(SLI):
         self.mac_only = 0
         self.unmatched_deliveries = 0
         self.outage_excluded = 0
-        # (application, device) -> (DevAddr, lowest FCnt, first time) of the device's
-        # current session, for deliveries without a DevAddr; bounded by the fleet
-        self._sessions: dict[tuple[str, str], tuple[int, int, int]] = {}
 
     # ----------------------------------------------------------------------------- input
     def _region(self, name: str) -> int:
@@ -116,7 +114,6 @@ class DeliverySLI(SLI):
         skip_mac = not self._lorawan.count_mac_only
         none = _NONE
         tt = _T
-        sessions = self._sessions
         for ev in events:
             if type(ev) is UplinkReceived:
                 t, devaddr, fcnt16, _, region_name, _, fport = ev
@@ -153,19 +150,14 @@ class DeliverySLI(SLI):
                         if ns == none:
                             self._track(key, t)
             elif type(ev) is UplinkDelivered:
-                t, devaddr, fcnt, application, device = ev
+                t, devaddr, fcnt, _, _ = ev
                 if t > max_t:
                     max_t = t
                 elif t < watermark:
                     late += 1
-                session = sessions.get((application, device))
-                if devaddr < 0:
-                    if session is None or fcnt < session[1]:
-                        self.unmatched_deliveries += 1  # no session known for it
-                        continue
-                    devaddr = session[0]
-                elif session is None or session[0] != devaddr or fcnt < session[1]:
-                    self._learn(application, device, devaddr, fcnt, t)
+                if devaddr < 0:  # the router found no session of the device to take it from
+                    self.unmatched_deliveries += 1
+                    continue
                 key = (devaddr << 16) | (fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
@@ -191,20 +183,6 @@ class DeliverySLI(SLI):
         self.late_events += late
         self.foreign += foreign
         self.mac_only += mac_only
-
-    def _learn(self, app: str, device: str, devaddr: int, fcnt: int, t: int) -> None:
-        """Note the session a delivery with a DevAddr belongs to.
-
-        A DevAddr other than the known one is a new session (a join), unless the delivery
-        is older than that session's first one (a straggler of the session before). Within
-        a session FCntUp only grows (LoRaWAN 1.0.x §4.3.1.5), so the lowest FCnt seen marks
-        where the session starts: a delivery below it is from an earlier session.
-        """
-        known = self._sessions.get((app, device))
-        if known is None or (known[0] != devaddr and t >= known[2]):
-            self._sessions[(app, device)] = (devaddr, fcnt, t)
-        elif known[0] == devaddr and fcnt < known[1]:
-            self._sessions[(app, device)] = (devaddr, fcnt, min(t, known[2]))
 
     def _leave_out(self, key: int, ns_ms: int) -> int:
         """Leave a MAC-only uplink out of the count; 1 when it is newly left out.
@@ -284,8 +262,7 @@ class DeliverySLI(SLI):
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
         """Base state plus pending uplinks, tombstones and their time buckets as columns
-        (a side not seen yet is -1), regions by index, outages, counters, and the device
-        sessions of deliveries without a DevAddr (``session_*``, only when there are any)."""
+        (a side not seen yet is -1), regions by index, outages, counters."""
         pending = list(self._pending.items())
         done = list(self._done.items())
         unpacked = [(v // 256 // _T, v // 256 % _T) for _, v in pending]
@@ -311,21 +288,6 @@ class DeliverySLI(SLI):
             "mac_only": self.mac_only,
             "unmatched_deliveries": self.unmatched_deliveries,
             "outage_excluded": self.outage_excluded,
-            **self._session_columns(),
-        }
-
-    def _session_columns(self) -> State:
-        """The device sessions as columns; none at all while the table is empty, so a
-        state without them reads the same as one written before the table existed."""
-        if not self._sessions:
-            return {}
-        values = list(self._sessions.values())
-        return {
-            "session_application": [app for app, _ in self._sessions],
-            "session_device": [device for _, device in self._sessions],
-            "session_devaddr": np.array([v[0] for v in values], dtype=np.int64),
-            "session_first_fcnt": np.array([v[1] for v in values], dtype=np.int64),
-            "session_first_ms": np.array([v[2] for v in values], dtype=np.int64),
         }
 
     def load_state(self, state: State) -> None:
@@ -360,7 +322,6 @@ class DeliverySLI(SLI):
         self.mac_only = get_int(state, "mac_only") if "mac_only" in state else 0
         self.unmatched_deliveries = get_int(state, "unmatched_deliveries")
         self.outage_excluded = get_int(state, "outage_excluded")
-        self._sessions = _sessions(state) if "session_device" in state else {}
 
     def _check_regions(self, indexes: list[int]) -> None:
         if self.by_region and max(indexes, default=0) >= len(self._regions):
@@ -369,16 +330,3 @@ class DeliverySLI(SLI):
     @property
     def tracked(self) -> int:
         return len(self._pending)
-
-
-def _sessions(state: State) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """The device sessions of a checkpoint (absent from those written before deliveries
-    without a DevAddr were matched: then none are known)."""
-    apps = get_strs(state, "session_application")
-    devices = get_strs(state, "session_device")
-    devaddrs = get_array(state, "session_devaddr", np.int64).tolist()
-    fcnts = get_array(state, "session_first_fcnt", np.int64).tolist()
-    times = get_array(state, "session_first_ms", np.int64).tolist()
-    same_length("sessions", apps, devices, devaddrs, fcnts, times)
-    return {(a, d): (addr, f, t)
-            for a, d, addr, f, t in zip(apps, devices, devaddrs, fcnts, times, strict=True)}

@@ -43,12 +43,20 @@ def _parse(cls: type[Message], data: bytes, what: str) -> Any:
 
 def _generic(cls: type[Message], what: str) -> Callable[[bytes], dict[str, Any]]:
     def to_json(data: bytes) -> dict[str, Any]:
-        msg = _parse(cls, data, what)
-        out: dict[str, Any] = json_format.MessageToDict(msg)
-        return out
+        return _mapped(_parse(cls, data, what), what)
 
     to_json.__doc__ = f"A {what} in the JSON marshaler's shape."
     return to_json
+
+
+def _mapped(msg: Message, what: str) -> dict[str, Any]:
+    """The JSON mapping of a parsed message; one whose values the mapping refuses (a
+    timestamp out of range, say) is rejected like an unparsable one."""
+    try:
+        out: dict[str, Any] = json_format.MessageToDict(msg)
+    except (json_format.Error, ValueError) as exc:
+        raise Rejected(f"{what} with a field out of range: {exc}"[:200]) from None
+    return out
 
 
 def uplink_frame(data: bytes) -> dict[str, Any]:
@@ -65,7 +73,7 @@ def uplink_frame(data: bytes) -> dict[str, Any]:
             rx["crcStatus"] = _CRC_NAMES.get(crc, str(crc))
         out["rxInfo"] = rx
     elif msg.HasField("rx_info_legacy"):
-        out["rxInfo"] = json_format.MessageToDict(msg.rx_info_legacy)
+        out["rxInfo"] = _mapped(msg.rx_info_legacy, "gw.UplinkFrame")
     return out
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from slastream.errors import Rejected
-from slastream.model.events import Event
+from slastream.model.events import Event, UplinkDelivered
 from slastream.model.spec import Settings
 from slastream.sources import canonical, chirpstack, chirpstack_gateway, tickets, tts
 from slastream.sources.topics import Layouts
@@ -100,6 +100,7 @@ class Router:
         self.layouts = layouts or Layouts.from_config()
         self._cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
         self.fast_cache: dict[str, Any] = {}  # the replay fast path's own classification
+        self.sessions = Sessions()
 
     def resolve(self, topic: str) -> tuple[Decoder | None, str, list[str]]:
         """The decoder of ``topic`` (``None``: not understood), its source label and the
@@ -127,7 +128,46 @@ class Router:
         decoder, source, parts = self.resolve(topic)
         if decoder is None:
             return source, IGNORED, "topic not understood"
-        return _run(decoder, source, parts, payload, received_ms, out)
+        mark = len(out)
+        result = _run(decoder, source, parts, payload, received_ms, out)
+        if source == "tts" and result[1] == OK:
+            self.sessions.complete(out, mark)
+        return result
+
+
+class Sessions:
+    """The DevAddr of each The Things Stack device's current session, for its deliveries
+    that do not say it (an ``up`` may lack ``end_device_ids.dev_addr``).
+
+    Learned from the device's deliveries that say it, at decode time, so the events that
+    reach the delivery SLI all carry a DevAddr and its join with the gateway side stays a
+    key lookup (docs/semantics.md#the-things-stack). A new DevAddr is a new session (a
+    join); within a session FCntUp only grows (LoRaWAN 1.0.x §4.3.1.5), so a delivery below
+    the session's first FCnt is from an earlier session and is not guessed. Bounded: past
+    ``limit`` devices the oldest entry goes.
+    """
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        self.limit = limit
+        self._known: dict[tuple[str, str], tuple[int, int]] = {}  # -> (DevAddr, first FCnt)
+
+    def complete(self, out: list[Event], start: int) -> None:
+        """Learn from, or fill in, the deliveries ``out[start:]``."""
+        for i in range(start, len(out)):
+            ev = out[i]
+            if type(ev) is not UplinkDelivered:
+                continue
+            key = (ev.application, ev.device)
+            known = self._known.get(key)
+            if ev.devaddr >= 0:
+                if known is None or known[0] != ev.devaddr:
+                    if len(self._known) >= self.limit:
+                        del self._known[next(iter(self._known))]
+                    self._known[key] = (ev.devaddr, ev.fcnt)
+                elif ev.fcnt < known[1]:
+                    self._known[key] = (known[0], ev.fcnt)
+            elif known is not None and ev.fcnt >= known[1]:
+                out[i] = ev._replace(devaddr=known[0])
 
 
 def _run(decoder: Decoder, source: str, parts: list[str], payload: Any, received_ms: int,
@@ -155,7 +195,6 @@ decode = DEFAULT.decode  # the default layouts, for callers without a config
 
 
 def for_settings(settings: Settings) -> Router:
-    """The router of a config's topic layouts (the default one when it declares none)."""
-    if not settings.topic_layouts:
-        return DEFAULT
+    """A router of a config's topic layouts, with its own sessions (a replay or a bridge
+    starts with none, so its result does not depend on what ran before in the process)."""
     return Router(Layouts.from_config(dict(settings.topic_layouts)))
