@@ -50,6 +50,8 @@ from slastream.simulate.publish import parse_mqtt_url
 from slastream.stream.profile import EMBEDDED, PRODUCTION
 from slastream.stream.run import make_bridge, pipeline
 
+BUILT_IN = "slastream/demo.yaml"  # the source name of the packaged demo config
+
 LAPSE_HISTORY_S = 180  # the time-lapse starts this far in the past ...
 LAPSE_SPEED = 4.0  # ... and runs this much faster than the wall clock until it catches up
 
@@ -97,7 +99,7 @@ def demo_settings(options: DemoOptions) -> Settings:
         settings = load_settings(options.config)
     else:
         text = resources.files("slastream").joinpath("demo.yaml").read_text("utf-8")
-        settings = parse_settings(yaml.safe_load(text), "slastream/demo.yaml")
+        settings = parse_settings(yaml.safe_load(text), BUILT_IN)
     port = options.http if options.http is not None else options.port
     # the demo serves on loopback only: it is a local tool, not a deployment
     return replace(settings.with_overrides(mqtt=options.mqtt, kafka=options.kafka),
@@ -195,11 +197,20 @@ async def command(options: DemoOptions, stop: asyncio.Event) -> int:
     return 0
 
 
+def _config_path(settings: Settings) -> str:
+    """Where the demo's config is, for commands the user may run beside it."""
+    if settings.source == BUILT_IN:
+        return str(resources.files("slastream").joinpath("demo.yaml"))
+    return settings.source
+
+
 def _announce(settings: Settings, url: str) -> None:
     lines = [
         f"slastream demo: status page   {url}/",
         f"                metrics       {url}/metrics",
         f"                ledger        {url}/api/ledger",
+        f"                report        slastream report -c {_config_path(settings)} "
+        f"--worker {url} --format pdf -o report.pdf",
         f"                MQTT {settings.mqtt.url} · Kafka {settings.kafka.bootstrap} "
         f"(topics {settings.kafka.topic_prefix}.*)",
         "                LoRaWAN traffic is live; the prober and the API logs run from "
