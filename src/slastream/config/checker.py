@@ -6,6 +6,7 @@ and returns the default, so loading goes on and every problem is found in one pa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -102,3 +103,19 @@ class Checker:
         except ValueError as exc:
             self.fail(key, str(exc))
             return default
+
+
+_DAY_HOURS = re.compile(r"^\s*(\d\d):(\d\d)\s*-\s*(\d\d):(\d\d)\s*$")
+
+
+def day_hours(raw: Any) -> tuple[int, int] | None:
+    """``"08:00-17:00"`` as minutes after midnight ``(480, 1020)``, start before end, end at
+    most ``24:00``; ``None`` for anything else (the caller says what is wrong)."""
+    m = _DAY_HOURS.match(raw) if isinstance(raw, str) else None
+    if m is None:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or not start < end <= 1440:
+        return None
+    return start, end

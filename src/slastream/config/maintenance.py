@@ -19,8 +19,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slastream.config.checker import Checker
-from slastream.model.maintenance import Blackout, MaintenanceWindow, NthWeekday, hours_minutes
+from slastream.config.checker import Checker, day_hours
+from slastream.model.maintenance import Blackout, MaintenanceWindow, NthWeekday
 from slastream.model.support import WEEKDAYS
 
 _HOURS = re.compile(r"^(\d\d):(\d\d)-(\d\d):(\d\d)$")
@@ -53,12 +53,9 @@ def _items(c: Checker, raw: Any, path: str, what: str) -> list[Any] | None:
 
 
 def _hours_ok(hours: Any) -> bool:
-    m = _HOURS.match(hours) if isinstance(hours, str) else None
-    if m is None:
-        return False
-    h1, m1, _, m2 = (int(g) for g in m.groups())
-    start, end = hours_minutes(hours)
-    return h1 < 24 and m1 < 60 and m2 < 60 and start < end <= 1440
+    # the strict form (no spaces) that MaintenanceWindow stores and hours_minutes reads
+    return isinstance(hours, str) and _HOURS.match(hours) is not None and (
+        day_hours(hours) is not None)
 
 
 def _window(c: Checker, raw: Any, path: str) -> MaintenanceWindow | None:

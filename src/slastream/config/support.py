@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from slastream.config.checker import day_hours
 from slastream.model.support import (
     CLOCK_KINDS,
     CLOCK_STARTS,
@@ -129,16 +130,13 @@ def _severity(name: str, raw: Any, path: str, fail: Fail) -> SeverityTerms | Non
 
 
 def _hours(raw: Any, key: str, fail: Fail) -> tuple[int, int] | None:
-    m = _HOURS.match(raw) if isinstance(raw, str) else None
-    if m is None:
-        fail(key, f"must be like '08:00-17:00'; got {raw!r}")
-        return None
-    h1, m1, h2, m2 = (int(g) for g in m.groups())
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-    if h1 > 23 or m1 > 59 or m2 > 59 or not start < end <= 1440:
-        fail(key, f"must be a time range within one day, start before end; got {raw!r}")
-        return None
-    return start, end
+    hours = day_hours(raw)
+    if hours is None:
+        if isinstance(raw, str) and _HOURS.match(raw):
+            fail(key, f"must be a time range within one day, start before end; got {raw!r}")
+        else:
+            fail(key, f"must be like '08:00-17:00'; got {raw!r}")
+    return hours
 
 
 def _days(raw: Any, key: str, fail: Fail) -> tuple[int, ...] | None:
