@@ -142,3 +142,18 @@ def test_a_batch_without_usage_is_encoded_as_before_and_a_foreign_version_is_ref
         assert "usage version" in str(exc)
     else:
         raise AssertionError("a foreign usage version decoded")
+
+
+def test_a_service_partition_without_slos_reports_progress_from_its_counters() -> None:
+    raw: dict[str, Any] = copy.deepcopy(CONFIG)
+    raw["slos"] = raw["slos"][:1]
+    raw["contracts"] = [{"name": "evt", "slos": ["delivery"], "objective": 0.99,
+                         "usage": {"component": "api", "bands": BANDS}},
+                        {"name": "web", "slos": ["delivery"], "objective": 0.99,
+                         "usage": {"component": "web", "bands": BANDS}}]
+    settings = parse_settings(raw, "test.yaml")
+    events = [e for e in traffic() if isinstance(e, RequestLog) and e.component == "api"]
+    view = live(settings, events, DAY + 86_400_000 + 60_000)
+    assert min(view.as_of.values()) == (DAY + 86_400_000 + 60_000) // 60_000
+    expected = usage_of(ledger_json(replay(settings, events).ledger(MONTH)))
+    assert usage_of(ledger_json(view.ledger(MONTH))) == expected

@@ -233,12 +233,13 @@ class PartitionState:
         if any(s.max_time_ms >= 0 for s in self.engine.slis):
             return self.engine.as_of_minute
         # only request allowances here: minutes before the counters' watermark are final
-        return min(c.watermark_ms for c in self.engine.usage.values()) // MINUTE_MS
+        return self._watermark() // MINUTE_MS
 
     def _watermark(self) -> int:
-        if any(s.max_time_ms >= 0 for s in self.engine.slis) or not self.engine.usage:
+        marks = [c.watermark_ms for c in self.engine.usage.values() if c.max_time_ms >= 0]
+        if any(s.max_time_ms >= 0 for s in self.engine.slis) or not marks:
             return self.engine.watermark_ms
-        return min(c.watermark_ms for c in self.engine.usage.values())
+        return min(marks)
 
     def _usage_mark(self) -> tuple[tuple[int, ...], ...]:
         """Per counter, the figures every change of its report moves (the watermark,
