@@ -29,21 +29,26 @@ import orjson
 
 from slastream.checkpoint import document
 from slastream.checkpoint.schema import engine_state, load_engine
-from slastream.engine import Engine
-from slastream.model.events import BridgeOutage
+from slastream.engine import Engine, usage_counters
+from slastream.model.events import BridgeOutage, RequestLog
 from slastream.model.spec import SLO, Settings
-from slastream.model.time import MINUTE_MS
+from slastream.model.time import MINUTE_MS, Month
 from slastream.sli.slices import SliceStore
+from slastream.slo.sections import usage_section
 from slastream.sources.decoder import group
 from slastream.stream.records import (
     INJECT_KEY,
     TICK_KEY,
     SliceBatch,
+    UsageReportRow,
     marker_app,
 )
 from slastream.transport.codec import decode_batch
+from slastream.transport.kafka import Partitioner
+from slastream.transport.routes import EVENT_ROUTES
 from slastream.transport.routes import slos_for_stream as slos_for_stream
 from slastream.transport.routes import stream_of as stream_of
+from slastream.usage.counter import UsageCounter
 
 OutageKey = tuple[int, int, str]
 
@@ -107,6 +112,8 @@ class PartitionState:
     dirty: bool = False
     tick_wait_until_s: float = 0.0
     inject_wait_until_s: dict[OutageKey, float] = field(default_factory=dict)
+    # what the last emitted usage reports were computed from (a function of the state)
+    usage_mark: tuple[tuple[int, ...], ...] = ()
 
     # ------------------------------------------------------------------- construction
     @classmethod
@@ -114,6 +121,7 @@ class PartitionState:
               timing: Timing, now_s: float) -> PartitionState:
         slos = slos_for_stream(settings, stream)
         engine = Engine(_engine_settings(settings, slos))
+        engine.usage = partition_usage(settings, stream, partition)
         return cls(stream, partition, app_id, timing, engine, settings.lateness_s * 1000,
                    _fingerprint(slos), last_record_s=now_s, last_checkpoint_s=now_s)
 
@@ -126,18 +134,22 @@ class PartitionState:
         """
         doc = document.decode(data)
         engine = Engine(_engine_settings(settings, slos_for_stream(settings, stream)))
+        engine.usage = partition_usage(settings, stream, partition)
         load_engine(engine, doc)
         try:
             p = doc["partition"]
             outages = {(int(s), int(e), str(b)) for s, e, b in p["outages"]}
             last_as_of = None if p["last_as_of"] is None else int(p["last_as_of"])
-            return cls(stream, partition, app_id, timing, engine,
-                       settings.lateness_s * 1000, str(p["fingerprint"]),
-                       offset=int(p["offset"]), last_as_of=last_as_of, outages=outages,
-                       bad_records=int(p["bad_records"]), last_record_s=now_s,
-                       last_checkpoint_s=now_s)
+            state = cls(stream, partition, app_id, timing, engine,
+                        settings.lateness_s * 1000, str(p["fingerprint"]),
+                        offset=int(p["offset"]), last_as_of=last_as_of, outages=outages,
+                        bad_records=int(p["bad_records"]), last_record_s=now_s,
+                        last_checkpoint_s=now_s)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unreadable checkpoint: {type(exc).__name__}: {exc}") from None
+        # every change of the usage state was emitted before the checkpoint was taken
+        state.usage_mark = state._usage_mark()
+        return state
 
     def config_changed(self, settings: Settings) -> bool:
         """Whether the SLO definitions differ from those the checkpoint was taken with.
@@ -207,21 +219,59 @@ class PartitionState:
             # The merged store lives in every worker's view (from the slices topic);
             # keeping finalised slices here too would grow every snapshot for a month.
             engine.store = SliceStore()
-        as_of = engine.as_of_minute if self.has_data else None
-        if not deltas and as_of == self.last_as_of:
+        as_of = self._as_of() if self.has_data else None
+        mark = self._usage_mark()
+        if not deltas and as_of == self.last_as_of and mark == self.usage_mark:
             return None
-        self.last_as_of = as_of
-        return SliceBatch(self.stream, self.partition, offset, as_of, engine.watermark_ms,
-                          self.max_time_ms, engine.late_events, tuple(deltas))
+        usage = self._usage_reports() if mark != self.usage_mark else ()
+        self.last_as_of, self.usage_mark = as_of, mark
+        return SliceBatch(self.stream, self.partition, offset, as_of, self._watermark(),
+                          self.max_time_ms, engine.late_events, tuple(deltas), usage)
+
+    # ---------------------------------------------------------------------------- usage
+    def _as_of(self) -> int:
+        if any(s.max_time_ms >= 0 for s in self.engine.slis):
+            return self.engine.as_of_minute
+        # only request allowances here: minutes before the counters' watermark are final
+        return self._watermark() // MINUTE_MS
+
+    def _watermark(self) -> int:
+        marks = [c.watermark_ms for c in self.engine.usage.values() if c.max_time_ms >= 0]
+        if any(s.max_time_ms >= 0 for s in self.engine.slis) or not marks:
+            return self.engine.watermark_ms
+        return min(marks)
+
+    def _usage_mark(self) -> tuple[tuple[int, ...], ...]:
+        """Per counter, the figures every change of its report moves (the watermark,
+        days closed, requests counted in the open day, episodes, rejections)."""
+        return tuple(
+            (c.watermark_ms, len(c.closed), -1 if c.day is None else int(c.day.stats.sum()),
+             len(c.episodes), sum(c.rejected.values()))
+            for c in self.engine.usage.values() if c.max_time_ms >= 0 or c.rejected)
+
+    def _usage_reports(self) -> tuple[UsageReportRow, ...]:
+        """The usage sections of the months still changing: the open day's and the last
+        closed day's (a month whose days are all closed keeps its last report)."""
+        out = []
+        for name, c in self.engine.usage.items():
+            if c.max_time_ms < 0 and not c.rejected:
+                continue
+            days = [*c.closed[-1:], *([c.day] if c.day is not None else [])]
+            labels = sorted({Month.containing(d.start_ms, c.timezone).label for d in days})
+            for label in labels or [Month.containing(max(c.max_time_ms, 0), c.timezone).label]:
+                out.append(UsageReportRow(name, label,
+                                          usage_section(c, Month.parse(label, c.timezone))))
+        return tuple(out)
 
     # ----------------------------------------------------------------------- progress
     @property
     def has_data(self) -> bool:
-        return any(s.max_time_ms >= 0 for s in self.engine.slis)
+        return self.max_time_ms >= 0
 
     @property
     def max_time_ms(self) -> int:
-        return max((s.max_time_ms for s in self.engine.slis), default=-1)
+        return max((*(s.max_time_ms for s in self.engine.slis),
+                    *(c.max_time_ms for c in self.engine.usage.values())), default=-1)
 
     def tick_due(self, now_s: float, caught_up: bool) -> Tick | None:
         """The tick to write into this partition now, or ``None``.
@@ -242,7 +292,9 @@ class PartitionState:
             return self._ticking(now_s, Tick(None)) if flush else None
         target = self.max_time_ms + int(idle_s * 1000) - self.lateness_ms
         closes = any((target - s.horizon_ms) // MINUTE_MS > s.final_minute
-                     for s in self.engine.slis)
+                     for s in self.engine.slis) or any(
+            target // MINUTE_MS > c.watermark_ms // MINUTE_MS
+            for c in self.engine.usage.values() if c.max_time_ms >= 0)
         return self._ticking(now_s, Tick(target)) if closes or flush else None
 
     def _ticking(self, now_s: float, tick: Tick) -> Tick:
@@ -276,6 +328,20 @@ class PartitionState:
         self.dirty = False
         self.last_checkpoint_s = now_s
         return data
+
+
+def partition_usage(settings: Settings, stream: str, partition: int
+                    ) -> dict[str, UsageCounter]:
+    """The request-allowance counters this partition keeps: those of the contracts whose
+    requests it carries (requests are keyed by component: a contract's component reaches
+    one partition; a contract without one is counted in every partition of the stream)."""
+    if stream not in {r.stream for r in EVENT_ROUTES[RequestLog]}:
+        return {}
+    hasher = Partitioner()
+    mine = tuple(c for c in settings.contracts if c.usage is not None and (
+        c.usage.component is None
+        or hasher.hash(c.usage.component) % settings.kafka.partitions == partition))
+    return usage_counters(replace(settings, contracts=mine)) if mine else {}
 
 
 def _engine_settings(settings: Settings, slos: tuple[SLO, ...]) -> Settings:

@@ -10,7 +10,9 @@ Besides the event batches the bridge produces (``transport/codec.py``), the work
   another application reading the same topics (a staging deployment, a second test run)
   ignores them and makes its own;
 * **slice batches** to ``{prefix}.slices.{app_id}``: the slices one partition finalised
-  after one input offset, plus that partition's progress. Key ``stream/partition/offset``;
+  after one input offset, plus that partition's progress and, when its request-allowance
+  counters changed, their usage sections (``usage``, absent otherwise, so a batch without
+  them is encoded as before). Key ``stream/partition/offset``;
   a replayed batch is byte-identical to the original, and readers keep the first;
 * **checkpoints** into a faust table (changelog-backed): the engine snapshot and the last
   applied offset, split into chunks under the broker's message size limit, written into
@@ -23,12 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from slastream.model.events import BridgeOutage, Event
+from slastream.model.ledger import UsageSection
 from slastream.sli.slices import SliceDelta
+from slastream.slo.sections import usage_from_row, usage_row
 from slastream.transport.codec import FORMAT_VERSION, encode_batch
 
 TICK_KEY = b"\x00slastream-tick"
@@ -76,12 +80,24 @@ def marker_app(value: bytes) -> tuple[str, dict[str, Any]]:
 # ------------------------------------------------------------------------- slice batches
 
 
+USAGE_VERSION = 1  # of a slice batch's ``usage`` field
+
+
+class UsageReportRow(NamedTuple):
+    """A partition's current usage section of one contract for one month."""
+
+    contract: str
+    month: str  # YYYY-MM
+    section: UsageSection
+
+
 @dataclass(frozen=True)
 class SliceBatch:
     """What one partition finalised after applying the record at ``offset``.
 
     ``as_of_minute``: minutes before it are final in this partition (None: no data yet).
     ``late``: events of this partition that arrived behind its watermark, so far.
+    ``usage``: the partition's usage sections, when they changed with this record.
     """
 
     stream: str
@@ -92,20 +108,25 @@ class SliceBatch:
     max_time_ms: int
     late: int
     slices: tuple[SliceDelta, ...]
+    usage: tuple[UsageReportRow, ...] = ()
 
     @property
     def key(self) -> bytes:
         return f"{self.stream}/{self.partition}/{self.offset}".encode()
 
     def encode(self) -> bytes:
-        return orjson.dumps({
+        body: dict[str, Any] = {
             "v": FORMAT_VERSION, "stream": self.stream, "partition": self.partition,
             "offset": self.offset, "as_of_minute": self.as_of_minute,
             "watermark_ms": self.watermark_ms, "max_time_ms": self.max_time_ms,
             "late": self.late,
             "slices": [[slo, scope, minute, list(values)]
                        for slo, scope, minute, values in self.slices],
-        })
+        }
+        if self.usage:
+            body["usage"] = {"v": USAGE_VERSION, "reports": [
+                [r.contract, r.month, usage_row(r.section)] for r in self.usage]}
+        return orjson.dumps(body)
 
     @classmethod
     def decode(cls, value: bytes) -> SliceBatch:
@@ -120,7 +141,18 @@ class SliceBatch:
             late=int(d["late"]),
             slices=tuple((str(s), str(sc), int(m), tuple(float(x) for x in v))
                          for s, sc, m, v in d["slices"]),
+            usage=_usage(d.get("usage")),
         )
+
+
+def _usage(field: Any) -> tuple[UsageReportRow, ...]:
+    """The ``usage`` field (absent from batches written before it existed)."""
+    if field is None:
+        return ()
+    if not isinstance(field, dict) or field.get("v") != USAGE_VERSION:
+        raise ValueError(f"unknown usage version in a slice batch: {field!r:.40}")
+    return tuple(UsageReportRow(str(c), str(m), usage_from_row(row))
+                 for c, m, row in field["reports"])
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -14,16 +14,18 @@ mutated on the event loop only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from slastream.model.events import BridgeOutage, Event, Exclusion, TicketEvent
-from slastream.model.ledger import Inputs, Ledger
+from slastream.model.ledger import Inputs, Ledger, UsageSection
 from slastream.model.spec import Settings
 from slastream.model.time import MINUTE_MS, Month, now_ms
 from slastream.sli.slices import SliceStore
 from slastream.slo import figures
 from slastream.slo.figures import Histogram, SliceFigures
 from slastream.slo.ledger import build_ledger
+from slastream.slo.sections import empty_usage_section, merge_usage
 from slastream.stream.partition import stream_of
 from slastream.stream.records import SliceBatch
 
@@ -51,6 +53,8 @@ class LiveView:
         self.exclusions: dict[tuple[Any, ...], Exclusion] = {}
         self.tickets: dict[TicketEvent, None] = {}  # in arrival order, each once
         self.outages: dict[tuple[int, int, str], BridgeOutage] = {}
+        # (contract, month) → the latest usage section of each partition counting it
+        self.usage: dict[tuple[str, str], dict[PartitionId, UsageSection]] = {}
         self.figures = SliceFigures()  # what /metrics shows besides the ledger
         self.duplicates = 0
         self.version = 0
@@ -73,6 +77,8 @@ class LiveView:
         for slo, scope, minute, values in batch.slices:
             self.store.add(slo, scope, minute, values)
             self.figures.add(slo, scope, values)
+        for report in batch.usage:
+            self.usage.setdefault((report.contract, report.month), {})[pid] = report.section
         self.version += 1
         return True
 
@@ -147,13 +153,30 @@ class LiveView:
             return cached[1]
         marks = {slo.name: self.stream_as_of(stream_of(slo)) for slo in self.settings.slos}
         oldest = min(marks.values(), default=self.as_of_minute)
-        # request allowances are counted by replay only (docs/semantics.md#usage)
         led = build_ledger(self.settings, self.store, self.exclusions.values(), m, oldest,
                            self.inputs(), lambda slo: marks[slo.name], tickets=self.tickets)
+        led = self._with_usage(led, m)
         if len(self._cache) > 12:
             self._cache.clear()
         self._cache[m.label] = (self.version, led)
         return led
+
+    def _with_usage(self, led: Ledger, month: Month) -> Ledger:
+        """The contracts' usage sections from their partitions' reports
+        (docs/semantics.md#usage)."""
+        terms = {c.name: c.usage for c in self.settings.contracts if c.usage is not None}
+        if not terms:
+            return led
+        contracts = []
+        for entry in led.contracts:
+            t = terms.get(entry.name)
+            if t is not None:
+                parts = self.usage.get((entry.name, month.label), {})
+                section = (merge_usage(t, [parts[p] for p in sorted(parts)]) if parts
+                           else empty_usage_section(t, self.settings.timezone, month))
+                entry = replace(entry, usage=section)
+            contracts.append(entry)
+        return replace(led, contracts=tuple(contracts))
 
     def breaches(self) -> dict[tuple[str, str], bool]:
         """(slo, scope) → in an outage episode that reaches the last final minute of its
