@@ -38,3 +38,14 @@ def test_a_missing_mapping_file_is_one_config_line(tmp_path: Path) -> None:
         load_settings(config)
     assert err.value.problems == [
         f"{config}: contracts[0].usage.mapping_file: file not found: {tmp_path / 'adis.csv'}"]
+
+
+def test_usage_terms_written_back_read_the_same() -> None:
+    from slastream.config.usage import parse_usage, usage_syntax
+
+    root = Path(__file__).resolve().parents[2]
+    usage = load_settings(root / "examples/contracts/evrythng.yaml").contracts[0].usage
+    assert usage is not None and [b.name for b in usage.bands] == ["Trial", "F", "U", "A", "B"]
+    problems: list[str] = []
+    again = parse_usage(usage_syntax(usage), "usage", lambda k, w: problems.append(f"{k}: {w}"))
+    assert (again, problems) == (usage, [])

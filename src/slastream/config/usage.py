@@ -152,3 +152,23 @@ def parse_usage(raw: Any, path: str, fail: Fail, base_dir: Path | None = None
         intensive,
         top,
     )
+
+
+def usage_syntax(terms: UsageTerms) -> dict[str, Any]:
+    """The ``usage`` mapping a config file writes for ``terms`` (``parse_usage`` of it gives
+    ``terms`` back, the mapping file as the path it was resolved to)."""
+    bands: dict[str, Any] = {}
+    for band in terms.bands:
+        entry: dict[str, Any] = {"per_minute": band.limits.per_minute,
+                                 "transfer_mb_per_1000": band.limits.transfer_mb_per_1000}
+        if band.clients:
+            entry["clients"] = list(band.clients)
+        bands[band.name] = entry
+    out: dict[str, Any] = {"bands": bands, "top": terms.top,
+                           "intensive": {"max_per_second": terms.intensive.max_per_second,
+                                         "max_minutes": terms.intensive.max_minutes}}
+    if terms.component is not None:
+        out["component"] = terms.component
+    if terms.mapping_file is not None:
+        out["mapping_file"] = terms.mapping_file
+    return out

@@ -103,7 +103,9 @@ def _usage_alerts(c: Contract) -> list[dict[str, Any]]:
         # a band mean at the allowance is not over it (docs/semantics.md#usage)
         "expr": (f'max by (contract, band) (slastream_usage_mean_requests_per_minute'
                  f'{{contract="{c.name}", band="{band.name}"}}) > {band.per_minute:g}'),
-        "labels": {"severity": "ticket", "contract": c.name},
+        # one rule per band: the band label keeps the rules apart (promtool refuses two
+        # rules of one name and the same labels)
+        "labels": {"severity": "ticket", "contract": c.name, "band": band.name},
         "annotations": {
             "summary": ("Band {{ $labels.band }} of contract {{ $labels.contract }} is over "
                         "its request allowance"),

@@ -11,6 +11,7 @@ from dataclasses import asdict, fields, is_dataclass
 from typing import Any
 
 from slastream.config.support import support_syntax
+from slastream.config.usage import usage_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
 from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, ProbeSpec
@@ -99,7 +100,8 @@ def contract(c: Contract) -> dict[str, Any]:
     """One entry of ``contracts``."""
     return _no_none({"name": c.name, "slos": list(c.slos), "objective": c.objective,
                      "combine": c.combine, "credit": credit(c.credit),
-                     "support": None if c.support is None else support_syntax(c.support)})
+                     "support": None if c.support is None else support_syntax(c.support),
+                     "usage": None if c.usage is None else usage_syntax(c.usage)})
 
 
 def _policy(p: ExclusionPolicy) -> dict[str, Any]:
