@@ -24,7 +24,6 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +41,11 @@ from slastream.simulate import Outages, Scenario, Window, generate, publish
 from slastream.sources import router
 from slastream.sources.capture import Message
 from slastream.sources.decoder import message_batches
-from slastream.stream.partition import Timing, slos_for_stream
-from slastream.stream.profile import EMBEDDED
-from slastream.stream.run import pipeline
+from slastream.stream.partition import slos_for_stream
 from slastream.transport import codec
 from slastream.transport.kafka import EventProducer, Partitioner, RecordReader, delivered
 from tests.brokers import KafkaBroker, MqttBroker
+from tests.integration.live import live_pipeline
 from tests.stream.helpers import CONFIG
 
 pytestmark = pytest.mark.integration
@@ -293,28 +291,14 @@ def test_live_equals_replay_of_the_bridge_capture(
                         maintenance=None))
 
     async def run() -> tuple[dict[str, Any], int, str]:
-        stop = asyncio.Event()
-        urls: list[str] = []
-        live = replace(settings, http=replace(settings.http, port=free_port()))
-        task = asyncio.create_task(pipeline(
-            live, stop, record_path=capture, profile=EMBEDDED,
-            timing=Timing(idle_s=1.0, checkpoint_interval_s=2.0), on_ready=urls.append))
-        try:
-            while not urls:
-                assert not task.done(), task.result()
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(2.0)  # the bridge subscribes right after start
+        async with live_pipeline(settings, capture) as url:
             started = now_ms()
-            await publish(scenario, live.mqtt.url, 40.0, 1.0, asyncio.Event(), seed=5)
+            await publish(scenario, settings.mqtt.url, 40.0, 1.0, asyncio.Event(), seed=5)
             end = now_ms()
             month = Month.containing(started, "UTC").label
-            parts = max(1, await asyncio.to_thread(_count_partitions, urls[0], month))
+            parts = max(1, await asyncio.to_thread(_count_partitions, url, month))
             ledger = await asyncio.to_thread(
-                wait_complete, urls[0], month, end, parts, time.monotonic() + WAIT_S)
-        finally:
-            stop.set()
-            failure = await task
-        assert failure is None
+                wait_complete, url, month, end, parts, time.monotonic() + WAIT_S)
         return ledger, end, month
 
     live_ledger, _, month = asyncio.run(run())

@@ -20,7 +20,6 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,12 @@ import orjson
 import pytest
 
 from slastream.config import load_settings
-from slastream.embedded import free_port
 from slastream.model.time import Month, now_ms
 from slastream.simulate import Outages, Scenario, Window, generate
 from slastream.sources.capture import Message, read_capture
-from slastream.stream.partition import Timing
-from slastream.stream.profile import EMBEDDED
-from slastream.stream.run import make_bridge, pipeline
 from tests.acceptance.test_marshalers import START_MS, as_protobuf, write
 from tests.brokers import KafkaBroker, MqttBroker
+from tests.integration.live import live_pipeline
 from tests.integration.test_live import (
     WAIT_S,
     comparable,
@@ -118,17 +114,7 @@ def test_protobuf_on_unprefixed_topics_live_equals_replay_and_counts_like_json(
     capture = tmp_path / "capture.jsonl"
 
     async def run() -> tuple[dict[str, Any], str]:
-        stop = asyncio.Event()
-        urls: list[str] = []
-        live = replace(settings, http=replace(settings.http, port=free_port()))
-        bridge = make_bridge(live, EMBEDDED, capture)
-        task = asyncio.create_task(pipeline(
-            live, stop, profile=EMBEDDED, bridge=bridge,
-            timing=Timing(idle_s=1.0, checkpoint_interval_s=2.0), on_ready=urls.append))
-        try:
-            while not (urls and bridge.connected.is_set()):
-                assert not task.done(), task.result()
-                await asyncio.sleep(0.2)
+        async with live_pipeline(settings, capture) as url:
             started = now_ms()
             await publish_in_order(mosquitto.url, converted)
             end = now_ms()
@@ -136,11 +122,7 @@ def test_protobuf_on_unprefixed_topics_live_equals_replay_and_counts_like_json(
             parts = partitions_with_data(settings, converted)
             assert parts > 0  # else the wait below would not wait for any data
             ledger = await asyncio.to_thread(
-                wait_complete, urls[0], month, end, parts, time.monotonic() + WAIT_S)
-        finally:
-            stop.set()
-            failure = await task
-        assert failure is None
+                wait_complete, url, month, end, parts, time.monotonic() + WAIT_S)
         return ledger, month
 
     live_ledger, month = asyncio.run(run())

@@ -19,7 +19,6 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,9 @@ import pytest
 import yaml
 
 from slastream.config import load_settings
-from slastream.embedded import free_port
 from slastream.model.events import TicketEvent
-from slastream.stream.partition import Timing
-from slastream.stream.profile import EMBEDDED
-from slastream.stream.run import pipeline
 from tests.brokers import KafkaBroker, MqttBroker
+from tests.integration.live import live_pipeline
 from tests.integration.test_live import ROOT, get_json, write_config
 from tests.support.contracts import CUMULOCITY, EVRYTHNG, at, ev
 from tests.usage.helpers import ms
@@ -167,22 +163,9 @@ def test_tickets_and_requests_live_give_the_replays_support_and_usage(
     capture = tmp_path / "capture.jsonl"
 
     async def run() -> dict[str, Any]:
-        stop = asyncio.Event()
-        urls: list[str] = []
-        live = replace(settings, http=replace(settings.http, port=free_port()))
-        task = asyncio.create_task(pipeline(
-            live, stop, record_path=capture, profile=EMBEDDED,
-            timing=Timing(idle_s=1.0, checkpoint_interval_s=2.0), on_ready=urls.append))
-        try:
-            while not urls:
-                assert not task.done(), task.result()
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(2.0)  # the bridge subscribes right after start
+        async with live_pipeline(settings, capture) as url:
             await publish(mosquitto.url)
-            return await asyncio.to_thread(wait_final, urls[0], time.monotonic() + WAIT_S)
-        finally:
-            stop.set()
-            assert await task is None
+            return await asyncio.to_thread(wait_final, url, time.monotonic() + WAIT_S)
 
     live_ledger = asyncio.run(run())
     out = subprocess.run(

@@ -60,7 +60,7 @@ def test_ignored_messages_are_counted_by_source_and_reason_class() -> None:
 
 
 def test_a_reason_class_drops_what_the_message_said() -> None:
-    from slastream.sources.fastpath import ignored_class
+    from slastream.sources.router import ignored_class
 
     assert ignored_class("downlink failed: some error name") == "downlink failed"
     assert ignored_class("log DOWNLINK_GATEWAY WARNING") == "log"

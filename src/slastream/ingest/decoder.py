@@ -14,7 +14,6 @@ from slastream.ingest.recorder import CaptureRecorder
 from slastream.model.events import Event
 from slastream.sources import router
 from slastream.sources.capture import Message
-from slastream.sources.fastpath import ignored_class
 from slastream.transport import codec
 
 
@@ -55,7 +54,7 @@ class Decoder:
                 key = (source, outcome)
                 totals[key] = totals.get(key, 0) + 1
                 if outcome == ignored:
-                    ig = (source, ignored_class(reason))
+                    ig = (source, router.ignored_class(reason))
                     ignored_totals[ig] = ignored_totals.get(ig, 0) + 1
                 if outcome is rejected:
                     dead.append((topic, codec.encode_deadletter(

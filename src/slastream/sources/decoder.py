@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from slastream.model.events import Event
 from slastream.sources import fastpath, router
 from slastream.sources.capture import BadLine, Message, parse_line
-from slastream.sources.fastpath import Batch, ignored_class
+from slastream.sources.fastpath import Batch
 
 __all__ = ["CHUNK", "Batch", "capture_batches", "group", "message_batches"]
 
@@ -63,7 +63,7 @@ def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = N
         if outcome == router.REJECTED:
             rejections[f"{source}: {reason.split(':')[0]}"] += 1
         elif outcome == router.IGNORED:
-            ignored[(source, ignored_class(reason))] += 1
+            ignored[(source, router.ignored_class(reason))] += 1
         n += 1
         if n >= chunk:
             yield group(out)._replace(messages=n, ingest=ingest, rejections=rejections,

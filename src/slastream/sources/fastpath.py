@@ -72,17 +72,6 @@ class Batch(NamedTuple):
     ignored: Counter[tuple[str, str]]  # (source, reason class) -> messages
 
 
-def ignored_class(reason: str) -> str:
-    """The class of an ignored message's reason: a label value of a bounded set.
-
-    Decoders return fixed texts, except that what follows a ``:`` names a value of the
-    message (``downlink failed: <error name>``), and that ChirpStack log events are ignored
-    as ``log <code> [<level>]`` with the event's own code; both are cut off here.
-    """
-    head = reason.split(":", 1)[0]
-    return "log" if head.startswith("log ") else head[:60]
-
-
 def _topic_info(topic: str, rt: router.Router) -> _TopicInfo:
     """Classify a topic with the router's own table, so both paths route identically."""
     decoder, _, parts = rt.resolve(topic)
@@ -223,7 +212,7 @@ def batches(lines: Iterable[bytes], chunk: int,
             if outcome == rejected:
                 rejections[f"{source}: {reason.split(':')[0]}"] += 1
             elif outcome == ignored_outcome:
-                ignored[(source, ignored_class(reason))] += 1
+                ignored[(source, router.ignored_class(reason))] += 1
             if scratch:
                 for ev in scratch:
                     cls = type(ev)

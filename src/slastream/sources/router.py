@@ -185,6 +185,17 @@ class Sessions:
                 out[i] = ev._replace(devaddr=known[0])
 
 
+def ignored_class(reason: str) -> str:
+    """The class of an ignored message's reason: a label value of a bounded set.
+
+    Decoders return fixed texts, except that what follows a ``:`` names a value of the
+    message (``downlink failed: <error name>``), and that ChirpStack log events are ignored
+    as ``log <code> [<level>]`` with the event's own code; both are cut off here.
+    """
+    head = reason.split(":", 1)[0]
+    return "log" if head.startswith("log ") else head[:60]
+
+
 DEFAULT = Router()
 decode = DEFAULT.decode  # the default layouts, for callers without a config
 
