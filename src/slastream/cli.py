@@ -243,7 +243,7 @@ COMMANDS: tuple[Command, ...] = (
             help="combined (default), json, nginx-json or envoy-json"),
         arg("--field", action="append", metavar="NAME=VALUE",
             help="JSON field names: time_field, duration_field, duration_unit, "
-                 "status_field, client_field"),
+                 "status_field, client_field, bytes_field"),
         arg("--from-start", action="store_true", help="read the file from its start"),
         arg("--once", action="store_true", help="stop at the end of the file"),
         arg("--mqtt", metavar="URL", help="MQTT broker (default mqtt://127.0.0.1:1883)"),
