@@ -152,6 +152,21 @@ def _accesslog(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         from_start=args.from_start, follow=not args.once))
 
 
+def _webhook(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from dataclasses import replace
+
+    from slastream.support import webhook
+
+    settings = _settings(args)
+    if settings.zendesk is None:
+        raise SlastreamError(f"{settings.source}: zendesk: no webhook receiver configured")
+    zendesk = settings.zendesk if args.port is None else replace(settings.zendesk,
+                                                                 port=args.port)
+    secret = webhook.signing_secret(env, zendesk)
+    return runtime.run_until_stopped(
+        lambda stop: webhook.command(zendesk, settings.mqtt.url, secret, stop))
+
+
 def _field(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name or not value:
@@ -248,6 +263,11 @@ COMMANDS: tuple[Command, ...] = (
         arg("--once", action="store_true", help="stop at the end of the file"),
         arg("--mqtt", metavar="URL", help="MQTT broker (default mqtt://127.0.0.1:1883)"),
         arg("--capture", metavar="FILE", help="write capture lines instead")), _accesslog),
+    _with_config("webhook", "receive Zendesk ticket webhooks and publish them on "
+                 "slastream/ticket", _webhook,
+                 arg("--mqtt", metavar="URL", help="MQTT broker for the tickets"),
+                 arg("--port", type=int, metavar="P", help="HTTP port (zendesk.port: 9466)"),
+                 log_level=logging.INFO),
     Command("openslo", "OpenSLO v1 documents out of a CONFIG, or a CONFIG out of them", (
         arg("action", choices=("export", "import"), help="export or import"),
         arg("files", nargs="*", metavar="FILE", help="OpenSLO documents (import)"),

@@ -82,8 +82,8 @@ def test_transfer_from_the_response_sizes_of_an_access_log(tmp_path: Path) -> No
 def test_without_sizes_the_transfer_is_null_and_has_no_metric(tmp_path: Path) -> None:
     """A log whose requests carry no size (a JSON log without a size field) judges the
     allowance but not the transfer."""
-    lines = ['{"time":"2026-10-05T10:00:%02dZ","duration_ms":3,"status":200,"client":"a-1"}'
-             % i for i in range(5)]
+    lines = [f'{{"time":"2026-10-05T10:00:{i:02d}Z","duration_ms":3,"status":200,'
+             f'"client":"a-1"}}' for i in range(5)]
     usage, metrics = usage_of(tmp_path, lines, "json")
     band_a = usage["bands"][0]
     assert (band_a["adis"], band_a["requests"], band_a["transfer_mb_per_1000"]) == (1, 5, None)

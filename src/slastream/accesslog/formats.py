@@ -21,9 +21,9 @@ and Envoy's ``json_format`` with keys named after its command operators::
                   bytes_sent: "%BYTES_SENT%"}
 
 A time is RFC 3339 (or epoch seconds, as nginx ``$msec`` writes); numbers may come as JSON
-numbers or as strings. A line without its size field (or ``-``) gives a request of unknown
-size, never a rejection: sizes are optional everywhere. A line that does not parse is a ``Rejection`` with a reason from a
-small fixed set (fit for a metric label), never an exception.
+numbers or as strings. A line without its size field gives a request of unknown size, never
+a rejection: sizes are optional everywhere. A line that does not parse is a ``Rejection``
+with a reason from a small fixed set (fit for a metric label), never an exception.
 """
 
 from __future__ import annotations
