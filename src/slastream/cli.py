@@ -263,16 +263,16 @@ COMMANDS: tuple[Command, ...] = (
         arg("--once", action="store_true", help="stop at the end of the file"),
         arg("--mqtt", metavar="URL", help="MQTT broker (default mqtt://127.0.0.1:1883)"),
         arg("--capture", metavar="FILE", help="write capture lines instead")), _accesslog),
-    _with_config("webhook", "receive Zendesk ticket webhooks and publish them on "
-                 "slastream/ticket", _webhook,
-                 arg("--mqtt", metavar="URL", help="MQTT broker for the tickets"),
-                 arg("--port", type=int, metavar="P", help="HTTP port (zendesk.port: 9466)"),
-                 log_level=logging.INFO),
     Command("openslo", "OpenSLO v1 documents out of a CONFIG, or a CONFIG out of them", (
         arg("action", choices=("export", "import"), help="export or import"),
         arg("files", nargs="*", metavar="FILE", help="OpenSLO documents (import)"),
         arg("-c", "--config", metavar="CONFIG", help="config to export"),
         arg("-o", "--output", metavar="FILE", help="write here instead of stdout")), _openslo),
+    _with_config("webhook", "receive Zendesk ticket webhooks and publish them on "
+                 "slastream/ticket", _webhook,
+                 arg("--mqtt", metavar="URL", help="MQTT broker for the tickets"),
+                 arg("--port", type=int, metavar="P", help="HTTP port (zendesk.port: 9466)"),
+                 log_level=logging.INFO),
 )
 
 
