@@ -150,7 +150,6 @@ def decoder(
     return decode
 
 
-
 def _id_text(detail: dict[str, Any], key: str) -> str:
     """An id Zendesk sends as a string (or a number); "" when absent, null or 0."""
     value = detail.get(key)
