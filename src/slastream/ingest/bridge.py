@@ -53,6 +53,7 @@ from slastream.model.time import format_rfc3339_ms, now_ms
 from slastream.runtime import first_error
 from slastream.sources import router
 from slastream.transport import codec
+from slastream.transport import routes as event_routes
 from slastream.transport.kafka import EventProducer, SendFuture, delivered
 
 log = logging.getLogger("slastream.bridge")
@@ -176,7 +177,8 @@ class Bridge:
             async with contextlib.AsyncExitStack() as stack:
                 producer = await stack.enter_async_context(EventProducer(
                     self.settings.kafka, client_id=self.client_id,
-                    one_record_per_batch=self._one_record_per_batch))
+                    one_record_per_batch=self._one_record_per_batch,
+                    routes=event_routes.router(self.settings)))
                 self._producer = producer
                 recorder = None
                 if self.record_path is not None:

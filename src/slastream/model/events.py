@@ -97,6 +97,10 @@ class RequestLog(NamedTuple):
     duration_ms: float
     status: int
     client: str
+    # Bytes the request moved (its response body, as access logs write it), for the data
+    # transfer of request allowances (docs/semantics.md#usage); -1 when the log does not
+    # say (and for records written before the field existed).
+    bytes: int = -1
 
 
 EXCLUSION_KINDS = ("maintenance", "emergency", "third_party", "force_majeure", "customer")

@@ -16,6 +16,7 @@ from slastream.model.maintenance import Blackout, MaintenanceWindow
 from slastream.model.probes import ProberSettings, ProbeSpec
 from slastream.model.support import SupportTerms
 from slastream.model.usage import UsageTerms
+from slastream.model.zendesk import ZendeskSettings
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
 NoDataRule = Literal["ignore", "downtime"]
@@ -237,6 +238,7 @@ class Settings:
     topic_layouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
     prober: ProberSettings = field(default_factory=ProberSettings)
+    zendesk: ZendeskSettings | None = None  # the receiver of `slastream webhook`
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:

@@ -45,7 +45,7 @@ from slastream.stream.records import (
 )
 from slastream.transport.codec import decode_batch
 from slastream.transport.kafka import Partitioner
-from slastream.transport.routes import EVENT_ROUTES
+from slastream.transport.routes import EVENT_ROUTES, requests_by_client
 from slastream.transport.routes import slos_for_stream as slos_for_stream
 from slastream.transport.routes import stream_of as stream_of
 from slastream.usage.counter import UsageCounter
@@ -333,10 +333,14 @@ class PartitionState:
 def partition_usage(settings: Settings, stream: str, partition: int
                     ) -> dict[str, UsageCounter]:
     """The request-allowance counters this partition keeps: those of the contracts whose
-    requests it carries (requests are keyed by component: a contract's component reaches
-    one partition; a contract without one is counted in every partition of the stream)."""
+    requests it carries. Requests keyed by component (``transport/routes.router``): a
+    contract's component reaches one partition. Keyed by client (a contract counts every
+    component): every partition counts every contract, each for its own ADIs, disjoint from
+    the other partitions'."""
     if stream not in {r.stream for r in EVENT_ROUTES[RequestLog]}:
         return {}
+    if requests_by_client(settings):
+        return usage_counters(settings)
     hasher = Partitioner()
     mine = tuple(c for c in settings.contracts if c.usage is not None and (
         c.usage.component is None

@@ -13,7 +13,8 @@ declared in ``routes.py``:
   deliveries, application-side downlink outcomes (keyed by device);
 * ``{prefix}.gateway``  key = gateway id: NS-side uplink copies again, downlink commands and
   gateway TX acks;
-* ``{prefix}.service``  key = component: probe results and request logs;
+* ``{prefix}.service``  key = component: probe results and request logs (request logs by
+  client where a contract counts the allowance of every component, ``routes.router``);
 * ``{prefix}.control``  key = exclusion id / bridge id: exclusions and bridge outages, read
   whole by every worker (they are few and apply everywhere);
 * ``{prefix}.deadletter``: rejected raw messages with their reason;

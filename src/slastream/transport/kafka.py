@@ -34,6 +34,7 @@ from slastream.errors import BrokerError
 from slastream.model.events import Event
 from slastream.model.spec import KafkaSettings
 from slastream.transport import codec
+from slastream.transport.routes import Router
 
 MAX_EVENTS_PER_RECORD = 500  # ~30 kB of JSON: well under Kafka's 1 MiB default record limit
 LINGER_MS = 5
@@ -145,8 +146,9 @@ class EventProducer:
 
     def __init__(self, kafka: KafkaSettings, *, client_id: str = "slastream-bridge",
                  linger_ms: int = LINGER_MS, create_topics: bool = True,
-                 one_record_per_batch: bool = False) -> None:
+                 one_record_per_batch: bool = False, routes: Router = codec.routes) -> None:
         self.kafka = kafka
+        self._routes = routes  # event -> (stream, key) pairs: routes.router(settings)
         self.stats = ProducerStats()
         self._create_topics = create_topics
         self._partitioner = Partitioner()
@@ -198,8 +200,9 @@ class EventProducer:
         out: dict[tuple[str, int], tuple[str, list[Event]]] = {}
         nparts = {s: self._partitions[self.topic(s)] for s in codec.EVENT_STREAMS}
         hash_key = self._partitioner.hash
+        routes = self._routes
         for ev in events:
-            for stream, key in codec.routes(ev):
+            for stream, key in routes(ev):
                 slot = (stream, hash_key(key) % nparts[stream])
                 group = out.get(slot)
                 if group is None:

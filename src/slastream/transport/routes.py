@@ -7,6 +7,10 @@ the one stream all of them are produced to (``stream_of``). The codec routes eve
 ``routes``; the worker runs an SLO on the partitions of ``stream_of(slo)``. An uplink copy
 is produced to two streams, so each SLI runs on exactly one of them or it would count it
 twice. Bridge outages and exclusions travel on the control stream, read by every worker.
+
+One route depends on the config (``router``): where a contract counts the request
+allowance of every component, request logs are keyed by client instead of component, so
+all requests of one ADI meet on one partition (docs/semantics.md#usage).
 """
 
 from __future__ import annotations
@@ -112,3 +116,25 @@ def routes(event: Event) -> list[tuple[str, str]]:
     if route is None:
         raise TypeError(f"not a canonical event: {event!r}")
     return route(event)
+
+
+Router = Callable[[Event], list[tuple[str, str]]]
+
+
+def requests_by_client(settings: Settings) -> bool:
+    """Whether request logs travel keyed by client: a contract counts the request allowance
+    of every component (usage terms without ``component``), so an ADI calling two
+    components must still reach one partition."""
+    return any(c.usage is not None and c.usage.component is None for c in settings.contracts)
+
+
+def _by_client(event: Event) -> list[tuple[str, str]]:
+    if type(event) is RequestLog:
+        return [(SERVICE, event.client or event.component)]  # no client: by component
+    return routes(event)
+
+
+def router(settings: Settings) -> Router:
+    """``routes`` as ``settings`` wants them: request logs keyed by client when
+    ``requests_by_client``, else by component like everything on the service stream."""
+    return _by_client if requests_by_client(settings) else routes
