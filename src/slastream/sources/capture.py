@@ -25,7 +25,8 @@ class BadLine(NamedTuple):
 
 
 def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
-    """Parse one capture line; never raises."""
+    """Parse one capture line; never raises. A bad line's reason is a fixed text naming
+    the field (docs/interfaces.md#rejection-reasons), never a value of the line."""
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -33,18 +34,22 @@ def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
     if not isinstance(obj, dict):
         return BadLine(line_no, "not a JSON object")
     try:
-        received_ms = parse_rfc3339_ms(obj["received_at"])
+        stamp = obj["received_at"]
         topic = obj["topic"]
-        if not isinstance(topic, str) or not topic:
-            return BadLine(line_no, "topic must be a non-empty string")
-        if "payload" in obj:
-            payload = obj["payload"]
-        else:
-            payload = base64.b64decode(obj["payload_b64"], validate=True)
+        payload = obj["payload"] if "payload" in obj else obj["payload_b64"]
     except KeyError as exc:
         return BadLine(line_no, f"missing {exc.args[0]}")
-    except (ValueError, TypeError) as exc:
-        return BadLine(line_no, f"bad field: {exc}"[:200])
+    try:
+        received_ms = parse_rfc3339_ms(stamp)
+    except (ValueError, TypeError, OverflowError):
+        return BadLine(line_no, "received_at is not an RFC 3339 timestamp")
+    if not isinstance(topic, str) or not topic:
+        return BadLine(line_no, "topic must be a non-empty string")
+    if "payload" not in obj:
+        try:
+            payload = base64.b64decode(payload, validate=True)
+        except (ValueError, TypeError):
+            return BadLine(line_no, "payload_b64 is not base64")
     return Message(received_ms, topic, payload)
 
 

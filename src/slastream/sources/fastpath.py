@@ -150,7 +150,7 @@ def batches(lines: Iterable[bytes], chunk: int,
             if isinstance(msg, BadLine):
                 bad += 1
                 ingest[("capture", rejected)] += 1
-                rejections[f"capture: {msg.reason}"] += 1
+                rejections[router.rejection_class("capture", msg.reason)] += 1
                 continue
             received_ms, topic, payload = msg
         if first is None:
@@ -210,7 +210,7 @@ def batches(lines: Iterable[bytes], chunk: int,
             source, outcome, reason = decode(topic, payload, received_ms, scratch)
             ingest[(source, outcome)] += 1
             if outcome == rejected:
-                rejections[f"{source}: {reason.split(':')[0]}"] += 1
+                rejections[router.rejection_class(source, reason)] += 1
             elif outcome == ignored_outcome:
                 ignored[(source, router.ignored_class(reason))] += 1
             if scratch:

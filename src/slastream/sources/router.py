@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -194,6 +195,26 @@ def ignored_class(reason: str) -> str:
     """
     head = reason.split(":", 1)[0]
     return "log" if head.startswith("log ") else head[:60]
+
+
+_ITEM = re.compile(r"item \d+: ")
+_INDEX = re.compile(r"\[\d+\]")
+_DETAIL = re.compile(r" \([^)]*\)")
+
+
+def rejection_class(source: str, reason: str) -> str:
+    """The counter key of a rejected message: ``"source: class"``, a bounded set.
+
+    A rejection reason may name what the message held: a value after a ``:``, a batch
+    element (``item 3: missing time``), an item index (``items[2] without txInfo``) or
+    sizes in parentheses. The class keeps the fixed text only (``probe: missing time``,
+    ``chirpstack_gateway: items[i] without txInfo``), so a flood of odd messages cannot
+    grow the counters; the dead letter keeps the whole reason.
+    """
+    if reason.startswith("item "):
+        reason = _ITEM.sub("", reason, count=1)
+    head = _DETAIL.sub("", _INDEX.sub("[i]", reason.split(":", 1)[0]))
+    return f"{source}: {head[:120]}"
 
 
 DEFAULT = Router()
