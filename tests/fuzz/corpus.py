@@ -108,7 +108,7 @@ def mutate_topic(rng: random.Random, topic: str) -> str:
     if r < 0.6:
         for i in _id_levels(topic):
             if rng.random() < 0.7:
-                levels[i] = rng.choice(("%016x" % rng.getrandbits(64), odd_string(rng)[:40]))
+                levels[i] = rng.choice((f"{rng.getrandbits(64):016x}", odd_string(rng)[:40]))
     elif r < 0.7:
         i = rng.randrange(len(levels))
         levels[i] = rng.choice(("", "+", "#", "..", odd_string(rng)[:20], levels[i] * 2))

@@ -36,6 +36,12 @@ from .mutate import mutate_bytes
 
 START_MS = 1_790_812_801_250  # 2026-10-01T00:00:01.250Z
 OUTCOMES = (router.OK, router.IGNORED, router.REJECTED)
+# a low payload limit, so that the long strings and lists of the mutations reach it
+LIMIT = 16_384
+
+
+def _router() -> router.Router:
+    return router.Router(max_payload_bytes=LIMIT)
 
 
 @dataclass
@@ -174,7 +180,7 @@ def compare_paths(lines: list[bytes], report: Report, chunk: int = 257) -> None:
     views: list[list[tuple[Any, ...]]] = []
     for fast in (True, False):
         try:
-            batches = list(capture_batches(lines, fast=fast, chunk=chunk, rt=router.Router()))
+            batches = list(capture_batches(lines, fast=fast, chunk=chunk, rt=_router()))
         except Exception:
             report.fail(f"capture (fast={fast}) raised\n{traceback.format_exc()}")
             return
@@ -217,7 +223,7 @@ def run(target: str, n: int, seed: int = 1, lines_per_check: int = 4096) -> Repo
     rng = random.Random(f"{target}/{seed}")
     make = generator(target)
     report = Report(target)
-    rt, bridge = router.Router(), Decoder(router.Router())
+    rt, bridge = _router(), Decoder(_router())
     lines: list[bytes] = []
     damage = 0.5 if target == "capture" else 0.05
     for i in range(n):

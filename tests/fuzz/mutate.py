@@ -39,7 +39,7 @@ def odd_string(rng: random.Random) -> str:
     if kind == 2:  # arbitrary code points, surrogates included
         return "".join(chr(rng.randrange(0x110000)) for _ in range(rng.randrange(1, 12)))
     if kind == 3:
-        return "%08x" % rng.getrandbits(32)
+        return f"{rng.getrandbits(32):08x}"
     if kind == 4:
         return str(rng.getrandbits(rng.choice((8, 32, 64, 128))))
     return rng.choice(("items[0]", "up", "event/up", "\n", "\\", '"', "\t{}[]"))

@@ -25,7 +25,8 @@ from slastream.model.spec import Settings
 __all__ = ["load_settings", "parse_settings"]
 
 _TOP_KEYS = {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy", "exclusions",
-             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts"}
+             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts",
+             "max_payload_bytes"}
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -39,6 +40,10 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     declared = slos(c, data.get("slos"))
     agreed = contracts(c, data.get("contracts", []), {s.name for s in declared})
     layouts = sections.topic_layouts(c, data.get("topic_layouts"))
+    # 256 MiB - 1 is the largest MQTT packet (MQTT 5.0 §1.5.5, a four-byte Variable Byte
+    # Integer): a larger limit would never apply
+    max_payload = c.num(data, "max_payload_bytes", "", 262_144, 1024, 268_435_455,
+                        integer=True)
     settings = Settings(
         source=source,
         timezone=timezone,
@@ -54,6 +59,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         topic_layouts=layouts,
         probes=parse_probes(data.get("probes"), "probes", c.fail),
         prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
+        max_payload_bytes=int(max_payload or 262_144),
     )
     if c.problems:
         raise ConfigError(c.problems)

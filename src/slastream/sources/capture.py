@@ -24,9 +24,13 @@ class BadLine(NamedTuple):
     reason: str
 
 
-def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
+def parse_line(line: bytes | str, line_no: int = 0,
+               max_bytes: int | None = None) -> Message | BadLine:
     """Parse one capture line; never raises. A bad line's reason is a fixed text naming
-    the field (docs/interfaces.md#rejection-reasons), never a value of the line."""
+    the field (docs/interfaces.md#bounds), never a value of the line. A line longer than
+    ``max_bytes`` is ``oversize``, not parsed."""
+    if max_bytes is not None and len(line) > max_bytes:
+        return BadLine(line_no, "oversize")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:

@@ -87,4 +87,5 @@ def capture_batches(lines: Iterable[bytes], fast: bool = True, chunk: int | None
     if fast:
         return fastpath.batches(lines, chunk, rt)
     return message_batches(
-        (parse_line(line, i) for i, line in enumerate(lines, 1) if line.strip()), chunk, rt)
+        (parse_line(line, i, rt.max_line_bytes) for i, line in enumerate(lines, 1)
+         if line.strip()), chunk, rt)

@@ -113,6 +113,7 @@ def batches(lines: Iterable[bytes], chunk: int,
     ignored_outcome = router.IGNORED
     # A NamedTuple's own __new__ is a Python function; tuple.__new__ builds the same value.
     new = tuple.__new__
+    max_line = rt.max_line_bytes
 
     def fresh() -> tuple[list[Event], list[Event], dict[type, list[Event]], list[type],
                          Counter[tuple[str, str]], Counter[str], Counter[tuple[str, str]]]:
@@ -125,6 +126,8 @@ def batches(lines: Iterable[bytes], chunk: int,
     for line in lines:
         payload: Any
         try:
+            if len(line) > max_line:
+                raise ValueError  # parse_line rejects it unparsed, as oversize
             obj = loads(line)
             stamp = obj["received_at"]
             topic = obj["topic"]
@@ -146,7 +149,7 @@ def batches(lines: Iterable[bytes], chunk: int,
             # Exactly Engine.feed_capture's slow path: parse_line names what is wrong.
             if not line.strip():
                 continue
-            msg = parse_line(line)  # the line number is not counted, only the reason
+            msg = parse_line(line, 0, max_line)  # the line number is not counted
             if isinstance(msg, BadLine):
                 bad += 1
                 ingest[("capture", rejected)] += 1
