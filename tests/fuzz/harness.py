@@ -20,13 +20,19 @@ import reprlib
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
+from prometheus_client import generate_latest
 
+from slastream.config import load_settings
+from slastream.engine import Engine
+from slastream.export.metrics import build_registry
 from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
 from slastream.model.events import Event
+from slastream.model.ledger import ledger_json
 from slastream.model.time import format_rfc3339_ms
 from slastream.sources import router
 from slastream.sources.decoder import Batch, capture_batches
@@ -35,6 +41,12 @@ from .corpus import generator
 from .mutate import mutate_bytes
 
 START_MS = 1_790_812_801_250  # 2026-10-01T00:00:01.250Z
+ROOT = Path(__file__).resolve().parents[2]
+# every SLI kind (delivery by network and by region, RX2, probe, response time), support
+# terms (tickets) and request allowances
+SETTINGS = [load_settings(ROOT / path) for path in (
+    "tests/export/fixture.yaml", "examples/contracts/cumulocity.yaml",
+    "examples/contracts/evrythng.yaml")]
 OUTCOMES = (router.OK, router.IGNORED, router.REJECTED)
 # a low payload limit, so that the long strings and lists of the mutations reach it
 LIMIT = 16_384
@@ -175,9 +187,25 @@ def _batch_view(batch: Batch) -> tuple[Any, ...]:
             [(cls.__name__, list(evs)) for cls, evs in batch.events.items()])
 
 
+def _engine_output(batches: list[Batch]) -> bytes:
+    """The batches through an engine of every SLI kind: the ledger and /metrics."""
+    out = b""
+    for settings in SETTINGS:
+        engine = Engine(settings)
+        for batch in batches:
+            engine.feed(batch)
+            engine.advance()
+        engine.flush()
+        out += orjson.dumps(ledger_json(engine.ledger("2026-10")))
+        out += generate_latest(build_registry(engine))
+    return out
+
+
 def compare_paths(lines: list[bytes], report: Report, chunk: int = 257) -> None:
-    """The fast and the plain capture paths over ``lines``: same batches, every line once."""
+    """The fast and the plain capture paths over ``lines``: same batches, every line once,
+    and the same ledger and metrics from an engine fed each."""
     views: list[list[tuple[Any, ...]]] = []
+    outputs: list[bytes] = []
     for fast in (True, False):
         try:
             batches = list(capture_batches(lines, fast=fast, chunk=chunk, rt=_router()))
@@ -186,6 +214,13 @@ def compare_paths(lines: list[bytes], report: Report, chunk: int = 257) -> None:
             return
         views.append([_batch_view(b) for b in batches])
         _check_counts(lines, batches, report, fast)
+        try:
+            outputs.append(_engine_output(batches))
+        except Exception:
+            report.fail(f"the engine (fast={fast}) raised\n{traceback.format_exc()}")
+            return
+    if outputs[0] != outputs[1]:
+        report.fail("the engine's ledger or metrics differ between the capture paths")
     if views[0] != views[1]:
         for i, (a, b) in enumerate(zip(*views, strict=False)):
             if a != b:
