@@ -87,7 +87,8 @@ def service(rng: random.Random, ms: int, components: Sequence[str] = ()) -> tupl
                  "latency_ms": rng.uniform(1, 900), "location": _word(rng)})
     return (f"slastream/request/{component}",
             {"time": stamp(ms), "duration_ms": rng.uniform(1, 900), "status": 200,
-             "client": _word(rng)})
+             # the prefixes of the example allowance bands, or none
+             "client": rng.choice(("", "a-", "b-", "f-", "u-", "trial-")) + _word(rng)})
 
 
 def control(rng: random.Random, ms: int, contracts: Sequence[str] = ()) -> tuple[str, Any]:

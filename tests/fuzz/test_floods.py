@@ -61,7 +61,7 @@ def _traffic(settings: Settings) -> list[Message]:
                             {"time": flood.stamp(ms), "ok": True, "latency_ms": 120.0}),
                     Message(ms, f"slastream/request/{component}",
                             {"time": flood.stamp(ms), "duration_ms": 80.0, "status": 200,
-                             "client": "client-1"})]
+                             "client": "a-client-1"})]
     return out
 
 
