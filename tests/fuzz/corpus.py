@@ -65,7 +65,7 @@ def _proto_seeds(kind: str) -> list[Seed]:
             msg = json_format.ParseDict(payload, cls(), ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError, AttributeError):
             continue
-        out.append((topic, msg.SerializeToString()))
+        out.append((topic, msg.SerializeToString(deterministic=True)))
     return out
 
 
@@ -154,7 +154,7 @@ def _proto_edit(rng: random.Random, topic: str, data: bytes) -> bytes:
         as_json = json_format.MessageToDict(cls.FromString(data))
         edited = mutate_json(rng, as_json)
         return json_format.ParseDict(edited, cls(), ignore_unknown_fields=True
-                                     ).SerializeToString()
+                                     ).SerializeToString(deterministic=True)
     except Exception:  # an edit the mapping refuses: damage the bytes instead
         return mutate_bytes(rng, data)
 

@@ -64,6 +64,7 @@ class Report:
     outcomes: Counter[str] = field(default_factory=Counter)  # router.decode, direct
     bridge: Counter[str] = field(default_factory=Counter)  # the bridge's decode step
     events: int = 0
+    oversize: int = 0  # rejected by the bridge as oversize
     failures: list[str] = field(default_factory=list)  # crashes and broken invariants
     rejection_keys: set[str] = field(default_factory=set)
     ignored_keys: set[tuple[str, str]] = field(default_factory=set)
@@ -75,7 +76,8 @@ class Report:
     def summary(self) -> str:
         return (f"{self.target}: {self.messages} messages, {self.lines} capture lines, "
                 f"outcomes {dict(self.outcomes)}, bridge {dict(self.bridge)}, "
-                f"{self.events} events, {len(self.rejection_keys)} rejection reasons, "
+                f"{self.events} events, {self.oversize} oversize, "
+                f"{len(self.rejection_keys)} rejection reasons, "
                 f"{len(self.ignored_keys)} ignored classes, {len(self.failures)} failures")
 
 
@@ -179,6 +181,8 @@ def _check_bridge(dec: Decoder, topic: str, body: bytes, ms: int, report: Report
     elif len(dead) != (next(iter(added))[1] == router.REJECTED):
         report.fail(f"{where}: {added} with {len(dead)} dead letters")
     report.bridge[next(iter(added))[1] if added else "?"] += 1
+    if dead and orjson.loads(dead[0][1])["reason"] == router.OVERSIZE:
+        report.oversize += 1
 
 
 def _batch_view(batch: Batch) -> tuple[Any, ...]:

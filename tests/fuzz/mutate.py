@@ -72,8 +72,8 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [prefix]
     if len(prefix) > 40:  # deep nesting: its inside is not worth editing
         return out
-    if isinstance(value, dict):
-        for key, item in value.items():
+    if isinstance(value, dict):  # in key order: Protobuf maps come in any order
+        for key, item in sorted(value.items(), key=lambda kv: str(kv[0])):
             out.extend(_paths(item, (*prefix, key)))
     elif isinstance(value, list) and len(value) < 64:
         for i, item in enumerate(value):
