@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from slastream.config import load_settings
+import pytest
+
+from slastream.config import load_settings, parse_settings
 from slastream.engine import Engine
+from slastream.errors import ConfigError
 from slastream.model.events import DownlinkOutcome, Event, UplinkDelivered, UplinkReceived
 from slastream.model.spec import Settings
 from slastream.sli import rx2
@@ -54,3 +57,14 @@ def test_rx2_failure_statuses_beyond_the_bound_count_as_other() -> None:
     assert len(sli.reasons) == rx2.MAX_REASONS + 2
     assert sli.reasons[rx2.OTHER_REASON] == 100 - rx2.MAX_REASONS
     assert sli.reasons["TOO_LATE"] == 1  # a known status keeps its name
+
+
+def test_lorawan_regions_is_a_checked_config_key() -> None:
+    base = {"slos": [{"name": "d", "sli": "delivery", "objective": 0.99,
+                      "scope_by": "region"}]}
+    settings = parse_settings({**base, "lorawan": {"regions": ["eu868", "us915"]}})
+    assert settings.lorawan.regions == ("eu868", "us915")
+    assert settings.lorawan.region_scope("as923") == "other"
+    for bad in (["other"], ["eu868", "eu868"], "eu868", [""]):
+        with pytest.raises(ConfigError, match=r"lorawan\.regions: must be a list"):
+            parse_settings({**base, "lorawan": {"regions": bad}})

@@ -14,6 +14,7 @@ from slastream.errors import ConfigError
 from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
 from slastream.ingest.recorder import CaptureRecorder
+from slastream.model.spec import MAX_PAYLOAD_BYTES
 from slastream.sources import router
 from slastream.sources.capture import BadLine, parse_line
 from slastream.sources.decoder import capture_batches
@@ -106,7 +107,7 @@ def test_a_capture_line_over_its_limit_is_a_bad_line_not_parsed() -> None:
 
 def test_max_payload_bytes_is_a_checked_config_key() -> None:
     base = {"slos": [{"name": "api", "sli": "probe", "objective": 0.99, "component": "api"}]}
-    assert parse_settings(base).max_payload_bytes == router.MAX_PAYLOAD_BYTES == 262_144
+    assert parse_settings(base).max_payload_bytes == MAX_PAYLOAD_BYTES == 262_144
     settings = parse_settings({**base, "max_payload_bytes": 4096})
     assert router.for_settings(settings).max_payload_bytes == 4096
     with pytest.raises(ConfigError, match="max_payload_bytes: must be between"):

@@ -20,7 +20,7 @@ from slastream.config.contracts import contracts
 from slastream.config.probes import parse_prober_settings, parse_probes
 from slastream.config.slos import slos
 from slastream.errors import ConfigError
-from slastream.model.spec import Settings
+from slastream.model.spec import MAX_PAYLOAD_BYTES, Settings
 
 __all__ = ["load_settings", "parse_settings"]
 
@@ -42,7 +42,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     layouts = sections.topic_layouts(c, data.get("topic_layouts"))
     # 256 MiB - 1 is the largest MQTT packet (MQTT 5.0 §1.5.5, a four-byte Variable Byte
     # Integer): a larger limit would never apply
-    max_payload = c.num(data, "max_payload_bytes", "", 262_144, 1024, 268_435_455,
+    max_payload = c.num(data, "max_payload_bytes", "", MAX_PAYLOAD_BYTES, 1024, 268_435_455,
                         integer=True)
     settings = Settings(
         source=source,
@@ -59,7 +59,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         topic_layouts=layouts,
         probes=parse_probes(data.get("probes"), "probes", c.fail),
         prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
-        max_payload_bytes=int(max_payload or 262_144),
+        max_payload_bytes=int(max_payload or MAX_PAYLOAD_BYTES),
     )
     if c.problems:
         raise ConfigError(c.problems)

@@ -165,6 +165,7 @@ class ExclusionPolicy:
 
 
 OTHER_REGION = "other"  # the scope of the regions lorawan.regions does not list
+MAX_PAYLOAD_BYTES = 262_144  # the default of max_payload_bytes (docs/interfaces.md#bounds)
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ class Settings:
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
     prober: ProberSettings = field(default_factory=ProberSettings)
     # a message whose payload is longer is rejected as ``oversize``, never parsed
-    max_payload_bytes: int = 262_144
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:

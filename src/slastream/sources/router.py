@@ -9,7 +9,7 @@ from typing import Any
 
 from slastream.errors import Rejected
 from slastream.model.events import Event, UplinkDelivered
-from slastream.model.spec import Settings
+from slastream.model.spec import MAX_PAYLOAD_BYTES, Settings
 from slastream.sources import canonical, chirpstack, chirpstack_gateway, tickets, tts
 from slastream.sources.topics import Layouts
 
@@ -19,7 +19,6 @@ OK = "ok"
 IGNORED = "ignored"
 REJECTED = "rejected"
 OVERSIZE = "oversize"  # the reason of a payload over the limit (docs/interfaces.md#bounds)
-MAX_PAYLOAD_BYTES = 262_144  # the default of the config's max_payload_bytes
 
 _GATEWAY: dict[tuple[str, str], Decoder] = {
     ("event", "up"): chirpstack_gateway.decode_up,
