@@ -13,6 +13,7 @@ from slastream.errors import Rejected
 from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
 from slastream.model.spec import (
     DEFAULT_TOPICS,
+    OTHER_REGION,
     ExclusionPolicy,
     HttpSettings,
     KafkaSettings,
@@ -127,12 +128,25 @@ def lorawan(c: Checker, raw: Any) -> LoRaWAN:
     """``lorawan``: which DevAddrs are ours, whether MAC-only uplinks count, and which
     devices are Class B/C."""
     lw = c.mapping(raw, "lorawan")
-    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only", "class_b_c"})
+    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only", "class_b_c", "regions"})
     return LoRaWAN(
         devaddr_prefixes=_prefixes(c, lw.get("devaddr_prefixes")),
         count_mac_only=c.flag(lw, "count_mac_only", "lorawan", True),
         class_b_c=_class_b_c(c, lw.get("class_b_c")),
+        regions=_regions(c, lw.get("regions")),
     )
+
+
+def _regions(c: Checker, raw: Any) -> tuple[str, ...]:
+    """Region names, the scopes of SLOs scoped by region (``other`` is the rest)."""
+    if raw is None:
+        return ()
+    if (not isinstance(raw, list) or not all(isinstance(r, str) and r for r in raw)
+            or OTHER_REGION in raw or len(set(raw)) != len(raw) or len(raw) > 254):
+        c.fail("lorawan.regions", "must be a list of distinct region names like "
+               f"['eu868', 'us915'] (not {OTHER_REGION!r}, at most 254)")
+        return ()
+    return tuple(raw)
 
 
 def topic_layouts(c: Checker, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -165,6 +165,10 @@ class ExclusionPolicy:
     blackouts: tuple[Blackout, ...] | None = None  # None: no blackouts
 
 
+OTHER_REGION = "other"  # the scope of the regions lorawan.regions does not list
+MAX_PAYLOAD_BYTES = 262_144  # the default of max_payload_bytes (docs/interfaces.md#bounds)
+
+
 @dataclass(frozen=True)
 class LoRaWAN:
     # DevAddr prefixes of our network ("26000000/7"); frames outside are foreign. Empty: all ours.
@@ -173,6 +177,16 @@ class LoRaWAN:
     # Class B/C devices: shell-style patterns of device ids ("eui-70b3*") or of
     # "{application}/{device}" ("app-streetlights/*"); their downlinks are no RX2 attempts
     class_b_c: tuple[str, ...] = ()
+    # The regions of the network (gateway topic prefixes, "region" of canonical uplinks):
+    # with scope_by region, any other region is the scope "other". Empty: every region is a
+    # scope of its own (docs/interfaces.md#bounds).
+    regions: tuple[str, ...] = ()
+
+    def region_scope(self, region: str) -> str:
+        """The scope of ``region`` for SLOs scoped by region."""
+        if not self.regions or region in self.regions:
+            return region
+        return OTHER_REGION
 
     def is_class_b_c(self, device: str, application: str = "") -> bool:
         """Whether a device is declared Class B/C. A pattern with a ``/`` names the
@@ -239,6 +253,8 @@ class Settings:
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
     prober: ProberSettings = field(default_factory=ProberSettings)
     zendesk: ZendeskSettings | None = None  # the receiver of `slastream webhook`
+    # a message whose payload is longer is rejected as ``oversize``, never parsed
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:

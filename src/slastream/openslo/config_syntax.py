@@ -156,7 +156,8 @@ def sections(s: Settings) -> dict[str, Any]:
         "lorawan": {"devaddr_prefixes": [f"{p:08X}/{bits}" for p, bits in
                                          s.lorawan.devaddr_prefixes],
                     "count_mac_only": s.lorawan.count_mac_only,
-                    "class_b_c": list(s.lorawan.class_b_c)},
+                    "class_b_c": list(s.lorawan.class_b_c),
+                    **({"regions": list(s.lorawan.regions)} if s.lorawan.regions else {})},
         "mqtt": mqtt,
         "kafka": asdict(s.kafka),
         "http": asdict(s.http),

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
-from slastream.model.spec import SLO, Settings
+from slastream.model.spec import OTHER_REGION, SLO, Settings
 from slastream.sli.base import SLI
 from slastream.sli.slices import GOOD, new_vector
 from slastream.sli.state import (
@@ -80,12 +80,19 @@ class DeliverySLI(SLI):
 
     # ----------------------------------------------------------------------------- input
     def _region(self, name: str) -> int:
+        """The index of a region's scope: regions lorawan.regions does not list, and any
+        past the 254th, share the scope "other" (an index is 8 bits of the packing)."""
         idx = self._region_idx.get(name)
         if idx is None:
-            if len(self._regions) >= 255:
-                return 0
-            idx = self._region_idx[name] = len(self._regions)
-            self._regions.append(name)
+            scope = self._lorawan.region_scope(name)
+            if len(self._regions) >= 254:
+                scope = OTHER_REGION
+            idx = self._region_idx.get(scope)
+            if idx is None:
+                idx = self._region_idx[scope] = len(self._regions)
+                self._regions.append(scope)
+            if len(self._region_idx) < 4096:  # names seen, bounded too
+                self._region_idx[name] = idx
         return idx
 
     def _track(self, key: int, time_ms: int) -> None:

@@ -40,6 +40,17 @@ from slastream.sli.base import SLI
 from slastream.sli.state import State, get_array, get_int, get_list, get_strs, same_length
 
 _UPLINK_MEMORY_MS = 60_000
+# Failure statuses are names a gateway or a server writes: counted by name up to this many
+# distinct ones, then as "other", so odd statuses cannot grow the counters
+# (docs/interfaces.md#bounds). The slastream reasons and TxAckStatus names (gw.proto) always
+# have their own.
+MAX_REASONS = 32
+OTHER_REASON = "other"
+_KNOWN_REASONS = frozenset({
+    "OK", "no ack", "no ack (ignored)", "no status", "IGNORED", "TOO_LATE", "TOO_EARLY",
+    "COLLISION_PACKET", "COLLISION_BEACON", "TX_FREQ", "TX_POWER", "GPS_UNLOCKED",
+    "QUEUE_FULL", "INTERNAL_ERROR", "DUTY_CYCLE_OVERFLOW", "UNKNOWN_ERROR", "ERROR",
+    "UNKNOWN"})
 
 
 def _remember(recent: list[tuple[int, str]], t: int, region: str) -> None:
@@ -130,7 +141,11 @@ class RX2SLI(SLI):
         return known
 
     def _tally(self, reason: str) -> None:
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        reasons = self.reasons
+        if (reason not in reasons and len(reasons) >= MAX_REASONS
+                and reason not in _KNOWN_REASONS):
+            reason = OTHER_REASON
+        reasons[reason] = reasons.get(reason, 0) + 1
 
     def _uplink_for(self, cmd: DownlinkCommand) -> tuple[int, str] | None:
         # the window-opening uplink precedes the command by at most RX2 delay plus slack
@@ -148,7 +163,8 @@ class RX2SLI(SLI):
             ack = self._acks.pop(key, None)
             uplink = self._uplink_for(cmd)
             latency = float(cmd.time_ms - uplink[0]) if uplink else -1.0
-            scope = uplink[1] if (self.by_region and uplink) else "network"
+            scope = (self._lorawan.region_scope(uplink[1]) if (self.by_region and uplink)
+                     else "network")
             if ack is not None:
                 ok = "OK" in ack.statuses
                 reason = "OK" if ok else self._rx2_status(cmd, ack)
