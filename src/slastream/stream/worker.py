@@ -23,6 +23,7 @@ from slastream.stream.profile import PRODUCTION, KafkaProfile
 from slastream.stream.view import IngestTotals
 from slastream.transport import codec
 from slastream.transport.kafka import all_topics, ensure_topics, wait_ready
+from slastream.transport.security import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
     (stopped) worker; ``worker.failure`` says why it stopped on its own, if it did.
     Raises ``SlastreamError`` when a broker cannot be reached.
     """
-    await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S)
+    await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S,
+                     kafka_client_options(settings.kafka))
     await ensure_topics(settings.kafka, worker_topics(settings))
     worker = StreamWorker(settings, profile, timing, ingest, ignored)
     registry = build_registry(worker.view)
