@@ -52,7 +52,9 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
     registry = build_registry(worker.view)
     async with worker:
         http = settings.http
-        async with await serve_http(worker.view, registry, http.host, http.port) as server:
+        token = http.token.reveal() if http.token is not None else None
+        async with await serve_http(worker.view, registry, http.host, http.port,
+                                    token=token, protect=http.protect) as server:
             if on_ready is not None:
                 on_ready(server.url)
             stopping = asyncio.create_task(stop.wait())
