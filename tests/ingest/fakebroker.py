@@ -25,7 +25,9 @@ def suback(packet_id: int, code: int = 1, *, v5: bool = True) -> bytes:
 @dataclass
 class FakeBroker:
     script: Callable[[bytes], bytes | None]
-    after_subscribe: bytes = b""  # sent once the client subscribes
+    after_subscribe: bytes = b""  # sent once the client subscribes (first connection only
+    # when ``once``)
+    once: bool = False
     close_after_connect: bool = False  # hang up right after the CONNECT, without a word
     port: int = 0
     received: list[bytes] = field(default_factory=list)  # everything each connection sent
@@ -51,7 +53,8 @@ class FakeBroker:
                                         v5=self.levels[index] == packets.V5))
                     await writer.drain()
                     await asyncio.sleep(0.05)  # the SUBACK is read on its own first
-                    writer.write(self.after_subscribe)
+                    if index == 0 or not self.once:
+                        writer.write(self.after_subscribe)
         writer.close()
 
     @contextlib.asynccontextmanager
