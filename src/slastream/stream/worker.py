@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from prometheus_client.registry import Collector
 
 from slastream.errors import SlastreamError
 from slastream.export.http import serve as serve_http
@@ -38,10 +40,12 @@ def worker_topics(settings: Settings) -> list[str]:
 async def serve(settings: Settings, stop: asyncio.Event, *,
                 profile: KafkaProfile = PRODUCTION, timing: Timing | None = None,
                 ingest: IngestTotals | None = None, ignored: IngestTotals | None = None,
-                on_ready: Callable[[str], None] | None = None) -> StreamWorker:
+                on_ready: Callable[[str], None] | None = None,
+                collectors: Sequence[Collector] = ()) -> StreamWorker:
     """Run a worker and its HTTP server until ``stop`` is set or the worker fails.
 
-    ``on_ready`` gets the base URL of the HTTP server once it listens. Returns the
+    ``collectors`` add metric families of other parts of the process (the bridge's) to
+    ``/metrics``. ``on_ready`` gets the base URL of the HTTP server once it listens. Returns the
     (stopped) worker; ``worker.failure`` says why it stopped on its own, if it did.
     Raises ``SlastreamError`` when a broker cannot be reached.
     """
@@ -50,6 +54,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
     await ensure_topics(settings.kafka, worker_topics(settings))
     worker = StreamWorker(settings, profile, timing, ingest, ignored)
     registry = build_registry(worker.view)
+    for collector in collectors:
+        registry.register(collector)
     async with worker:
         http = settings.http
         token = http.token.reveal() if http.token is not None else None
