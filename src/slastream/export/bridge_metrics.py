@@ -1,7 +1,7 @@
 """The bridge's MQTT connection problems on ``/metrics`` (``slastream run``, where the bridge
 and the worker share a process): ``slastream_mqtt_connection_errors_total{reason}``.
 
-``reason`` is the MQTT 5 Reason Code's name (docs/interfaces.md#metrics): ``malformed
+``reason`` is the MQTT 5 Reason Code's name (docs/interfaces.md#prometheus-metrics): ``malformed
 packet`` and ``packet too large`` when the bridge closed the connection over a packet the
 broker sent, ``session taken over`` when the broker closed it because another client
 connected with the bridge's client id. A bounded set: the names of the specification.
