@@ -66,7 +66,6 @@ BACKOFF_MAX_S = 30.0
 FIRST_CONNECT_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 30.0
 SESSION_TAKEN_OVER = packets.SESSION_TAKEN_OVER
-PROTOCOL_LEVELS = {"5": packets.V5, "3.1.1": packets.V311}
 
 
 def subscription_filters(mqtt: MqttSettings) -> list[str]:
@@ -93,8 +92,7 @@ class BridgeStats:
     queue_depth: int = 0
     queue_high_water: int = 0
     reader_pauses: int = 0
-    # connections closed over a protocol problem, by reason (ours or the broker's)
-    mqtt_errors: dict[str, int] = field(default_factory=dict)
+    mqtt_errors: dict[str, int] = field(default_factory=dict)  # see MqttConnection.problem
     outages: list[BridgeOutage] = field(default_factory=list)
 
 
@@ -136,7 +134,7 @@ class Bridge:
         self._first_connect_timeout_s = first_connect_timeout_s
         self._one_record_per_batch = one_record_per_batch
         # None: MQTT 5, or 3.1.1 if the broker says it speaks only that (mqtt.protocol auto)
-        self._mqtt_version = mqtt_version or PROTOCOL_LEVELS.get(settings.mqtt.protocol)
+        self._mqtt_version = mqtt_version or packets.PROTOCOL_LEVELS.get(settings.mqtt.protocol)
         self._options = SessionOptions(
             client_id=self.client_id, keepalive_s=keepalive_s,
             # The broker may have this many unacknowledged messages out to us (§3.1.2.11.3).
@@ -295,14 +293,11 @@ class Bridge:
     def _connection_lost(self, conn: MqttConnection) -> bool:
         """Log and count why; True when another client took the session over."""
         code, reason = conn.disconnect_reason or (0, "")
-        errors = self._stats.mqtt_errors
-        if conn.error_code is not None:  # we closed: the broker sent a bad packet
-            name = packets.reason_text(conn.error_code)
-            errors[name] = errors.get(name, 0) + 1
+        if conn.problem is not None:
+            errors = self._stats.mqtt_errors
+            errors[conn.problem] = errors.get(conn.problem, 0) + 1
         if code == SESSION_TAKEN_OVER:
-            errors["session taken over"] = errors.get("session taken over", 0) + 1
-            # Two bridges with one client id take the session from each other: each
-            # reconnect waits longer, and the log says what to fix.
+            # Two bridges with one id take it from each other: each waits longer.
             log.error("MQTT %s: another client connected with client id %r and took the "
                       "session over; reconnecting (give each bridge its own mqtt.client_id)",
                       self.address, self.client_id)

@@ -156,6 +156,16 @@ class MqttConnection(asyncio.Protocol):
         self._max_size = options.max_packet_size if self._v5 else 1 << 28
         self._pinger: asyncio.Task[None] | None = None
 
+    @property
+    def problem(self) -> str | None:
+        """Why the connection ended, when it was a protocol matter: the Reason Code we
+        closed with (the broker sent a bad packet), or another client taking the session."""
+        if self.error_code is not None:
+            return packets.reason_text(self.error_code)
+        if self.disconnect_reason and self.disconnect_reason[0] == packets.SESSION_TAKEN_OVER:
+            return "session taken over"
+        return None
+
     # ------------------------------------------------------------------ asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

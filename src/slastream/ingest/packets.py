@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from slastream.errors import BrokerError
 
 V311, V5 = 4, 5  # protocol levels (§3.1.2.2)
+PROTOCOL_LEVELS = {"5": V5, "3.1.1": V311}  # mqtt.protocol → level
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, AUTH = range(8, 16)
