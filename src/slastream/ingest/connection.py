@@ -46,7 +46,7 @@ class MqttAddress:
     port: int
     tls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -58,7 +58,9 @@ class MqttAddress:
         if mqtt.password is not None:
             address = replace(address, password=mqtt.password.reveal())
         if mqtt.tls is not None:
-            address = replace(address, tls=True,
+            url = mqtt.url if "://" in mqtt.url else f"mqtt://{mqtt.url}"
+            port = address.port if urlsplit(url).port else DEFAULT_PORTS["mqtts"]
+            address = replace(address, port=port, tls=True,
                               context=ssl_context(mqtt.tls, server="MQTT broker"))
         return address
 
