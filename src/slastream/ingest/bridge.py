@@ -65,7 +65,6 @@ BACKOFF_INITIAL_S = 0.1
 BACKOFF_MAX_S = 30.0
 FIRST_CONNECT_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 30.0
-SESSION_TAKEN_OVER = packets.SESSION_TAKEN_OVER
 
 
 def subscription_filters(mqtt: MqttSettings) -> list[str]:
@@ -251,8 +250,7 @@ class Bridge:
                 lost_ms = conn.lost_ms if conn.lost_ms is not None else self._clock_ms()
                 takeovers = takeovers + 1 if self._connection_lost(conn) else 0
                 if takeovers:
-                    await self._sleep_unless_stopping(
-                        min(BACKOFF_INITIAL_S * 2 ** takeovers, BACKOFF_MAX_S))
+                    await self._sleep_unless_stopping(min(0.1 * 2**takeovers, BACKOFF_MAX_S))
             else:
                 await self._drain_and_disconnect(conn)
                 return
@@ -296,7 +294,7 @@ class Bridge:
         if conn.problem is not None:
             errors = self._stats.mqtt_errors
             errors[conn.problem] = errors.get(conn.problem, 0) + 1
-        if code == SESSION_TAKEN_OVER:
+        if code == packets.SESSION_TAKEN_OVER:
             # Two bridges with one id take it from each other: each waits longer.
             log.error("MQTT %s: another client connected with client id %r and took the "
                       "session over; reconnecting (give each bridge its own mqtt.client_id)",
