@@ -104,3 +104,17 @@ async def test_a_bad_packet_closes_with_its_reason_code(bad: bytes, code: int) -
     assert [t for s in segments for t in s.topics] == (["t"] if bad[0] == 0xE0 else [])
     conn.ack([w for s in segments for w in s.acks])
     assert not broker.received[0].endswith(b"\x40\x02\x00\x02")
+
+
+async def test_a_311_connection_closes_on_a_bad_packet_without_a_disconnect() -> None:
+    broker = FakeBroker(lambda c: b"\x20\x02\x00\x01" if c[8] == V5 else CONNACK_V311_OK,
+                        after_subscribe=qos3())
+    async with broker.running():
+        conn = await connect(broker)
+        assert conn.version == V311
+        await conn.subscribe(["t"], 1)
+        await asyncio.wait_for(conn.closed, 5)
+        await asyncio.sleep(0.05)
+    assert conn.error_code == packets.MALFORMED_PACKET
+    assert conn.problem == "malformed packet"
+    assert broker.received[1].endswith(b"\x00\x01t\x01")  # the SUBSCRIBE, then nothing

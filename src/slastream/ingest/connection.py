@@ -248,15 +248,17 @@ class MqttConnection(asyncio.Protocol):
             self._fail(ProtocolError(f"malformed packet from the broker: {exc}"))
 
     def _fail(self, exc: ProtocolError) -> None:
-        """Close with ``exc.code`` (MQTT 5 sends it in a DISCONNECT, §4.13.2); the session
-        stays with the broker, which re-sends what we did not acknowledge."""
+        """Close with ``exc.code`` in a DISCONNECT (MQTT 5, §4.13.2; a 3.1.1 client just
+        closes, 3.1.1 §4.8); the session stays with the broker, which re-sends what we did
+        not acknowledge."""
         log.error("MQTT: %s: closing with %s", exc, packets.reason_text(exc.code))
         self.error_code = exc.code
         if not self.connack.done():
             self.connack.set_exception(exc)
         if self._transport is not None and not self._transport.is_closing():
             self._transport.pause_reading()
-            self._transport.write(packets.disconnect_packet(self.version, exc.code))
+            if self._v5:
+                self._transport.write(packets.disconnect_packet(V5, exc.code))
             self._transport.close()
 
     # ------------------------------------------------------------------ commands
