@@ -4,17 +4,20 @@ MQTT, Kafka and HTTP settings."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slastream.config import maintenance
+from slastream.config import maintenance, security
 from slastream.config.checker import Checker
 from slastream.errors import Rejected
 from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
 from slastream.model.spec import (
+    DEFAULT_MAX_PACKET_BYTES,
     DEFAULT_TOPICS,
+    HTTP_AREAS,
     OTHER_REGION,
     ExclusionPolicy,
+    HttpArea,
     HttpSettings,
     KafkaSettings,
     LoRaWAN,
@@ -175,7 +178,9 @@ def mqtt(c: Checker, raw: Any,
     """``mqtt``: the broker the bridge subscribes to. By default it subscribes to exactly
     the topics of the topic layouts, plus ``slastream/#``."""
     mq = c.mapping(raw, "mqtt")
-    c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size"})
+    c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size",
+                           "username", "tls", "protocol", "max_packet_size",
+                           *security.secret_keys("password")})
     try:
         default = [*Layouts.from_config(dict(layouts)).filters(), "slastream/#"]
     except TemplateError:  # already reported by topic_layouts()
@@ -191,27 +196,56 @@ def mqtt(c: Checker, raw: Any,
         qos=int(c.num(mq, "qos", "mqtt", 1, 0, 2, integer=True) or 0),
         client_id=c.text(mq, "client_id", "mqtt", "slastream-bridge") or "slastream-bridge",
         queue_size=int(c.num(mq, "queue_size", "mqtt", 100_000, 1, integer=True) or 1),
+        username=c.text(mq, "username", "mqtt", None),
+        password=security.secret(c, mq, "password", "mqtt"),
+        tls=security.tls(c, mq.get("tls"), "mqtt.tls"),
+        protocol=_protocol(c, mq),
+        # §3.1.2.11.4: 0 is a protocol error; 268,435,460 is the largest MQTT packet
+        max_packet_size=int(c.num(mq, "max_packet_size", "mqtt", DEFAULT_MAX_PACKET_BYTES,
+                                  128, 268_435_460, integer=True) or DEFAULT_MAX_PACKET_BYTES),
     )
+
+
+def _protocol(c: Checker, mq: dict[str, Any]) -> Literal["auto", "5", "3.1.1"]:
+    """``mqtt.protocol``: YAML reads an unquoted 5 as a number and 3.1.1 as a string."""
+    raw = mq.get("protocol", "auto")
+    text = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if text not in ("auto", "5", "3.1.1"):
+        c.fail("mqtt.protocol", f"must be one of auto, 5, 3.1.1; got {raw!r}")
+        return "auto"
+    return cast(Literal["auto", "5", "3.1.1"], text)
 
 
 def kafka(c: Checker, raw: Any) -> KafkaSettings:
     """``kafka``: the cluster between the bridge and the workers."""
     ka = c.mapping(raw, "kafka")
-    c.unknown(ka, "kafka", {"bootstrap", "topic_prefix", "partitions", "app_id"})
+    c.unknown(ka, "kafka", {"bootstrap", "topic_prefix", "partitions", "app_id", "tls", "sasl"})
     return KafkaSettings(
         bootstrap=c.text(ka, "bootstrap", "kafka", KafkaSettings.bootstrap)
         or KafkaSettings.bootstrap,
         topic_prefix=c.text(ka, "topic_prefix", "kafka", "slastream") or "slastream",
         partitions=int(c.num(ka, "partitions", "kafka", 4, 1, 1024, integer=True) or 4),
         app_id=c.text(ka, "app_id", "kafka", "slastream") or "slastream",
+        tls=security.tls(c, ka.get("tls"), "kafka.tls"),
+        sasl=security.sasl(c, ka.get("sasl"), "kafka.sasl"),
     )
 
 
 def http(c: Checker, raw: Any) -> HttpSettings:
-    """``http``: where the metrics and status endpoint listens."""
+    """``http``: where the metrics and status endpoint listens, and which of its areas
+    need the token (``/healthz`` never does)."""
     ht = c.mapping(raw, "http")
-    c.unknown(ht, "http", {"host", "port"})
+    c.unknown(ht, "http", {"host", "port", "protect", *security.secret_keys("token")})
+    protect = ht.get("protect", ["api"])
+    if not isinstance(protect, list) or not all(p in HTTP_AREAS for p in protect):
+        c.fail("http.protect", f"must be a list of {', '.join(HTTP_AREAS)}; got {protect!r}")
+        protect = ["api"]
+    token = security.secret(c, ht, "token", "http")
+    if "protect" in ht and token is None:
+        c.fail("http.protect", "needs token_env or token_file")
     return HttpSettings(
         host=c.text(ht, "host", "http", "127.0.0.1") or "127.0.0.1",
         port=int(c.num(ht, "port", "http", 9464, 0, 65535, integer=True) or 0),
+        token=token,
+        protect=tuple(cast(list[HttpArea], protect)),
     )

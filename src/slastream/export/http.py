@@ -19,8 +19,12 @@ a worker thread.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hmac
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -33,6 +37,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
 from slastream.model.ledger import Ledger, ledger_json
+
+log = logging.getLogger(__name__)
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
@@ -129,9 +135,54 @@ async def _slo(request: web.Request) -> web.Response:
     return _html(html)
 
 
-def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Application:
-    """The aiohttp application; ``registry`` is what ``/metrics`` exposes."""
-    app = web.Application(middlewares=[_errors])
+def area(path: str) -> str | None:
+    """Which protectable area a path belongs to (``http.protect``); None: always open."""
+    if path.startswith("/api/"):
+        return "api"
+    if path == "/metrics":
+        return "metrics"
+    if path == "/" or path.startswith("/slo/"):
+        return "status"
+    return None
+
+
+def _authorized(header: str, token: str) -> bool:
+    """``Bearer TOKEN``, or ``Basic`` with TOKEN as the password (any user name), so a
+    browser can open a protected status page and Prometheus can scrape with either."""
+    scheme, _, value = header.partition(" ")
+    given = ""
+    if scheme.lower() == "bearer":
+        given = value.strip()
+    elif scheme.lower() == "basic":
+        try:
+            given = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _auth(token: str, protect: Sequence[str]) -> Any:
+    @web.middleware
+    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+        if area(request.path) in protect and not _authorized(
+                request.headers.get("Authorization", ""), token):
+            return web.json_response(
+                {"error": "authorization required"}, status=401,
+                headers={"WWW-Authenticate": 'Basic realm="slastream", charset="UTF-8"'})
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return check
+
+
+def create_app(source: MetricsSource, registry: CollectorRegistry, *,
+               token: str | None = None, protect: Sequence[str] = ("api",),
+               ) -> web.Application:
+    """The aiohttp application; ``registry`` is what ``/metrics`` exposes. With ``token``,
+    the areas in ``protect`` (``api``, ``status``, ``metrics``) need it; ``/healthz``
+    never does (docs/interfaces.md#http-endpoints)."""
+    middlewares = [_errors] if token is None else [_auth(token, protect), _errors]
+    app = web.Application(middlewares=middlewares)
     app[_SOURCE] = source
     app[_REGISTRY] = registry
     app.router.add_get("/metrics", _metrics)
@@ -169,12 +220,18 @@ class HttpServer:
 
 
 async def serve(source: MetricsSource, registry: CollectorRegistry,
-                host: str = "127.0.0.1", port: int = 9464) -> HttpServer:
-    """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``).
+                host: str = "127.0.0.1", port: int = 9464, *, token: str | None = None,
+                protect: Sequence[str] = ("api",)) -> HttpServer:
+    """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``);
+    ``token`` and ``protect`` as in :func:`create_app`.
 
     Raises ``OSError`` when the address cannot be bound (the CLI prints it as one line).
     """
-    runner = web.AppRunner(create_app(source, registry), access_log=None)
+    if token is None and host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("HTTP on %s without http.token_env/token_file: /api/* is open to "
+                    "anyone who can reach it", host)
+    runner = web.AppRunner(create_app(source, registry, token=token, protect=protect),
+                           access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -34,6 +34,7 @@ slastream_late_events_total                      counter
 slastream_consumer_lag_messages                  gauge      (when the source reports it)
 slastream_tracked_uplinks                        gauge      (when the source reports it)
 slastream_collector_errors_total                 counter    section
+slastream_mqtt_connection_errors_total           counter    reason (bridge in the process only)
 ==============================================  =========  ==================================
 
 Contracts' support and usage sections add the families of

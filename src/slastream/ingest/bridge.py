@@ -36,6 +36,7 @@ from typing import Any, Self
 import orjson
 
 from slastream.errors import BrokerError
+from slastream.ingest import packets
 from slastream.ingest.connection import (
     MqttAddress,
     MqttConnection,
@@ -65,7 +66,6 @@ BACKOFF_INITIAL_S = 0.1
 BACKOFF_MAX_S = 30.0
 FIRST_CONNECT_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 30.0
-SESSION_TAKEN_OVER = 0x8E
 
 
 def subscription_filters(mqtt: MqttSettings) -> list[str]:
@@ -92,6 +92,7 @@ class BridgeStats:
     queue_depth: int = 0
     queue_high_water: int = 0
     reader_pauses: int = 0
+    mqtt_errors: dict[str, int] = field(default_factory=dict)  # see MqttConnection.problem
     outages: list[BridgeOutage] = field(default_factory=list)
 
 
@@ -126,17 +127,19 @@ class Bridge:
         self.settings = settings
         self.record_path = record_path
         self.client_id = client_id or settings.mqtt.client_id
-        self.address = MqttAddress.parse(settings.mqtt.url)
+        self.address = MqttAddress.from_settings(settings.mqtt)
         self.filters = subscription_filters(settings.mqtt)
         self.qos = settings.mqtt.qos
         self._clock_ms = clock_ms
         self._first_connect_timeout_s = first_connect_timeout_s
         self._one_record_per_batch = one_record_per_batch
-        self._mqtt_version = mqtt_version  # None: MQTT 5, or 3.1.1 if the broker wants it
+        # None: MQTT 5, or 3.1.1 if the broker says it speaks only that (mqtt.protocol auto)
+        self._mqtt_version = mqtt_version or packets.PROTOCOL_LEVELS.get(settings.mqtt.protocol)
         self._options = SessionOptions(
             client_id=self.client_id, keepalive_s=keepalive_s,
             # The broker may have this many unacknowledged messages out to us (§3.1.2.11.3).
-            receive_maximum=max(1, min(65_535, settings.mqtt.queue_size)))
+            receive_maximum=max(1, min(65_535, settings.mqtt.queue_size)),
+            max_packet_size=settings.mqtt.max_packet_size)
         self._inbox = Inbox(settings.mqtt.queue_size)
         self._decoder = Decoder(router.for_settings(settings))
         self._stats = BridgeStats()
@@ -165,7 +168,8 @@ class Bridge:
         s.queue_depth = len(self._inbox)
         s.queue_high_water = self._inbox.high_water
         s.reader_pauses = self._inbox.pauses
-        return BridgeStats(**{**vars(s), "outages": list(s.outages)})
+        return BridgeStats(**{**vars(s), "outages": list(s.outages),
+                              "mqtt_errors": dict(s.mqtt_errors)})
 
     def stop(self) -> None:
         """Ask ``run`` to finish: stop reading, drain, acknowledge, disconnect."""
@@ -216,6 +220,7 @@ class Bridge:
         backoff = BACKOFF_INITIAL_S
         lost_ms: int | None = None  # set while an outage is open
         version = self._mqtt_version
+        takeovers = 0  # in a row: each waits longer before taking the session back
         while not self._stopping.is_set():
             try:
                 conn, _ = await connect_any_version(self.address, self._options,
@@ -227,7 +232,6 @@ class Bridge:
                 await self._sleep_unless_stopping(backoff * random.uniform(0.8, 1.2))
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
                 continue
-            version = conn.version
             try:
                 granted = await conn.subscribe(self.filters, self.qos)
             except (TimeoutError, BrokerError) as exc:
@@ -246,7 +250,9 @@ class Bridge:
             self._conn = None
             if not self._stopping.is_set():
                 lost_ms = conn.lost_ms if conn.lost_ms is not None else self._clock_ms()
-                self._connection_lost(conn)
+                takeovers = takeovers + 1 if self._connection_lost(conn) else 0
+                if takeovers:
+                    await self._sleep_unless_stopping(min(0.1 * 2**takeovers, BACKOFF_MAX_S))
             else:
                 await self._drain_and_disconnect(conn)
                 return
@@ -284,15 +290,21 @@ class Bridge:
         finally:
             stopping.cancel()
 
-    def _connection_lost(self, conn: MqttConnection) -> None:
+    def _connection_lost(self, conn: MqttConnection) -> bool:
+        """Log and count why; True when another client took the session over."""
         code, reason = conn.disconnect_reason or (0, "")
-        if code == SESSION_TAKEN_OVER:
-            # Two bridges with one client id would take the session from each other forever.
-            raise BrokerError(f"MQTT broker {self.address}: another client connected with "
-                              f"client id {self.client_id!r}; give each bridge its own "
-                              f"mqtt.client_id")
-        detail = f": {reason or hex(code)}" if code else ""
+        if conn.problem is not None:
+            errors = self._stats.mqtt_errors
+            errors[conn.problem] = errors.get(conn.problem, 0) + 1
+        if code == packets.SESSION_TAKEN_OVER:
+            # Two bridges with one id take it from each other: each waits longer.
+            log.error("MQTT %s: another client connected with client id %r and took the "
+                      "session over; reconnecting (give each bridge its own mqtt.client_id)",
+                      self.address, self.client_id)
+            return True
+        detail = f": {reason or packets.reason_text(code)}" if code else ""
         log.warning("MQTT %s: connection lost%s; reconnecting", self.address, detail)
+        return False
 
     async def _drain_and_disconnect(self, conn: MqttConnection) -> None:
         conn.pause()  # read nothing more; unread messages stay with the broker

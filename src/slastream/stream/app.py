@@ -57,6 +57,7 @@ from slastream.stream.records import (
 from slastream.stream.view import IngestTotals, LiveView, PartitionId
 from slastream.transport import codec
 from slastream.transport.kafka import RecordReader
+from slastream.transport.security import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -303,7 +304,8 @@ class StreamWorker:
         control = codec.topic_name(self.settings.kafka.topic_prefix, codec.CONTROL)
         started = time.monotonic()
         async with RecordReader(self.settings.kafka.bootstrap,
-                                [slices_topic(self.settings), control]) as reader:
+                                [slices_topic(self.settings), control],
+                                kafka_client_options(self.settings.kafka)) as reader:
             while True:
                 records = await reader.poll(FOLLOW_POLL_S)
                 if not records and time.monotonic() - started > 1.0:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from prometheus_client.registry import Collector
 
 from slastream.errors import SlastreamError
 from slastream.export.http import serve as serve_http
@@ -23,6 +25,7 @@ from slastream.stream.profile import PRODUCTION, KafkaProfile
 from slastream.stream.view import IngestTotals
 from slastream.transport import codec
 from slastream.transport.kafka import all_topics, ensure_topics, wait_ready
+from slastream.transport.security import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +40,27 @@ def worker_topics(settings: Settings) -> list[str]:
 async def serve(settings: Settings, stop: asyncio.Event, *,
                 profile: KafkaProfile = PRODUCTION, timing: Timing | None = None,
                 ingest: IngestTotals | None = None, ignored: IngestTotals | None = None,
-                on_ready: Callable[[str], None] | None = None) -> StreamWorker:
+                on_ready: Callable[[str], None] | None = None,
+                collectors: Sequence[Collector] = ()) -> StreamWorker:
     """Run a worker and its HTTP server until ``stop`` is set or the worker fails.
 
-    ``on_ready`` gets the base URL of the HTTP server once it listens. Returns the
+    ``collectors`` add metric families of other parts of the process (the bridge's) to
+    ``/metrics``. ``on_ready`` gets the base URL of the HTTP server once it listens. Returns the
     (stopped) worker; ``worker.failure`` says why it stopped on its own, if it did.
     Raises ``SlastreamError`` when a broker cannot be reached.
     """
-    await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S)
+    await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S,
+                     kafka_client_options(settings.kafka))
     await ensure_topics(settings.kafka, worker_topics(settings))
     worker = StreamWorker(settings, profile, timing, ingest, ignored)
     registry = build_registry(worker.view)
+    for collector in collectors:
+        registry.register(collector)
     async with worker:
         http = settings.http
-        async with await serve_http(worker.view, registry, http.host, http.port) as server:
+        token = http.token.reveal() if http.token is not None else None
+        async with await serve_http(worker.view, registry, http.host, http.port,
+                                    token=token, protect=http.protect) as server:
             if on_ready is not None:
                 on_ready(server.url)
             stopping = asyncio.create_task(stop.wait())

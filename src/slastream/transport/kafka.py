@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -35,6 +35,7 @@ from slastream.model.events import Event
 from slastream.model.spec import KafkaSettings
 from slastream.transport import codec
 from slastream.transport.routes import Router
+from slastream.transport.security import kafka_client_options
 
 MAX_EVENTS_PER_RECORD = 500  # ~30 kB of JSON: well under Kafka's 1 MiB default record limit
 LINGER_MS = 5
@@ -61,12 +62,17 @@ def all_topics(kafka: KafkaSettings) -> list[str]:
     return [codec.topic_name(kafka.topic_prefix, s) for s in streams]
 
 
-async def wait_ready(bootstrap: str, timeout_s: float) -> None:
-    """Wait until a broker at ``bootstrap`` answers a metadata request."""
+async def wait_ready(bootstrap: str, timeout_s: float,
+                     client_options: Mapping[str, Any] | None = None) -> None:
+    """Wait until a broker at ``bootstrap`` answers a metadata request.
+
+    ``client_options``: TLS and SASL (``security.kafka_client_options``); none: plaintext.
+    """
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000,
+                                    **(client_options or {}))
         try:
             await admin.start()
             await admin.list_topics()
@@ -87,7 +93,8 @@ async def ensure_topics(kafka: KafkaSettings, topics: list[str] | None = None) -
     routing stays consistent with what is there.
     """
     wanted = topics if topics is not None else all_topics(kafka)
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap,
+                                **kafka_client_options(kafka))
     with kafka_errors("creating topics", kafka.bootstrap):
         await admin.start()
         try:
@@ -168,7 +175,7 @@ class EventProducer:
             bootstrap_servers=self.kafka.bootstrap, client_id=self._client_id, acks="all",
             enable_idempotence=False, linger_ms=self._linger_ms,
             max_batch_size=1 if self._one_record_per_batch else MAX_BATCH_BYTES,
-            max_request_size=MAX_REQUEST_BYTES,
+            max_request_size=MAX_REQUEST_BYTES, **kafka_client_options(self.kafka),
         )
         with kafka_errors("starting the producer", self.kafka.bootstrap):
             try:
@@ -271,12 +278,14 @@ class RecordReader:
     For tests, tools and benchmarks; the worker reads through faust.
     """
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+    def __init__(self, bootstrap: str, topics: list[str],
+                 client_options: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
         self.topics = topics
         self._consumer = AIOKafkaConsumer(
             *topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+            **(client_options or {}),
         )
 
     async def __aenter__(self) -> Self:

@@ -1,0 +1,38 @@
+"""The bridge's MQTT connection problems on ``/metrics`` (``slastream run``, where the bridge
+and the worker share a process): ``slastream_mqtt_connection_errors_total{reason}``.
+
+``reason`` is the MQTT 5 Reason Code's name (docs/interfaces.md#prometheus-metrics): ``malformed
+packet`` and ``packet too large`` when the bridge closed the connection over a packet the
+broker sent, ``session taken over`` when the broker closed it because another client
+connected with the bridge's client id. A bounded set: the names of the specification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+
+class MqttErrorsCollector(Collector):
+    """Reads ``totals()`` (reason → connections closed) at every scrape."""
+
+    def __init__(self, totals: Callable[[], dict[str, int]]) -> None:
+        self.totals = totals
+
+    def describe(self) -> Iterable[Metric]:
+        return [self._family({})]
+
+    def collect(self) -> Iterable[Metric]:
+        return [self._family(self.totals())]
+
+    @staticmethod
+    def _family(totals: dict[str, int]) -> Metric:
+        family = CounterMetricFamily(
+            "slastream_mqtt_connection_errors",
+            "MQTT connections of the bridge closed over a protocol problem, by reason.",
+            labels=["reason"])
+        for reason, n in sorted(totals.items()):
+            family.add_metric([reason], n)
+        return family
