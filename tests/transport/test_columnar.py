@@ -131,7 +131,7 @@ def outage_record_with_string_index(index: int) -> bytes:
     columnar._column(out, b"i", [1])
     columnar._column(out, b"i", [2])
     out.put(b"s")
-    out.array([index], np.dtype("<u4"))
+    out.array([index], np.dtype("<u4"), 1)
     out.indices(["bridge-1"])
     return columnar._head(out, 1)
 

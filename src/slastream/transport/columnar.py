@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
-from itertools import pairwise, repeat
+from itertools import compress, count, pairwise, repeat
+from operator import is_
 from typing import Any, get_type_hints
 
 import numpy as np
@@ -78,7 +79,7 @@ class _Writer:
     def __init__(self) -> None:
         self.parts: list[bytes] = []
         self.size = 0
-        self.strings: dict[str, int] = {}
+        self.strings: list[str] = []
 
     def put(self, data: bytes) -> None:
         self.parts.append(data)
@@ -88,53 +89,52 @@ class _Writer:
         if self.size % 8:
             self.put(bytes(8 - self.size % 8))
 
-    def array(self, values: Sequence[Any], dtype: np.dtype[Any]) -> None:
+    def array(self, values: Iterable[Any], dtype: np.dtype[Any], count: int) -> None:
         self.pad()
-        self.put(np.array(values, dtype=dtype).tobytes())
+        self.put(np.fromiter(values, dtype, count).tobytes())
 
-    def indices(self, values: Sequence[str]) -> list[int]:
-        table = self.strings
-        for s in dict.fromkeys(values):  # distinct, in order: one dict lookup per string
-            if s not in table:
-                table[s] = len(table)
-        return list(map(table.__getitem__, values))
+    def indices(self, values: Sequence[str]) -> Iterable[int]:
+        """Indices of ``values`` in the record's string table, which grows by the distinct
+        ones (in C: one table per column, appended; a string in two columns is in the table
+        twice, which costs a few bytes and no decoding)."""
+        distinct = dict.fromkeys(values)
+        index = dict(zip(distinct, count(len(self.strings)), strict=False))
+        self.strings.extend(distinct)
+        return map(index.__getitem__, values)
 
 
 def encode(events: Sequence[Event]) -> bytes:
     """A version 2 record of ``events`` (any mix of types; order kept within a type)."""
-    by_type: dict[type, list[Event]] = {}
-    for ev in events:
-        same = by_type.get(type(ev))
-        if same is None:
-            by_type[type(ev)] = [ev]
-        else:
-            same.append(ev)
+    types = list(map(type, events))
+    distinct = dict.fromkeys(types)  # in order of first appearance
     body = _Writer()
-    for cls, rows in by_type.items():
+    for cls in distinct:
+        # the rows of one type picked out in C (compress), not by a loop over the events
+        rows = events if len(distinct) == 1 else list(
+            compress(events, map(is_, types, repeat(cls))))
         name = EVENT_NAMES[cls].encode()
-        body.put(bytes([len(name)]) + name)
         schema = SCHEMAS[cls]
-        body.put(_BLOCK.pack(len(rows), len(schema)))
+        body.put(bytes([len(name)]) + name + _BLOCK.pack(len(rows), len(schema)))
         for kind, column in zip(schema, zip(*rows, strict=True), strict=True):
             _column(body, bytes([kind]), column)
-    return _head(body, len(by_type))
+    return _head(body, len(distinct))
 
 
 def _column(out: _Writer, kind: bytes, column: Sequence[Any]) -> None:
     out.put(kind)
     if kind == b"s":
-        out.array(out.indices(column), _DTYPES[b"s"])
+        out.array(out.indices(column), _DTYPES[b"s"], len(column))
     elif kind in b"IS":
-        out.array(list(map(len, column)), _DTYPES[b"s"])
+        out.array(map(len, column), _DTYPES[b"s"], len(column))
         flat = [x for row in column for x in row]
         out.array(out.indices(flat) if kind == b"S" else flat,
-                  _DTYPES[b"s"] if kind == b"S" else _DTYPES[b"i"])
+                  _DTYPES[b"s"] if kind == b"S" else _DTYPES[b"i"], len(flat))
     else:
-        out.array(column, _DTYPES[kind])
+        out.array(column, _DTYPES[kind], len(column))
 
 
 def _head(body: _Writer, blocks: int) -> bytes:
-    strings = list(body.strings)
+    strings = body.strings
     text = "\x00".join(strings)
     if text.count("\x00") == max(len(strings) - 1, 0):
         kind, table = _NUL_JOINED, text.encode()
