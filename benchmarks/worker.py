@@ -8,7 +8,7 @@ One run, one Tansu (started here unless ``--kafka``), two faust applications:
 1. the slastream worker (``stream.app.StreamWorker``, embedded profile) on the delivery
    SLI of LORIOT's contract (deadline 30 s, lateness 120 s): N canonical events (uplink
    copies heard by 1-3 gateways, 95 % of them delivered), produced as the bridge does, one
-   Kafka record per batch of up to 500 events of a partition. Timed from its first
+   Kafka record per batch of up to 2,000 events of a partition. Timed from its first
    applied record to the last, checkpoints and slice output included;
 2. a straightforward faust agent doing the same delivery-ratio computation one event per
    Kafka record: ``async for`` over the stream, a dict of received uplinks, good and total

@@ -164,3 +164,16 @@ def test_string_tables_of_any_length() -> None:
     for n in range(10):
         events: list[Event] = [BridgeOutage(1, 2, "x" * n), BridgeOutage(3, 4, "y")]
         assert codec.decode_batch(codec.encode_batch(events)) == events
+
+
+def test_records_over_the_size_limit_are_split_in_order() -> None:
+    events: list[Event] = [RequestLog(T + i, "api", 1.0, 200, f"client-{i}-" + "x" * 100)
+                           for i in range(40)]
+    whole = codec.encode_records(events, 1 << 20)
+    assert [n for n, _ in whole] == [40]
+    parts = codec.encode_records(events, 1500)
+    assert len(parts) > 4 and all(len(v) <= 1500 for _, v in parts)
+    assert sum(n for n, _ in parts) == 40
+    assert [ev for _, v in parts for ev in codec.decode_batch(v)] == events
+    # a single event over the limit still goes out (the broker decides)
+    assert [n for n, _ in codec.encode_records(events[:1], 10)] == [1]

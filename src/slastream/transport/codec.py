@@ -68,6 +68,17 @@ def encode_batch(events: Sequence[Event]) -> bytes:
     return columnar.encode(events)
 
 
+def encode_records(events: Sequence[Event], max_bytes: int) -> list[tuple[int, bytes]]:
+    """``(number of events, value)`` of the records holding ``events`` in order: one record,
+    or halves of it while a value is over ``max_bytes`` (events with long strings), down
+    to single events."""
+    value = encode_batch(events)
+    if len(value) <= max_bytes or len(events) <= 1:
+        return [(len(events), value)]
+    half = len(events) // 2
+    return [*encode_records(events[:half], max_bytes), *encode_records(events[half:], max_bytes)]
+
+
 def encode_json_batch(events: Sequence[Event]) -> bytes:
     """``events`` as a version 1 (JSON) record value, the format of the worker's markers
     and of earlier releases. NaN (an unknown probe latency) becomes ``null``: orjson
