@@ -177,3 +177,10 @@ def test_records_over_the_size_limit_are_split_in_order() -> None:
     assert [ev for _, v in parts for ev in codec.decode_batch(v)] == events
     # a single event over the limit still goes out (the broker decides)
     assert [n for n, _ in codec.encode_records(events[:1], 10)] == [1]
+
+
+def test_a_value_the_columns_cannot_hold_goes_out_as_version_1() -> None:
+    events: list[Event] = [DownlinkAck(T, "gw", 2**63 + 5, ("OK",)), DownlinkAck(T, "gw", 1, ())]
+    value = codec.encode_batch(events)
+    assert value.startswith(b"{")
+    assert codec.decode_batch(value) == events

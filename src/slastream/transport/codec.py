@@ -64,8 +64,13 @@ def topic_name(prefix: str, stream: str) -> str:
 
 
 def encode_batch(events: Sequence[Event]) -> bytes:
-    """A Kafka record value holding ``events`` (version 2, columnar)."""
-    return columnar.encode(events)
+    """A Kafka record value holding ``events``: version 2 (columnar), or version 1 when a
+    value does not fit its column (an integer outside 64 bits, a field of the wrong type
+    from a faulty decoder), so that no event is refused for the format's sake."""
+    try:
+        return columnar.encode(events)
+    except (OverflowError, TypeError, ValueError):
+        return encode_json_batch(events)
 
 
 def encode_records(events: Sequence[Event], max_bytes: int) -> list[tuple[int, bytes]]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Sequence
-from itertools import compress, count, pairwise, repeat
+from itertools import chain, compress, count, pairwise, repeat
 from operator import is_
 from typing import Any, get_type_hints
 
@@ -126,7 +126,7 @@ def _column(out: _Writer, kind: bytes, column: Sequence[Any]) -> None:
         out.array(out.indices(column), _DTYPES[b"s"], len(column))
     elif kind in b"IS":
         out.array(map(len, column), _DTYPES[b"s"], len(column))
-        flat = [x for row in column for x in row]
+        flat = list(chain.from_iterable(column))
         out.array(out.indices(flat) if kind == b"S" else flat,
                   _DTYPES[b"s"] if kind == b"S" else _DTYPES[b"i"], len(flat))
     else:
@@ -245,7 +245,7 @@ def _read_column(reader: _Reader, kind: bytes, rows: int, strings: list[str]) ->
         if kind == b"S":
             flat = list(map(strings.__getitem__, flat))
         ends = np.cumsum([0, *lengths]).tolist()
-        return [tuple(flat[a:b]) for a, b in pairwise(ends)]
+        return list(map(tuple, map(flat.__getitem__, map(slice, ends, ends[1:]))))
     return reader.array(_DTYPES[kind], rows)
 
 
