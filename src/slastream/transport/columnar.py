@@ -93,6 +93,14 @@ class _Writer:
         self.pad()
         self.put(np.fromiter(values, dtype, count).tobytes())
 
+    def strings_column(self, values: Sequence[str]) -> None:
+        if values and values.count(values[0]) == len(values):  # one value (a region, say)
+            self.pad()
+            self.put(np.full(len(values), len(self.strings), _DTYPES[b"s"]).tobytes())
+            self.strings.append(values[0])
+        else:
+            self.array(self.indices(values), _DTYPES[b"s"], len(values))
+
     def indices(self, values: Sequence[str]) -> Iterable[int]:
         """Indices of ``values`` in the record's string table, which grows by the distinct
         ones (in C: one table per column, appended; a string in two columns is in the table
@@ -123,7 +131,7 @@ def encode(events: Sequence[Event]) -> bytes:
 def _column(out: _Writer, kind: bytes, column: Sequence[Any]) -> None:
     out.put(kind)
     if kind == b"s":
-        out.array(out.indices(column), _DTYPES[b"s"], len(column))
+        out.strings_column(column)
     elif kind in b"IS":
         out.array(map(len, column), _DTYPES[b"s"], len(column))
         flat = list(chain.from_iterable(column))
