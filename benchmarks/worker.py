@@ -213,6 +213,28 @@ def median_core(settings: Settings, records: list[bytes], n_events: int,
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
 
 
+def report_core(settings: Settings, records: list[bytes], json_records: list[bytes],
+                n: int, repeat: int) -> tuple[float, float]:
+    """Print the pure core on columnar and on JSON records, and the cost of each stage;
+    returns the columnar core's (events/s, events per CPU-second)."""
+    core_rate, core_cpu = median_core(settings, records, n, repeat)
+    json_rate, json_cpu = median_core(settings, json_records, n, repeat)
+    costs = stage_costs(settings, records, n)
+    json_costs = stage_costs(settings, json_records, n)
+    print(f"pure core:        {core_rate:>10,.0f} events/s  (decode + engine of the same "
+          f"events in one partition, no Kafka; {core_cpu:,.0f} per CPU-second; "
+          f"median of {repeat})", flush=True)
+    print(f"  same, JSON records (version 1): {json_rate:,.0f} events/s "
+          f"({json_cpu:,.0f} per CPU-second); columnar / JSON {core_cpu / json_cpu:.2f}x",
+          flush=True)
+    print("  per-stage CPU cost, us/event  columnar    JSON", flush=True)
+    for stage in STAGES:
+        print(f"    {stage:<26} {costs[stage]:>8.3f} {json_costs[stage]:>7.3f}", flush=True)
+    print(f"    {'total':<26} {sum(costs.values()):>8.3f} "
+          f"{sum(json_costs.values()):>7.3f}", flush=True)
+    return core_rate, core_cpu
+
+
 # --------------------------------------------------------------------- per-event agent
 
 
@@ -316,22 +338,8 @@ async def amain(args: argparse.Namespace) -> int:
         del events, sample, chunks
         gc.collect()
         gc.freeze()
-        core_rate, core_cpu = median_core(batch, records, n, args.repeat)
-        json_rate, json_cpu = median_core(batch, json_records, n, args.repeat)
-        costs = stage_costs(batch, records, n)
-        json_costs = stage_costs(batch, json_records, n)
+        core_rate, core_cpu = report_core(batch, records, json_records, n, args.repeat)
         del records, json_records
-        print(f"pure core:        {core_rate:>10,.0f} events/s  (decode + engine of the same "
-              f"events in one partition, no Kafka; {core_cpu:,.0f} per CPU-second; "
-              f"median of {args.repeat})", flush=True)
-        print(f"  same, JSON records (version 1): {json_rate:,.0f} events/s "
-              f"({json_cpu:,.0f} per CPU-second); columnar / JSON {core_cpu / json_cpu:.2f}x",
-              flush=True)
-        print("  per-stage cost, us/event     columnar    JSON", flush=True)
-        for stage in STAGES:
-            print(f"    {stage:<26} {costs[stage]:>8.3f} {json_costs[stage]:>7.3f}", flush=True)
-        print(f"    {'total':<26} {sum(costs.values()):>8.3f} "
-              f"{sum(json_costs.values()):>7.3f}", flush=True)
         rate, seconds, fig = await run_batch_worker(batch, n, last, args.checkpoint_s)
         print(f"batch worker:     {rate:>10,.0f} events/s  ({n:,} events in "
               f"{seconds:.2f} s; {fig['records']:,} records of <= {MAX_EVENTS_PER_RECORD} "
