@@ -265,7 +265,7 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
     if register_only:
         async with bridge.running():
             return {}
-    first = last = 0.0
+    first = last = cpu_first = cpu_last = 0.0
     # Not ``bridge.running()``: that returns once subscribed, and the broker sends the queued
     # backlog before the SUBACK, so the clock must start with the first message received.
     task = asyncio.create_task(bridge.run())
@@ -275,14 +275,14 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
         s = bridge.stats()
         now = time.perf_counter()
         if (s.received or s.queue_depth) and not first:
-            first = now
+            first, cpu_first = now, time.process_time()
         if s.acknowledged >= total:
-            last = now
+            last, cpu_last = now, time.process_time()
             break
         if s.queue_depth or s.acknowledged < s.received or not first:
             idle_since = now
         elif now - idle_since > IDLE_S:
-            last = idle_since
+            last, cpu_last = idle_since, time.process_time()
             break
     bridge.stop()
     await task
@@ -292,6 +292,7 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
         async for record in reader.records(2.0):
             events += len(codec.decode_batch(record.value))
     return {"messages": stats.acknowledged, "seconds": last - first, "kafka_events": events,
+            "cpu_seconds": cpu_last - cpu_first,
             "kafka_records": stats.records, "deadlettered": stats.deadlettered,
             "queue_high_water": stats.queue_high_water}
 
@@ -351,6 +352,10 @@ def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
         if results.get(name, {}).get("rate"):
             print(f"  {'whole ' + name:<24} {1e6 / results[name]['rate']:7.3f}  "
                   f"(wall time per message in the run above)")
+    if bridge.get("cpu_seconds"):
+        cpu_us = 1e6 * bridge["cpu_seconds"] / bridge["messages"]
+        print(f"  {'bridge process CPU':<24} {cpu_us:7.3f}  (the rest of its wall time waits "
+              f"for the brokers, which share the cores)")
 
 
 # ---------------------------------------------------------------------- main
