@@ -60,7 +60,7 @@ from slastream.transport.kafka import EventProducer, SendFuture, delivered
 log = logging.getLogger("slastream.bridge")
 
 OUTAGE_TOPIC = "slastream/bridge/outage"
-CHUNK_MESSAGES = 2048  # decoded and produced together: ~4 Kafka records per stream
+CHUNK_MESSAGES = 8192  # decoded and produced together: ~2,000 events per record at 4 partitions
 MAX_CHUNKS_IN_FLIGHT = 64  # chunks sent to Kafka but not yet acknowledged by it
 BACKOFF_INITIAL_S = 0.1
 BACKOFF_MAX_S = 30.0

@@ -43,7 +43,7 @@ from slastream.stream.records import (
     UsageReportRow,
     marker_app,
 )
-from slastream.transport.codec import decode_batch
+from slastream.transport.codec import decode_batch, decode_grouped
 from slastream.transport.kafka import Partitioner
 from slastream.transport.routes import EVENT_ROUTES, requests_by_client
 from slastream.transport.routes import slos_for_stream as slos_for_stream
@@ -177,14 +177,15 @@ class PartitionState:
         else:
             self.last_record_s = now_s
             try:
-                events = decode_batch(value or b"")
+                # grouped by type straight from the record's columns (transport/codec.py)
+                events = decode_grouped(value or b"")
             except (ValueError, KeyError, TypeError, IndexError):
                 # the bridge dead-letters malformed input; a record that is not even a
                 # batch (another producer on our topic) is counted and skipped
                 self.bad_records += 1
-                events = []
+                events = {}
             if events:
-                self.engine.feed(group(events))
+                self.engine.feed(group([])._replace(events=events))
                 self.engine.advance()
         return self._emit(offset)
 

@@ -33,7 +33,11 @@ from slastream.model.events import BridgeOutage, Event
 from slastream.model.ledger import UsageSection
 from slastream.sli.slices import SliceDelta
 from slastream.slo.sections import usage_from_row, usage_row
-from slastream.transport.codec import FORMAT_VERSION, encode_batch
+from slastream.transport.codec import JSON_VERSION, encode_json_batch
+
+# The worker's own records are JSON, version 1 (markers are version 1 event batches too):
+# a change of the event batch format (transport/codec.py) leaves them as they are.
+FORMAT_VERSION = 1
 
 TICK_KEY = b"\x00slastream-tick"
 INJECT_KEY = b"\x00slastream-inject"
@@ -53,14 +57,14 @@ def encode_tick(app_id: str, watermark_ms: int | None) -> bytes:
     ``None`` only wakes the partition up (loads its checkpoint) without advancing.
     The value is also a valid, empty event batch for any reader that does not know ticks.
     """
-    return orjson.dumps({"v": FORMAT_VERSION, "events": [], "app": app_id,
+    return orjson.dumps({"v": JSON_VERSION, "events": [], "app": app_id,
                          "tick_ms": watermark_ms})
 
 
 def encode_inject(app_id: str, outages: list[BridgeOutage]) -> bytes:
     """Bridge outages from the control topic, injected into one partition's log."""
     events: list[Event] = [*outages]
-    body = orjson.loads(encode_batch(events))
+    body = orjson.loads(encode_json_batch(events))
     body["app"] = app_id
     return orjson.dumps(body)
 
