@@ -19,13 +19,15 @@ from slastream.config.checker import Checker
 from slastream.config.contracts import contracts
 from slastream.config.probes import parse_prober_settings, parse_probes
 from slastream.config.slos import slos
+from slastream.config.tenants import tenants
 from slastream.errors import ConfigError
 from slastream.model.spec import Settings
 
 __all__ = ["load_settings", "parse_settings"]
 
 _TOP_KEYS = {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy", "exclusions",
-             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts"}
+             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts",
+             "tenants"}
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -54,6 +56,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         topic_layouts=layouts,
         probes=parse_probes(data.get("probes"), "probes", c.fail),
         prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
+        tenants=tenants(c, data.get("tenants")),
     )
     if c.problems:
         raise ConfigError(c.problems)

@@ -19,7 +19,7 @@ from slastream.model.usage import UsageTerms
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
 NoDataRule = Literal["ignore", "downtime"]
-ScopeBy = Literal["network", "region"]
+ScopeBy = Literal["network", "region", "tenant", "application"]
 Rx2Source = Literal["gateway", "integration"]
 MissingAck = Literal["miss", "ignore"]
 CreditKind = Literal["none", "tiers", "evrythng"]
@@ -103,7 +103,7 @@ class SLO:
     description: str = ""
     # delivery
     deadline_s: float = 30.0
-    scope_by: ScopeBy = "network"  # delivery, rx2
+    scope_by: ScopeBy = "network"  # delivery (any), rx2 (network, region)
     # rx2
     source: Rx2Source = "gateway"  # "gateway": ChirpStack gateway topics; "integration"
     rx1_delay_s: float = 1.0
@@ -197,6 +197,38 @@ class LoRaWAN:
 
 
 @dataclass(frozen=True)
+class Tenant:
+    """A tenant named in the config: the DevAddr blocks its devices' sessions are given
+    from, the applications it owns (for sources whose messages name no tenant), and its own
+    contract terms (docs/semantics.md#tenants)."""
+
+    id: str
+    devaddr_ranges: tuple[tuple[int, int], ...] = ()
+    applications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """The ``tenants`` section: known tenants and the bounds of what is shown per tenant.
+
+    ``metrics_limit``: at most this many tenants get their own label values on /metrics;
+    the others are summed into the ``overflow`` bucket. ``gateway_metrics_limit``: per-gateway
+    diagnostics are exported as metrics only while the number of gateways is within it.
+    ``attribution_ttl_s``: a DevAddr's owner learned from the application side is forgotten
+    after this long without a delivery or join of that session.
+    """
+
+    known: tuple[Tenant, ...] = ()
+    metrics_limit: int = 100
+    gateway_metrics_limit: int = 0
+    gateways_top: int = 10
+    attribution_ttl_s: int = 30 * 86400
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.known)
+
+
+@dataclass(frozen=True)
 class MqttSettings:
     url: str = "mqtt://127.0.0.1:1883"
     topics: tuple[str, ...] = DEFAULT_TOPICS
@@ -237,6 +269,7 @@ class Settings:
     topic_layouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
     prober: ProberSettings = field(default_factory=ProberSettings)
+    tenants: Tenants = field(default_factory=Tenants)
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:

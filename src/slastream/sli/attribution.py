@@ -1,0 +1,144 @@
+"""Which tenant and application own a DevAddr's uplinks (docs/semantics.md#tenants).
+
+The network-server side of an uplink carries only a DevAddr; who owns the device is known
+on the application side. So the owner of each DevAddr is *learned*:
+
+* from every delivery (``UplinkDelivered.tenant`` and ``.application``: ChirpStack's
+  ``deviceInfo.tenantId`` and application id, The Things Stack's ``{application}@{tenant}``);
+* from joins (``DeviceJoined``): a new session names its new DevAddr and its owner before
+  any of its uplinks is delivered, so a device that rejoins and is then never delivered is
+  still charged to its tenant;
+* from the config: ``tenants.known[].devaddr_ranges`` give a tenant to every DevAddr of a
+  block, and ``applications`` a tenant to an application whose messages name none.
+
+What was learned wins over a configured block (it also names the application); the newest
+learning of a DevAddr wins (a session change moves the DevAddr to its new owner). The
+delivery SLI asks for the owner when an uplink's deadline passes, not when it is heard, so
+a delivery or join that arrives within the deadline attributes the uplinks before it. An
+uplink whose DevAddr has no owner then counts in the ``unattributed`` scope.
+
+State per DevAddr is one dict entry ``DevAddr -> owner index`` (the index ints are shared
+with the owner table). Owners not refreshed by a delivery, join or finalised uplink are
+forgotten: entries live in two generations, rotated every ``attribution_ttl_s`` of event
+time, and a lookup moves an entry of the previous generation into the current one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from slastream.model.spec import ScopeBy, Tenants
+from slastream.sli.state import State, get_array, get_int, get_strs, same_length
+
+UNATTRIBUTED = "unattributed"
+
+
+class Attribution:
+    """DevAddr → (tenant, application), learned and seeded as the module says."""
+
+    def __init__(self, tenants: Tenants) -> None:
+        self._generation_ms = tenants.attribution_ttl_s * 1000
+        self._app_tenant = {app: t.id for t in tenants.known for app in t.applications}
+        self._ranges = [(32 - bits, prefix >> (32 - bits), t.id)
+                        for t in tenants.known for prefix, bits in t.devaddr_ranges]
+        self._owners: list[tuple[str, str]] = []  # index → (tenant, application)
+        self._owner_idx: dict[tuple[str, str], int] = {}
+        self._current: dict[int, int] = {}  # DevAddr → owner index
+        self._previous: dict[int, int] = {}
+        self._rotated_ms = -1
+
+    # ---------------------------------------------------------------------------- learn
+    def owner_index(self, tenant: str, application: str) -> int:
+        """The index of an owner; a tenant left unsaid comes from the configured
+        application owners (and stays "" when none names the application)."""
+        if not tenant:
+            tenant = self._app_tenant.get(application, "")
+        key = (tenant, application)
+        idx = self._owner_idx.get(key)
+        if idx is None:
+            idx = self._owner_idx[key] = len(self._owners)
+            self._owners.append(key)
+        return idx
+
+    def learn(self, devaddr: int, tenant: str, application: str) -> None:
+        """The session holding ``devaddr`` belongs to ``tenant`` and ``application``."""
+        idx = self.owner_index(tenant, application)
+        if self._current.get(devaddr) != idx:
+            self._current[devaddr] = idx
+            self._previous.pop(devaddr, None)
+
+    def rotate(self, now_ms: int) -> None:
+        """Start a new generation once ``attribution_ttl_s`` of event time has passed."""
+        if self._rotated_ms < 0:
+            self._rotated_ms = now_ms
+        elif now_ms - self._rotated_ms >= self._generation_ms:
+            self._previous = self._current
+            self._current = {}
+            self._rotated_ms = now_ms
+
+    # --------------------------------------------------------------------------- lookup
+    def owner(self, devaddr: int) -> tuple[str, str]:
+        """``(tenant, application)``, "" for what is not known."""
+        idx = self._current.get(devaddr)
+        if idx is None:
+            idx = self._previous.pop(devaddr, None)
+            if idx is not None:
+                self._current[devaddr] = idx
+        if idx is not None:
+            tenant, application = self._owners[idx]
+            return tenant or self._range_tenant(devaddr), application
+        return self._range_tenant(devaddr), ""
+
+    def _range_tenant(self, devaddr: int) -> str:
+        for shift, want, tenant in self._ranges:
+            if devaddr >> shift == want:
+                return tenant
+        return ""
+
+    def scope(self, devaddr: int, scope_by: ScopeBy) -> str:
+        """The scope of an uplink of ``devaddr``: its tenant, or ``{tenant}/{application}``;
+        ``unattributed`` for what is not known."""
+        tenant, application = self.owner(devaddr)
+        if scope_by == "tenant":
+            return tenant or UNATTRIBUTED
+        if not tenant and not application:
+            return UNATTRIBUTED
+        return f"{tenant or UNATTRIBUTED}/{application or UNATTRIBUTED}"
+
+    def __len__(self) -> int:
+        return len(self._current) + len(self._previous)
+
+    # ---------------------------------------------------------------------- checkpoints
+    def state(self) -> State:
+        """Owners as two string columns; DevAddrs, owner indexes and generation (0 current,
+        1 previous) as columns."""
+        items = [*self._current.items(), *self._previous.items()]
+        return {
+            "owner_tenants": [t for t, _ in self._owners],
+            "owner_applications": [a for _, a in self._owners],
+            "devaddr": np.array([d for d, _ in items], dtype=np.int64),
+            "owner": np.array([o for _, o in items], dtype=np.int64),
+            "previous": np.array([i >= len(self._current) for i in range(len(items))],
+                                 dtype=np.bool_),
+            "rotated_ms": self._rotated_ms,
+        }
+
+    def load_state(self, state: State) -> None:
+        tenants = get_strs(state, "owner_tenants")
+        apps = get_strs(state, "owner_applications")
+        same_length("attribution owners", tenants, apps)
+        self._owners = list(zip(tenants, apps, strict=True))
+        devaddrs = get_array(state, "devaddr", np.int64).tolist()
+        owners = get_array(state, "owner", np.int64).tolist()
+        previous = get_array(state, "previous", np.bool_).tolist()
+        same_length("attribution", devaddrs, owners, previous)
+        if any(not 0 <= o < len(self._owners) for o in owners):
+            raise ValueError("state of attribution: an owner index without an owner")
+        # the owner table's own ints, so entries share them as learn() makes them
+        shared = list(range(len(self._owners)))
+        self._owner_idx = {key: shared[i] for i, key in enumerate(self._owners)}
+        self._current = {d: shared[o] for d, o, p in zip(devaddrs, owners, previous,
+                                                          strict=True) if not p}
+        self._previous = {d: shared[o] for d, o, p in zip(devaddrs, owners, previous,
+                                                           strict=True) if p}
+        self._rotated_ms = get_int(state, "rotated_ms")
