@@ -13,9 +13,10 @@ on the application side. So the owner of each DevAddr is *learned*:
 
 What was learned wins over a configured block (it also names the application); the newest
 learning of a DevAddr wins (a session change moves the DevAddr to its new owner). The
-delivery SLI asks for the owner when an uplink's deadline passes, not when it is heard, so
-a delivery or join that arrives within the deadline attributes the uplinks before it. An
-uplink whose DevAddr has no owner then counts in the ``unattributed`` scope.
+delivery SLI charges an uplink to, in this order: the owner its own delivery names; the
+owner of its DevAddr when it was heard; the owner known when its deadline passes (so a
+delivery or join arriving within the deadline attributes the uplinks before it); and
+otherwise the ``unattributed`` scope.
 
 State per DevAddr is one dict entry ``DevAddr -> owner index`` (the index ints are shared
 with the owner table). Owners not refreshed by a delivery, join or finalised uplink are
@@ -60,12 +61,14 @@ class Attribution:
             self._owners.append(key)
         return idx
 
-    def learn(self, devaddr: int, tenant: str, application: str) -> None:
-        """The session holding ``devaddr`` belongs to ``tenant`` and ``application``."""
+    def learn(self, devaddr: int, tenant: str, application: str) -> int:
+        """The session holding ``devaddr`` belongs to ``tenant`` and ``application``;
+        returns the owner's index."""
         idx = self.owner_index(tenant, application)
         if self._current.get(devaddr) != idx:
             self._current[devaddr] = idx
             self._previous.pop(devaddr, None)
+        return idx
 
     def rotate(self, now_ms: int) -> None:
         """Start a new generation once ``attribution_ttl_s`` of event time has passed."""
@@ -77,14 +80,28 @@ class Attribution:
             self._rotated_ms = now_ms
 
     # --------------------------------------------------------------------------- lookup
-    def owner(self, devaddr: int) -> tuple[str, str]:
-        """``(tenant, application)``, "" for what is not known."""
+    def learned(self, devaddr: int) -> int:
+        """The index of the owner learned for ``devaddr``, -1 when none was."""
         idx = self._current.get(devaddr)
         if idx is None:
             idx = self._previous.pop(devaddr, None)
-            if idx is not None:
-                self._current[devaddr] = idx
-        if idx is not None:
+            if idx is None:
+                return -1
+            self._current[devaddr] = idx
+        return idx
+
+    def owner_scope(self, idx: int, scope_by: ScopeBy) -> str | None:
+        """The scope of a learned owner; ``None`` when its tenant is not known (a configured
+        DevAddr block may still give one: ``scope`` decides)."""
+        tenant, application = self._owners[idx]
+        if not tenant:
+            return None
+        return tenant if scope_by == "tenant" else f"{tenant}/{application}"
+
+    def owner(self, devaddr: int) -> tuple[str, str]:
+        """``(tenant, application)``, "" for what is not known."""
+        idx = self.learned(devaddr)
+        if idx >= 0:
             tenant, application = self._owners[idx]
             return tenant or self._range_tenant(devaddr), application
         return self._range_tenant(devaddr), ""

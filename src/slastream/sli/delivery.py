@@ -38,7 +38,7 @@ from slastream.model.events import (
     UplinkReceived,
 )
 from slastream.model.spec import SLO, Settings
-from slastream.sli.attribution import Attribution
+from slastream.sli.attribution import UNATTRIBUTED, Attribution
 from slastream.sli.base import SLI
 from slastream.sli.slices import GOOD, new_vector
 from slastream.sli.state import (
@@ -54,8 +54,10 @@ from slastream.sli.state import (
 # A pending uplink is one int: ``(ns_ms * _T + app_ms) * _S + scope`` ("_pack" in the
 # comments of ``add``), a side not seen yet holding _NONE. A tombstone is
 # ``(ns_ms * _S + scope) * 2 + delivered``. ``scope`` indexes ``_scopes``: the region (known
-# when the uplink is heard), or the tenant or application (resolved when it is finalised,
-# 0 until then). Checkpoints store neither packing: ``state`` spells both out as columns.
+# when the uplink is heard), or the tenant or application (the owner named by the uplink's
+# delivery or known for its DevAddr when heard; 0, ``unattributed``, until then and resolved
+# again when it is finalised). Checkpoints store neither packing: ``state`` spells both out
+# as columns.
 # With 20 scope bits a pending int stays within 4 digits of CPython's int (40 bytes).
 _NONE = (1 << 42) - 1  # "not seen" marker in a packed time field
 _T = 1 << 42
@@ -89,6 +91,9 @@ class DeliverySLI(SLI):
         self._done_buckets: dict[int, list[int]] = {}
         self._scopes: list[str] = []
         self._scope_idx: dict[str, int] = {}
+        self._owner_scopes: list[int] = []  # attribution owner index → scope index (0: none)
+        if self.attribution is not None:
+            self._scope(UNATTRIBUTED)  # index 0: not attributed (yet)
         self._outages: list[tuple[int, int]] = []
         self.foreign = 0
         # MAC-only uplinks left out (lorawan.count_mac_only false), one per (DevAddr, FCnt)
@@ -105,6 +110,18 @@ class DeliverySLI(SLI):
             idx = self._scope_idx[name] = len(self._scopes)
             self._scopes.append(name)
         return idx
+
+    def _owner_scope(self, idx: int) -> int:
+        """The scope index of a learned owner; 0 (unattributed) for none or no tenant."""
+        scopes = self._owner_scopes
+        if idx < 0:
+            return 0
+        if idx >= len(scopes):
+            assert self.attribution is not None
+            for i in range(len(scopes), idx + 1):
+                name = self.attribution.owner_scope(i, self.slo.scope_by)
+                scopes.append(0 if name is None else self._scope(name))
+        return scopes[idx]
 
     def _track(self, key: int, time_ms: int) -> None:
         bucket = self._buckets.get(time_ms // _BUCKET_MS)
@@ -154,7 +171,14 @@ class DeliverySLI(SLI):
                     mac_only += self._leave_out(key, t)
                     continue
                 v = pending.get(key)
-                scope = self._scope(region_name) if by_region else 0
+                if by_region:
+                    scope = self._scope(region_name)
+                elif attribution is None:
+                    scope = 0
+                elif v is not None and v % _S:
+                    scope = v % _S  # named by its delivery
+                else:
+                    scope = self._owner_scope(attribution.learned(devaddr))
                 if v is None:
                     pending[key] = (t * tt + none) * _S + scope  # _pack(t, _NONE, scope)
                     bucket = buckets.get(t // _BUCKET_MS)  # _track(key, t)
@@ -177,8 +201,9 @@ class DeliverySLI(SLI):
                 if devaddr < 0:  # the router found no session of the device to take it from
                     self.unmatched_deliveries += 1
                     continue
+                owner = 0
                 if attribution is not None:
-                    attribution.learn(devaddr, tenant, application)
+                    owner = self._owner_scope(attribution.learn(devaddr, tenant, application))
                 key = (devaddr << 16) | (fcnt & 0xFFFF)
                 d = done.get(key)
                 if d is not None:
@@ -186,12 +211,13 @@ class DeliverySLI(SLI):
                     continue
                 v = pending.get(key)
                 if v is None:
-                    pending[key] = (none * tt + t) * _S  # _pack(_NONE, t, 0)
+                    pending[key] = (none * tt + t) * _S + owner  # _pack(_NONE, t, owner)
                     self._track(key, t)
                 else:
                     app = v // _S % tt
-                    if t < app:
-                        pending[key] = (v // _S // tt * tt + t) * _S + v % _S
+                    if t < app or (owner and owner != v % _S):
+                        pending[key] = (v // _S // tt * tt + min(t, app)) * _S + (
+                            owner or v % _S)
             elif type(ev) is BridgeOutage:
                 self._outages.append((ev.start_ms, ev.end_ms))
             elif type(ev) is DeviceJoined:
@@ -278,7 +304,7 @@ class DeliverySLI(SLI):
                     continue
                 latency = app - ns
                 delivered = app != _NONE and latency <= deadline
-                if attribution is not None:
+                if attribution is not None and not scope:
                     scope = self._scope(attribution.scope(key >> 16, scope_by))
                 count(self._scopes[scope] if scoped else "network", ns, delivered,
                       float(latency) if delivered else -1.0)
@@ -335,8 +361,10 @@ class DeliverySLI(SLI):
         old = "scopes" not in state
         self._scopes = get_strs(state, "regions" if old else "scopes")
         if self._scoped and not self._scopes:
-            # taken while the SLO was not scoped: its uplinks keep their scope
-            self._scopes = ["network"]
+            # taken while the SLO was not scoped: its uplinks keep their scope, or are
+            # attributed when they are finalised
+            self._scopes = [UNATTRIBUTED if self.attribution is not None else "network"]
+        self._owner_scopes = []
         self._scope_idx = {name: i for i, name in enumerate(self._scopes)}
         idx_type = np.uint8 if old else np.int64
         keys = get_array(state, "pending_key", np.int64).tolist()
