@@ -102,6 +102,14 @@ CONFIG: dict[str, Any] = {
               "deadline_s": 30, "scope_by": "tenant",
               "downtime": {"bad_below": 0.75, "window_s": 300, "min_events": 20,
                            "min_duration_s": 60}}],
+    # one contract per tenant; tenant-007 pays more and has its own tiers
+    "contracts": [{"name": "lns", "slos": ["lorawan-delivery"], "objective": 0.999,
+                   "tenants": "all", "monthly_fee": 100.0,
+                   "credit": {"kind": "tiers", "tiers": [{"over_minutes": 43, "credit": 0.15},
+                                                         {"over_minutes": 480,
+                                                          "credit": 0.25}]},
+                   "overrides": {"tenant-007": {"monthly_fee": 2500.0, "credit": {
+                       "kind": "tiers", "tiers": [{"over_minutes": 10, "credit": 0.5}]}}}}],
 }
 
 

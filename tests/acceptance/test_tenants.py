@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from slastream.config import parse_settings
+from slastream.engine import Engine
 from slastream.model.ledger import ledger_json
 from slastream.replay import replay
+from slastream.slo.tenants import for_tenant
 from tests.acceptance import tenants
 
 
@@ -19,10 +21,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any
     return tenants.build(tmp_path_factory.mktemp("tenants"))
 
 
+SETTINGS = parse_settings(tenants.CONFIG, "tenants.yaml")
+
+
 @pytest.fixture(scope="module")
-def ledger(built: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
-    settings = parse_settings(tenants.CONFIG, "tenants.yaml")
-    return ledger_json(replay(settings, str(built[0])).ledger("2026-10"))
+def engine(built: tuple[Path, dict[str, Any]]) -> Engine:
+    return replay(SETTINGS, str(built[0]))
+
+
+@pytest.fixture(scope="module")
+def ledger(engine: Engine) -> dict[str, Any]:
+    return ledger_json(engine.ledger("2026-10"))
 
 
 def test_each_tenant_counts_its_own_uplinks(built: tuple[Path, dict[str, Any]],
@@ -42,3 +51,20 @@ def test_only_the_broken_tenant_has_downtime(built: tuple[Path, dict[str, Any]],
     minutes = tenants.downtime_minutes(expected["broken_minutes"])
     assert 50 <= minutes <= 60  # the construction: one hour at 70 %, judged over 5 minutes
     assert down == {tenants.tenant_id(tenants.BROKEN): minutes}
+
+
+def test_only_the_broken_tenant_is_charged(ledger: dict[str, Any]) -> None:
+    contracts = {c["tenant"]: c for c in ledger["contracts"]}
+    assert len(contracts) == tenants.TENANTS  # unattributed is nobody's contract
+    broken = contracts.pop(tenants.tenant_id(tenants.BROKEN))
+    assert broken["name"] == f"lns@{tenants.tenant_id(tenants.BROKEN)}"
+    assert (broken["met"], broken["credit"], broken["credit_amount"]) == (False, 0.15, 15.0)
+    assert {(c["met"], c["credit"], c["credit_amount"]) for c in contracts.values()} == {
+        (True, 0.0, 0.0)}
+    assert contracts["tenant-007"]["monthly_fee"] == 2500.0
+
+
+def test_a_tenant_sees_its_own_ledger(engine: Engine) -> None:
+    view = ledger_json(for_tenant(SETTINGS, engine.ledger("2026-10"), "tenant-042"))
+    assert [(e["scope"], e["events"]["total"]) for e in view["slos"]] == [("tenant-042", 1000)]
+    assert [c["name"] for c in view["contracts"]] == ["lns@tenant-042"]

@@ -138,6 +138,17 @@ class Credit:
 
 
 @dataclass(frozen=True)
+class TenantTerms:
+    """What a per-tenant contract changes for one tenant (``None``: the template's)."""
+
+    objective: float | None = None
+    credit: Credit | None = None
+    monthly_fee: float | None = None
+    support: SupportTerms | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     name: str
     slos: tuple[str, ...]
@@ -146,6 +157,13 @@ class Contract:
     credit: Credit
     support: SupportTerms | None = None  # reaction and resolution times per severity
     usage: UsageTerms | None = None  # request allowance per device and band
+    # A template instantiated per tenant (docs/semantics.md#tenant-contracts): "all" for
+    # every tenant seen or known, or the listed tenants; None for one network-wide contract.
+    tenants: tuple[str, ...] | Literal["all"] | None = None
+    overrides: tuple[tuple[str, TenantTerms], ...] = ()
+    monthly_fee: float | None = None  # the credit's amount is credit × fee
+    timezone: str | None = None  # the month of an instance; None: the config's
+    tenant: str | None = None  # set on an instance of a template
 
 
 @dataclass(frozen=True)
