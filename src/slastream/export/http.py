@@ -1,5 +1,6 @@
 """HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger``, ``/api/status``,
-the status page ``/`` and a page per SLO ``/slo/{name}`` (docs/interfaces.md#http-endpoints).
+the status page ``/``, a page per SLO ``/slo/{name}`` and per tenant ``/tenant/{tenant}``
+(``/api/ledger?tenant=``, docs/interfaces.md#http-endpoints).
 
 Usage (the worker and the demo)::
 
@@ -33,6 +34,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
 from slastream.model.ledger import Ledger, ledger_json
+from slastream.model.spec import Settings
+from slastream.slo import tenants
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
@@ -59,12 +62,18 @@ class _BadRequest(Exception):
     """Answered as 400 with ``{"error": message}`` (one line) by :func:`_errors`."""
 
 
+class _NotFound(Exception):
+    """Answered as 404 with ``{"error": message}`` by :func:`_errors`."""
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
     except _BadRequest as exc:
         return _json({"error": str(exc)}, status=400)
+    except _NotFound as exc:
+        return _json({"error": str(exc)}, status=404)
     return response
 
 
@@ -97,14 +106,29 @@ async def _healthz(request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
 
+def _tenant(request: web.Request, tenant: str | None) -> Any:
+    """The app's source, or the source as ``tenant`` sees it (docs/interfaces.md#tenants);
+    a 404 for a tenant neither configured nor seen."""
+    source = request.app[_SOURCE]
+    if tenant is None:
+        return source
+    settings = getattr(source, "settings", None)
+    if not isinstance(settings, Settings):
+        raise _BadRequest("this source has no tenants")
+    if tenant not in tenants.seen_tenants(settings, source.store):
+        raise _NotFound(f"no tenant named {tenant!r}")
+    return tenants.TenantSource(source, settings, tenant)
+
+
 async def _api_ledger(request: web.Request) -> web.Response:
-    return _json(ledger_json(_ledger(request.app[_SOURCE], _month(request))))
+    source = _tenant(request, request.query.get("tenant"))
+    return _json(ledger_json(_ledger(source, _month(request))))
 
 
 def _page(request: web.Request) -> StatusPage:
     month = _month(request)
     try:
-        return gather(request.app[_SOURCE], month)
+        return gather(_tenant(request, request.match_info.get("tenant")), month)
     except ValueError as exc:  # a month the source cannot compute
         raise _BadRequest(str(exc).splitlines()[0] if str(exc) else "bad month") from None
 
@@ -139,6 +163,7 @@ def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Applic
     app.router.add_get("/api/ledger", _api_ledger)
     app.router.add_get("/api/status", _api_status)
     app.router.add_get("/slo/{name}", _slo)
+    app.router.add_get("/tenant/{tenant}", _status)
     app.router.add_get("/", _status)
     return app
 

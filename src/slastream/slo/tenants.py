@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from slastream.model.ledger import Ledger, SLOEntry
 from slastream.model.spec import SLO, Contract, Settings, TenantTerms
@@ -91,3 +92,22 @@ def for_tenant(settings: Settings, ledger: Ledger, tenant: str) -> Ledger:
                  or tenant_of(scoped[e.name], e.scope) == tenant)
     contracts = tuple(c for c in ledger.contracts if c.tenant == tenant)
     return replace(ledger, slos=slos, contracts=contracts)
+
+
+class TenantSource:
+    """A metrics source (``export/metrics.py``) as one tenant sees it: its ledgers through
+    ``for_tenant`` and its breaches. What the status page of a tenant is built from."""
+
+    def __init__(self, source: Any, settings: Settings, tenant: str) -> None:
+        self._source = source
+        self.settings = settings
+        self.tenant = tenant
+        self.store = getattr(source, "store", None)
+
+    def ledger(self, month: str | None = None) -> Ledger:
+        return for_tenant(self.settings, self._source.ledger(month), self.tenant)
+
+    def breaches(self) -> dict[tuple[str, str], bool]:
+        scoped = {s.name: s for s in self.settings.slos if s.scope_by in OWNER_SCOPES}
+        return {(slo, scope): inside for (slo, scope), inside in self._source.breaches().items()
+                if slo not in scoped or tenant_of(scoped[slo], scope) == self.tenant}
