@@ -81,3 +81,20 @@ def test_report_of_one_tenant(capture: Path, tmp_path: Path) -> None:
     assert "lns@acme" in text and "lns@globex" not in text
     with pytest.raises(SlastreamError, match="nobody"):
         report_main(settings, "2026-10", str(capture), None, "json", str(out), "nobody")
+
+
+def test_metrics_label_at_most_the_configured_tenants(capture: Path) -> None:
+    from prometheus_client.exposition import generate_latest
+
+    settings = parse_settings({**CONFIG, "tenants": {"known": [{"id": "globex"}],
+                                                     "metrics_limit": 1}})
+    engine = replay(settings, str(capture))
+    text = generate_latest(build_registry(engine)).decode()
+    assert 'slastream_sli_events_total{outcome="good",scope="globex",slo="delivery"}' in text
+    # acme is past the limit: its events are in the overflow scope, its gauges left out
+    assert 'scope="acme"' not in text and 'contract="lns@acme"' not in text
+    assert ('slastream_sli_events_total{outcome="good",scope="overflow",slo="delivery"} 30.0'
+            in text)
+    assert 'slastream_tenants{state="overflow"} 1.0' in text
+    assert ('slastream_tenant_contract_credit_ratio{contract="lns",period="month",'
+            'tenant="globex"} 0.1') in text
