@@ -16,8 +16,8 @@ from slastream.export.http import serve
 from slastream.export.metrics import build_registry
 from slastream.replay import replay
 from slastream.report.command import main as report_main
-from tests.capture_builder import Capture, utc
 from tests.acceptance.scenarios import M
+from tests.capture_builder import Capture, utc
 
 CONFIG: dict[str, Any] = {
     "timezone": "UTC",

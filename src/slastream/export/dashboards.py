@@ -133,7 +133,8 @@ def templating(slo_query: str) -> dict[str, Any]:
         variable("contract", "Contract", "label_values(slastream_contract_slo_info, contract)"),
         variable("slo", "SLO", slo_query),
         variable("scope", "Scope", 'label_values(slastream_slo_info{slo=~"$slo"}, scope)'),
-        variable("tenant", "Tenant", "label_values(slastream_tenant_contract_credit_ratio, tenant)"),
+        variable("tenant", "Tenant",
+                 "label_values(slastream_tenant_contract_credit_ratio, tenant)"),
     ]}
 
 

@@ -115,7 +115,7 @@ def _tenant(request: web.Request, tenant: str | None) -> Any:
     settings = getattr(source, "settings", None)
     if not isinstance(settings, Settings):
         raise _BadRequest("this source has no tenants")
-    if tenant not in tenants.seen_tenants(settings, source.store):
+    if tenant not in tenants.seen_tenants(settings, getattr(source, "store", None)):
         raise _NotFound(f"no tenant named {tenant!r}")
     return tenants.TenantSource(source, settings, tenant)
 

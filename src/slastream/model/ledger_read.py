@@ -106,7 +106,7 @@ def _contract(x: Any, i: int) -> ContractEntry:
         credit_amount=_opt_num(c, "credit_amount", where), timezone=_opt_str(c, "timezone"))
 
 
-def _opt_str(c: dict[str, Any], key: str) -> str | None:
+def _opt_str(c: Mapping[str, Any], key: str) -> str | None:
     value = c.get(key)
     return None if value is None else str(value)
 

@@ -38,11 +38,11 @@ def instance_name(template: str, tenant: str) -> str:
     return f"{template}@{tenant}"
 
 
-def seen_tenants(settings: Settings, store: SliceStore) -> list[str]:
-    """Tenants known from the config, then those of the slices, sorted, each once."""
+def seen_tenants(settings: Settings, store: SliceStore | None) -> list[str]:
+    """Tenants known from the config and those of the slices, sorted, each once."""
     found = set(settings.tenants.ids())
     for slo in settings.slos:
-        if slo.scope_by in OWNER_SCOPES:
+        if store is not None and slo.scope_by in OWNER_SCOPES:
             found.update(t for scope in store.scopes(slo.name)
                          if (t := tenant_of(slo, scope)) is not None)
     return sorted(found)
