@@ -98,6 +98,7 @@ CONFIG: dict[str, Any] = {
     "timezone": "UTC",
     "lateness_s": 120,
     "lorawan": {"devaddr_prefixes": ["26000000/7"]},
+    "tenants": {"gateway_diagnostics": True, "gateways_top": 5},
     "slos": [{"name": "lorawan-delivery", "sli": "delivery", "objective": 0.999,
               "deadline_s": 30, "scope_by": "tenant",
               "downtime": {"bad_below": 0.75, "window_s": 300, "min_events": 20,

@@ -11,7 +11,9 @@ import pytest
 from slastream.config import parse_settings
 from slastream.engine import Engine
 from slastream.model.ledger import ledger_json
+from slastream.model.time import Month
 from slastream.replay import replay
+from slastream.slo.gateways import gateway_report
 from slastream.slo.tenants import for_tenant
 from tests.acceptance import tenants
 
@@ -68,3 +70,17 @@ def test_a_tenant_sees_its_own_ledger(engine: Engine) -> None:
     view = ledger_json(for_tenant(SETTINGS, engine.ledger("2026-10"), "tenant-042"))
     assert [(e["scope"], e["events"]["total"]) for e in view["slos"]] == [("tenant-042", 1000)]
     assert [c["name"] for c in view["contracts"]] == ["lns@tenant-042"]
+
+
+def test_the_gateways_of_the_broken_tenant_share_its_losses(
+        built: tuple[Path, dict[str, Any]], engine: Engine) -> None:
+    _, expected = built
+    broken = tenants.tenant_id(tenants.BROKEN)
+    good, total = expected["events"][broken]
+    report = gateway_report(SETTINGS, engine.store, Month(2026, 10, "UTC"), broken, 5)
+    (entry,) = report["slos"]
+    assert (entry["heard"], entry["lost"], entry["gateways"]) == (total, total - good, 50)
+    assert len(entry["top"]) == 5
+    assert sum(r["lost"] for r in entry["top"]) <= entry["lost"]
+    healthy = gateway_report(SETTINGS, engine.store, Month(2026, 10, "UTC"), "tenant-000", 5)
+    assert healthy["slos"][0]["lost"] == 0

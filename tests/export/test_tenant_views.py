@@ -71,6 +71,22 @@ async def test_the_ledger_and_status_page_of_one_tenant(capture: Path) -> None:
         assert status == 200 and "lns@globex" in page and "lns@acme" not in page
         status, error = await _get(f"{srv.url}/api/ledger?tenant=nobody")
         assert status == 404 and "nobody" in error["error"]
+        status, _ = await _get(f"{srv.url}/api/gateways")
+        assert status == 404  # diagnostics are off in this config
+
+
+async def test_the_gateways_of_one_tenant(capture: Path) -> None:
+    settings = parse_settings({**CONFIG, "tenants": {"gateway_diagnostics": True}})
+    engine = replay(settings, str(capture))
+    async with await serve(engine, build_registry(engine), "127.0.0.1", 0) as srv:
+        status, got = await _get(f"{srv.url}/api/gateways?tenant=globex&month=2026-10&top=3")
+        assert status == 200
+        assert got == {"month": "2026-10", "slos": [{
+            "slo": "delivery", "scope": "globex", "heard": 30, "delivered": 20, "lost": 10,
+            "gateways": 1, "top": [{"gateway": "gw-1", "heard": 30, "delivered": 20,
+                                    "lost": 10, "loss_share": 1.0}]}]}
+        status, error = await _get(f"{srv.url}/api/gateways?top=zero")
+        assert status == 400 and "top" in error["error"]
 
 
 def test_report_of_one_tenant(capture: Path, tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from slastream.config.checker import Checker
 from slastream.model.spec import Tenant, Tenants
 
-_KEYS = {"known", "metrics_limit", "gateway_metrics_limit", "gateways_top",
-         "attribution_ttl_s"}
+_KEYS = {"known", "metrics_limit", "gateway_diagnostics", "gateway_metrics_limit",
+         "gateways_top", "attribution_ttl_s"}
 # scope names the attribution gives itself (docs/semantics.md#tenants)
 RESERVED = ("unattributed", "overflow")
 
@@ -73,6 +73,7 @@ def tenants(c: Checker, raw: Any) -> Tenants:
         known=tuple(known),
         metrics_limit=int(c.num(d, "metrics_limit", "tenants", 100, 1, 100_000, integer=True)
                           or 100),
+        gateway_diagnostics=c.flag(d, "gateway_diagnostics", "tenants", False),
         gateway_metrics_limit=int(c.num(d, "gateway_metrics_limit", "tenants", 0, 0, 100_000,
                                         integer=True) or 0),
         gateways_top=int(c.num(d, "gateways_top", "tenants", 10, 1, 1000, integer=True) or 10),

@@ -1,6 +1,7 @@
 """HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger``, ``/api/status``,
 the status page ``/``, a page per SLO ``/slo/{name}`` and per tenant ``/tenant/{tenant}``
-(``/api/ledger?tenant=``, docs/interfaces.md#http-endpoints).
+(``/api/ledger?tenant=``), per-gateway diagnostics ``/api/gateways``
+(docs/interfaces.md#http-endpoints).
 
 Usage (the worker and the demo)::
 
@@ -35,7 +36,10 @@ from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
 from slastream.model.ledger import Ledger, ledger_json
 from slastream.model.spec import Settings
+from slastream.model.time import Month
+from slastream.sli.slices import SliceStore
 from slastream.slo import tenants
+from slastream.slo.gateways import gateway_report
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
@@ -125,6 +129,25 @@ async def _api_ledger(request: web.Request) -> web.Response:
     return _json(ledger_json(_ledger(source, _month(request))))
 
 
+async def _api_gateways(request: web.Request) -> web.Response:
+    """Per-gateway diagnostics (docs/interfaces.md#tenants): the top gateways by losses."""
+    source = request.app[_SOURCE]
+    settings, store = getattr(source, "settings", None), getattr(source, "store", None)
+    if not isinstance(settings, Settings) or not isinstance(store, SliceStore):
+        raise _BadRequest("this source has no slices")
+    if not settings.tenants.gateway_diagnostics:
+        raise _NotFound("gateway diagnostics are off (tenants.gateway_diagnostics)")
+    tenant = request.query.get("tenant")
+    if tenant is not None:
+        _tenant(request, tenant)  # 404 for an unknown tenant
+    top = request.query.get("top", str(settings.tenants.gateways_top))
+    if not top.isdigit() or not 0 < int(top) <= 1000:
+        raise _BadRequest(f"top must be a whole number from 1 to 1000, got {top!r}")
+    period = _ledger(source, _month(request)).period
+    month = Month.containing(period.start_ms, period.timezone)
+    return _json(gateway_report(settings, store, month, tenant, int(top)))
+
+
 def _page(request: web.Request) -> StatusPage:
     month = _month(request)
     try:
@@ -162,6 +185,7 @@ def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Applic
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/api/ledger", _api_ledger)
     app.router.add_get("/api/status", _api_status)
+    app.router.add_get("/api/gateways", _api_gateways)
     app.router.add_get("/slo/{name}", _slo)
     app.router.add_get("/tenant/{tenant}", _status)
     app.router.add_get("/", _status)

@@ -192,7 +192,7 @@ class SlastreamCollector(Collector):
             ("histograms", lambda: [_latency_family(
                 bound[0].histograms(src.histograms()) if bound else src.histograms())]),
             ("pipeline", lambda: _pipeline_families(src.pipeline())),
-        ]
+            ("gateways", lambda: bound[0].gateway_families() if bound else [])]
         for name, build in sections:
             try:
                 out.extend(build())

@@ -16,7 +16,13 @@ slastream_tenants                                gauge      state (labelled, ove
 slastream_tenant_contract_availability_ratio     gauge      contract, tenant, period
 slastream_tenant_contract_credit_ratio           gauge      contract, tenant, period
 slastream_tenant_contract_credit_amount          gauge      contract, tenant, period
+slastream_gateway_uplinks_total                  counter    slo, scope, gateway, outcome
 ==============================================  =========  ==================================
+
+``slastream_gateway_uplinks_total`` (``outcome`` delivered or lost) counts per-gateway
+diagnostics (``sli/gateways.py``) of labelled scopes, and only while the gateways are at
+most ``tenants.gateway_metrics_limit`` (0, the default: never); otherwise the family is
+empty and ``/api/gateways`` has the figures.
 
 ``contract`` is the template's name; ``slastream_contract_*`` carry the instance
 (``{template}@{tenant}``) as before. The credit amount is there for contracts with a
@@ -29,11 +35,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import replace
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from slastream.model.ledger import Ledger
 from slastream.model.spec import Settings
 from slastream.sli.attribution import UNATTRIBUTED
+from slastream.sli.gateways import SUFFIX, split_scope
 from slastream.slo.tenants import OWNER_SCOPES, tenant_of
 
 OVERFLOW = "overflow"
@@ -53,6 +60,8 @@ class TenantBound:
         limit = settings.tenants.metrics_limit
         self.labelled = set(order[:limit])
         self.overflow = len(set(seen) - self.labelled)
+        self._gateway_limit = settings.tenants.gateway_metrics_limit
+        self._gateways: dict[tuple[str, str, str, str], int] = {}
 
     def _keeps(self, slo: str, scope: str) -> bool:
         spec = self._scoped.get(slo)
@@ -72,6 +81,12 @@ class TenantBound:
     def events(self, events: dict[tuple[str, str, str], int]) -> dict[tuple[str, str, str], int]:
         out: dict[tuple[str, str, str], int] = {}
         for (slo, scope, outcome), n in events.items():
+            if slo.endswith(SUFFIX):  # per-gateway diagnostics: never an SLO's series
+                head, gateway = split_scope(scope)
+                name = slo.removesuffix(SUFFIX)
+                if self._keeps(name, head):
+                    self._gateways[(name, head, gateway, outcome)] = n
+                continue
             key = (slo, scope if self._keeps(slo, scope) else OVERFLOW, outcome)
             out[key] = out.get(key, 0) + n
         return out
@@ -100,6 +115,18 @@ class TenantBound:
         return [count, *contract_families(ledger)]
 
 
+    def gateway_families(self) -> list[Metric]:
+        """Per-gateway uplinks (after ``events``), while the gateways are few enough."""
+        family = CounterMetricFamily("slastream_gateway_uplinks",
+                                     "Uplinks first heard by a gateway, delivered or lost.",
+                                     labels=["slo", "scope", "gateway", "outcome"])
+        if 0 < len({k[2] for k in self._gateways}) <= self._gateway_limit:
+            for (slo, scope, gateway, outcome), n in sorted(self._gateways.items()):
+                family.add_metric([slo, scope, gateway,
+                                   "delivered" if outcome == "good" else "lost"], n)
+        return [family]
+
+
 def contract_families(ledger: Ledger | None = None) -> list[Metric]:
     labels = ["contract", "tenant", "period"]
     avail = GaugeMetricFamily("slastream_tenant_contract_availability_ratio",
@@ -124,4 +151,6 @@ def contract_families(ledger: Ledger | None = None) -> list[Metric]:
 def empty_families() -> Iterable[Metric]:
     """The families without samples (for ``describe``)."""
     yield GaugeMetricFamily("slastream_tenants", "", labels=["state"])
+    yield CounterMetricFamily("slastream_gateway_uplinks", "",
+                              labels=["slo", "scope", "gateway", "outcome"])
     yield from contract_families()

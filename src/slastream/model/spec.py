@@ -230,14 +230,17 @@ class Tenants:
     """The ``tenants`` section: known tenants and the bounds of what is shown per tenant.
 
     ``metrics_limit``: at most this many tenants get their own label values on /metrics;
-    the others are summed into the ``overflow`` bucket. ``gateway_metrics_limit``: per-gateway
-    diagnostics are exported as metrics only while the number of gateways is within it.
+    the others are summed into the ``overflow`` bucket. ``gateway_diagnostics``: count the
+    uplinks heard and delivered per gateway (``sli/gateways.py``); ``gateways_top`` of them
+    per tenant in the API, and metrics only while the gateways are at most
+    ``gateway_metrics_limit``.
     ``attribution_ttl_s``: a DevAddr's owner learned from the application side is forgotten
     after this long without a delivery or join of that session.
     """
 
     known: tuple[Tenant, ...] = ()
     metrics_limit: int = 100
+    gateway_diagnostics: bool = False
     gateway_metrics_limit: int = 0
     gateways_top: int = 10
     attribution_ttl_s: int = 30 * 86400

@@ -40,6 +40,7 @@ from slastream.model.events import (
 from slastream.model.spec import SLO, Settings
 from slastream.sli.attribution import UNATTRIBUTED, Attribution
 from slastream.sli.base import SLI
+from slastream.sli.gateways import GatewaySLI
 from slastream.sli.slices import GOOD, new_vector
 from slastream.sli.state import (
     State,
@@ -79,6 +80,8 @@ class DeliverySLI(SLI):
         self.attribution = (Attribution(settings.tenants)
                             if slo.scope_by in ("tenant", "application") else None)
         self._scoped = slo.scope_by != "network"
+        # per-gateway counts of what this SLI finalises (sli/gateways.py), when configured
+        self.diagnostics: GatewaySLI | None = None
         lw = settings.lorawan
         self._lorawan = lw
         # one prefix (the common case) is checked inline in add(); several go to is_ours
@@ -283,6 +286,7 @@ class DeliverySLI(SLI):
         if attribution is not None:
             attribution.rotate(watermark_ms)
         scope_by = self.slo.scope_by
+        diagnostics = self.diagnostics
         count = self._count
         for second in sorted(ready):
             finalised = None
@@ -306,8 +310,10 @@ class DeliverySLI(SLI):
                 delivered = app != _NONE and latency <= deadline
                 if attribution is not None and not scope:
                     scope = self._scope(attribution.scope(key >> 16, scope_by))
-                count(self._scopes[scope] if scoped else "network", ns, delivered,
-                      float(latency) if delivered else -1.0)
+                name = self._scopes[scope] if scoped else "network"
+                count(name, ns, delivered, float(latency) if delivered else -1.0)
+                if diagnostics is not None:
+                    diagnostics.final(key, ns, name, delivered)
                 done[key] = (ns * _S + scope) * 2 + delivered
                 if finalised is None:
                     finalised = self._done_buckets.setdefault(second, [])
