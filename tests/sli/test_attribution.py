@@ -158,3 +158,23 @@ def test_state_per_tracked_uplink_stays_small_when_scoped_by_tenant() -> None:
     tracemalloc.stop()
     assert sli.tracked == n
     assert (after - before) / n <= 150
+
+
+def test_a_delivery_state_of_the_earlier_layout_still_loads() -> None:
+    """Checkpoints written before scopes were generic name them regions (uint8 columns)."""
+    s = _settings("region")
+    sli = DeliverySLI(s.slos[0], s)
+    sli.add([UplinkReceived(T0, A, 1, "gw", "eu868", False, 1),
+             UplinkReceived(T0 + 10, B, 1, "gw", "us915", False, 1),
+             UplinkDelivered(T0 + 500, A, 1, "app", "dev", "")])
+    sli.advance(T0 + 60_000)
+    sli.add([UplinkReceived(T0 + 70_000, B, 2, "gw", "us915", False, 1)])
+    new = sli.state()
+    old = {k: v for k, v in new.items() if k not in ("scopes", "pending_scope", "done_scope")}
+    old["regions"] = new["scopes"]
+    old["pending_region"] = new["pending_scope"].astype("uint8")
+    old["done_region"] = new["done_scope"].astype("uint8")
+    other = DeliverySLI(s.slos[0], s)
+    other.load_state(old)
+    assert {k: str(v) for k, v in other.state().items()} == {k: str(v) for k, v in new.items()}
+    assert other.flush() == sli.flush()
