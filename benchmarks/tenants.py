@@ -7,16 +7,21 @@ them), then scraped once. The figures: tenants labelled and in the overflow buck
 on /metrics, rule groups and rules, and promtool's verdict on the rules, once with the
 default bound (``tenants.metrics_limit`` 100) and once with a bound above the tenant count
 (what the series would grow to without one). Rules do not depend on the tenant count at all.
+Last, the same events through an engine scoped by network (the baseline) and by tenant,
+alternating, five times each: the median ratio is what attribution costs the SLI.
 
     PYTHONPATH=src python benchmarks/tenants.py [TENANTS ...]
 """
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import tracemalloc
+from dataclasses import replace
 from typing import Any
 
 from prometheus_client.exposition import generate_latest
@@ -97,6 +102,29 @@ def _bytes_per_devaddr(n: int = 200_000) -> float:
     return (after - before) / n
 
 
+def _feed_s(settings: Settings, events: list[Event]) -> float:
+    engine = Engine(settings)
+    began = time.perf_counter()
+    for i in range(0, len(events), 20_000):
+        engine.feed(group(events[i:i + 20_000]))
+        engine.advance()
+    engine.flush()
+    return time.perf_counter() - began
+
+
+def _scope_cost(events: list[Event]) -> str:
+    tenant = _settings(100)
+    network = replace(tenant, slos=tuple(replace(s, scope_by="network") if s.sli == "delivery"
+                                         else s for s in tenant.slos), contracts=())
+    times: dict[str, list[float]] = {"network": [], "tenant": []}
+    for _ in range(5):
+        times["network"].append(_feed_s(network, events))
+        times["tenant"].append(_feed_s(tenant, events))
+    net, ten = statistics.median(times["network"]), statistics.median(times["tenant"])
+    return (f"{len(events)} events: by network {len(events) / net:,.0f}/s, by tenant "
+            f"{len(events) / ten:,.0f}/s (median of 5; tenant/network time {ten / net:.2f})")
+
+
 def main(counts: list[int]) -> None:
     print(f"{'tenants':>8} {'bound':>6} {'labelled':>8} {'overflow':>8} {'samples':>8} "
           f"{'tenant samples':>14} {'groups':>6} {'rules':>5}  promtool")
@@ -110,6 +138,7 @@ def main(counts: list[int]) -> None:
             print(f"{n:>8} {limit:>6} {n - overflow:>8} {overflow:>8} {samples:>8} "
                   f"{tenant:>14} {len(groups):>6} {rules:>5}  {_promtool(settings)}")
     print(f"attribution: {_bytes_per_devaddr():.1f} bytes per attributed DevAddr (bound 150)")
+    print(f"delivery SLI: {_scope_cost(_events(max(counts)))}")
 
 
 if __name__ == "__main__":
