@@ -144,6 +144,25 @@ def test_state_per_attributed_device_is_small() -> None:
     assert (after - before) / n <= 150
 
 
+def test_state_per_tracked_device_with_its_attribution_is_small() -> None:
+    """A device with one uplink in flight and its DevAddr attributed (by a join): within
+    the 150 bytes of docs/architecture.md#performance, the attribution included."""
+    s = _settings()
+    sli = DeliverySLI(s.slos[0], s)
+    n = 200_000
+    joins: list[Event] = [DeviceJoined(T0 + i, 0x26000000 + i, "app", "dev", f"t{i % 200}")
+                          for i in range(n)]
+    ups: list[Event] = [_up(i, 0x26000000 + i, 1) for i in range(n)]
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    sli.add(joins)
+    sli.add(ups)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert sli.tracked == n and sli.attribution is not None and len(sli.attribution) == n
+    assert (after - before) / n <= 150
+
+
 def test_state_per_tracked_uplink_stays_small_when_scoped_by_tenant() -> None:
     """docs/architecture.md#performance: the 20-bit scope index keeps a pending uplink
     within 150 bytes."""
