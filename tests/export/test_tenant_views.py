@@ -69,6 +69,13 @@ async def test_the_ledger_and_status_page_of_one_tenant(capture: Path) -> None:
             "globex", 0.1, "Europe/Berlin")
         status, page = await _get(f"{srv.url}/tenant/globex")
         assert status == 200 and "lns@globex" in page and "lns@acme" not in page
+        # its links stay within the tenant's pages and data
+        assert 'href="/tenant/globex/slo/delivery?month=' in page
+        assert 'href="/slo/' not in page and "/api/ledger?tenant=globex&amp;month=" in page
+        status, slo_page = await _get(f"{srv.url}/tenant/globex/slo/delivery")
+        assert status == 200 and "globex" in slo_page and "acme" not in slo_page
+        status, api = await _get(f"{srv.url}/api/status?tenant=globex")
+        assert status == 200 and "acme" not in json.dumps(api)
         status, error = await _get(f"{srv.url}/api/ledger?tenant=nobody")
         assert status == 404 and "nobody" in error["error"]
         status, _ = await _get(f"{srv.url}/api/gateways")

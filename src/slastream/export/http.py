@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -149,9 +149,13 @@ async def _api_gateways(request: web.Request) -> web.Response:
 
 
 def _page(request: web.Request) -> StatusPage:
+    """The status page, of one tenant under ``/tenant/{id}`` (and ``?tenant=`` for
+    ``/api/status``)."""
     month = _month(request)
+    tenant = request.match_info.get("tenant") or request.query.get("tenant")
     try:
-        return gather(_tenant(request, request.match_info.get("tenant")), month)
+        page = gather(_tenant(request, tenant), month)
+        return page if tenant is None else replace(page, tenant=tenant)
     except ValueError as exc:  # a month the source cannot compute
         raise _BadRequest(str(exc).splitlines()[0] if str(exc) else "bad month") from None
 
@@ -188,6 +192,7 @@ def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Applic
     app.router.add_get("/api/gateways", _api_gateways)
     app.router.add_get("/slo/{name}", _slo)
     app.router.add_get("/tenant/{tenant}", _status)
+    app.router.add_get("/tenant/{tenant}/slo/{name}", _slo)
     app.router.add_get("/", _status)
     return app
 
