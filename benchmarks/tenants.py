@@ -64,6 +64,7 @@ def _events(tenants: int) -> list[Event]:
                 if t != 0 or m % 2:
                     out.append(UplinkDelivered(at + 500, devaddr, m, "app", f"d{d}",
                                                f"tenant-{t:04d}"))
+    out.sort(key=lambda e: e.time_ms)  # in time order, as a stream has them
     return out
 
 

@@ -122,9 +122,13 @@ class Attribution:
         """The session holding ``devaddr`` belongs to ``tenant`` and ``application``;
         returns the owner's index."""
         idx = self.owner_index(tenant, application)
+        self.learn_index(devaddr, idx)
+        return idx
+
+    def learn_index(self, devaddr: int, idx: int) -> None:
+        """``learn`` with the owner's index."""
         if self._current.get(devaddr) != idx:
             self._current.put(devaddr, idx)
-        return idx
 
     def rotate(self, now_ms: int) -> None:
         """Start a new generation once ``attribution_ttl_s`` of event time has passed."""

@@ -204,15 +204,19 @@ class DeliverySLI(SLI):
                 if devaddr < 0:  # the router found no session of the device to take it from
                     self.unmatched_deliveries += 1
                     continue
+                key = (devaddr << 16) | (fcnt & 0xFFFF)
+                v = pending.get(key)
                 owner = 0
                 if attribution is not None:
-                    owner = self._owner_scope(attribution.learn(devaddr, tenant, application))
-                key = (devaddr << 16) | (fcnt & 0xFFFF)
+                    idx = attribution.owner_index(tenant, application)
+                    owner = self._owner_scope(idx)
+                    # an uplink heard under this owner: its DevAddr's owner is known already
+                    if v is None or v % _S != owner:
+                        attribution.learn_index(devaddr, idx)
                 d = done.get(key)
                 if d is not None:
                     self._late_delivery(key, d, t)
                     continue
-                v = pending.get(key)
                 if v is None:
                     pending[key] = (none * tt + t) * _S + owner  # _pack(_NONE, t, owner)
                     self._track(key, t)
