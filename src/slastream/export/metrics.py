@@ -67,10 +67,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from slastream.export.tenant_metrics import TenantBound, empty_families
+from slastream.export.tenant_metrics import TenantBound, empty_families, settings_of
 from slastream.export.terms_metrics import terms_families
 from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
-from slastream.model.spec import Settings
 
 log = logging.getLogger(__name__)
 
@@ -163,18 +162,14 @@ class SlastreamCollector(Collector):
         yield from _event_families()
         yield _latency_family()
         yield from _pipeline_families(None)
-        if self._settings() is not None:
+        if settings_of(self.source) is not None:
             yield from empty_families()
-
-    def _settings(self) -> Settings | None:
-        settings = getattr(self.source, "settings", None)
-        return settings if isinstance(settings, Settings) else None
 
     def collect(self) -> Iterable[Metric]:
         """Evaluate the source now and return every family; tenants bounded by the config
         (``export/tenant_metrics.py``) when the source has one."""
         out: list[Metric] = []
-        settings, src = self._settings(), self.source
+        settings, src = settings_of(self.source), self.source
         bound: list[TenantBound] = []  # the ledger section chooses the scrape's tenants
 
         def ledger() -> list[Metric]:

@@ -47,6 +47,12 @@ OVERFLOW = "overflow"
 Histogram = tuple[list[float], list[int], float]
 
 
+def settings_of(source: object) -> Settings | None:
+    """The config of a metrics source that has one (an engine, the live view)."""
+    settings = getattr(source, "settings", None)
+    return settings if isinstance(settings, Settings) else None
+
+
 class TenantBound:
     """One scrape's choice of the tenants that get label values of their own."""
 
