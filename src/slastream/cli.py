@@ -205,7 +205,7 @@ def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from slastream.report.command import main as report_main
 
     return report_main(_settings(args), args.month, args.capture, args.worker, args.format,
-                       args.output)
+                       args.output, args.tenant)
 
 
 def _with_config(name: str, help_text: str, handler: Handler, *arguments: Argument,
@@ -247,7 +247,9 @@ COMMANDS: tuple[Command, ...] = (
                  arg("--worker", metavar="URL", help="read the ledger of a running worker"),
                  arg("--format", choices=("html", "pdf", "csv", "json"), default="html",
                      help="html (default), pdf, csv or json"),
-                 arg("-o", "--output", metavar="FILE", help="write here instead of stdout")),
+                 arg("-o", "--output", metavar="FILE", help="write here instead of stdout"),
+                 arg("--tenant", metavar="ID",
+                     help="one tenant's report: its SLO scopes and its contracts")),
     _with_config("probe", "run the synthetic probes of CONFIG and publish their results",
                  _probe, arg("--mqtt", metavar="URL", help="MQTT broker for the results"),
                  arg("--capture", metavar="FILE", help="write capture lines instead")),

@@ -7,7 +7,7 @@ import base64
 import aiohttp
 import pytest
 
-from slastream.export.http import serve
+from slastream.export.http import area, serve
 from slastream.export.metrics import build_registry
 
 from .fakesource import FakeSource
@@ -55,3 +55,13 @@ async def test_without_a_token_everything_is_open() -> None:
     source = FakeSource()
     async with await serve(source, build_registry(source), "127.0.0.1", 0) as srv:
         assert await status_of(f"{srv.url}/api/ledger") == 200
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/healthz", None), ("/api/ledger", "api"), ("/api/gateways", "api"),
+    ("/metrics", "metrics"), ("/", "status"), ("/slo/x", "status"),
+    ("/tenant/acme", "status"), ("/tenant/acme/slo/x", "status"), ("/anything-new", "status"),
+])
+def test_every_page_but_healthz_belongs_to_an_area(path: str, expected: str | None) -> None:
+    # a page added later is protected with the status page, never left open by omission
+    assert area(path) == expected

@@ -19,6 +19,7 @@ from slastream.config.checker import Checker
 from slastream.config.contracts import contracts
 from slastream.config.probes import parse_prober_settings, parse_probes
 from slastream.config.slos import slos
+from slastream.config.tenants import tenants
 from slastream.config.zendesk import parse_zendesk
 from slastream.errors import ConfigError
 from slastream.model.spec import MAX_PAYLOAD_BYTES, Settings
@@ -27,7 +28,7 @@ __all__ = ["load_settings", "parse_settings"]
 
 _TOP_KEYS = {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy", "exclusions",
              "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts",
-             "zendesk", "max_payload_bytes"}
+             "zendesk", "max_payload_bytes", "tenants"}
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -62,6 +63,7 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
         zendesk=parse_zendesk(data.get("zendesk"), "zendesk", c.fail, agreed, c.base_dir),
         max_payload_bytes=int(max_payload or MAX_PAYLOAD_BYTES),
+        tenants=tenants(c, data.get("tenants")),
     )
     if c.problems:
         raise ConfigError(c.problems)

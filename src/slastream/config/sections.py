@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slastream.config import maintenance, security
 from slastream.config.checker import Checker
+from slastream.config.tenants import devaddr_ranges
 from slastream.errors import Rejected
 from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
 from slastream.model.spec import (
@@ -89,23 +90,7 @@ def exclusions(c: Checker, raw: Any) -> tuple[Exclusion, ...]:
 
 
 def _prefixes(c: Checker, raw: Any) -> tuple[tuple[int, int], ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        c.fail("lorawan.devaddr_prefixes", "must be a list like ['26000000/7']")
-        return ()
-    out = []
-    for j, p in enumerate(raw):
-        try:
-            addr, bits = str(p).split("/")
-            value, nbits = int(addr, 16), int(bits)
-            if not (0 <= value < 2**32 and 1 <= nbits <= 32):
-                raise ValueError
-            out.append((value, nbits))
-        except ValueError:
-            c.fail(f"lorawan.devaddr_prefixes[{j}]",
-                   f"must be HEX8/BITS like 26000000/7, got {p!r}")
-    return tuple(out)
+    return devaddr_ranges(c, raw, "lorawan.devaddr_prefixes")
 
 
 def _class_b_c(c: Checker, raw: Any) -> tuple[str, ...]:

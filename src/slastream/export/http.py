@@ -1,5 +1,7 @@
 """HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger``, ``/api/status``,
-the status page ``/`` and a page per SLO ``/slo/{name}`` (docs/interfaces.md#http-endpoints).
+the status page ``/``, a page per SLO ``/slo/{name}`` and per tenant ``/tenant/{tenant}``
+(``/api/ledger?tenant=``), per-gateway diagnostics ``/api/gateways``
+(docs/interfaces.md#http-endpoints).
 
 Usage (the worker and the demo)::
 
@@ -25,7 +27,7 @@ import hmac
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +39,11 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
 from slastream.model.ledger import Ledger, ledger_json
+from slastream.model.spec import Settings
+from slastream.model.time import Month
+from slastream.sli.slices import SliceStore
+from slastream.slo import tenants
+from slastream.slo.gateways import gateway_report
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +72,18 @@ class _BadRequest(Exception):
     """Answered as 400 with ``{"error": message}`` (one line) by :func:`_errors`."""
 
 
+class _NotFound(Exception):
+    """Answered as 404 with ``{"error": message}`` by :func:`_errors`."""
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
     except _BadRequest as exc:
         return _json({"error": str(exc)}, status=400)
+    except _NotFound as exc:
+        return _json({"error": str(exc)}, status=404)
     return response
 
 
@@ -103,14 +116,52 @@ async def _healthz(request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
 
+def _tenant(request: web.Request, tenant: str | None) -> Any:
+    """The app's source, or the source as ``tenant`` sees it (docs/interfaces.md#tenants);
+    a 404 for a tenant neither configured nor seen."""
+    source = request.app[_SOURCE]
+    if tenant is None:
+        return source
+    settings = getattr(source, "settings", None)
+    if not isinstance(settings, Settings):
+        raise _BadRequest("this source has no tenants")
+    if tenant not in tenants.seen_tenants(settings, getattr(source, "store", None)):
+        raise _NotFound(f"no tenant named {tenant!r}")
+    return tenants.TenantSource(source, settings, tenant)
+
+
 async def _api_ledger(request: web.Request) -> web.Response:
-    return _json(ledger_json(_ledger(request.app[_SOURCE], _month(request))))
+    source = _tenant(request, request.query.get("tenant"))
+    return _json(ledger_json(_ledger(source, _month(request))))
+
+
+async def _api_gateways(request: web.Request) -> web.Response:
+    """Per-gateway diagnostics (docs/interfaces.md#tenants): the top gateways by losses."""
+    source = request.app[_SOURCE]
+    settings, store = getattr(source, "settings", None), getattr(source, "store", None)
+    if not isinstance(settings, Settings) or not isinstance(store, SliceStore):
+        raise _BadRequest("this source has no slices")
+    if not settings.tenants.gateway_diagnostics:
+        raise _NotFound("gateway diagnostics are off (tenants.gateway_diagnostics)")
+    tenant = request.query.get("tenant")
+    if tenant is not None:
+        _tenant(request, tenant)  # 404 for an unknown tenant
+    top = request.query.get("top", str(settings.tenants.gateways_top))
+    if not top.isdigit() or not 0 < int(top) <= 1000:
+        raise _BadRequest(f"top must be a whole number from 1 to 1000, got {top!r}")
+    period = _ledger(source, _month(request)).period
+    month = Month.containing(period.start_ms, period.timezone)
+    return _json(gateway_report(settings, store, month, tenant, int(top)))
 
 
 def _page(request: web.Request) -> StatusPage:
+    """The status page, of one tenant under ``/tenant/{id}`` (and ``?tenant=`` for
+    ``/api/status``)."""
     month = _month(request)
+    tenant = request.match_info.get("tenant") or request.query.get("tenant")
     try:
-        return gather(request.app[_SOURCE], month)
+        page = gather(_tenant(request, tenant), month)
+        return page if tenant is None else replace(page, tenant=tenant)
     except ValueError as exc:  # a month the source cannot compute
         raise _BadRequest(str(exc).splitlines()[0] if str(exc) else "bad month") from None
 
@@ -137,13 +188,15 @@ async def _slo(request: web.Request) -> web.Response:
 
 def area(path: str) -> str | None:
     """Which protectable area a path belongs to (``http.protect``); None: always open."""
+    if path == "/healthz":
+        return None
     if path.startswith("/api/"):
         return "api"
     if path == "/metrics":
         return "metrics"
-    if path == "/" or path.startswith("/slo/"):
-        return "status"
-    return None
+    # every page is the status page's (/, /slo/NAME, /tenant/ID/...): a page added later
+    # is protected with it, never open by omission
+    return "status"
 
 
 def _authorized(header: str, token: str) -> bool:
@@ -189,7 +242,10 @@ def create_app(source: MetricsSource, registry: CollectorRegistry, *,
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/api/ledger", _api_ledger)
     app.router.add_get("/api/status", _api_status)
+    app.router.add_get("/api/gateways", _api_gateways)
     app.router.add_get("/slo/{name}", _slo)
+    app.router.add_get("/tenant/{tenant}", _status)
+    app.router.add_get("/tenant/{tenant}/slo/{name}", _slo)
     app.router.add_get("/", _status)
     return app
 

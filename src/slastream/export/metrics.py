@@ -38,7 +38,8 @@ slastream_mqtt_connection_errors_total           counter    reason (bridge in th
 ==============================================  =========  ==================================
 
 Contracts' support and usage sections add the families of
-:mod:`slastream.export.terms_metrics` (per severity and per band).
+:mod:`slastream.export.terms_metrics` (per severity and per band); tenants, bounded by the
+config, those of :mod:`slastream.export.tenant_metrics`.
 
 ``period`` is ``"month"``: the calendar month to date in the config's time zone.
 ``slastream_sli_value`` is the SLI over that period: a ratio for delivery, RX2 and probe
@@ -67,6 +68,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from slastream.export.tenant_metrics import TenantBound, empty_families, settings_of
 from slastream.export.terms_metrics import terms_families
 from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
 
@@ -161,18 +163,32 @@ class SlastreamCollector(Collector):
         yield from _event_families()
         yield _latency_family()
         yield from _pipeline_families(None)
+        if settings_of(self.source) is not None:
+            yield from empty_families()
 
     def collect(self) -> Iterable[Metric]:
-        """Evaluate the source now and return every family."""
+        """Evaluate the source now and return every family; tenants bounded by the config
+        (``export/tenant_metrics.py``) when the source has one."""
         out: list[Metric] = []
+        settings, src = settings_of(self.source), self.source
+        bound: list[TenantBound] = []  # the ledger section chooses the scrape's tenants
+
+        def ledger() -> list[Metric]:
+            led, breaches = src.ledger(), src.breaches()
+            if settings is not None:
+                bound.append(TenantBound(settings, led))
+                led, breaches = bound[0].ledger(led), bound[0].breaches(breaches)
+            return [*_ledger_families(led, breaches), *(bound[0].families(led) if bound else ())]
+
         sections: list[tuple[str, Callable[[], Iterable[Metric]]]] = [
-            ("ledger", lambda: _ledger_families(self.source.ledger(), self.source.breaches())),
-            ("events", lambda: _event_families(self.source.sli_event_totals(),
-                                               self.source.ingest_totals(),
-                                               self.source.ignored_totals())),
-            ("histograms", lambda: [_latency_family(self.source.histograms())]),
-            ("pipeline", lambda: _pipeline_families(self.source.pipeline())),
-        ]
+            ("ledger", ledger),
+            ("events", lambda: _event_families(
+                bound[0].events(src.sli_event_totals()) if bound else src.sli_event_totals(),
+                src.ingest_totals(), src.ignored_totals())),
+            ("histograms", lambda: [_latency_family(
+                bound[0].histograms(src.histograms()) if bound else src.histograms())]),
+            ("pipeline", lambda: _pipeline_families(src.pipeline())),
+            ("gateways", lambda: bound[0].gateway_families() if bound else [])]
         for name, build in sections:
             try:
                 out.extend(build())

@@ -43,6 +43,23 @@ class UplinkDelivered(NamedTuple):
     fcnt: int  # full 32-bit counter as reported by the application server
     application: str
     device: str
+    # The tenant owning the device (ChirpStack ``deviceInfo.tenantId``, The Things Stack's
+    # ``@tenant`` of the application); "" when the source does not say.
+    tenant: str = ""
+
+
+class DeviceJoined(NamedTuple):
+    """A device's new session (an OTAA join or rejoin) and the DevAddr it was given.
+
+    What it carries besides the DevAddr is who owns the session: it attributes the
+    DevAddr's uplinks to a tenant and an application (docs/semantics.md#tenants).
+    """
+
+    time_ms: int
+    devaddr: int
+    application: str
+    device: str
+    tenant: str
 
 
 class DownlinkCommand(NamedTuple):
@@ -149,6 +166,7 @@ class TicketEvent(NamedTuple):
 Event = (
     UplinkReceived
     | UplinkDelivered
+    | DeviceJoined
     | DownlinkCommand
     | DownlinkAck
     | DownlinkOutcome
@@ -162,6 +180,7 @@ Event = (
 EVENT_TYPES: dict[str, type[Event]] = {
     "uplink_received": UplinkReceived,
     "uplink_delivered": UplinkDelivered,
+    "device_joined": DeviceJoined,
     "downlink_command": DownlinkCommand,
     "downlink_ack": DownlinkAck,
     "downlink_outcome": DownlinkOutcome,

@@ -20,7 +20,7 @@ from slastream.model.zendesk import ZendeskSettings
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
 NoDataRule = Literal["ignore", "downtime"]
-ScopeBy = Literal["network", "region"]
+ScopeBy = Literal["network", "region", "tenant", "application"]
 Rx2Source = Literal["gateway", "integration"]
 MissingAck = Literal["miss", "ignore"]
 CreditKind = Literal["none", "tiers", "evrythng"]
@@ -104,7 +104,7 @@ class SLO:
     description: str = ""
     # delivery
     deadline_s: float = 30.0
-    scope_by: ScopeBy = "network"  # delivery, rx2
+    scope_by: ScopeBy = "network"  # delivery (any), rx2 (network, region)
     # rx2
     source: Rx2Source = "gateway"  # "gateway": ChirpStack gateway topics; "integration"
     rx1_delay_s: float = 1.0
@@ -139,6 +139,17 @@ class Credit:
 
 
 @dataclass(frozen=True)
+class TenantTerms:
+    """What a per-tenant contract changes for one tenant (``None``: the template's)."""
+
+    objective: float | None = None
+    credit: Credit | None = None
+    monthly_fee: float | None = None
+    support: SupportTerms | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     name: str
     slos: tuple[str, ...]
@@ -147,6 +158,13 @@ class Contract:
     credit: Credit
     support: SupportTerms | None = None  # reaction and resolution times per severity
     usage: UsageTerms | None = None  # request allowance per device and band
+    # A template instantiated per tenant (docs/semantics.md#tenant-contracts): "all" for
+    # every tenant seen or known, or the listed tenants; None for one network-wide contract.
+    tenants: tuple[str, ...] | Literal["all"] | None = None
+    overrides: tuple[tuple[str, TenantTerms], ...] = ()
+    monthly_fee: float | None = None  # the credit's amount is credit × fee
+    timezone: str | None = None  # the month of an instance; None: the config's
+    tenant: str | None = None  # set on an instance of a template
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,41 @@ DEFAULT_MAX_PACKET_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
+class Tenant:
+    """A tenant named in the config: the DevAddr blocks its devices' sessions are given
+    from, the applications it owns (for sources whose messages name no tenant), and its own
+    contract terms (docs/semantics.md#tenants)."""
+
+    id: str
+    devaddr_ranges: tuple[tuple[int, int], ...] = ()
+    applications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """The ``tenants`` section: known tenants and the bounds of what is shown per tenant.
+
+    ``metrics_limit``: at most this many tenants get their own label values on /metrics;
+    the others are summed into the ``overflow`` bucket. ``gateway_diagnostics``: count the
+    uplinks heard and delivered per gateway (``sli/gateways.py``); ``gateways_top`` of them
+    per tenant in the API, and metrics only while the gateways are at most
+    ``gateway_metrics_limit``.
+    ``attribution_ttl_s``: a DevAddr's owner learned from the application side is forgotten
+    after this long without a delivery or join of that session.
+    """
+
+    known: tuple[Tenant, ...] = ()
+    metrics_limit: int = 100
+    gateway_diagnostics: bool = False
+    gateway_metrics_limit: int = 0
+    gateways_top: int = 10
+    attribution_ttl_s: int = 30 * 86400
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.known)
+
+
+@dataclass(frozen=True)
 class MqttSettings:
     url: str = "mqtt://127.0.0.1:1883"
     topics: tuple[str, ...] = DEFAULT_TOPICS
@@ -335,6 +388,7 @@ class Settings:
     zendesk: ZendeskSettings | None = None  # the receiver of `slastream webhook`
     # a message whose payload is longer is rejected as ``oversize``, never parsed
     max_payload_bytes: int = MAX_PAYLOAD_BYTES
+    tenants: Tenants = field(default_factory=Tenants)
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:

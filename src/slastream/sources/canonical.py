@@ -211,6 +211,7 @@ def _uplink_delivered(obj: dict[str, Any], parts: list[str], received_ms: int) -
         uint32(obj.get("fcnt"), "fcnt"),
         text(obj, "application", default=""),
         text(obj, "device", default=""),
+        text(obj, "tenant", default=""),
     )
 
 

@@ -205,8 +205,12 @@ def batches(lines: Iterable[bytes], chunk: int,
                 if devaddr >= 0:
                     if not delivered:
                         order.append(delivered_t)
-                    delivered.append(new(delivered_t, (received_ms, devaddr, fcnt, info[1],
-                                                       info[2])))
+                    # chirpstack._tenant inlined: deviceInfo.tenantId or ""
+                    dinfo = payload.get("deviceInfo")
+                    tenant = dinfo.get("tenantId", "") if type(dinfo) is dict else ""
+                    delivered.append(new(delivered_t, (
+                        received_ms, devaddr, fcnt, info[1], info[2],
+                        tenant if type(tenant) is str else "")))
                     device_ok += 1
                     done = True
         if not done:

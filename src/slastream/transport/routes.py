@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from slastream.model.events import (
     BridgeOutage,
+    DeviceJoined,
     DownlinkAck,
     DownlinkCommand,
     DownlinkOutcome,
@@ -53,6 +54,8 @@ EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
     # the delivery SLI joins by DevAddr; RX2 links a downlink to one gateway's uplink + ack
     UplinkReceived: (Route(LORAWAN, _devaddr), Route(GATEWAY, lambda e: e.gateway)),
     UplinkDelivered: (Route(LORAWAN, _devaddr),),
+    # a session's owner, on the partition of its DevAddr's uplinks (docs/semantics.md#tenants)
+    DeviceJoined: (Route(LORAWAN, _devaddr),),
     DownlinkCommand: (Route(GATEWAY, lambda e: e.gateway),),
     DownlinkAck: (Route(GATEWAY, lambda e: e.gateway),),
     DownlinkOutcome: (Route(LORAWAN, lambda e: e.device),),
@@ -66,7 +69,7 @@ EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
 
 # (SLI kind, RX2 source or "") -> the event types the SLI joins
 SLI_INPUTS: dict[tuple[str, str], tuple[type[Event], ...]] = {
-    ("delivery", ""): (UplinkReceived, UplinkDelivered),
+    ("delivery", ""): (UplinkReceived, UplinkDelivered, DeviceJoined),
     ("rx2", "gateway"): (UplinkReceived, DownlinkCommand, DownlinkAck),
     ("rx2", "integration"): (DownlinkOutcome,),
     ("probe", ""): (ProbeResult,),
