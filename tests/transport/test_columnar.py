@@ -11,6 +11,7 @@ import pytest
 from slastream.model.events import (
     EVENT_TYPES,
     BridgeOutage,
+    DeviceJoined,
     DownlinkAck,
     DownlinkCommand,
     DownlinkOutcome,
@@ -29,6 +30,8 @@ T = 1_790_000_000_000
 EVERY_TYPE: list[Event] = [
     UplinkReceived(T, 0x26000001, 7, "gw-1", "eu868", False, 3),
     UplinkDelivered(T + 300, 0x26000001, 65543, "app", "dev-1"),
+    UplinkDelivered(T + 301, 0x26000003, 9, "app", "dev-3", "tenant-a"),
+    DeviceJoined(T + 200, 0x26000004, "app", "dev-4", "tenant-b"),
     DownlinkCommand(T + 1000, "gw-1", 42, 0x26000001, (1000, -1), False),
     DownlinkCommand(T + 1001, "gw-2", 43, -1, (), True),
     DownlinkAck(T + 1100, "gw-1", 42, ("OK", "TOO_LATE")),
