@@ -191,5 +191,5 @@ def test_a_malformed_checkpoint_is_a_value_error(data: bytes) -> None:
 
 def test_an_unknown_version_is_a_value_error() -> None:
     data = Engine(helpers.settings()).snapshot()
-    with pytest.raises(ValueError, match="version 3 is not supported"):
-        Engine.restore(helpers.settings(), data[:4] + b"\x00\x03" + data[6:])
+    with pytest.raises(ValueError, match="version 9 is not supported"):
+        Engine.restore(helpers.settings(), data[:4] + b"\x00\x09" + data[6:])
