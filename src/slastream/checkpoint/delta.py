@@ -157,8 +157,8 @@ def _diff_rows(old: dict[str, Any], new: dict[str, Any], prefix: str,
     ok, nk = old[key], new[key]
     order = np.argsort(ok, kind="stable")
     sorted_old = ok[order]
-    if len(np.unique(nk)) != len(nk) or np.any(np.diff(sorted_old) == 0):
-        return False, None
+    if np.any(np.diff(np.sort(nk)) == 0) or np.any(np.diff(sorted_old) == 0):
+        return False, None  # keys that are not unique
     at = np.searchsorted(sorted_old, nk)
     at[at == len(ok)] = 0
     found = sorted_old[at] == nk if len(ok) else np.zeros(len(nk), np.bool_)
