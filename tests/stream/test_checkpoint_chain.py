@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from slastream.checkpoint import delta, document
 from slastream.checkpoint.chain import ChainWriter, Piece
 from slastream.checkpoint.schema import engine_state
+from slastream.sli.delivery import DeliverySLI
 from slastream.sli.state import groups_to_columns
 from slastream.stream import records
 from slastream.stream.partition import PartitionState, Timing
@@ -177,6 +178,20 @@ def test_the_delivery_tables_are_stored_by_the_rows_that_changed() -> None:
     assert len(before["slis"][0]["state"]["done_key"]) > 50  # tombstones in flight
     added = sli[delta.ROWS]["done_"]["added"]["done_key"]
     assert len(added) < len(before["slis"][0]["state"]["done_key"])
+
+
+def test_a_restored_delivery_sli_holds_each_key_once() -> None:
+    recs = _records(codec.LORAWAN, 1)
+    state = _fresh((codec.LORAWAN, 1))
+    for offset, (key, value) in enumerate(recs[:len(recs) // 2]):
+        state.apply(offset, key, value, 0.0)
+    restored = _restore((codec.LORAWAN, 1), state.checkpoint(0.0), [])
+    for sli in (state.engine.slis[0], restored.engine.slis[0]):
+        assert isinstance(sli, DeliverySLI)
+        for table, groups in ((sli._pending, sli._buckets), (sli._done, sli._done_buckets)):
+            objects = {id(k) for k in table}
+            items = [x for v in groups.values() for x in v if x in table]
+            assert items and all(id(x) in objects for x in items)
 
 
 # ------------------------------------------------------------------------------ crashes

@@ -311,7 +311,7 @@ class DeliverySLI(SLI):
         self._check_regions(region)
         self._pending = {k: ((_NONE if n < 0 else n) * _T + (_NONE if a < 0 else a)) * 256 + r
                          for k, n, a, r in zip(keys, ns, app, region, strict=True)}
-        self._buckets = columns_to_groups(state, "pending_buckets")
+        self._buckets = _sharing(columns_to_groups(state, "pending_buckets"), keys)
         keys = get_array(state, "done_key", np.int64).tolist()
         ns = get_array(state, "done_ns_ms", np.int64).tolist()
         region = get_array(state, "done_region", np.uint8).tolist()
@@ -320,7 +320,7 @@ class DeliverySLI(SLI):
         self._check_regions(region)
         self._done = {k: -1 if n < 0 else (n * 256 + r) * 2 + int(d)
                       for k, n, r, d in zip(keys, ns, region, delivered, strict=True)}
-        self._done_buckets = columns_to_groups(state, "done_buckets")
+        self._done_buckets = _sharing(columns_to_groups(state, "done_buckets"), keys)
         self._outages = [(s, e) for s, e in
                          get_array(state, "outages_ms", np.int64, (None, 2)).tolist()]
         self.foreign = get_int(state, "foreign")
@@ -336,3 +336,21 @@ class DeliverySLI(SLI):
     @property
     def tracked(self) -> int:
         return len(self._pending)
+
+
+def _sharing(groups: dict[int, list[int]], keys: list[int]) -> dict[int, list[int]]:
+    """``groups`` with each item that is one of ``keys`` replaced by that very int object,
+    as in the live SLI, where a bucket holds the dict's own key: a restored SLI then takes
+    the memory the uninterrupted one did (an int of a DevAddr and FCnt is 32 bytes)."""
+    if not keys:
+        return groups
+    column = np.array(keys, dtype=np.int64)
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    for group, items in groups.items():
+        wanted = np.array(items, dtype=np.int64)
+        at = np.searchsorted(ordered, wanted).clip(max=len(ordered) - 1)
+        found = (ordered[at] == wanted).tolist()
+        groups[group] = [keys[i] if hit else item for i, hit, item in
+                         zip(order[at].tolist(), found, items, strict=True)]
+    return groups
