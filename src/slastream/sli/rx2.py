@@ -24,6 +24,7 @@ downlink command (gateway clocks drift; a real capture shows 42 s).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -162,9 +163,12 @@ class RX2SLI(SLI):
         # acks without a command (command lost or not ours) and old uplinks are dropped
         for key in [k for k, a in self._acks.items() if a.time_ms < limit - 60_000]:
             del self._acks[key]
-        if self._remembered > 10_000 + len(self._last_uplink):
+        if self._remembered > 10_000 + len(self._last_uplink) // 4:
             # uplinks older than any command still to come (within lateness) can go;
-            # pruning when the entries have doubled keeps the cost constant per uplink
+            # pruning after a quarter as many uplinks as there are entries keeps the cost
+            # constant per uplink and the entries within a third above what is kept. (A
+            # large fleet heard by few gateways each makes a new (gateway, DevAddr) entry
+            # for most uplinks: waiting for as many uplinks as entries never pruned.)
             keep = limit - self.rx2_ms - _UPLINK_MEMORY_MS
             pruned = {}
             for k, recent in self._last_uplink.items():
@@ -184,14 +188,18 @@ class RX2SLI(SLI):
     def state(self) -> State:
         """Base state plus recent uplinks per (gateway, DevAddr) as columns, the commands
         and acks waiting for each other as event rows, counters and reasons."""
-        recent = list(self._last_uplink.items())
+        n = len(self._last_uplink)
+        gateways, devaddrs = zip(*self._last_uplink, strict=True) if n else ((), ())
+        uplinks = list(chain.from_iterable(self._last_uplink.values()))
+        times, regions = zip(*uplinks, strict=True) if uplinks else ((), ())
         return {
             **super().state(),
-            "uplink_gateway": [gw for (gw, _), _ in recent],
-            "uplink_devaddr": np.array([d for (_, d), _ in recent], dtype=np.int64),
-            "uplink_count": np.array([len(u) for _, u in recent], dtype=np.int64),
-            "uplink_time_ms": np.array([t for _, u in recent for t, _ in u], dtype=np.int64),
-            "uplink_region": [r for _, u in recent for _, r in u],
+            "uplink_gateway": list(gateways),
+            "uplink_devaddr": np.fromiter(devaddrs, dtype=np.int64, count=n),
+            "uplink_count": np.fromiter(map(len, self._last_uplink.values()), dtype=np.int64,
+                                        count=n),
+            "uplink_time_ms": np.fromiter(times, dtype=np.int64, count=len(uplinks)),
+            "uplink_region": list(regions),
             "commands": [[c.time_ms, c.gateway, c.downlink_id, c.devaddr, list(c.delays_ms),
                           c.join_accept] for c in self._commands.values()],
             "acks": [[a.time_ms, a.gateway, a.downlink_id, list(a.statuses)]
@@ -213,6 +221,11 @@ class RX2SLI(SLI):
         if total != sum(counts) or min(counts, default=1) < 1:
             raise ValueError("state of rx2: uplink counts do not add up")
         self._last_uplink = {}
+        # one string object per gateway and region name, as the live SLI has (a decoded
+        # document has one per row)
+        names: dict[str, str] = {}
+        gateways = [names.setdefault(gw, gw) for gw in gateways]
+        regions = [names.setdefault(r, r) for r in regions]
         at = 0
         for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
             self._last_uplink[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n],
