@@ -2,13 +2,16 @@
 recovery after SIGKILL, full snapshots against incremental checkpoints in the same run.
 
     PYTHONPATH=src python benchmarks/state.py [--devices N] [--minutes M] [--repeat R]
+                                              [--stream lorawan|gateway]
 
 Every device sends one uplink every 10 minutes, heard by three gateways; 97 % of them
 reach the application 0.3-1 s later. Time is simulated: the input of ``--minutes`` of
 traffic is generated once into a log file (the partition, as Kafka would hold it: one
 record per 100 ms of traffic, as the bridge batches), then read as fast as a worker can.
 The delivery SLO is LORIOT's (deadline 30 s, lateness 120 s), on one ``lorawan``
-partition holding every device: the worst case for one worker.
+partition holding every device: the worst case for one worker. ``--stream gateway`` runs
+LORIOT's RX2 SLO on the ``gateway`` partition instead, fed the gateway copies (it keeps
+the recent uplinks of every gateway and DevAddr, one entry per copy at this fleet size).
 
 Per mode (``full``: a full snapshot at every checkpoint, what the worker wrote before;
 ``incremental``: ``checkpoint/chain.py``, a delta of what changed, compacted into a new
@@ -49,6 +52,7 @@ from slastream.config import parse_settings
 from slastream.model.events import Event, UplinkDelivered, UplinkReceived
 from slastream.model.spec import Settings
 from slastream.sli.delivery import DeliverySLI
+from slastream.sli.rx2 import RX2SLI
 from slastream.stream.partition import PartitionState, Timing
 from slastream.stream.records import read_checkpoint, write_checkpoint
 from slastream.transport import codec
@@ -62,24 +66,28 @@ APP = "bench"
 TIMING = Timing()
 LEN = struct.Struct(">I")
 TARGETS = {"rss_mib": 1024, "bytes_per_uplink": 150, "recovery_s": 30}
-CONFIG: dict[str, Any] = {
-    "timezone": "UTC", "lateness_s": 120,
-    "lorawan": {"devaddr_prefixes": ["26000000/7"]},
-    "slos": [{"name": "lorawan-delivery", "sli": "delivery", "objective": 0.999,
-              "deadline_s": 30, "downtime": {"bad_below": 0.75, "window_s": 300,
-                                              "min_events": 20}}],
-    "kafka": {"partitions": 1, "app_id": APP},
+SLOS: dict[str, dict[str, Any]] = {
+    codec.LORAWAN: {"name": "lorawan-delivery", "sli": "delivery", "objective": 0.999,
+                    "deadline_s": 30, "downtime": {"bad_below": 0.75, "window_s": 300,
+                                                    "min_events": 20}},
+    codec.GATEWAY: {"name": "rx2-reach", "sli": "rx2", "objective": 0.999,
+                    "source": "gateway", "rx1_delay_s": 1},
 }
 
 
-def settings() -> Settings:
-    return parse_settings(CONFIG, "state-benchmark.yaml")
+def settings(stream: str) -> Settings:
+    return parse_settings({
+        "timezone": "UTC", "lateness_s": 120,
+        "lorawan": {"devaddr_prefixes": ["26000000/7"]},
+        "slos": [SLOS[stream]], "kafka": {"partitions": 1, "app_id": APP}},
+        "state-benchmark.yaml")
 
 
 # --------------------------------------------------------------------------------- input
 
 
-def traffic(devices: int, minutes: float) -> Iterator[list[Event]]:
+def traffic(devices: int, minutes: float, deliveries: bool = True
+            ) -> Iterator[list[Event]]:
     """The events of each 100 ms of traffic, in time order within a record."""
     later: dict[int, list[Event]] = {}
     records = int(minutes * 60_000 // RECORD_MS)
@@ -96,7 +104,7 @@ def traffic(devices: int, minutes: float) -> Iterator[list[Event]]:
             for g, lag in ((d % 500, 0), ((d + 1) % 500, 3), ((d + 2) % 500, 9)):
                 events.append(UplinkReceived(t + lag, devaddr, fcnt & 0xFFFF, f"gw{g}",
                                              "eu868", False, 1))
-            if d % 33:  # about 97 % delivered
+            if deliveries and d % 33:  # about 97 % delivered
                 at = t + 300 + d % 700
                 later.setdefault((at - START_MS) // RECORD_MS, []).append(
                     UplinkDelivered(at, devaddr, fcnt, "app", f"dev{d}"))
@@ -104,10 +112,10 @@ def traffic(devices: int, minutes: float) -> Iterator[list[Event]]:
         yield events
 
 
-def write_log(path: Path, devices: int, minutes: float) -> tuple[int, int]:
+def write_log(path: Path, devices: int, minutes: float, stream: str) -> tuple[int, int]:
     records = events = 0
     with path.open("wb") as out:
-        for batch in traffic(devices, minutes):
+        for batch in traffic(devices, minutes, deliveries=stream == codec.LORAWAN):
             value = codec.encode_batch(batch)
             out.write(LEN.pack(len(value)) + value)
             records += 1
@@ -162,9 +170,9 @@ def report(**fields: Any) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def run_child(log: Path, store: Path, mode: str, measure_at: int) -> None:
+def run_child(log: Path, store: Path, stream: str, mode: str, measure_at: int) -> None:
     """Apply the log, checkpointing every 5 s of traffic, until killed."""
-    state = PartitionState.fresh(settings(), codec.LORAWAN, 0, APP, TIMING, 0.0)
+    state = PartitionState.fresh(settings(stream), stream, 0, APP, TIMING, 0.0)
     state.chain = ChainWriter(0.0 if mode == "full" else 1.0)
     table, head = DirTable(store), None
     every = CHECKPOINT_MS // RECORD_MS
@@ -176,27 +184,29 @@ def run_child(log: Path, store: Path, mode: str, measure_at: int) -> None:
                 began = time.perf_counter()
                 piece = state.checkpoint_piece(0.0)
                 encoded = time.perf_counter()
-                head = write_checkpoint(table, codec.LORAWAN, 0, head, piece, state.offset)
+                head = write_checkpoint(table, stream, 0, head, piece, state.offset)
                 if offset >= warm:
                     report(kind=piece.kind, bytes=len(piece.data),
                            encode_s=encoded - began, write_s=time.perf_counter() - encoded)
             if offset == measure_at:
                 sli = state.engine.slis[0]
-                assert isinstance(sli, DeliverySLI)
-                size, entries = state_bytes(sli)
-                report(state_bytes=size, entries=entries, pending=sli.tracked)
+                if isinstance(sli, DeliverySLI):
+                    size, entries = state_bytes(sli)
+                    report(state_bytes=size, entries=entries, pending=sli.tracked)
+                elif isinstance(sli, RX2SLI):
+                    report(entries=len(sli._last_uplink))
             if offset % 10 == 0:
                 report(applied=offset)
 
 
-def recover_child(log: Path, store: Path, until: int) -> None:
+def recover_child(log: Path, store: Path, stream: str, until: int) -> None:
     """Restore the latest checkpoint, replay the log after it up to ``until``."""
     began = time.perf_counter()
-    stored = read_checkpoint(DirTable(store), codec.LORAWAN, 0)
+    stored = read_checkpoint(DirTable(store), stream, 0)
     assert stored is not None
     _, base, deltas = stored
     read = time.perf_counter()
-    state = PartitionState.restore(settings(), codec.LORAWAN, 0, APP, TIMING, base, 0.0,
+    state = PartitionState.restore(settings(stream), stream, 0, APP, TIMING, base, 0.0,
                                    deltas)
     restored = time.perf_counter()
     replayed = 0
@@ -228,19 +238,20 @@ def _peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def run_mode(log: Path, mode: str, records: int, kill_at: float) -> dict[str, Any]:
+def run_mode(log: Path, stream: str, mode: str, records: int, kill_at: float
+             ) -> dict[str, Any]:
     """One mode: run until SIGKILL, then recover. Figures of both children."""
     with tempfile.TemporaryDirectory(prefix="state-bench-") as tmp:
         store = Path(tmp)
         target = int(records * kill_at)
-        child = _child("--child", "run", str(log), str(store), mode, str(target - 20))
+        child = _child("--child", "run", str(log), str(store), stream, mode, str(target - 20))
         assert child.stdout is not None
         checkpoints, applied, out = [], -1, {}
         for line in child.stdout:
             item = json.loads(line)
             if "kind" in item:
                 checkpoints.append(item)
-            elif "state_bytes" in item:
+            elif "entries" in item:
                 out.update(item)
             applied = item.get("applied", applied)
             if applied >= target:
@@ -249,7 +260,7 @@ def run_mode(log: Path, mode: str, records: int, kill_at: float) -> dict[str, An
         child.send_signal(signal.SIGKILL)
         child.wait()
         began = time.perf_counter()
-        again = _child("--child", "recover", str(log), str(store), str(applied))
+        again = _child("--child", "recover", str(log), str(store), stream, str(applied))
         stdout, _ = again.communicate()
         out["recovery_s"] = time.perf_counter() - began
         out.update(json.loads(stdout.strip().splitlines()[-1]))
@@ -279,24 +290,26 @@ def main() -> None:
     p.add_argument("--minutes", type=float, default=12.0)
     p.add_argument("--kill-at", type=float, default=0.9)
     p.add_argument("--repeat", type=int, default=1, help="recoveries per mode (median)")
+    p.add_argument("--stream", choices=[codec.LORAWAN, codec.GATEWAY], default=codec.LORAWAN)
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        kind, log, store, *rest = a.child
+        kind, log, store, stream, *rest = a.child
         if kind == "run":
-            run_child(Path(log), Path(store), rest[0], int(rest[1]))
+            run_child(Path(log), Path(store), stream, rest[0], int(rest[1]))
         else:
-            recover_child(Path(log), Path(store), int(rest[0]))
+            recover_child(Path(log), Path(store), stream, int(rest[0]))
         return
     with tempfile.TemporaryDirectory(prefix="state-log-") as tmp:
-        log = Path(tmp) / "lorawan-0.log"
+        log = Path(tmp) / f"{a.stream}-0.log"
         began = time.perf_counter()
-        records, events = write_log(log, a.devices, a.minutes)
-        print(f"{a.devices:,} devices, {a.minutes:g} simulated minutes: {records:,} records, "
+        records, events = write_log(log, a.devices, a.minutes, a.stream)
+        print(f"{a.devices:,} devices, {a.minutes:g} simulated minutes, {a.stream} stream: "
+              f"{records:,} records, "
               f"{events:,} events, log of {log.stat().st_size / 2**20:,.0f} MiB "
               f"(generated in {time.perf_counter() - began:.0f} s)")
-        runs = {mode: [run_mode(log, mode, records, a.kill_at) for _ in range(a.repeat)]
-                for mode in ("full", "incremental")}
+        runs = {mode: [run_mode(log, a.stream, mode, records, a.kill_at)
+                       for _ in range(a.repeat)] for mode in ("full", "incremental")}
     print_results(runs)
 
 
@@ -322,6 +335,9 @@ def print_results(runs: dict[str, list[dict[str, Any]]]) -> None:
               f"{r['read_s']:.2f} s, restore {r['restore_s']:.2f} s ({r['deltas']} deltas), "
               f"replay {r['replayed']} records {r['replay_s']:.2f} s")
     r = inc[0]
+    if "state_bytes" not in r:
+        print(f"RX2 state: {r['entries']:,} recent (gateway, DevAddr) entries")
+        return
     per = r["state_bytes"] / r["entries"]
     print(f"delivery state: {r['state_bytes'] / 2**20:,.1f} MiB for {r['entries']:,} entries "
           f"({r['pending']:,} pending uplinks, {r['entries'] - r['pending']:,} tombstones): "

@@ -172,8 +172,9 @@ class RX2SLI(SLI):
             keep = limit - self.rx2_ms - _UPLINK_MEMORY_MS
             pruned = {}
             for k, recent in self._last_uplink.items():
-                if recent[-1][0] >= keep:
-                    pruned[k] = [u for u in recent if u[0] >= keep]
+                if recent[-1][0] >= keep:  # the list is kept as it is when it can be
+                    pruned[k] = recent if recent[0][0] >= keep else [
+                        u for u in recent if u[0] >= keep]
             self._last_uplink = pruned
             self._remembered = 0
 
