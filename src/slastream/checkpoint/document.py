@@ -130,7 +130,7 @@ def _strip(value: Any, arrays: list[np.ndarray[Any, Any]]) -> Any:
     if isinstance(value, dict):
         return {str(k): _strip(v, arrays) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        if not any(isinstance(v, _NESTED) for v in value):  # a column of scalars
+        if not _holds(value, _NESTED):  # a column of scalars
             return value
         return [_strip(v, arrays) for v in value]
     if isinstance(value, np.ndarray):
@@ -168,7 +168,13 @@ def _restore(value: Any, arrays: list[np.ndarray[Any, Any]]) -> Any:
             return arrays[index]
         return {k: _restore(v, arrays) for k, v in value.items()}
     if isinstance(value, list):
-        if not any(isinstance(v, dict | list) for v in value):  # a column of scalars
+        if not _holds(value, (dict, list)):  # a column of scalars
             return value
         return [_restore(v, arrays) for v in value]
     return value
+
+
+def _holds(values: list[Any] | tuple[Any, ...], kinds: tuple[type, ...]) -> bool:
+    """Whether any of ``values`` is an instance of ``kinds`` (by the set of their types:
+    a column of a million strings has one)."""
+    return any(issubclass(t, kinds) for t in set(map(type, values)))

@@ -189,18 +189,18 @@ class RX2SLI(SLI):
     def state(self) -> State:
         """Base state plus recent uplinks per (gateway, DevAddr) as columns, the commands
         and acks waiting for each other as event rows, counters and reasons."""
-        n = len(self._last_uplink)
-        gateways, devaddrs = zip(*self._last_uplink, strict=True) if n else ((), ())
+        keys = list(self._last_uplink)
         uplinks = list(chain.from_iterable(self._last_uplink.values()))
-        times, regions = zip(*uplinks, strict=True) if uplinks else ((), ())
         return {
             **super().state(),
-            "uplink_gateway": list(gateways),
-            "uplink_devaddr": np.fromiter(devaddrs, dtype=np.int64, count=n),
+            "uplink_gateway": [gw for gw, _ in keys],
+            "uplink_devaddr": np.fromiter((d for _, d in keys), dtype=np.int64,
+                                          count=len(keys)),
             "uplink_count": np.fromiter(map(len, self._last_uplink.values()), dtype=np.int64,
-                                        count=n),
-            "uplink_time_ms": np.fromiter(times, dtype=np.int64, count=len(uplinks)),
-            "uplink_region": list(regions),
+                                        count=len(keys)),
+            "uplink_time_ms": np.fromiter((t for t, _ in uplinks), dtype=np.int64,
+                                          count=len(uplinks)),
+            "uplink_region": [r for _, r in uplinks],
             "commands": [[c.time_ms, c.gateway, c.downlink_id, c.devaddr, list(c.delays_ms),
                           c.join_accept] for c in self._commands.values()],
             "acks": [[a.time_ms, a.gateway, a.downlink_id, list(a.statuses)]
