@@ -180,6 +180,34 @@ def test_the_delivery_tables_are_stored_by_the_rows_that_changed() -> None:
     assert len(added) < len(before["slis"][0]["state"]["done_key"])
 
 
+def test_the_rx2_recent_uplinks_are_stored_by_the_rows_that_changed() -> None:
+    recs = _records(codec.GATEWAY, 0)
+    state = _fresh((codec.GATEWAY, 0))
+    n = len(recs) // 2
+    for offset, (key, value) in enumerate(recs[:n]):
+        state.apply(offset, key, value, 0.0)
+    before = engine_state(state.engine)
+    rows = before["slis"][0]["state"]
+    assert len(rows["recent_key"]) > 100 and len(rows["older_time_ms"]) > 50
+    state.apply(n, *recs[n], 0.0)
+    change = delta.diff(before, engine_state(state.engine))
+    assert change is not None
+    sli = change[delta.DICT]["slis"][delta.LIST][0][delta.DICT]["state"]
+    assert set(sli[delta.ROWS]) == {"recent_"}
+    assert len(sli[delta.ROWS]["recent_"]["added"]["recent_key"]) < len(rows["recent_key"])
+
+
+def test_an_rx2_state_with_an_index_out_of_its_names_is_unreadable() -> None:
+    recs = _records(codec.GATEWAY, 0)
+    state = _fresh((codec.GATEWAY, 0))
+    for offset, (key, value) in enumerate(recs[:10]):
+        state.apply(offset, key, value, 0.0)
+    doc = state._document()
+    doc["engine"]["slis"][0]["state"]["gateway_names"] = []
+    with pytest.raises(ValueError, match=r"unreadable checkpoint: .*gateway index"):
+        _restore((codec.GATEWAY, 0), document.encode(doc), [])
+
+
 def test_a_restored_delivery_sli_holds_each_key_once() -> None:
     recs = _records(codec.LORAWAN, 1)
     state = _fresh((codec.LORAWAN, 1))
