@@ -91,6 +91,17 @@ def test_a_chain_of_deltas_decodes_to_the_last_document(
             document.encode(doc)
 
 
+def test_a_chain_compacts_after_at_most_max_deltas() -> None:
+    table = {k: (k, k) for k in range(1000)}
+    writer = ChainWriter(compact_ratio=1.0, max_deltas=3)
+    kinds = []
+    for step in range(9):
+        table[step] = (step, -step)  # a change far smaller than the table
+        kinds.append(writer.next(_doc(table, {}, 0)).kind)
+        assert writer.deltas <= 3
+    assert kinds == ["base", "delta", "delta", "delta"] * 2 + ["base"]
+
+
 def test_a_delta_holds_the_rows_that_changed_not_the_table() -> None:
     table = {k: (k, k) for k in range(100_000)}
     groups = {s: list(range(s * 1000, s * 1000 + 1000)) for s in range(100)}

@@ -33,16 +33,18 @@ class ChainWriter:
     """Turns successive documents into the records of a chain.
 
     ``compact_ratio``: a base is written again once the deltas since the last one would
-    add up to more than this fraction of its size, which bounds both what a restore reads
-    (at most ``1 + compact_ratio`` times a base) and the deltas it applies. ``0`` writes a
-    base every time (full snapshots).
+    add up to more than this fraction of its size, which bounds what a restore reads (at
+    most ``1 + compact_ratio`` times a base); ``max_deltas`` bounds how many records it
+    reads (an idle partition's deltas are tiny next to its base). ``compact_ratio`` 0
+    writes a base every time (full snapshots).
 
     The writer assumes every record it returns is stored; after a failed write,
     ``restart()`` makes the next one a base.
     """
 
-    def __init__(self, compact_ratio: float = 1.0) -> None:
+    def __init__(self, compact_ratio: float = 1.0, max_deltas: int = 100) -> None:
         self.compact_ratio = compact_ratio
+        self.max_deltas = max_deltas
         self._doc: document.Document | None = None  # what the chain so far decodes to
         self._parent = b""  # the last record of the chain
         self._base_bytes = 0
@@ -52,7 +54,7 @@ class ChainWriter:
     def next(self, doc: document.Document) -> Piece:
         """The record to store next for ``doc``: a delta, or a base when there is no
         chain yet or the deltas would outgrow it."""
-        if self._doc is not None and self.compact_ratio > 0:
+        if self._doc is not None and self.compact_ratio > 0 and self._seq < self.max_deltas:
             data = document.encode_delta(delta.diff(self._doc, doc), self._parent,
                                          self._seq + 1)
             if self._delta_bytes + len(data) <= self._base_bytes * self.compact_ratio:
