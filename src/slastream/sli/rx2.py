@@ -23,6 +23,7 @@ downlink command (gateway clocks drift; a real capture shows 42 s).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -178,14 +179,18 @@ class RX2SLI(SLI):
         # acks without a command (command lost or not ours) and old uplinks are dropped
         for key in [k for k, a in self._acks.items() if a.time_ms < limit - 60_000]:
             del self._acks[key]
-        if self._remembered > 10_000 + len(self._last_uplink):
+        if self._remembered > 10_000 + len(self._last_uplink) // 4:
             # uplinks older than any command still to come (within lateness) can go;
-            # pruning when the entries have doubled keeps the cost constant per uplink
+            # pruning after a quarter as many uplinks as there are entries keeps the cost
+            # constant per uplink and the entries within a third above what is kept. (A
+            # large fleet heard by few gateways each makes a new (gateway, DevAddr) entry
+            # for most uplinks: waiting for as many uplinks as entries never pruned.)
             keep = limit - self.rx2_ms - _UPLINK_MEMORY_MS
             pruned = {}
             for k, recent in self._last_uplink.items():
-                if recent[-1][0] >= keep:
-                    pruned[k] = [u for u in recent if u[0] >= keep]
+                if recent[-1][0] >= keep:  # the list is kept as it is when it can be
+                    pruned[k] = recent if recent[0][0] >= keep else [
+                        u for u in recent if u[0] >= keep]
             self._last_uplink = pruned
             self._remembered = 0
 
@@ -198,16 +203,11 @@ class RX2SLI(SLI):
 
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
-        """Base state plus recent uplinks per (gateway, DevAddr) as columns, the commands
-        and acks waiting for each other as event rows, counters and reasons."""
-        recent = list(self._last_uplink.items())
+        """Base state plus the recent uplinks as a keyed table (``_recent_columns``), the
+        commands and acks waiting for each other as event rows, counters and reasons."""
         return {
             **super().state(),
-            "uplink_gateway": [gw for (gw, _), _ in recent],
-            "uplink_devaddr": np.array([d for (_, d), _ in recent], dtype=np.int64),
-            "uplink_count": np.array([len(u) for _, u in recent], dtype=np.int64),
-            "uplink_time_ms": np.array([t for _, u in recent for t, _ in u], dtype=np.int64),
-            "uplink_region": [r for _, u in recent for _, r in u],
+            **_recent_columns(self._last_uplink),
             "commands": [[c.time_ms, c.gateway, c.downlink_id, c.devaddr, list(c.delays_ms),
                           c.join_accept] for c in self._commands.values()],
             "acks": [[a.time_ms, a.gateway, a.downlink_id, list(a.statuses)]
@@ -219,21 +219,9 @@ class RX2SLI(SLI):
 
     def load_state(self, state: State) -> None:
         super().load_state(state)
-        gateways = get_strs(state, "uplink_gateway")
-        devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
-        counts = get_array(state, "uplink_count", np.int64).tolist()
-        times = get_array(state, "uplink_time_ms", np.int64).tolist()
-        regions = get_strs(state, "uplink_region")
-        same_length("recent uplinks", gateways, devaddrs, counts)
-        total = same_length("recent uplinks", times, regions)
-        if total != sum(counts) or min(counts, default=1) < 1:
-            raise ValueError("state of rx2: uplink counts do not add up")
-        self._last_uplink = {}
-        at = 0
-        for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
-            self._last_uplink[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n],
-                                                        strict=True))
-            at += n
+        # recent uplinks as columns per uplink in states written before the keyed table
+        self._last_uplink = _recent_from_columns(state) if "recent_key" in state \
+            else _recent_from_uplink_columns(state)
         commands = [_command(row) for row in get_list(state, "commands")]
         self._commands = {(c.gateway, c.downlink_id): c for c in commands}
         acks = [_ack(row) for row in get_list(state, "acks")]
@@ -253,3 +241,85 @@ def _ack(row: Any) -> DownlinkAck:
     t, gateway, downlink_id, statuses = row
     return DownlinkAck(int(t), str(gateway), int(downlink_id),
                        tuple(str(s) for s in statuses))
+
+
+Recent = dict[tuple[str, int], list[tuple[int, str]]]
+
+
+def _recent_columns(recent: Recent) -> State:
+    """The recent uplinks as a keyed table (docs/architecture.md#checkpoints), one row per
+    (gateway, DevAddr): ``recent_key`` (from the gateway's CRC-32 and the DevAddr: unique
+    in practice, and only used to store the changed rows of a checkpoint delta), the
+    gateway and the newest uplink's region as indexes into the sorted ``gateway_names``
+    and ``region_names``, the DevAddr, the newest uplink's time and the number of older
+    uplinks, those in ``older_time_ms`` / ``older_region`` entry by entry, oldest first."""
+    keys, lists = list(recent), list(recent.values())
+    n = len(keys)
+    newest = [u[-1] for u in lists]
+    older = [x for u in lists if len(u) > 1 for x in u[:-1]]
+    gateways = sorted({gw for gw, _ in keys})
+    regions = sorted({r for _, r in newest} | {r for _, r in older})
+    g_index = {g: i for i, g in enumerate(gateways)}
+    r_index = {r: i for i, r in enumerate(regions)}
+    g_key = {g: zlib.crc32(g.encode()) >> 1 << 32 for g in gateways}
+    return {
+        "gateway_names": gateways, "region_names": regions,
+        "recent_key": np.fromiter((g_key[g] | d & 0xFFFFFFFF for g, d in keys),
+                                  dtype=np.int64, count=n),
+        "recent_gateway": np.fromiter((g_index[g] for g, _ in keys), dtype=np.int64, count=n),
+        "recent_devaddr": np.fromiter((d for _, d in keys), dtype=np.int64, count=n),
+        "recent_time_ms": np.fromiter((t for t, _ in newest), dtype=np.int64, count=n),
+        "recent_region": np.fromiter((r_index[r] for _, r in newest), dtype=np.int64,
+                                     count=n),
+        "recent_older": np.fromiter((len(u) - 1 for u in lists), dtype=np.int64, count=n),
+        "older_time_ms": np.fromiter((t for t, _ in older), dtype=np.int64, count=len(older)),
+        "older_region": np.fromiter((r_index[r] for _, r in older), dtype=np.int64,
+                                    count=len(older)),
+    }
+
+
+def _recent_from_columns(state: State) -> Recent:
+    gateways, regions = get_strs(state, "gateway_names"), get_strs(state, "region_names")
+    cols = [get_array(state, f"recent_{k}", np.int64).tolist()
+            for k in ("gateway", "devaddr", "time_ms", "region", "older")]
+    older_t = get_array(state, "older_time_ms", np.int64).tolist()
+    older_r = get_array(state, "older_region", np.int64).tolist()
+    same_length("recent uplinks", *cols)
+    same_length("older uplinks", older_t, older_r)
+    g, _, _, r, k = cols
+    if sum(k) != len(older_t) or min(k, default=0) < 0:
+        raise ValueError("state of rx2: older uplink counts do not add up")
+    for what, index, names in (("gateway", g, gateways), ("region", r + older_r, regions)):
+        if index and (min(index) < 0 or max(index) >= len(names)):
+            raise ValueError(f"state of rx2: a {what} index without a name")
+    out: Recent = {}
+    at = 0
+    for gw, devaddr, t, region, n in zip(*cols, strict=True):
+        entry = [(older_t[i], regions[older_r[i]]) for i in range(at, at + n)]
+        entry.append((t, regions[region]))
+        out[(gateways[gw], devaddr)] = entry
+        at += n
+    return out
+
+
+def _recent_from_uplink_columns(state: State) -> Recent:
+    gateways = get_strs(state, "uplink_gateway")
+    devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
+    counts = get_array(state, "uplink_count", np.int64).tolist()
+    times = get_array(state, "uplink_time_ms", np.int64).tolist()
+    regions = get_strs(state, "uplink_region")
+    same_length("recent uplinks", gateways, devaddrs, counts)
+    total = same_length("recent uplinks", times, regions)
+    if total != sum(counts) or min(counts, default=1) < 1:
+        raise ValueError("state of rx2: uplink counts do not add up")
+    # one string object per gateway and region name, as the live SLI has (a decoded
+    # document has one per row)
+    names: dict[str, str] = {}
+    gateways = [names.setdefault(gw, gw) for gw in gateways]
+    regions = [names.setdefault(r, r) for r in regions]
+    out: Recent = {}
+    at = 0
+    for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
+        out[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n], strict=True))
+        at += n
+    return out
