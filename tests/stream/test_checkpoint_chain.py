@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import zlib
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -350,3 +351,26 @@ def test_a_head_written_before_deltas_reads_as_a_base_alone() -> None:
     assert CheckpointHead.decode(old) == CheckpointHead(10, 1, 3, 9)
     head = CheckpointHead(10, 1, 3, 9, ((10, 1), (11, 2)))
     assert CheckpointHead.decode(head.encode()) == head
+
+
+def test_a_tenant_scoped_delivery_state_restores_from_base_and_deltas() -> None:
+    # the attribution (a nested mapping of sorted DevAddr/owner columns) travels in deltas
+    s = helpers.settings()
+    tenant = replace(s, slos=tuple(replace(x, scope_by="tenant") if x.sli == "delivery" else x
+                                   for x in s.slos))
+    stream = (codec.LORAWAN, 1)
+    state = PartitionState.fresh(tenant, *stream, helpers.APP, TIMING, 0.0)
+    state.chain = ChainWriter(0.6)
+    base, deltas, kinds = b"", [], []
+    for offset, (key, value) in enumerate(_records(*stream)):
+        state.apply(offset, key, value, 0.0)
+        piece = state.checkpoint_piece(0.0)
+        kinds.append(piece.kind)
+        base, deltas = (piece.data, []) if piece.kind == "base" else (base, [*deltas,
+                                                                              piece.data])
+        restored = PartitionState.restore(tenant, *stream, helpers.APP, TIMING, base, 0.0,
+                                          deltas)
+        assert restored.checkpoint(0.0) == state.checkpoint(0.0)
+    assert "delta" in kinds
+    sli = next(x for x in state.engine.slis if isinstance(x, DeliverySLI))
+    assert sli.attribution is not None and any(n != "unattributed" for n in sli._scopes)
