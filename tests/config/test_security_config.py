@@ -9,7 +9,7 @@ import pytest
 
 from slastream.config import load_settings, parse_settings
 from slastream.errors import ConfigError
-from slastream.model.spec import Secret
+from slastream.model.security import Secret
 from slastream.transport.security import kafka_client_options, security_protocol
 from tests.pki import KEY_PASSPHRASE, Pki, pki  # noqa: F401  (fixture)
 

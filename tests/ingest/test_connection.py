@@ -36,7 +36,8 @@ def test_shared_group_turns_filters_into_shared_subscriptions() -> None:
 
 
 def test_settings_add_credentials_and_tls_to_the_url() -> None:
-    from slastream.model.spec import MqttSettings, Secret, TlsSettings
+    from slastream.model.security import Secret, TlsSettings
+    from slastream.model.spec import MqttSettings
 
     address = MqttAddress.from_settings(MqttSettings(
         url="mqtt://old:pw@broker.example", username="bridge",

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
-from slastream.model.spec import KafkaSettings, SaslSettings, Secret, TlsSettings
+from slastream.model.security import SaslSettings, Secret, TlsSettings
+from slastream.model.spec import KafkaSettings
 from slastream.stream.profile import PRODUCTION
 from slastream.transport.security import (
     TokenFromSecret,

@@ -16,7 +16,13 @@ from typing import Any, cast
 
 from slastream.config.checker import Checker
 from slastream.errors import ConfigError
-from slastream.model.spec import SASL_MECHANISMS, SaslMechanism, SaslSettings, Secret, TlsSettings
+from slastream.model.security import (
+    SASL_MECHANISMS,
+    SaslMechanism,
+    SaslSettings,
+    Secret,
+    TlsSettings,
+)
 from slastream.transport.security import ssl_context
 
 TLS_KEYS = {"ca_file", "cert_file", "key_file", "key_password_env", "key_password_file",

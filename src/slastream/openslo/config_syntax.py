@@ -15,7 +15,8 @@ from slastream.config.usage import usage_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
 from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, ProbeSpec
-from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Secret, Settings
+from slastream.model.security import Secret
+from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Settings
 from slastream.model.time import format_rfc3339_ms
 
 # The SLO fields each SLI kind reads (model/spec.py); the import restores them from the SLI.

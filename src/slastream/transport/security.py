@@ -14,7 +14,8 @@ from typing import Any
 from aiokafka.abc import AbstractTokenProvider
 
 from slastream.errors import ConfigError
-from slastream.model.spec import KafkaSettings, Secret, TlsSettings
+from slastream.model.security import Secret, TlsSettings
+from slastream.model.spec import KafkaSettings
 
 
 def ssl_context(tls: TlsSettings, *, server: str = "broker") -> ssl.SSLContext:
