@@ -20,7 +20,7 @@ def dashboards() -> dict[str, dict[str, Any]]:
 
 def fill(expr: str, rate_interval: str = "5m") -> str:
     """Replace the variables Grafana would: every multi-value variable selects All (.*)."""
-    for name in ("slo", "scope", "contract"):
+    for name in ("slo", "scope", "contract", "tenant"):
         expr = expr.replace(f"${name}", ".*")
     return expr.replace("$__rate_interval", rate_interval)
 

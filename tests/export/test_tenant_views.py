@@ -35,6 +35,10 @@ CONFIG: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_capture(tmp_path_factory.mktemp("tv") / "tenants.jsonl")
+
+
+def write_capture(path: Path) -> Path:
     """acme delivers everything; globex loses its uplinks for ten minutes."""
     cap = Capture()
     start = utc(2026, 10, 1, 1)
@@ -44,7 +48,7 @@ def capture(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if tenant == "acme" or not 10 <= m < 20:
                 cap.app_up(start + m * M + M / 60, devaddr, m, tenant=tenant)
         cap.probe(start + m * M, "api", ok=True)
-    return cap.write(tmp_path_factory.mktemp("tv") / "tenants.jsonl")
+    return cap.write(path)
 
 
 async def _get(url: str) -> tuple[int, Any]:

@@ -30,10 +30,13 @@ from slastream.export.http import serve
 from slastream.export.metrics import build_registry
 from slastream.export.rules import render
 from slastream.model.events import ProbeResult
+from slastream.replay import replay
 from slastream.sources.decoder import group
 from tests.export.fakesource import FakeSource
 from tests.export.grafana_queries import panel_queries, variable_queries
 from tests.export.promtools import REPO, Service, alertmanager, prometheus
+from tests.export.test_tenant_views import CONFIG as TENANT_CONFIG
+from tests.export.test_tenant_views import write_capture
 
 pytestmark = pytest.mark.integration
 
@@ -175,10 +178,18 @@ async def test_every_dashboard_query_returns_data(tmp_path: Path) -> None:
     source = FakeSource()
     rules = tmp_path / "rules.yaml"
     rules.write_text(render(load_settings(REPO / "tests" / "export" / "fixture.yaml")))
+    # a second target: an engine over a capture of two tenants, one of them owed a credit,
+    # for the tenant dashboard and the tenant variable
+    tenant_config = {**TENANT_CONFIG, "contracts": [
+        {**c, "monthly_fee": 1000} for c in TENANT_CONFIG["contracts"]]}
+    tenants = replay(parse_settings(tenant_config),
+                     str(write_capture(tmp_path / "tenants.jsonl")))
     queries = [(where, expr) for where, expr in panel_queries(rate_interval="10s")]
     queries += [(where, sel) for where, sel, _ in variable_queries()]
-    async with await serve(source, build_registry(source), "127.0.0.1", 0) as server:
-        with prometheus(tmp_path, [f"127.0.0.1:{server.port}"], [rules]) as prom:
+    async with await serve(source, build_registry(source), "127.0.0.1", 0) as server, \
+            await serve(tenants, build_registry(tenants), "127.0.0.1", 0) as tenant_server:
+        with prometheus(tmp_path, [f"127.0.0.1:{server.port}",
+                                   f"127.0.0.1:{tenant_server.port}"], [rules]) as prom:
             async with aiohttp.ClientSession() as session:
 
                 async def empty() -> list[str]:
