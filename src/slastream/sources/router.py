@@ -99,7 +99,6 @@ class Router:
     def __init__(self, layouts: Layouts | None = None) -> None:
         self.layouts = layouts or Layouts.from_config()
         self._cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
-        self.fast_cache: dict[str, Any] = {}  # the replay fast path's own classification
         self.sessions = Sessions()
 
     def resolve(self, topic: str) -> tuple[Decoder | None, str, list[str]]:
