@@ -41,6 +41,7 @@ from slastream.sli.state import (
     groups_to_columns,
     same_length,
 )
+from slastream.sources.columns import Rows
 
 # A pending uplink is one int: ``(ns_ms * _T + app_ms) * 256 + region`` ("_pack" in the
 # comments of ``add``), a side not seen yet holding _NONE. A tombstone is
@@ -183,6 +184,16 @@ class DeliverySLI(SLI):
         self.late_events += late
         self.foreign += foreign
         self.mac_only += mac_only
+
+    def add_columns(self, cls: type, rows: Rows, names: list[str]) -> bool:
+        """Uplinks and deliveries as rows: the per-batch path (``sli/delivery_rows.py``)."""
+        from slastream.sli import delivery_rows  # it builds on this module's packing
+
+        if cls is UplinkReceived:
+            return delivery_rows.add_uplinks(self, rows, names)
+        if cls is UplinkDelivered:
+            return delivery_rows.add_deliveries(self, rows)
+        return False
 
     def _leave_out(self, key: int, ns_ms: int) -> int:
         """Leave a MAC-only uplink out of the count; 1 when it is newly left out.

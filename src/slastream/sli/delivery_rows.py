@@ -1,0 +1,162 @@
+"""The delivery SLI's per-batch path: a batch of gateway uplinks or deliveries as rows.
+
+``DeliverySLI.add`` walks events one by one; here the same batch is reduced with numpy
+first (watermark bookkeeping, foreign frames, one group per (DevAddr, FCnt) key: its
+earliest time, the scope of that earliest copy, the time of its first copy) and only the
+groups touch the pending-uplink dict. The result is the state ``add`` leaves: the same
+pending values, tombstones, time buckets (keys in order of their first copy), scope
+indexes and counters. A gateway copy has 2.2 copies per uplink on average in a simulated
+network, so the dict work shrinks by that factor and the per-event tuple work goes.
+
+The scope is a generic int32 index per row (today the region, by the SLI's own index of
+region names), so a scope of another kind only changes how that column is made.
+
+A batch with a MAC-only uplink while ``count_mac_only`` is false takes the per-event path:
+such an uplink writes a tombstone that later copies in the same batch must see.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from slastream.sli.delivery import _NONE, _T
+from slastream.sources.columns import (
+    DL_DEVADDR,
+    DL_FCNT,
+    DL_TIME,
+    UP_DEVADDR,
+    UP_FCNT,
+    UP_FPORT,
+    UP_REGION,
+    UP_TIME,
+    Rows,
+)
+
+if TYPE_CHECKING:
+    from slastream.sli.delivery import DeliverySLI
+_BUCKET_MS = 1000
+Ints = npt.NDArray[np.int64]
+
+
+def _seen(sli: DeliverySLI, t: Ints) -> None:
+    """``add``'s watermark bookkeeping: late unless the event raises the maximum time."""
+    before = np.maximum.accumulate(np.concatenate(([sli.max_time_ms], t)))[:-1]
+    late = (t <= before) & (t < sli.watermark_ms)
+    sli.late_events += int(np.count_nonzero(late))
+    sli.max_time_ms = max(sli.max_time_ms, int(t.max()))
+
+
+def _ours(sli: DeliverySLI, devaddr: Ints) -> npt.NDArray[np.bool_]:
+    ours = np.zeros(len(devaddr), dtype=np.bool_) if sli._prefixes else np.ones(
+        len(devaddr), dtype=np.bool_)
+    for shift, want in sli._prefixes:
+        ours |= (devaddr >> shift) == want
+    return ours
+
+
+def _groups(keys: Ints, t: Ints) -> tuple[Ints, Ints, Ints, Ints]:
+    """Per distinct key, in order of its first row: the key, the row of its earliest time
+    (the first such row on ties), that time, and the time of its first row."""
+    by_key = np.lexsort((t, keys))  # stable: ties keep row order
+    sorted_keys = keys[by_key]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    earliest = by_key[starts]
+    first_row = np.minimum.reduceat(by_key, starts)
+    order = np.argsort(first_row, kind="stable")
+    earliest, first_row = earliest[order], first_row[order]
+    return keys[earliest], earliest, t[earliest], t[first_row]
+
+
+def _not_done(sli: DeliverySLI, keys: Ints) -> npt.NDArray[np.bool_]:
+    done = sli._done
+    if not done:
+        return np.ones(len(keys), dtype=np.bool_)
+    return np.fromiter((k not in done for k in keys.tolist()), dtype=np.bool_,
+                       count=len(keys))
+
+
+def add_uplinks(sli: DeliverySLI, rows: Rows, names: list[str]) -> bool:
+    """``sli.add`` of the batch's UplinkReceived rows; ``False`` to ask for ``add``."""
+    if not len(rows):
+        return True
+    devaddr = rows[:, UP_DEVADDR]
+    ours = _ours(sli, devaddr)
+    if not sli._lorawan.count_mac_only:
+        fport = rows[:, UP_FPORT]
+        if np.any(ours & ((fport == 0) | (fport == -1))):
+            return False
+    t = rows[:, UP_TIME]
+    _seen(sli, t)
+    sli.foreign += int(len(rows) - np.count_nonzero(ours))
+    keys = (devaddr << 16) | rows[:, UP_FCNT]
+    keep = ours.copy()
+    keep[ours] = _not_done(sli, keys[ours])
+    keys, t, names_at = keys[keep], t[keep], rows[keep, UP_REGION]
+    if not len(keys):
+        return True
+    scope = _scope_index(sli, names_at, names)
+    ukeys, earliest, tmin, tfirst = _groups(keys, t)
+    pending = sli._pending
+    buckets = sli._buckets
+    none, tt = _NONE, _T
+    for key, tm, sc, tf in zip(ukeys.tolist(), tmin.tolist(), scope[earliest].tolist(),
+                               tfirst.tolist(), strict=True):
+        v = pending.get(key)
+        if v is None or v // 256 // tt == none:
+            app = none if v is None else v // 256 % tt
+            pending[key] = (tm * tt + app) * 256 + sc
+            bucket = buckets.get(tf // _BUCKET_MS)
+            if bucket is None:
+                buckets[tf // _BUCKET_MS] = [key]
+            else:
+                bucket.append(key)
+        elif tm < v // 256 // tt:
+            pending[key] = (tm * tt + v // 256 % tt) * 256 + sc
+    return True
+
+
+def _scope_index(sli: DeliverySLI, name_at: Ints, names: list[str]) -> npt.NDArray[np.int32]:
+    """The SLI's scope index of each row (its region's, registered in order of first
+    appearance as ``add`` registers them; 0 when the SLO is not scoped)."""
+    if not sli.by_region:
+        return np.zeros(len(name_at), dtype=np.int32)
+    distinct, first = np.unique(name_at, return_index=True)
+    lut = np.zeros(len(names), dtype=np.int32)
+    for idx in distinct[np.argsort(first)].tolist():
+        lut[idx] = sli._region(names[idx])
+    return lut[name_at]
+
+
+def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
+    """``sli.add`` of the batch's UplinkDelivered rows."""
+    if not len(rows):
+        return True
+    t = rows[:, DL_TIME]
+    _seen(sli, t)
+    devaddr = rows[:, DL_DEVADDR]
+    known = devaddr >= 0  # the router found a session of the device to take it from
+    sli.unmatched_deliveries += int(len(rows) - np.count_nonzero(known))
+    keys = ((devaddr << 16) | (rows[:, DL_FCNT] & 0xFFFF))[known]
+    t = t[known]
+    fresh = _not_done(sli, keys)
+    if not fresh.all():
+        done = sli._done
+        for key, app_ms in zip(keys[~fresh].tolist(), t[~fresh].tolist(), strict=True):
+            sli._late_delivery(key, done[key], app_ms)
+        keys, t = keys[fresh], t[fresh]
+        if not len(keys):
+            return True
+    ukeys, _, tmin, tfirst = _groups(keys, t)
+    pending = sli._pending
+    none, tt = _NONE, _T
+    for key, tm, tf in zip(ukeys.tolist(), tmin.tolist(), tfirst.tolist(), strict=True):
+        v = pending.get(key)
+        if v is None:
+            pending[key] = (none * tt + tm) * 256
+            sli._track(key, tf)
+        elif tm < v // 256 % tt:
+            pending[key] = (v // 256 // tt * tt + tm) * 256 + v % 256
+    return True
