@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import tracemalloc
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slastream.config import load_settings
 from slastream.engine import Engine
@@ -15,6 +18,7 @@ from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkR
 from slastream.model.ledger import ledger_json
 from slastream.sli.delivery import DeliverySLI
 from slastream.sources import router
+from slastream.sources.columns import DL_WIDTH, UP_WIDTH, ColumnBatch, Names, rows
 from slastream.sources.decoder import group
 from tests.sources import phy
 
@@ -230,3 +234,65 @@ def test_mac_only_tombstones_survive_a_checkpoint(scope_by: str) -> None:
     assert _delivery(resumed) == _delivery(whole) == {"good": 20, "total": 20}
     sli = resumed.slis[0]
     assert isinstance(sli, DeliverySLI) and sli.mac_only == 10
+
+
+# ------------------------------------------------------- the per-batch path (rows)
+
+_KEYS = st.tuples(st.sampled_from([0x26000001, 0x26000002, 0x27FFFFFF, 0x01000001, -1]),
+                  st.integers(min_value=0, max_value=3))
+_UPLINK = st.builds(lambda k, dt, region, fport: UplinkReceived(
+    T0 + dt, max(k[0], 0), k[1], "gw", region, False, fport),
+    _KEYS, st.integers(min_value=0, max_value=400_000), st.sampled_from(["eu868", "us915"]),
+    st.sampled_from([1, 1, 1, 0, -1, -2]))
+_DELIVERY = st.builds(lambda k, dt: UplinkDelivered(T0 + dt, k[0], k[1] + 0x10000, "a", "d"),
+                      _KEYS, st.integers(min_value=0, max_value=400_000))
+
+
+@settings(max_examples=100, deadline=None)
+@given(batches=st.lists(st.tuples(st.lists(_UPLINK, max_size=12), st.lists(_DELIVERY, max_size=8),
+                                  st.booleans()), max_size=6),
+       scope_by=st.sampled_from(["network", "region"]), mac_only=st.booleans(),
+       prefixes=st.sampled_from([((0x26000000, 7),), ((0x26000000, 8), (0x01000000, 8)), ()]))
+def test_rows_leave_the_state_add_leaves(batches: list[tuple[list[Event], list[Event], bool]],
+                                         scope_by: str, mac_only: bool,
+                                         prefixes: tuple[tuple[int, int], ...]) -> None:
+    """Any batches, in any order within and past lateness, advancing or not in between:
+    ``add_columns`` of the rows ends in the state (checkpoint) ``add`` of the tuples does."""
+    settings = load_settings(ROOT / "examples/contracts/loriot.yaml")
+    settings = replace(settings, lorawan=replace(settings.lorawan, count_mac_only=mac_only,
+                                                 devaddr_prefixes=prefixes),
+                       slos=tuple(replace(s, scope_by=scope_by) if s.sli == "delivery" else s
+                                  for s in settings.slos))
+    per_event, per_batch = Engine(settings), Engine(settings)
+    for ups, dels, advance in batches:
+        per_event.feed(group([*ups, *dels]))
+        per_batch.feed_columns(_as_rows([*ups, *dels]))
+        if advance:
+            per_event.advance()
+            per_batch.advance()
+    assert per_batch.snapshot() == per_event.snapshot()
+    per_event.flush()
+    per_batch.flush()
+    for ups, dels, _ in batches[:1]:  # after the end of input, later than anything before
+        after = [e._replace(time_ms=e.time_ms + 1_000_000) for e in (*ups, *dels)]
+        per_event.feed(group(after))
+        per_batch.feed_columns(_as_rows(after))
+    assert per_batch.snapshot() == per_event.snapshot()
+
+
+def _as_rows(events: list[Event]) -> ColumnBatch:
+    """Events as the column batch the replay's fast path would make of them."""
+    names = Names()
+    received: list[int] = []
+    delivered: list[int] = []
+    for n, ev in enumerate(events):
+        if isinstance(ev, UplinkReceived):
+            received += (ev.time_ms, ev.devaddr, ev.fcnt16, names.of(ev.gateway),
+                         names.of(ev.region), ev.confirmed, ev.fport, n)
+        elif isinstance(ev, UplinkDelivered):
+            delivered += (ev.time_ms, ev.devaddr, ev.fcnt, names.of(ev.application),
+                          names.of(ev.device), n)
+    blocks = {UplinkReceived: rows(received, UP_WIDTH), UplinkDelivered: rows(delivered, DL_WIDTH)}
+    kinds = [cls for cls in (UplinkReceived, UplinkDelivered) if len(blocks[cls])]
+    return ColumnBatch(kinds, {cls: blocks[cls] for cls in kinds}, {}, {}, names.names, 0,
+                       Counter(), Counter(), 0, None, Counter())

@@ -141,6 +141,8 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
     sli.unmatched_deliveries += int(len(rows) - np.count_nonzero(known))
     keys = ((devaddr << 16) | (rows[:, DL_FCNT] & 0xFFFF))[known]
     t = t[known]
+    if not len(keys):
+        return True
     fresh = _not_done(sli, keys)
     if not fresh.all():
         done = sli._done
