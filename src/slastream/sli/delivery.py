@@ -230,13 +230,23 @@ class DeliverySLI(SLI):
         ready = [s for s in self._buckets if s < cutoff_s]
         if not ready:
             return
+        from slastream.sli import delivery_rows  # it builds on this module's packing
+
+        if sum(len(self._buckets[s]) for s in ready) >= delivery_rows.CLOSE_MIN_KEYS:
+            delivery_rows.close(self, sorted(ready), watermark_ms)
+        else:
+            self._close_each(sorted(ready), watermark_ms)
+        self._forget((watermark_ms - self.deadline_ms - self.lateness_ms) // _BUCKET_MS - 60)
+
+    def _close_each(self, ready: list[int], watermark_ms: int) -> None:
+        """Finalise the buckets of the ``ready`` seconds key by key."""
         pending = self._pending
         done = self._done
         deadline = self.deadline_ms
         limit = watermark_ms - deadline
         by_region = self.by_region
         count = self._count
-        for second in sorted(ready):
+        for second in ready:
             finalised = None
             for key in self._buckets.pop(second):
                 v = pending.get(key)
@@ -262,7 +272,6 @@ class DeliverySLI(SLI):
                 if finalised is None:
                     finalised = self._done_buckets.setdefault(second, [])
                 finalised.append(key)
-        self._forget((watermark_ms - deadline - self.lateness_ms) // _BUCKET_MS - 60)
 
     def _forget(self, before_s: int) -> None:
         """Drop tombstones of uplinks too old to receive stragglers within lateness."""

@@ -22,7 +22,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from slastream.model.time import MINUTE_MS
 from slastream.sli.delivery import _NONE, _T
+from slastream.sli.slices import (
+    GOOD,
+    HIST,
+    LAT_COUNT,
+    LAT_SUM,
+    LATENCY_BOUNDS_MS,
+    TOTAL,
+    new_vector,
+)
 from slastream.sources.columns import (
     DL_DEVADDR,
     DL_FCNT,
@@ -38,6 +48,7 @@ from slastream.sources.columns import (
 if TYPE_CHECKING:
     from slastream.sli.delivery import DeliverySLI
 _BUCKET_MS = 1000
+_BOUNDS = np.array(LATENCY_BOUNDS_MS, dtype=np.float64)
 Ints = npt.NDArray[np.int64]
 
 
@@ -162,3 +173,90 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
         elif tm < v // 256 % tt:
             pending[key] = (v // 256 // tt * tt + tm) * 256 + v % 256
     return True
+
+
+# Below this many keys in the seconds to close, the per-key loop of ``DeliverySLI._close``
+# is cheaper than setting up arrays (a live worker closes a second or two at a time).
+CLOSE_MIN_KEYS = 256
+_APP_MASK = (1 << 42) - 1
+
+
+def close(sli: DeliverySLI, seconds: list[int], watermark_ms: int) -> None:
+    """``DeliverySLI._close`` of the buckets of ``seconds`` (sorted), with numpy: the same
+    slices, tombstones, counters and re-tracked keys, in the same order."""
+    pending = sli._pending
+    lists = [sli._buckets.pop(second) for second in seconds]
+    keys_list = [key for keys in lists for key in keys]
+    vals = [pending.get(key, -1) for key in keys_list]  # -1: finalised already
+    keys = np.array(keys_list, dtype=np.int64)
+    ns = np.array([v >> 50 for v in vals], dtype=np.int64)  # the packing of add
+    app = np.array([(v >> 8) & _APP_MASK for v in vals], dtype=np.int64)
+    region = np.array([v & 255 for v in vals], dtype=np.int64)
+    limit = watermark_ms - sli.deadline_ms
+    live = ns >= 0
+    moved = live & (np.minimum(ns, app) >= limit)
+    for at in np.flatnonzero(moved).tolist():  # tracked again at its new time
+        sli._track(keys_list[at], min(int(ns[at]), int(app[at])))
+    first = np.zeros(len(keys), dtype=np.bool_)
+    first[np.unique(keys, return_index=True)[1]] = True  # a key's later copies find it gone
+    final = live & ~moved & first
+    for at in np.flatnonzero(final).tolist():
+        del pending[keys_list[at]]
+    unmatched = final & (ns == _NONE)
+    sli.unmatched_deliveries += int(np.count_nonzero(unmatched))
+    counted = final & ~unmatched
+    if sli._outages:
+        ends = ns + sli.deadline_ms
+        hit = np.zeros(len(keys), dtype=np.bool_)
+        for start_ms, end_ms in sli._outages:
+            hit |= (start_ms < ends) & (ns < end_ms)
+        sli.outage_excluded += int(np.count_nonzero(counted & hit))
+        counted &= ~hit
+    rows = np.flatnonzero(counted)
+    ns, app, region = ns[rows], app[rows], region[rows]
+    latency = app - ns
+    delivered = (app != _NONE) & (latency <= sli.deadline_ms)
+    _count(sli, ns, region, delivered, latency)
+    _tombstones(sli, keys[rows], np.repeat(np.array(seconds, dtype=np.int64),
+                                           [len(keys) for keys in lists])[rows],
+                (ns * 256 + region) * 2 + delivered)
+
+
+def _count(sli: DeliverySLI, ns: Ints, region: Ints, delivered: npt.NDArray[np.bool_],
+           latency: Ints) -> None:
+    """``SLI._count`` of each row, per (scope, minute) in order of first appearance."""
+    minute = ns // MINUTE_MS
+    group = (region if sli.by_region else np.zeros_like(region)) << 32 | minute
+    distinct, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    n = len(distinct)
+    timed = delivered & (latency >= 0)
+    bucket = np.searchsorted(_BOUNDS, latency, side="left")
+    total = np.bincount(inverse, minlength=n)
+    good = np.bincount(inverse, weights=delivered.astype(np.float64), minlength=n)
+    lat_sum = np.bincount(inverse, weights=np.where(timed, latency, 0), minlength=n)
+    lat_count = np.bincount(inverse, weights=timed.astype(np.float64), minlength=n)
+    hist = np.bincount(inverse[timed] * len(_BOUNDS) + bucket[timed],
+                       minlength=n * len(_BOUNDS)).reshape(n, len(_BOUNDS))
+    scopes = sli._regions if sli.by_region else None
+    for g in np.argsort(first, kind="stable").tolist():
+        row = int(first[g])
+        scope = scopes[int(region[row])] if scopes is not None else "network"
+        vec = sli._open.setdefault((scope, int(minute[row])), new_vector())
+        vec[TOTAL] += int(total[g])
+        vec[GOOD] += int(good[g])
+        vec[LAT_SUM] += int(lat_sum[g])
+        vec[LAT_COUNT] += int(lat_count[g])
+        for b in np.flatnonzero(hist[g]).tolist():
+            vec[HIST + b] += int(hist[g, b])
+
+
+def _tombstones(sli: DeliverySLI, keys: Ints, seconds: Ints, values: Ints) -> None:
+    """Finalised uplinks' tombstones, and their keys under their bucket's second."""
+    sli._done.update(zip(keys.tolist(), values.tolist(), strict=True))
+    if not len(keys):
+        return
+    distinct, starts = np.unique(seconds, return_index=True)
+    ends = [*starts[1:].tolist(), len(keys)]
+    key_list = keys.tolist()
+    for second, a, b in zip(distinct.tolist(), starts.tolist(), ends, strict=True):
+        sli._done_buckets.setdefault(second, []).extend(key_list[a:b])
