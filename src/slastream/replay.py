@@ -66,7 +66,7 @@ def collector_paused() -> Iterator[None]:
 def replay(settings: Settings, capture_path: str, workers: int | None = None) -> Engine:
     """Run a whole capture through a fresh engine and flush it.
 
-    ``workers``: decoding processes (default: one per usable core when the capture is
+    ``workers``: decoding processes (default: :func:`idle_cores` when the capture is
     large enough to pay for them; 1 decodes in this process).
     """
     try:
@@ -74,7 +74,7 @@ def replay(settings: Settings, capture_path: str, workers: int | None = None) ->
         if os.path.isdir(capture_path):
             raise IsADirectoryError
         if workers is None:
-            workers = len(os.sched_getaffinity(0)) if size >= PARALLEL_MIN_BYTES else 1
+            workers = idle_cores() if size >= PARALLEL_MIN_BYTES else 1
         with collector_paused():
             if workers > 1:
                 try:
@@ -86,6 +86,15 @@ def replay(settings: Settings, capture_path: str, workers: int | None = None) ->
         raise CaptureError(f"{capture_path}: capture file not found") from None
     except IsADirectoryError:
         raise CaptureError(f"{capture_path}: is a directory, not a capture file") from None
+
+
+def idle_cores() -> int:
+    """Usable cores that other processes leave idle (by the one-minute load average), at
+    least 1. Workers pay only on idle cores: each costs some CPU time of its own (the
+    hand-over, and caches shared with the main process), so on cores already busy with
+    other work one pass is faster (measured with benchmarks/replay.py)."""
+    cores = len(os.sched_getaffinity(0))
+    return max(1, min(cores, cores - round(os.getloadavg()[0])))
 
 
 def _one_pass(settings: Settings, capture_path: str) -> Engine:
@@ -152,13 +161,14 @@ def decode_range(job: tuple[Settings, str, int, int]) -> ColumnBatch:
     return batch
 
 
-def main(settings: Settings, capture_path: str, month: str | None) -> int:
+def main(settings: Settings, capture_path: str, month: str | None,
+         jobs: int | None = None) -> int:
     if month is not None:
         try:
             Month.parse(month, settings.timezone)
         except ValueError as exc:
             raise SlastreamError(f"--month: {exc}") from None
-    engine = replay(settings, capture_path)
+    engine = replay(settings, capture_path, jobs)
     ledger = ledger_json(engine.ledger(month))
     sys.stdout.buffer.write(orjson.dumps(ledger, option=orjson.OPT_INDENT_2) + b"\n")
     sys.stdout.flush()

@@ -10,6 +10,8 @@ engine state (its checkpoint document) and the ledger must be the same.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -200,3 +202,14 @@ def test_rows_materialise_to_the_decoders_tuples() -> None:
     assert events[UplinkReceived] and events[UplinkDelivered]
     assert all(type(e) is UplinkReceived for e in events[UplinkReceived])
     assert all(type(e.confirmed) is bool for e in events[UplinkReceived])
+
+
+def test_the_command_prints_the_same_ledger_with_any_number_of_jobs(tmp_path: Path) -> None:
+    from tests.acceptance import scenarios
+
+    capture, _ = scenarios.loriot(tmp_path)
+    out = [subprocess.run([sys.executable, "-m", "slastream", "replay", "-c",
+                           str(CONTRACTS / "loriot.yaml"), str(capture), "--jobs", jobs],
+                          capture_output=True, check=True, cwd=ROOT).stdout
+           for jobs in ("1", "2")]
+    assert out[0] == out[1] and b'"good"' in out[0]
