@@ -92,38 +92,64 @@ def main(argv: list[str] | None = None) -> int:
     for stage, seconds in stage_costs(settings, capture).items():
         print(f"  {stage:<44} {seconds:6.2f} s  {lines / max(seconds, 1e-9):>12,.0f} msg/s")
 
-    sql = duckdb_baseline(settings, capture, args.runs)
     exe = console_script()
-    startup = run_replay(exe, config, tiny_capture(capture))
-    runs = [run_replay(exe, config, capture) for _ in range(args.runs)]
-    failed = [r for r in runs if not r.ok]
+    startup = run_replay(exe, config, tiny_capture(capture), 1)
+    sql, by_jobs = alternate_runs(exe, config, capture, settings, args.runs)
+    failed = [r for runs in by_jobs.values() for r in runs if not r.ok]
     if failed:
         print(f"replay: FAILED (exit {failed[0].returncode}): {failed[0].error}")
         print("replay: no throughput figure; the baselines above stand alone")
         return 1
-    result = sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]  # the median run
-    rate = lines / result.wall_s
-    print(f"replay (median of {len(runs)}: "
-          f"{', '.join(f'{r.wall_s:.1f}' for r in runs)} s): {lines:,} messages in "
-          f"{result.wall_s:.1f} s = {rate:,.0f} msg/s (target {TARGET_MSG_S:,}); CPU "
-          f"{result.cpu_s:.1f} s = {lines / result.cpu_s:,.0f} per CPU second, peak RSS "
-          f"{result.max_rss_mb:,.0f} MB")
-    net = result.wall_s - startup.wall_s
-    if startup.ok and net > 0:
-        print(f"replay start-up (one-line capture): {startup.wall_s:.2f} s; without it "
-              f"{lines / net:,.0f} msg/s")
-    # Wall-clock ratios move with whatever else runs on the machine; CPU ratios less so.
-    print(f"ratio replay / orjson.loads baseline: {loads_s / result.wall_s:.2f} wall, "
-          f"{loads_cpu / result.cpu_s:.2f} CPU")
-    print(f"ratio replay / parse_line baseline: {parse_s / result.wall_s:.2f} wall, "
-          f"{parse_cpu / result.cpu_s:.2f} CPU")
     if sql is not None:
-        print(f"ratio replay / DuckDB SQL: {sql.wall_s / result.wall_s:.2f} wall "
-              f"(above 1: the replay is faster), {sql.cpu_s / result.cpu_s:.2f} CPU")
+        print(f"DuckDB SQL, delivery counts (median of {args.runs}: "
+              f"{', '.join(f'{r.wall_s:.1f}' for r in sql)} s): good/total "
+              f"{median(sql).good:,}/{median(sql).total:,}; CPU {median(sql).cpu_s:.1f} s")
+    for jobs, runs in by_jobs.items():
+        report_replay(f"replay --jobs {jobs}", runs, lines, loads_s, loads_cpu,
+                      median(sql) if sql else None)
+    if startup.ok:
+        print(f"replay start-up (one-line capture): {startup.wall_s:.2f} s")
+    result = median(by_jobs[1])
     compare_with_truth(result.ledger, truth, lines)
     if sql is not None and result.ledger is not None:
-        compare_with_sql(result.ledger, sql)
+        compare_with_sql(result.ledger, median(sql))
+    ledgers = {orjson.dumps(r.ledger) for runs in by_jobs.values() for r in runs}
+    print(f"ledgers of every replay run: {'identical' if len(ledgers) == 1 else 'DIFFERENT'}")
     return 0
+
+
+def alternate_runs(exe: str, config: Path, capture: Path, settings: Settings, runs: int
+                   ) -> tuple[list[Counts] | None, dict[int, list[ReplayRun]]]:
+    """SQL, one-pass replay and two-process replay in turn, ``runs`` rounds, so that the
+    machine's other load falls on all three alike."""
+    query = duckdb_query(settings)
+    sql: list[Counts] | None = [] if query else None
+    by_jobs: dict[int, list[ReplayRun]] = {1: [], 2: []}
+    for _ in range(runs):
+        if sql is not None and query is not None:
+            sql.append(delivery_counts(capture, *query))
+        for jobs, done in by_jobs.items():
+            done.append(run_replay(exe, config, capture, jobs))
+    return sql, by_jobs
+
+
+def median(runs: list[Any]) -> Any:
+    return sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
+
+
+def report_replay(label: str, runs: list[ReplayRun], lines: int, loads_s: float,
+                  loads_cpu: float, sql: Counts | None) -> None:
+    result = median(runs)
+    print(f"{label} (median of {len(runs)}: {', '.join(f'{r.wall_s:.1f}' for r in runs)} s): "
+          f"{lines:,} messages in {result.wall_s:.1f} s = {lines / result.wall_s:,.0f} msg/s "
+          f"(target {TARGET_MSG_S:,}); CPU {result.cpu_s:.1f} s = "
+          f"{lines / result.cpu_s:,.0f} per CPU second, peak RSS {result.max_rss_mb:,.0f} MB")
+    # Wall-clock ratios move with whatever else runs on the machine; CPU ratios less so.
+    print(f"  ratio to orjson.loads alone: {loads_s / result.wall_s:.2f} wall, "
+          f"{loads_cpu / result.cpu_s:.2f} CPU")
+    if sql is not None:
+        print(f"  ratio to DuckDB SQL: {sql.wall_s / result.wall_s:.2f} wall (above 1: the "
+              f"replay is faster), {sql.cpu_s / result.cpu_s:.2f} CPU")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -184,25 +210,21 @@ def cached_capture(scenario: Scenario, duration_s: float, seed: int, cache_dir: 
     return capture, summary
 
 
-def duckdb_baseline(settings: Settings, capture: Path, runs: int) -> Counts | None:
-    """The delivery SLO's counts by DuckDB SQL (median run), or None without DuckDB."""
+def duckdb_query(settings: Settings) -> tuple[int, int, float] | None:
+    """The DevAddr prefix and deadline of the delivery SLO for the SQL baseline, or None
+    (no DuckDB, or an SLO the query does not cover)."""
     slo = next((s for s in settings.slos if s.sli == "delivery"), None)
     prefixes = settings.lorawan.devaddr_prefixes
     if slo is None or len(prefixes) != 1 or slo.scope_by != "network":
-        print("baseline DuckDB SQL: needs one network-wide delivery SLO and one DevAddr prefix")
+        print("DuckDB SQL: needs one network-wide delivery SLO and one DevAddr prefix")
         return None
     try:
         import duckdb  # noqa: F401
     except ImportError:
-        print('baseline DuckDB SQL: duckdb not installed (pip install -e ".[bench]")')
+        print('DuckDB SQL: duckdb not installed (pip install -e ".[bench]")')
         return None
     (prefix, bits), = prefixes
-    results = [delivery_counts(capture, prefix, bits, slo.deadline_s) for _ in range(runs)]
-    sql = sorted(results, key=lambda r: r.wall_s)[len(results) // 2]
-    print(f"baseline DuckDB SQL, delivery counts (median of {runs}: "
-          f"{', '.join(f'{r.wall_s:.1f}' for r in results)} s): good/total "
-          f"{sql.good:,}/{sql.total:,}; CPU {sql.cpu_s:.1f} s")
-    return sql
+    return prefix, bits, slo.deadline_s
 
 
 def compare_with_sql(ledger: dict[str, Any], sql: Counts) -> None:
@@ -287,12 +309,12 @@ def console_script() -> str:
     return str(exe) if exe.exists() else "slastream"
 
 
-def run_replay(exe: str, config: Path, capture: Path) -> ReplayRun:
+def run_replay(exe: str, config: Path, capture: Path, jobs: int) -> ReplayRun:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     try:
-        proc = subprocess.run([exe, "replay", "-c", str(config), str(capture)],
-                              capture_output=True, check=False)
+        proc = subprocess.run([exe, "replay", "-c", str(config), str(capture), "--jobs",
+                               str(jobs)], capture_output=True, check=False)
     except OSError as exc:
         return ReplayRun(127, 0.0, 0.0, 0.0, b"", f"cannot run {exe}: {exc.strerror}")
     wall = time.perf_counter() - began

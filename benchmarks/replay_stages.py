@@ -18,7 +18,6 @@ alone over the output of the one before, with the cyclic collector paused as
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ def stage_costs(settings: Settings, capture: Path) -> dict[str, float]:
         feed = _cpu(lambda: _feed(engine, batches))
         sli_in_feed = sum(per_sli.values())
         ledger = _cpu(lambda: _ledger(engine))
-    for name, seconds in per_sli.most_common():
+    for name, seconds in sorted(per_sli.items(), key=lambda kv: -kv[1]):
         costs[f"SLI {name}"] = seconds
     costs["engine besides the SLIs"] = feed - sli_in_feed
     costs["flush and ledger besides the SLIs"] = ledger - (sum(per_sli.values()) - sli_in_feed)
@@ -90,10 +89,10 @@ def _ledger(engine: Engine) -> None:
     ledger_json(engine.ledger())
 
 
-def _timed_slis(engine: Engine) -> Counter[str]:
+def _timed_slis(engine: Engine) -> dict[str, float]:
     """Wrap each SLI's entry points so that their CPU time adds up per SLI (``flush``
     goes through ``advance``)."""
-    spent: Counter[str] = Counter()
+    spent: dict[str, float] = {}
     for sli in engine.slis:
         name = f"{sli.slo.sli} ({sli.slo.name})"
         for method in ("add", "add_columns", "advance"):
@@ -101,11 +100,11 @@ def _timed_slis(engine: Engine) -> Counter[str]:
     return spent
 
 
-def _timer(fn: Callable[..., Any], spent: Counter[str], name: str) -> Callable[..., Any]:
+def _timer(fn: Callable[..., Any], spent: dict[str, float], name: str) -> Callable[..., Any]:
     def timed(*args: Any) -> Any:
         began = time.process_time()
         try:
             return fn(*args)
         finally:
-            spent[name] += time.process_time() - began
+            spent[name] = spent.get(name, 0.0) + time.process_time() - began
     return timed
