@@ -21,7 +21,15 @@ from slastream.model.ledger import ledger_json
 from slastream.sli import delivery_rows
 from slastream.sli.delivery import DeliverySLI
 from slastream.sources import router
-from slastream.sources.columns import DL_WIDTH, UP_WIDTH, ColumnBatch, Names, rows
+from slastream.sources.columns import (
+    DL_ROW,
+    DL_WIDTH,
+    UP_ROW,
+    UP_WIDTH,
+    ColumnBatch,
+    Names,
+    rows,
+)
 from slastream.sources.decoder import group
 from tests.sources import phy
 
@@ -326,16 +334,16 @@ def _with_close_min(keys: int, step: Callable[[], None]) -> None:
 def _as_rows(events: list[Event]) -> ColumnBatch:
     """Events as the column batch the replay's fast path would make of them."""
     names = Names()
-    received: list[int] = []
-    delivered: list[int] = []
+    received = bytearray()
+    delivered = bytearray()
     outages = [e for e in events if isinstance(e, BridgeOutage)]
     for n, ev in enumerate(events):
         if isinstance(ev, UplinkReceived):
-            received += (ev.time_ms, ev.devaddr, ev.fcnt16, names.of(ev.gateway),
-                         names.of(ev.region), ev.confirmed, ev.fport, n)
+            received += UP_ROW.pack(ev.time_ms, ev.devaddr, ev.fcnt16, names.of(ev.gateway),
+                                    names.of(ev.region), ev.confirmed, ev.fport, n)
         elif isinstance(ev, UplinkDelivered):
-            delivered += (ev.time_ms, ev.devaddr, ev.fcnt, names.of(ev.application),
-                          names.of(ev.device), n)
+            delivered += DL_ROW.pack(ev.time_ms, ev.devaddr, ev.fcnt, names.of(ev.application),
+                                     names.of(ev.device), n)
     blocks = {UplinkReceived: rows(received, UP_WIDTH), UplinkDelivered: rows(delivered, DL_WIDTH)}
     kinds = [cls for cls in group(events).events if cls is BridgeOutage or len(blocks[cls])]
     others = {BridgeOutage: list(outages)} if outages else {}

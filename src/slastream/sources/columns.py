@@ -15,6 +15,7 @@ message counts a single pass would have cut them (:func:`rechunk`, used by
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -35,7 +36,9 @@ UP_WIDTH = 8
 DL_TIME, DL_DEVADDR, DL_FCNT, DL_APPLICATION, DL_DEVICE, DL_MESSAGE = range(6)
 DL_WIDTH = 6
 
-COLUMN_TYPES = (UplinkReceived, UplinkDelivered)
+# One row as bytes (native int64s), appended to a batch's buffer as it is decoded.
+UP_ROW = struct.Struct(f"={UP_WIDTH}q")
+DL_ROW = struct.Struct(f"={DL_WIDTH}q")
 _NAME_COLUMNS = {UplinkReceived: (UP_GATEWAY, UP_REGION),
                  UplinkDelivered: (DL_APPLICATION, DL_DEVICE)}
 _MESSAGE_COLUMN = {UplinkReceived: UP_MESSAGE, UplinkDelivered: DL_MESSAGE}
@@ -57,8 +60,8 @@ class Names:
 
 
 class ColumnBatch(NamedTuple):
-    """What ``fastpath.column_batches`` decoded: like ``decoder.Batch``, with the events of
-    :data:`COLUMN_TYPES` as row arrays. ``kinds`` is the type order of first appearance."""
+    """What ``fastpath.column_batches`` decoded: like ``decoder.Batch``, with gateway
+    uplinks and deliveries as row arrays. ``kinds`` is the type order of first appearance."""
 
     kinds: list[type]
     columns: dict[type, Rows]  # UplinkReceived / UplinkDelivered rows, input order
@@ -73,8 +76,9 @@ class ColumnBatch(NamedTuple):
     ignored: Counter[tuple[str, str]]
 
 
-def rows(flat: list[int], width: int) -> Rows:
-    return np.array(flat, dtype=np.int64).reshape(-1, width)
+def rows(packed: bytes | bytearray, width: int) -> Rows:
+    """Rows packed with :data:`UP_ROW` or :data:`DL_ROW` as an array (sharing the buffer)."""
+    return np.frombuffer(packed, dtype=np.int64).reshape(-1, width)
 
 
 def materialise(cls: type, block: Rows, names: list[str]) -> list[Event]:
