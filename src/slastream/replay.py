@@ -22,6 +22,7 @@ import itertools
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -111,12 +112,19 @@ def _parallel(settings: Settings, capture_path: str, size: int, workers: int) ->
     engine = Engine(settings)
     ranges = byte_ranges(capture_path, size, max(workers, -(-size // RANGE_BYTES)))
     jobs = [(settings, capture_path, start, end) for start, end in ranges]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with _processes().Pool(workers) as pool:
         for batch in rechunk(_checked(pool.imap(decode_range, jobs)), CHUNK):
             engine.feed_columns(batch)
             engine.advance()
     engine.flush()
     return engine
+
+
+def _processes() -> multiprocessing.context.BaseContext:
+    """Fork while this is the only thread (the command line): workers start at once with
+    the imports done. Fork copies only the calling thread, so a process running others
+    (a report server, say) spawns fresh interpreters instead."""
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
 class _StatefulCapture(Exception):

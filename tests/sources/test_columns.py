@@ -153,6 +153,20 @@ def test_the_things_stack_capture_is_replayed_in_one_pass(
     assert got["ingest"][("tts", "ok")] > 50
 
 
+def test_a_process_with_threads_spawns_its_workers(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = _simulated()[:2000]
+    capture = tmp_path / "capture.jsonl"
+    capture.write_bytes(b"".join(lines))
+    config = CONTRACTS / "loriot.yaml"
+    monkeypatch.setattr(replay.threading, "active_count", lambda: 1)
+    assert replay._processes().get_start_method() == "fork"
+    monkeypatch.setattr(replay.threading, "active_count", lambda: 2)
+    assert replay._processes().get_start_method() == "spawn"
+    got = _parallel(config, capture, 500, monkeypatch, capture.stat().st_size // 3 + 1)
+    assert got == _reference(config, lines, 500)
+
+
 def test_byte_ranges_start_at_line_starts(tmp_path: Path) -> None:
     capture = tmp_path / "c.jsonl"
     capture.write_bytes(b"a\nbb\n\nccc\nd")
