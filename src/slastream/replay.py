@@ -21,6 +21,7 @@ import io
 import itertools
 import multiprocessing
 import os
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -68,16 +69,18 @@ def replay(settings: Settings, capture_path: str, workers: int | None = None) ->
     """Run a whole capture through a fresh engine and flush it.
 
     ``workers``: decoding processes (default: :func:`idle_cores` when the capture is
-    large enough to pay for them; 1 decodes in this process).
+    large enough to pay for them; 1 decodes in this process). A capture that is not a
+    regular file (a pipe) is read in one pass whatever ``workers`` says.
     """
     try:
-        size = os.path.getsize(capture_path)
-        if os.path.isdir(capture_path):
+        info = os.stat(capture_path)
+        if stat.S_ISDIR(info.st_mode):
             raise IsADirectoryError
+        size = info.st_size if stat.S_ISREG(info.st_mode) else 0
         if workers is None:
             workers = idle_cores() if size >= PARALLEL_MIN_BYTES else 1
         with collector_paused():
-            if workers > 1:
+            if workers > 1 and size:
                 try:
                     return _parallel(settings, capture_path, size, workers)
                 except _StatefulCapture:

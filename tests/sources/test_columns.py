@@ -10,8 +10,10 @@ engine state (its checkpoint document) and the ledger must be the same.
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -165,6 +167,24 @@ def test_a_process_with_threads_spawns_its_workers(tmp_path: Path,
     assert replay._processes().get_start_method() == "spawn"
     got = _parallel(config, capture, 500, monkeypatch, capture.stat().st_size // 3 + 1)
     assert got == _reference(config, lines, 500)
+
+
+def test_a_pipe_is_read_in_one_pass(tmp_path: Path) -> None:
+    """A pipe has no size to split: however many workers are asked for, it is read once."""
+    lines = _simulated()[:300]
+    fifo = tmp_path / "capture.fifo"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with fifo.open("wb") as fh:
+            fh.write(b"".join(lines))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    got = _summary(replay.replay(load_settings(CONTRACTS / "loriot.yaml"), str(fifo), workers=2))
+    writer.join()
+    assert got == _reference(CONTRACTS / "loriot.yaml", lines, replay.CHUNK)
+    assert got["ingest"][("chirpstack_gateway", "ok")] > 0
 
 
 def test_byte_ranges_start_at_line_starts(tmp_path: Path) -> None:
