@@ -207,8 +207,9 @@ COMMANDS: tuple[Command, ...] = (
                  arg("capture", metavar="CAPTURE", help="capture file (JSON Lines)"),
                  arg("--month", metavar="YYYY-MM", help="default: month of the first message"),
                  arg("--jobs", metavar="N", type=int,
-                     help="decoding processes (default: one per idle core for a large "
-                          "capture); the ledger is the same")),
+                     help="decoding processes (default: one per core for a large "
+                          "capture on a machine with an idle core); the ledger is the "
+                          "same")),
     _with_config("check", "validate a config: exit 0, or 2 with one line per problem", _check),
     _with_config("rules", "print Prometheus recording and alerting rules for every SLO",
                  _rules),

@@ -24,8 +24,10 @@ import os
 import stat
 import sys
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from multiprocessing.pool import AsyncResult, Pool
 
 import orjson
 
@@ -45,6 +47,7 @@ RANGE_BYTES = 24 << 20
 # Below this a capture is replayed in one pass: starting workers would cost more.
 PARALLEL_MIN_BYTES = 4 * RANGE_BYTES
 _STATEFUL_SOURCE = "tts"  # whose decoding depends on earlier lines (router.Sessions)
+_Job = tuple[Settings, str, int, int]  # settings, capture path, byte range
 
 
 @contextmanager
@@ -68,7 +71,7 @@ def collector_paused() -> Iterator[None]:
 def replay(settings: Settings, capture_path: str, workers: int | None = None) -> Engine:
     """Run a whole capture through a fresh engine and flush it.
 
-    ``workers``: decoding processes (default: :func:`idle_cores` when the capture is
+    ``workers``: decoding processes (default: :func:`default_jobs` when the capture is
     large enough to pay for them; 1 decodes in this process). A capture that is not a
     regular file (a pipe) is read in one pass whatever ``workers`` says.
     """
@@ -78,7 +81,7 @@ def replay(settings: Settings, capture_path: str, workers: int | None = None) ->
             raise IsADirectoryError
         size = info.st_size if stat.S_ISREG(info.st_mode) else 0
         if workers is None:
-            workers = idle_cores() if size >= PARALLEL_MIN_BYTES else 1
+            workers = default_jobs() if size >= PARALLEL_MIN_BYTES else 1
         with collector_paused():
             if workers > 1 and size:
                 try:
@@ -92,13 +95,15 @@ def replay(settings: Settings, capture_path: str, workers: int | None = None) ->
         raise CaptureError(f"{capture_path}: is a directory, not a capture file") from None
 
 
-def idle_cores() -> int:
-    """Usable cores that other processes leave idle (by the one-minute load average), at
-    least 1. Workers pay only on idle cores: each costs some CPU time of its own (the
-    hand-over, and caches shared with the main process), so on cores already busy with
-    other work one pass is faster (measured with benchmarks/replay.py)."""
+def default_jobs() -> int:
+    """Decoding processes worth starting: every usable core while the one-minute load
+    average leaves at least half a core idle, else 1. Measured with benchmarks/replay.py
+    on two cores: with one of them busy elsewhere, two workers took a 6-hour capture from
+    9.8 s to 6.5 s; with both busy (load 4 to 5) they made it slower, 8 s instead of
+    5.7 s for a third of it, since they cost about a quarter more CPU time than one pass
+    (the hand-over, and caches shared with the main process)."""
     cores = len(os.sched_getaffinity(0))
-    return max(1, min(cores, cores - round(os.getloadavg()[0])))
+    return cores if os.getloadavg()[0] <= cores - 0.5 else 1
 
 
 def _one_pass(settings: Settings, capture_path: str) -> Engine:
@@ -116,11 +121,25 @@ def _parallel(settings: Settings, capture_path: str, size: int, workers: int) ->
     ranges = byte_ranges(capture_path, size, max(workers, -(-size // RANGE_BYTES)))
     jobs = [(settings, capture_path, start, end) for start, end in ranges]
     with _processes().Pool(workers) as pool:
-        for batch in rechunk(_checked(pool.imap(decode_range, jobs)), CHUNK):
+        for batch in rechunk(_checked(_decoded(pool, jobs, 2 * workers)), CHUNK):
             engine.feed_columns(batch)
             engine.advance()
     engine.flush()
     return engine
+
+
+def _decoded(pool: Pool, jobs: list[_Job], ahead: int) -> Iterator[ColumnBatch]:
+    """The ranges decoded, in file order, at most ``ahead`` of them under way or waiting:
+    memory stays bounded when the workers outpace the engine."""
+    queue: deque[AsyncResult[ColumnBatch]] = deque()
+    todo = iter(jobs)
+    for job in itertools.islice(todo, ahead):
+        queue.append(pool.apply_async(decode_range, (job,)))
+    while queue:
+        part = queue.popleft().get()
+        for job in itertools.islice(todo, 1):
+            queue.append(pool.apply_async(decode_range, (job,)))
+        yield part
 
 
 def _processes() -> multiprocessing.context.BaseContext:
@@ -159,7 +178,7 @@ def byte_ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(bounds))
 
 
-def decode_range(job: tuple[Settings, str, int, int]) -> ColumnBatch:
+def decode_range(job: _Job) -> ColumnBatch:
     """One byte range of a capture as one column batch (message ordinals from 0), decoded
     with a fresh router, as a worker process runs it."""
     settings, path, start, end = job
