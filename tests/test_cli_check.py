@@ -73,7 +73,9 @@ def test_replay_errors_are_one_line(tmp_path: Path) -> None:
     for args, fragment in ((["replay", "-c", str(cfg), str(tmp_path / "none.jsonl")],
                             "capture file not found"),
                            (["replay", "-c", str(cfg), str(tmp_path), "--month", "2026-13"],
-                            "--month: month must be YYYY-MM")):
+                            "--month: month must be YYYY-MM"),
+                           (["replay", "-c", str(cfg), str(tmp_path), "--jobs", "0"],
+                            "--jobs: at least 1")):
         proc = subprocess.run([sys.executable, "-m", "slastream", *args], capture_output=True,
                               text=True, check=False, cwd=ROOT)
         assert proc.returncode == 1

@@ -88,7 +88,9 @@ def _check(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def _replay(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from slastream import replay
 
-    return replay.main(_settings(args), args.capture, args.month)
+    if args.jobs is not None and args.jobs < 1:
+        raise SlastreamError("--jobs: at least 1")
+    return replay.main(_settings(args), args.capture, args.month, args.jobs)
 
 
 def _rules(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -218,7 +220,11 @@ COMMANDS: tuple[Command, ...] = (
     _with_config("replay", "run a capture offline and print the month's ledger as JSON",
                  _replay,
                  arg("capture", metavar="CAPTURE", help="capture file (JSON Lines)"),
-                 arg("--month", metavar="YYYY-MM", help="default: month of the first message")),
+                 arg("--month", metavar="YYYY-MM", help="default: month of the first message"),
+                 arg("--jobs", metavar="N", type=int,
+                     help="decoding processes (default: one per core for a large "
+                          "capture on a machine with an idle core); the ledger is the "
+                          "same")),
     _with_config("check", "validate a config: exit 0, or 2 with one line per problem", _check),
     _with_config("rules", "print Prometheus recording and alerting rules for every SLO",
                  _rules),

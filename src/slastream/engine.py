@@ -26,7 +26,8 @@ from slastream.sli.slices import SliceDelta, SliceStore
 from slastream.slo import figures
 from slastream.slo.figures import Histogram, SliceFigures
 from slastream.slo.ledger import build_ledger
-from slastream.sources import router
+from slastream.sources import columns, router
+from slastream.sources.columns import ColumnBatch
 from slastream.sources.decoder import Batch
 from slastream.usage.bands import read_mapping
 from slastream.usage.counter import UsageCounter
@@ -73,13 +74,42 @@ class Engine:
         Events may come in any order within the configured lateness; each SLI gets the
         lists of the types it consumes. Nothing is final until the watermark advances.
         """
+        self._inputs(batch)
+        by_type = batch.events
+        self._special(by_type)
+        # outages first: they decide about uplinks that later events may finalise
+        for cls in sorted(by_type, key=lambda c: c is not BridgeOutage):
+            self._route(cls, by_type[cls])
+
+    def feed_columns(self, batch: ColumnBatch) -> None:
+        """``feed`` for a batch whose uplinks and deliveries are columns
+        (``sources/columns.py``): an SLI with a per-batch path takes the rows whole, any
+        other consumer the same tuples ``feed`` would hand it."""
+        self._inputs(batch)
+        self._special(batch.events)
+        for cls in sorted(batch.kinds, key=lambda c: c is not BridgeOutage):
+            block = batch.columns.get(cls)
+            if block is None:
+                self._route(cls, batch.events[cls])
+                continue
+            events: list[Event] | None = None
+            for sli in self._routes.get(cls, ()):
+                if sli.add_columns(cls, block, batch.names):
+                    continue
+                if events is None:
+                    events = columns.materialise(cls, block, batch.names)
+                sli.add(events)
+
+    def _inputs(self, batch: Batch | ColumnBatch) -> None:
         if self.first_time_ms is None:
             self.first_time_ms = batch.first_time_ms
         self.ingest.update(batch.ingest)
         self.rejections.update(batch.rejections)
         self.ignored.update(batch.ignored)
         self.bad_lines += batch.bad_lines
-        by_type = batch.events
+
+    def _special(self, by_type: dict[type, list[Event]]) -> None:
+        """Exclusions, tickets, request logs and outages, which the engine keeps itself."""
         excl = by_type.get(Exclusion)
         if excl:
             self.exclusions.extend(e for e in excl if isinstance(e, Exclusion))
@@ -94,9 +124,6 @@ class Engine:
         outages = by_type.get(BridgeOutage)
         if outages:
             self.outages.extend(e for e in outages if isinstance(e, BridgeOutage))
-        # outages first: they decide about uplinks that later events may finalise
-        for cls in sorted(by_type, key=lambda c: c is not BridgeOutage):
-            self._route(cls, by_type[cls])
 
     def _route(self, cls: type, events: list[Event]) -> None:
         for sli in self._routes.get(cls, ()):

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import tracemalloc
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from slastream.config import load_settings
 from slastream.engine import Engine
 from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
 from slastream.model.ledger import ledger_json
+from slastream.sli import delivery_rows
 from slastream.sli.delivery import DeliverySLI
 from slastream.sources import router
+from slastream.sources.columns import (
+    DL_ROW,
+    DL_WIDTH,
+    UP_ROW,
+    UP_WIDTH,
+    ColumnBatch,
+    Names,
+    rows,
+)
 from slastream.sources.decoder import group
 from tests.sources import phy
 
@@ -230,3 +245,108 @@ def test_mac_only_tombstones_survive_a_checkpoint(scope_by: str) -> None:
     assert _delivery(resumed) == _delivery(whole) == {"good": 20, "total": 20}
     sli = resumed.slis[0]
     assert isinstance(sli, DeliverySLI) and sli.mac_only == 10
+
+
+# ------------------------------------------------------- the per-batch path (rows)
+
+_KEYS = st.tuples(st.sampled_from([0x26000001, 0x26000002, 0x27FFFFFF, 0x01000001, -1]),
+                  st.integers(min_value=0, max_value=3))
+# times whose differences hit the latency buckets' bounds and the 30-s deadline exactly
+_DT = st.one_of(st.sampled_from([0, 50, 100, 300, 1_000, 5_000, 30_000, 30_001, 130_000]),
+                st.integers(min_value=0, max_value=400_000))
+_UPLINK = st.builds(lambda k, dt, region, fport: UplinkReceived(
+    T0 + dt, max(k[0], 0), k[1], "gw", region, False, fport),
+    _KEYS, _DT, st.sampled_from(["eu868", "us915"]),
+    st.sampled_from([1, 1, 1, 0, -1, -2]))
+_DELIVERY = st.builds(lambda k, dt: UplinkDelivered(T0 + dt, k[0], k[1] + 0x10000, "a", "d"),
+                      _KEYS, _DT)
+
+
+_OUTAGE = st.builds(lambda dt, length: BridgeOutage(T0 + dt, T0 + dt + length, "b"),
+                    st.integers(min_value=0, max_value=400_000),
+                    st.integers(min_value=1, max_value=60_000))
+
+
+_BOUNDARY_LATENCIES = [  # 300 ms and 100 ms: on the bounds of two latency buckets
+    UplinkReceived(T0, 0x26000001, 0, "gw", "eu868", False, 1),
+    UplinkReceived(T0 + 40, 0x26000001, 0, "gw2", "us915", False, 1),
+    UplinkDelivered(T0 + 300, 0x26000001, 0x10000, "a", "d"),
+    UplinkDelivered(T0 + 5_100, 0x26000002, 1, "a", "d"),
+    UplinkReceived(T0 + 5_000, 0x26000002, 1, "gw", "eu868", False, 1)]
+
+
+@settings(max_examples=100, deadline=None)
+@example(batches=[(_BOUNDARY_LATENCIES, True)], scope_by="region", mac_only=True,
+         prefixes=((0x26000000, 7),))
+@given(batches=st.lists(st.tuples(st.lists(st.one_of(_UPLINK, _DELIVERY, _OUTAGE), max_size=16),
+                                  st.booleans()), max_size=6),
+       scope_by=st.sampled_from(["network", "region"]), mac_only=st.booleans(),
+       prefixes=st.sampled_from([((0x26000000, 7),), ((0x26000000, 8), (0x01000000, 8)), ()]))
+def test_rows_leave_the_state_add_leaves(batches: list[tuple[list[Event], bool]],
+                                         scope_by: str, mac_only: bool,
+                                         prefixes: tuple[tuple[int, int], ...]) -> None:
+    """Any batches, in any order within and past lateness, advancing or not in between:
+    ``add_columns`` of the rows ends in the state (checkpoint) ``add`` of the tuples does."""
+    settings = load_settings(ROOT / "examples/contracts/loriot.yaml")
+    settings = replace(settings, lorawan=replace(settings.lorawan, count_mac_only=mac_only,
+                                                 devaddr_prefixes=prefixes),
+                       slos=tuple(replace(s, scope_by=scope_by) if s.sli == "delivery" else s
+                                  for s in settings.slos))
+    per_event, per_batch = Engine(settings), Engine(settings)
+    for events, advance in batches:
+        _each(partial(per_event.feed, group(events)))
+        _rows(partial(per_batch.feed_columns, _as_rows(events)))
+        if advance:
+            _each(per_event.advance)
+            _rows(per_batch.advance)
+    assert per_batch.snapshot() == per_event.snapshot()
+    assert per_batch.store.as_dict() == per_event.store.as_dict()
+    _each(per_event.flush)
+    _rows(per_batch.flush)
+    for events, _ in batches[:1]:  # after the end of input, later than anything before
+        after = [e._replace(time_ms=e.time_ms + 1_000_000) for e in events
+                 if not isinstance(e, BridgeOutage)]
+        _each(partial(per_event.feed, group(after)))
+        _rows(partial(per_batch.feed_columns, _as_rows(after)))
+    assert per_batch.snapshot() == per_event.snapshot()
+    assert per_batch.store.as_dict() == per_event.store.as_dict()
+
+
+def _each(step: Callable[[], None]) -> None:
+    """``step`` with the delivery SLI closing its seconds key by key."""
+    _with_close_min(1 << 60, step)
+
+
+def _rows(step: Callable[[], None]) -> None:
+    """``step`` with the delivery SLI closing its seconds with numpy, however few keys."""
+    _with_close_min(0, step)
+
+
+def _with_close_min(keys: int, step: Callable[[], None]) -> None:
+    saved = delivery_rows.CLOSE_MIN_KEYS
+    delivery_rows.CLOSE_MIN_KEYS = keys
+    try:
+        step()
+    finally:
+        delivery_rows.CLOSE_MIN_KEYS = saved
+
+
+def _as_rows(events: list[Event]) -> ColumnBatch:
+    """Events as the column batch the replay's fast path would make of them."""
+    names = Names()
+    received = bytearray()
+    delivered = bytearray()
+    outages = [e for e in events if isinstance(e, BridgeOutage)]
+    for n, ev in enumerate(events):
+        if isinstance(ev, UplinkReceived):
+            received += UP_ROW.pack(ev.time_ms, ev.devaddr, ev.fcnt16, names.of(ev.gateway),
+                                    names.of(ev.region), ev.confirmed, ev.fport, n)
+        elif isinstance(ev, UplinkDelivered):
+            delivered += DL_ROW.pack(ev.time_ms, ev.devaddr, ev.fcnt, names.of(ev.application),
+                                     names.of(ev.device), names.of(ev.tenant), n)
+    blocks = {UplinkReceived: rows(received, UP_WIDTH), UplinkDelivered: rows(delivered, DL_WIDTH)}
+    kinds = [cls for cls in group(events).events if cls is BridgeOutage or len(blocks[cls])]
+    others = {BridgeOutage: list(outages)} if outages else {}
+    at = {BridgeOutage: [0] * len(outages)} if outages else {}
+    return ColumnBatch(kinds, {cls: blocks[cls] for cls in kinds if cls in blocks}, others, at,
+                       names.names, 0, Counter(), Counter(), 0, None, Counter())

@@ -22,6 +22,7 @@ from slastream.sli.slices import (
     new_vector,
 )
 from slastream.sli.state import State, get_array, get_int, get_strs, same_length
+from slastream.sources.columns import Rows
 
 
 class SLI:
@@ -47,6 +48,12 @@ class SLI:
     # --- to implement -----------------------------------------------------------------
     def add(self, events: Sequence[Event]) -> None:
         raise NotImplementedError
+
+    def add_columns(self, cls: type, rows: Rows, names: list[str]) -> bool:
+        """Take events of type ``cls`` as rows (``sources/columns.py``) in one go; ``False``
+        (the default) asks for them as tuples through ``add`` instead. An override must
+        leave the SLI exactly as ``add`` of the same events would."""
+        return False
 
     def _close(self, watermark_ms: int) -> None:
         """Resolve in-flight state that the watermark proves final (default: nothing)."""

@@ -52,6 +52,7 @@ from slastream.sli.state import (
     groups_to_columns,
     same_length,
 )
+from slastream.sources.columns import Rows
 
 # A pending uplink is one int: ``(ns_ms * _T + app_ms) * _S + scope`` ("_pack" in the
 # comments of ``add``), a side not seen yet holding _NONE. A tombstone is
@@ -263,6 +264,16 @@ class DeliverySLI(SLI):
         self.foreign += foreign
         self.mac_only += mac_only
 
+    def add_columns(self, cls: type, rows: Rows, names: list[str]) -> bool:
+        """Uplinks and deliveries as rows: the per-batch path (``sli/delivery_rows.py``)."""
+        from slastream.sli import delivery_rows  # it builds on this module's packing
+
+        if cls is UplinkReceived:
+            return delivery_rows.add_uplinks(self, rows, names)
+        if cls is UplinkDelivered:
+            return delivery_rows.add_deliveries(self, rows)
+        return False
+
     def _leave_out(self, key: int, ns_ms: int) -> int:
         """Leave a MAC-only uplink out of the count; 1 when it is newly left out.
 
@@ -298,6 +309,17 @@ class DeliverySLI(SLI):
         ready = [s for s in self._buckets if s < cutoff_s]
         if not ready:
             return
+        from slastream.sli import delivery_rows  # it builds on this module's packing
+
+        if (delivery_rows.rows_apply(self)
+                and sum(len(self._buckets[s]) for s in ready) >= delivery_rows.CLOSE_MIN_KEYS):
+            delivery_rows.close(self, sorted(ready), watermark_ms)
+        else:
+            self._close_each(sorted(ready), watermark_ms)
+        self._forget((watermark_ms - self.deadline_ms - self.lateness_ms) // _BUCKET_MS - 60)
+
+    def _close_each(self, ready: list[int], watermark_ms: int) -> None:
+        """Finalise the buckets of the ``ready`` seconds key by key."""
         pending = self._pending
         done = self._done
         deadline = self.deadline_ms
@@ -309,7 +331,7 @@ class DeliverySLI(SLI):
         scope_by = self.slo.scope_by
         diagnostics = self.diagnostics
         count = self._count
-        for second in sorted(ready):
+        for second in ready:
             finalised = None
             for key in self._buckets.pop(second):
                 v = pending.get(key)
@@ -339,7 +361,6 @@ class DeliverySLI(SLI):
                 if finalised is None:
                     finalised = self._done_buckets.setdefault(second, [])
                 finalised.append(key)
-        self._forget((watermark_ms - deadline - self.lateness_ms) // _BUCKET_MS - 60)
 
     def _forget(self, before_s: int) -> None:
         """Drop tombstones of uplinks too old to receive stragglers within lateness."""

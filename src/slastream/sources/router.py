@@ -111,7 +111,6 @@ class Router:
         # four times as long as received) or in base64 (a third longer), and an envelope
         self.max_line_bytes = 4 * max_payload_bytes + 4096
         self._cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
-        self.fast_cache: dict[str, Any] = {}  # the replay fast path's own classification
         self.sessions = Sessions()
 
     def resolve(self, topic: str) -> tuple[Decoder | None, str, list[str]]:

@@ -1,0 +1,217 @@
+"""Events as columns: the replay's batches of gateway uplinks and deliveries as arrays.
+
+A LoRaWAN capture is almost all gateway copies of uplinks and integration deliveries.
+``sources/fastpath.py`` decodes those two types into the rows of one int64 array each
+instead of one tuple per event; strings (gateway ids, regions, application ids, devEUIs)
+become indexes into a table of names. The SLIs that consume them take the columns whole
+(``SLI.add_columns``); any other consumer gets the same tuples the per-event path makes
+(:func:`materialise`). Every other event type stays a list of tuples.
+
+Each row also carries the ordinal of the message it came from, so that batches decoded
+from byte ranges of a capture in several processes can be cut again at exactly the
+message counts a single pass would have cut them (:func:`rechunk`, used by
+``slastream replay``; docs/architecture.md#performance).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from slastream.model.events import Event, UplinkDelivered, UplinkReceived
+
+Rows = npt.NDArray[np.int64]
+
+# Columns of an UplinkReceived row: the event's fields, strings as name indexes, then the
+# ordinal of the message within its batch (or byte range).
+UP_TIME, UP_DEVADDR, UP_FCNT, UP_GATEWAY, UP_REGION, UP_CONFIRMED, UP_FPORT, UP_MESSAGE = \
+    range(8)
+UP_WIDTH = 8
+# Columns of an UplinkDelivered row.
+DL_TIME, DL_DEVADDR, DL_FCNT, DL_APPLICATION, DL_DEVICE, DL_TENANT, DL_MESSAGE = range(7)
+DL_WIDTH = 7
+
+# One row as bytes (native int64s), appended to a batch's buffer as it is decoded.
+UP_ROW = struct.Struct(f"={UP_WIDTH}q")
+DL_ROW = struct.Struct(f"={DL_WIDTH}q")
+_NAME_COLUMNS = {UplinkReceived: (UP_GATEWAY, UP_REGION),
+                 UplinkDelivered: (DL_APPLICATION, DL_DEVICE, DL_TENANT)}
+_MESSAGE_COLUMN = {UplinkReceived: UP_MESSAGE, UplinkDelivered: DL_MESSAGE}
+
+
+class Names:
+    """Strings by index, each string once (gateway ids, regions, applications, devices)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def of(self, name: str) -> int:
+        idx = self.index.get(name)
+        if idx is None:
+            idx = self.index[name] = len(self.names)
+            self.names.append(name)
+        return idx
+
+
+class ColumnBatch(NamedTuple):
+    """What ``fastpath.column_batches`` decoded: like ``decoder.Batch``, with gateway
+    uplinks and deliveries as row arrays. ``kinds`` is the type order of first appearance."""
+
+    kinds: list[type]
+    columns: dict[type, Rows]  # UplinkReceived / UplinkDelivered rows, input order
+    events: dict[type, list[Event]]  # every other type, input order
+    others_at: dict[type, list[int]]  # message ordinal of each event in ``events``
+    names: list[str]  # the strings the name columns index
+    messages: int
+    ingest: Counter[tuple[str, str]]
+    rejections: Counter[str]
+    bad_lines: int
+    first_time_ms: int | None
+    ignored: Counter[tuple[str, str]]
+
+
+def rows(packed: bytes | bytearray, width: int) -> Rows:
+    """Rows packed with :data:`UP_ROW` or :data:`DL_ROW` as an array (sharing the buffer)."""
+    return np.frombuffer(packed, dtype=np.int64).reshape(-1, width)
+
+
+def materialise(cls: type, block: Rows, names: list[str]) -> list[Event]:
+    """The tuples the per-event path makes for these rows (same values, same order)."""
+    if cls is UplinkReceived:
+        return [UplinkReceived(t, d, f, names[g], names[r], bool(c), p)
+                for t, d, f, g, r, c, p, _ in block.tolist()]
+    return [UplinkDelivered(t, d, f, names[a], names[v], names[n])
+            for t, d, f, a, v, n, _ in block.tolist()]
+
+
+def as_events(batch: ColumnBatch) -> dict[type, list[Event]]:
+    """All events of a batch as tuples, by type, in the type order of first appearance."""
+    out: dict[type, list[Event]] = {}
+    for cls in batch.kinds:
+        block = batch.columns.get(cls)
+        out[cls] = (materialise(cls, block, batch.names) if block is not None
+                    else batch.events[cls])
+    return out
+
+
+def rechunk(parts: Iterable[ColumnBatch], chunk: int) -> Iterator[ColumnBatch]:
+    """Cut consecutive decoded byte ranges into batches of ``chunk`` messages, exactly where
+    one pass over the whole input closes its batches (``fastpath.column_batches``).
+
+    Each part's name indexes are mapped into one table shared by every batch yielded. A
+    part's input counters go with the batch that holds its first message: the engine only
+    adds them up. The last batch may be short or empty, as in one pass.
+    """
+    names = Names()
+    pending: list[ColumnBatch] = []  # parts (or their tails) not yet yielded, in order
+    held = 0
+    for part in parts:
+        lut = np.array([names.of(n) for n in part.names] or [0], dtype=np.int64)
+        columns = {}
+        for cls, block in part.columns.items():
+            block = block.copy()
+            for col in _NAME_COLUMNS[cls]:
+                block[:, col] = lut[block[:, col]]
+            columns[cls] = block
+        pending.append(part._replace(columns=columns, names=names.names))
+        held += part.messages
+        while held >= chunk:
+            taken, pending = _take(pending, chunk)
+            held -= chunk
+            yield taken
+    yield _merge(pending, names.names)
+
+
+def _take(parts: list[ColumnBatch], n: int) -> tuple[ColumnBatch, list[ColumnBatch]]:
+    """The first ``n`` messages of ``parts`` as one batch, and what is left."""
+    head: list[ColumnBatch] = []
+    for i, part in enumerate(parts):
+        if part.messages < n:
+            head.append(part)
+            n -= part.messages
+            continue
+        first, rest = _split(part, n)
+        left = parts[i + 1:] if rest.messages == 0 and not rest.events else [rest, *parts[i + 1:]]
+        return _merge([*head, first], part.names), left
+    raise AssertionError("not enough messages held")
+
+
+def _split(part: ColumnBatch, n: int) -> tuple[ColumnBatch, ColumnBatch]:
+    """A part's first ``n`` messages (with all its counters), and the rest renumbered."""
+    cols_a, cols_b = {}, {}
+    for cls, block in part.columns.items():
+        at = int(np.searchsorted(block[:, _MESSAGE_COLUMN[cls]], n))
+        tail = block[at:].copy()
+        tail[:, _MESSAGE_COLUMN[cls]] -= n
+        cols_a[cls], cols_b[cls] = block[:at], tail
+    ev_a: dict[type, list[Event]] = {}
+    ev_b: dict[type, list[Event]] = {}
+    at_a: dict[type, list[int]] = {}
+    at_b: dict[type, list[int]] = {}
+    for cls, evs in part.events.items():
+        ordinals = part.others_at[cls]
+        cut = int(np.searchsorted(np.asarray(ordinals), n))
+        if cut:
+            ev_a[cls], at_a[cls] = evs[:cut], ordinals[:cut]
+        if cut < len(evs):
+            ev_b[cls], at_b[cls] = evs[cut:], [o - n for o in ordinals[cut:]]
+    first = part._replace(columns=cols_a, events=ev_a, others_at=at_a, messages=n)
+    rest = ColumnBatch([], cols_b, ev_b, at_b, part.names, part.messages - n, Counter(),
+                       Counter(), 0, None, Counter())
+    return _with_kinds(first), _with_kinds(rest)
+
+
+def _with_kinds(part: ColumnBatch) -> ColumnBatch:
+    """Recompute the type order of first appearance from the message ordinals."""
+    firsts: list[tuple[int, int, type]] = []
+    for cls, block in part.columns.items():
+        if len(block):
+            firsts.append((int(block[0, _MESSAGE_COLUMN[cls]]), part.kinds.index(cls)
+                           if cls in part.kinds else 0, cls))
+    for cls, ordinals in part.others_at.items():
+        if ordinals:
+            firsts.append((ordinals[0], part.kinds.index(cls) if cls in part.kinds else 0,
+                           cls))
+    return part._replace(kinds=[cls for _, _, cls in sorted(firsts, key=lambda f: f[:2])])
+
+
+def _merge(parts: list[ColumnBatch], names: list[str]) -> ColumnBatch:
+    """Consecutive parts as one batch (message ordinals continue across them)."""
+    if len(parts) == 1:
+        return parts[0]._replace(names=names)
+    columns: dict[type, list[Rows]] = {}
+    events: dict[type, list[Event]] = {}
+    others_at: dict[type, list[int]] = {}
+    firsts: dict[type, tuple[int, int]] = {}
+    ingest: Counter[tuple[str, str]] = Counter()
+    rejections: Counter[str] = Counter()
+    ignored: Counter[tuple[str, str]] = Counter()
+    base = bad = 0
+    first: int | None = None
+    for p, part in enumerate(parts):
+        for rank, cls in enumerate(part.kinds):
+            firsts.setdefault(cls, (p, rank))
+        for cls, block in part.columns.items():
+            shifted = block.copy()
+            shifted[:, _MESSAGE_COLUMN[cls]] += base
+            columns.setdefault(cls, []).append(shifted)
+        for cls, evs in part.events.items():
+            events.setdefault(cls, []).extend(evs)
+            others_at.setdefault(cls, []).extend(o + base for o in part.others_at[cls])
+        ingest.update(part.ingest)
+        rejections.update(part.rejections)
+        ignored.update(part.ignored)
+        bad += part.bad_lines
+        if first is None:
+            first = part.first_time_ms
+        base += part.messages
+    kinds = sorted(firsts, key=lambda cls: firsts[cls])
+    return ColumnBatch(kinds, {cls: np.concatenate(blocks) for cls, blocks in columns.items()},
+                       events, others_at, names, base, ingest, rejections, bad, first,
+                       ignored)
