@@ -32,11 +32,13 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
+from slastream.health import HealthCheck
 from slastream.model.ledger import Ledger, ledger_json
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
 _REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("registry", CollectorRegistry)
+_HEALTH: web.AppKey[HealthCheck] = web.AppKey("health")
 
 
 class _Collected(Collector):
@@ -94,6 +96,11 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """200 ``{"status": "ok"}``, or 503 ``{"status": "unhealthy", "problems": [...]}``
+    while a broker the process needs is unreachable (docs/interfaces.md#http-endpoints)."""
+    problems = request.app[_HEALTH]()
+    if problems:
+        return _json({"status": "unhealthy", "problems": problems}, status=503)
     return _json({"status": "ok"})
 
 
@@ -129,11 +136,14 @@ async def _slo(request: web.Request) -> web.Response:
     return _html(html)
 
 
-def create_app(source: MetricsSource, registry: CollectorRegistry) -> web.Application:
-    """The aiohttp application; ``registry`` is what ``/metrics`` exposes."""
+def create_app(source: MetricsSource, registry: CollectorRegistry,
+               health: HealthCheck | None = None) -> web.Application:
+    """The aiohttp application; ``registry`` is what ``/metrics`` exposes, ``health``
+    what ``/healthz`` reports (default: always healthy)."""
     app = web.Application(middlewares=[_errors])
     app[_SOURCE] = source
     app[_REGISTRY] = registry
+    app[_HEALTH] = health or list
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/api/ledger", _api_ledger)
@@ -169,12 +179,13 @@ class HttpServer:
 
 
 async def serve(source: MetricsSource, registry: CollectorRegistry,
-                host: str = "127.0.0.1", port: int = 9464) -> HttpServer:
+                host: str = "127.0.0.1", port: int = 9464, *,
+                health: HealthCheck | None = None) -> HttpServer:
     """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``).
 
     Raises ``OSError`` when the address cannot be bound (the CLI prints it as one line).
     """
-    runner = web.AppRunner(create_app(source, registry), access_log=None)
+    runner = web.AppRunner(create_app(source, registry, health), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -85,6 +85,23 @@ async def wait_ready(bootstrap: str, timeout_s: float) -> None:
     raise BrokerError(f"Kafka at {bootstrap} did not answer within {timeout_s:g} s: {last}")
 
 
+async def reachable(bootstrap: str, timeout_s: float) -> str | None:
+    """``None`` if a broker at ``bootstrap`` answers a metadata request within
+    ``timeout_s``, else why not (one line)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
+                                request_timeout_ms=int(timeout_s * 1000))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await admin.list_topics()
+        return None
+    except (KafkaError, OSError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}".rstrip(": ")
+    finally:
+        with contextlib.suppress(KafkaError, OSError):
+            await admin.close()
+
+
 async def ensure_topics(kafka: KafkaSettings, topics: list[str] | None = None) -> None:
     """Create ``topics`` (default: ``all_topics``) with ``kafka.partitions``; keep existing ones.
 
