@@ -21,8 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,16 @@ import pytest
 import yaml
 
 from slastream.config import load_settings
-from slastream.embedded import Mosquitto, S3Server, Tansu
+from slastream.embedded import Mosquitto, S3Server, Tansu, free_port
 from slastream.ingest.bridge import OUTAGE_TOPIC, Bridge
-from slastream.model.spec import Settings
 from slastream.model.time import Month, now_ms
 from slastream.simulate import Outages, Scenario, Window
 from slastream.simulate.publish import publish_live
 from slastream.sources.capture import Message, parse_line
 from slastream.stream.profile import EMBEDDED
+from tests.brokers import KafkaBroker
 from tests.integration.live import live_pipeline
-from tests.integration.test_live import ROOT, Worker, comparable, get_json, wait_complete
+from tests.integration.test_live import ROOT, comparable, get_json, wait_complete, workers
 from tests.stream.helpers import CONFIG
 
 pytestmark = pytest.mark.integration
@@ -108,6 +107,15 @@ def metric(url: str, name: str) -> float | None:
     return None
 
 
+async def unhealthy(url: str, broker: str) -> None:
+    """Wait until /healthz answers 503 naming ``broker`` among its problems."""
+    def check() -> bool:
+        status, body = healthz(url)
+        return status == 503 and any(broker in p for p in body["problems"])
+
+    await until(f"/healthz reporting {broker} away", check)
+
+
 async def until(what: str, check: Any, timeout_s: float = WAIT_S) -> Any:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -156,9 +164,7 @@ def test_kafka_stopped_for_a_minute_is_ridden_out_exactly(tmp_path: Path) -> Non
                     seed=21, qos=1))
                 await asyncio.sleep(10)
                 await kafka.kill()
-                status, body = await until("an unhealthy /healthz",
-                                           lambda: (h := healthz(url))[0] == 503 and h)
-                assert status == 503 and any("Kafka" in p for p in body["problems"]), body
+                await unhealthy(url, "Kafka")
                 # the bridge notices once Kafka leaves its records unacknowledged
                 await until("the bridge reporting Kafka away", lambda: metric(
                     url, "slastream_bridge_kafka_connected") == 0.0, KAFKA_OUTAGE_S)
@@ -175,3 +181,150 @@ def test_kafka_stopped_for_a_minute_is_ridden_out_exactly(tmp_path: Path) -> Non
 
     live, month, published, config = asyncio.run(run())
     assert_exact(live, config, capture, month, published)
+
+
+def test_mosquitto_restarted_mid_stream_is_ridden_out_exactly(
+        tansu: KafkaBroker, tmp_path: Path) -> None:
+    """Mosquitto stopped (its sessions saved) and started again: the bridge reconnects by
+    itself, records the outage, and nothing published at QoS 1 is lost."""
+    capture = tmp_path / "capture.jsonl"
+
+    async def run() -> tuple[dict[str, Any], str, int, Path]:
+        async with Mosquitto() as mqtt:
+            config = write_config(tmp_path, tansu.bootstrap, mqtt.url, "mqttout")
+            settings = load_settings(config)
+            async with live_pipeline(settings, capture) as url:
+                started = now_ms()
+                published = await publish_live(scenario(), mqtt.url, 15, 1.0,
+                                               asyncio.Event(), seed=22, qos=1)
+                await mqtt.stop()
+                await unhealthy(url, "MQTT")
+                assert await asyncio.to_thread(
+                    metric, url, "slastream_bridge_mqtt_connected") == 0.0
+                await mqtt.start()
+                published += await publish_live(scenario(), mqtt.url, 15, 1.0,
+                                                asyncio.Event(), seed=23, qos=1)
+                end = now_ms()
+                month = Month.containing(started, "UTC").label
+                ledger = await live_ledger(url, month, end)
+                await until("a healthy /healthz", lambda: healthz(url)[0] == 200)
+        return ledger, month, published, config
+
+    live, month, published, config = asyncio.run(run())
+    assert_exact(live, config, capture, month, published)
+    outages = [m for m in captured(capture) if m.topic == OUTAGE_TOPIC]
+    assert [("end" in m.payload) for m in outages] == [False, True]  # opened, then closed
+
+
+def test_a_worker_killed_during_a_kafka_outage_resumes_exactly(tmp_path: Path) -> None:
+    """Kafka away, the worker SIGKILLed meanwhile, Kafka back, a new worker process: it
+    resumes from the checkpoints Kafka kept, and the ledger is exact."""
+    capture = tmp_path / "capture.jsonl"
+
+    async def run() -> tuple[dict[str, Any], str, int, Path]:
+        async with durable_kafka() as kafka, Mosquitto() as mqtt:
+            config = write_config(tmp_path, kafka.bootstrap, mqtt.url, "killedout")
+            settings = load_settings(config)
+            log = tmp_path / "worker.log"
+            bridge = Bridge(settings, capture,
+                            one_record_per_batch=EMBEDDED.bridge_one_record_per_batch)
+            with workers((config, log)) as (first,):
+                async with bridge.running():
+                    started = now_ms()
+                    month = Month.containing(started, "UTC").label
+                    publishing = asyncio.create_task(publish_live(
+                        scenario(), mqtt.url, 45, 1.0, asyncio.Event(), seed=24, qos=1))
+                    await until("the worker computing", lambda: get_json(
+                        f"{first.url}/api/ledger?month={month}")["inputs"]["partitions"])
+                    await asyncio.sleep(5)
+                    await kafka.kill()
+                    await asyncio.sleep(5)
+                    first.kill()
+                    await asyncio.sleep(10)
+                    await kafka.start()
+                    with workers((config, log)) as (second,):
+                        published = await publishing
+                        end = now_ms()
+                        ledger = await live_ledger(second.url, month, end)
+        return ledger, month, published, config
+
+    live, month, published, config = asyncio.run(run())
+    assert_exact(live, config, capture, month, published)
+
+
+class Relay:
+    """A TCP relay between the bridge and Mosquitto that can cut the bridge off while
+    everyone else keeps publishing to the broker."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await source.read(1 << 16):
+                    sink.write(data)
+                    await sink.drain()
+            sink.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+
+def test_a_bridge_outage_longer_than_the_lateness_reaches_the_uplinks_it_covers(
+        tansu: KafkaBroker, tmp_path: Path) -> None:
+    """The bridge cut off from MQTT for longer than the lateness plus the deadline, while
+    the network server keeps publishing at QoS 0: the deliveries of uplinks seen before
+    the cut are lost. Ticks must not judge those uplinks before the outage is known; the
+    live ledger leaves them out exactly as the replay does."""
+    capture = tmp_path / "capture.jsonl"
+    gap_s = LATENESS_S + CONFIG["slos"][0]["deadline_s"] + 10
+
+    async def run() -> tuple[dict[str, Any], str, int, Path]:
+        async with Mosquitto() as mqtt:
+            relay = Relay(mqtt.port)
+            await relay.open()
+            config = write_config(tmp_path, tansu.bootstrap, relay.url, "bridgeout")
+            settings = load_settings(config)
+            async with live_pipeline(settings, capture) as url:
+                started = now_ms()
+                publishing = asyncio.create_task(publish_live(
+                    scenario(), mqtt.url, gap_s + 30, 1.0, asyncio.Event(), seed=25, qos=0))
+                await asyncio.sleep(12)
+                await relay.cut()
+                await unhealthy(url, "MQTT")
+                await asyncio.sleep(gap_s)
+                await relay.open()
+                published = await publishing
+                end = now_ms()
+                month = Month.containing(started, "UTC").label
+                ledger = await live_ledger(url, month, end)
+            await relay.cut()
+        return ledger, month, published, config
+
+    live, month, _, config = asyncio.run(run())
+    offline = replayed(config, capture, month)
+    assert comparable(live) == comparable(offline)
+    assert offline["inputs"]["lorawan"]["bridge_outage_uplinks"] > 0
+    outages = [m for m in captured(capture) if m.topic == OUTAGE_TOPIC]
+    assert [("end" in m.payload) for m in outages] == [False, True]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,11 +46,12 @@ _SEND_ERRORS = (KafkaError, BrokerError, OSError)
 
 
 class _Pending:
-    __slots__ = ("future", "record")
+    __slots__ = ("future", "record", "sent_s")
 
     def __init__(self, record: OutRecord, future: SendFuture) -> None:
         self.record = record
         self.future = future
+        self.sent_s = time.monotonic()
 
 
 class _Chunk:
@@ -144,11 +146,17 @@ class Forwarder:
                     return False
                 continue  # the send is still under way: keep waiting for it
             except _SEND_ERRORS as exc:
+                if self.kafka.connected and pending.sent_s < self.kafka.since:
+                    # sent while Kafka was away, expired since: not a new outage
+                    pending.future = await self._send(producer, pending.record)
+                    pending.sent_s = time.monotonic()
+                    continue
                 self._unavailable(_describe(exc))
                 await sleep_unless(self._stopping, backoff.next())
                 if self._stopping.is_set():
                     return False
                 pending.future = await self._send(producer, pending.record)
+                pending.sent_s = time.monotonic()
                 continue
             self._available()
             return True
@@ -164,16 +172,17 @@ class Forwarder:
 
     async def _kafka_ok(self) -> bool:
         """Wait while Kafka is unavailable; False if asked to stop meanwhile."""
-        if self._ok.is_set():
-            return True
-        ok = asyncio.ensure_future(self._ok.wait())
-        stop = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({ok, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ok.cancel()
-            stop.cancel()
-        return self._ok.is_set()
+        while not self._ok.is_set():  # it may go away again before we wake up
+            if self._stopping.is_set():
+                return False
+            ok = asyncio.ensure_future(self._ok.wait())
+            stop = asyncio.ensure_future(self._stopping.wait())
+            try:
+                await asyncio.wait({ok, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ok.cancel()
+                stop.cancel()
+        return True
 
     def _unavailable(self, reason: str) -> None:
         self.kafka.down(reason)
