@@ -41,7 +41,7 @@ CHUNK_MESSAGES = 2048  # decoded and produced together: ~4 Kafka records per str
 MAX_CHUNKS_IN_FLIGHT = 64  # chunks sent to Kafka but not yet acknowledged by it
 STALL_S = 10.0  # no acknowledgement for this long: Kafka counts as unavailable
 BACKOFF_INITIAL_S = 0.1
-BACKOFF_MAX_S = 30.0
+BACKOFF_MAX_S = 10.0
 _SEND_ERRORS = (KafkaError, BrokerError, OSError)
 
 
