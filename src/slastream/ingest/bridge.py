@@ -137,6 +137,7 @@ class Bridge:
         self._reading_paused = False  # for Kafka: it cannot take what we would read
         self._open_outage: int | None = None  # start of the outage announced open
         self.mqtt = Link(f"MQTT {self.address}", log)
+        self.kafka = self._forward.kafka
         self.connected = asyncio.Event()  # set while subscribed
 
     # ------------------------------------------------------------------ public
@@ -149,9 +150,6 @@ class Bridge:
         """Ignored messages by ``(source, reason class)``."""
         return dict(self._decoder.ignored)
 
-    @property
-    def kafka(self) -> Link:
-        return self._forward.kafka
     def health(self) -> list[str]:
         """What ``/healthz`` reports: one line per broker the bridge cannot use now."""
         return [p for p in (self.mqtt.problem(), self.kafka.problem()) if p]
@@ -287,10 +285,7 @@ class Bridge:
         """Kafka is unavailable (True) or back (False): stop or resume reading MQTT."""
         self._reading_paused = pause
         if self._conn is not None:
-            if pause:
-                self._conn.pause()
-            else:
-                self._conn.resume()
+            (self._conn.pause if pause else self._conn.resume)()
 
     def _check_retryable(self, exc: BaseException, started: float) -> None:
         if isinstance(exc, Refused) and exc.permanent:
