@@ -1,4 +1,4 @@
-"""The MQTT → Kafka bridge: ``slastream bridge``, and in-process for ``run``, ``demo``, tests.
+"""The MQTT → Kafka bridge: ``slastream bridge`` (``command.py``), ``run``, ``demo``, tests.
 
 Data path (one process, one event loop)::
 
@@ -369,31 +369,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
     return str(exc) or type(exc).__name__
-
-
-# ---------------------------------------------------------------------- command line
-
-
-async def command(settings: Settings, stop: asyncio.Event,
-                  record_path: str | None = None) -> int:
-    """``slastream bridge -c CONFIG [--record FILE]``: run until ``stop`` is set, drain.
-
-    Returns 0 after a requested stop; raises ``BrokerError`` when the bridge cannot go on
-    (see ``Bridge.run``).
-    """
-    bridge = Bridge(settings, record_path)
-    log.info("bridge %r: %s → Kafka %s (topics %s.*)%s", bridge.client_id, bridge.address,
-             settings.kafka.bootstrap, settings.kafka.topic_prefix,
-             f", recording to {record_path}" if record_path else "")
-    running = asyncio.create_task(bridge.run(), name="bridge")
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        bridge.stop()
-    await running
-    s = bridge.stats()
-    log.info("bridge stopped: %d messages, %d events, %d dead letters, %d outages",
-             s.received, s.events, s.deadlettered, len(s.outages))
-    return 0
