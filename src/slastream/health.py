@@ -28,7 +28,7 @@ class Link:
         self.reason = "not connected yet"
         self.since = clock()
         self.last_success = clock()
-        self._ever_up = False
+        self._reported = False  # the current failure was logged
 
     def up(self) -> None:
         """The link works (a send was acknowledged, a connection was made)."""
@@ -36,17 +36,20 @@ class Link:
         self.last_success = now
         if self.connected:
             return
-        if self._ever_up:
+        if self._reported:
             self._log.warning("%s available again after %.1f s", self.name, now - self.since)
-        self.connected, self.reason, self.since, self._ever_up = True, "", now, True
+        self.connected, self.reason, self.since = True, "", now
+        self._reported = False
 
     def down(self, reason: str) -> None:
-        """The link fails; logged only when it was up (the first failure of an outage)."""
-        if not self.connected:
-            self.reason = reason  # the latest reason, shown on /healthz
-            return
-        self.connected, self.reason, self.since = False, reason, self._clock()
-        self._log.warning("%s unavailable: %s; retrying until it is back", self.name, reason)
+        """The link fails; logged once per outage (its first failure), never per retry."""
+        if self.connected:
+            self.connected, self.since = False, self._clock()
+        self.reason = reason  # the latest reason, shown on /healthz
+        if not self._reported:
+            self._reported = True
+            self._log.warning("%s unavailable: %s; retrying until it is back", self.name,
+                              reason)
 
     def seconds_since_success(self) -> float:
         return self._clock() - self.last_success
