@@ -31,7 +31,7 @@ import yaml
 from slastream.config import load_settings
 from slastream.embedded import Mosquitto, S3Server, Tansu, free_port
 from slastream.ingest.bridge import OUTAGE_TOPIC, Bridge
-from slastream.model.time import Month, now_ms
+from slastream.model.time import MINUTE_MS, Month, now_ms
 from slastream.simulate import Outages, Scenario, Window
 from slastream.simulate.publish import publish_live
 from slastream.sources.capture import Message, parse_line
@@ -128,9 +128,11 @@ async def until(what: str, check: Any, timeout_s: float = WAIT_S) -> Any:
 
 
 async def live_ledger(url: str, month: str, end_ms: int) -> dict[str, Any]:
-    # every partition of the computing streams has traffic at this rate
-    parts = 2 * len({"lorawan", "service"})
-    return await asyncio.to_thread(wait_complete, url, month, end_ms, parts,
+    """The live ledger once the minute of the last message is final everywhere (the
+    replay, at the end of its capture, finalises everything)."""
+    parts = 2 * len({"lorawan", "service"})  # all have traffic at this rate
+    after_last_minute = (end_ms // MINUTE_MS + 1) * MINUTE_MS
+    return await asyncio.to_thread(wait_complete, url, month, after_last_minute, parts,
                                    time.monotonic() + WAIT_S)
 
 
