@@ -86,13 +86,21 @@ class Capture:
             "rxInfo": rx})
 
     def app_up(self, when: datetime, devaddr: int, fcnt: int, dev_eui: str = "0102030405060708",
-               app: str = "5f0e2e7a-0000-4000-8000-000000000001") -> None:
+               app: str = "5f0e2e7a-0000-4000-8000-000000000001", tenant: str = "t") -> None:
         self.msg(when, f"application/{app}/device/{dev_eui}/event/up", {
             "deduplicationId": "3ac7e3c4-4401-4b8d-9386-a5c902f9202d", "time": ts(when),
-            "deviceInfo": {"tenantId": "t", "applicationId": app, "devEui": dev_eui,
+            "deviceInfo": {"tenantId": tenant, "applicationId": app, "devEui": dev_eui,
                            "deviceClassEnabled": "CLASS_A", "tags": {}},
             "devAddr": f"{devaddr:08x}", "adr": True, "dr": 5, "fCnt": fcnt, "fPort": 1,
             "confirmed": False, "data": "qg==", "rxInfo": [], "txInfo": {}})
+
+    def app_join(self, when: datetime, devaddr: int, dev_eui: str, app: str, tenant: str) -> None:
+        """ChirpStack ``event/join``: the device's new session and its DevAddr."""
+        self.msg(when, f"application/{app}/device/{dev_eui}/event/join", {
+            "deduplicationId": "5bd1c0d2-6a57-4e8e-9a83-2f0d0b5b0e61", "time": ts(when),
+            "deviceInfo": {"tenantId": tenant, "applicationId": app, "devEui": dev_eui,
+                           "deviceClassEnabled": "CLASS_A", "tags": {}},
+            "devAddr": f"{devaddr:08x}", "relayRxInfo": None})
 
     def gw_down(self, when: datetime, gateway: str, downlink_id: int, devaddr: int,
                 delays: tuple[str, ...] = ("1s", "2s"), join_accept: bool = False) -> None:

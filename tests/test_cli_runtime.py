@@ -36,7 +36,7 @@ def slastream(*args: str, env: dict[str, str] | None = None,
 def test_every_documented_command_is_in_the_table() -> None:
     assert [c.name for c in COMMANDS] == [
         "replay", "check", "rules", "run", "bridge", "worker", "demo", "simulate", "report",
-        "probe", "accesslog", "openslo"]
+        "probe", "accesslog", "openslo", "webhook"]
 
 
 @pytest.mark.parametrize(("argv", "name"), [
@@ -53,6 +53,7 @@ def test_every_documented_command_is_in_the_table() -> None:
       "--kafka", "h:2", "--http", "3"], "demo"),
     (["simulate", "--capture", "f.jsonl", "--duration", "60", "--rate", "2", "--start",
       "2026-10-01T00:00:00Z", "--seed", "3", "--mqtt", "mqtt://h:1"], "simulate"),
+    (["webhook", "-c", "x.yaml", "--mqtt", "mqtt://h:1", "--port", "3"], "webhook"),
 ])
 def test_documented_options_reach_their_command(argv: list[str], name: str) -> None:
     args = parser().parse_args(argv)

@@ -153,6 +153,21 @@ def _accesslog(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         from_start=args.from_start, follow=not args.once))
 
 
+def _webhook(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from dataclasses import replace
+
+    from slastream.support import webhook
+
+    settings = _settings(args)
+    if settings.zendesk is None:
+        raise SlastreamError(f"{settings.source}: zendesk: no webhook receiver configured")
+    zendesk = settings.zendesk if args.port is None else replace(settings.zendesk,
+                                                                 port=args.port)
+    secret = webhook.signing_secret(env, zendesk)
+    return runtime.run_until_stopped(
+        lambda stop: webhook.command(zendesk, settings.mqtt.url, secret, stop))
+
+
 def _field(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name or not value:
@@ -191,7 +206,7 @@ def _report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from slastream.report.command import main as report_main
 
     return report_main(_settings(args), args.month, args.capture, args.worker, args.format,
-                       args.output)
+                       args.output, args.tenant)
 
 
 def _with_config(name: str, help_text: str, handler: Handler, *arguments: Argument,
@@ -233,7 +248,9 @@ COMMANDS: tuple[Command, ...] = (
                  arg("--worker", metavar="URL", help="read the ledger of a running worker"),
                  arg("--format", choices=("html", "pdf", "csv", "json"), default="html",
                      help="html (default), pdf, csv or json"),
-                 arg("-o", "--output", metavar="FILE", help="write here instead of stdout")),
+                 arg("-o", "--output", metavar="FILE", help="write here instead of stdout"),
+                 arg("--tenant", metavar="ID",
+                     help="one tenant's report: its SLO scopes and its contracts")),
     _with_config("probe", "run the synthetic probes of CONFIG and publish their results",
                  _probe, arg("--mqtt", metavar="URL", help="MQTT broker for the results"),
                  arg("--capture", metavar="FILE", help="write capture lines instead")),
@@ -244,7 +261,7 @@ COMMANDS: tuple[Command, ...] = (
             help="combined (default), json, nginx-json or envoy-json"),
         arg("--field", action="append", metavar="NAME=VALUE",
             help="JSON field names: time_field, duration_field, duration_unit, "
-                 "status_field, client_field"),
+                 "status_field, client_field, bytes_field"),
         arg("--from-start", action="store_true", help="read the file from its start"),
         arg("--once", action="store_true", help="stop at the end of the file"),
         arg("--mqtt", metavar="URL", help="MQTT broker (default mqtt://127.0.0.1:1883)"),
@@ -254,6 +271,11 @@ COMMANDS: tuple[Command, ...] = (
         arg("files", nargs="*", metavar="FILE", help="OpenSLO documents (import)"),
         arg("-c", "--config", metavar="CONFIG", help="config to export"),
         arg("-o", "--output", metavar="FILE", help="write here instead of stdout")), _openslo),
+    _with_config("webhook", "receive Zendesk ticket webhooks and publish them on "
+                 "slastream/ticket", _webhook,
+                 arg("--mqtt", metavar="URL", help="MQTT broker for the tickets"),
+                 arg("--port", type=int, metavar="P", help="HTTP port (zendesk.port: 9466)"),
+                 log_level=logging.INFO),
 )
 
 

@@ -120,6 +120,8 @@ async def local_brokers(options: DemoOptions,
             mqtt: Any = Mosquitto() if mosquitto_binary() is not None else AmqttBroker()
             await stack.enter_async_context(mqtt)
             settings = settings.with_overrides(mqtt=mqtt.url)
+            if isinstance(mqtt, AmqttBroker):  # it ignores an MQTT 5 CONNECT silently
+                settings = replace(settings, mqtt=replace(settings.mqtt, protocol="3.1.1"))
         yield settings, embedded_kafka
 
 

@@ -19,6 +19,7 @@ from slastream.model.spec import Settings
 from slastream.model.time import Month
 from slastream.sli.base import SLI
 from slastream.sli.delivery import DeliverySLI
+from slastream.sli.gateways import GatewaySLI
 from slastream.sli.rx2 import RX2SLI
 from slastream.sli.service import ProbeSLI, ResponseTimeSLI
 from slastream.sli.slices import SliceDelta, SliceStore
@@ -41,6 +42,11 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.slis: list[SLI] = [_SLI_CLASSES[slo.sli](slo, settings) for slo in settings.slos]
+        if settings.tenants.gateway_diagnostics:  # after their delivery SLIs: see advance
+            for sli in list(self.slis):
+                if isinstance(sli, DeliverySLI):
+                    sli.diagnostics = GatewaySLI(sli.slo, settings)
+                    self.slis.append(sli.diagnostics)
         self.store = SliceStore()
         self.exclusions: list[Exclusion] = []
         self.tickets: list[TicketEvent] = []  # support desks' events, for the ledger

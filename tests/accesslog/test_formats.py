@@ -19,11 +19,14 @@ T0 = parse_rfc3339_ms("2026-10-01T00:00:01.000Z")
 def test_combined_with_request_time() -> None:
     line = (b'203.0.113.9 - alice [01/Oct/2026:02:00:01 +0200] "GET /a?q=\\"x\\" HTTP/1.1" 503 '
             b'17 "https://ref/" "Mozilla/5.0 (X11)" 0.250\n')
-    assert parse_line(line, PRESETS["combined"]) == Request(T0, 250.0, 503, "203.0.113.9")
+    assert parse_line(line, PRESETS["combined"]) == Request(T0, 250.0, 503, "203.0.113.9", 17)
     # extra fields between the user agent and the request time are allowed
     line2 = (b'::1 - - [01/Oct/2026:00:00:01 +0000] "POST / HTTP/2.0" 200 0 "-" "-" '
              b'upstream=10.0.0.1:80 1.5')
-    assert parse_line(line2, PRESETS["combined"]) == Request(T0, 1500.0, 200, "::1")
+    assert parse_line(line2, PRESETS["combined"]) == Request(T0, 1500.0, 200, "::1", 0)
+    # Apache's %b writes "-" for an empty body
+    line3 = b'::1 - - [01/Oct/2026:00:00:01 +0000] "HEAD / HTTP/1.1" 304 - "-" "-" 0.001'
+    assert parse_line(line3, PRESETS["combined"]) == Request(T0, 1.0, 304, "::1", 0)
 
 
 def test_nginx_and_envoy_json() -> None:
@@ -35,6 +38,24 @@ def test_nginx_and_envoy_json() -> None:
     assert parse_line(envoy, PRESETS["envoy-json"]) == Request(T0, 42.0, 200, "10.1.1.2")
     own = b'{"time":1790812801.5,"duration_ms":3,"status":204}'
     assert parse_line(own, PRESETS["json"]) == Request(1_790_812_801_500, 3.0, 204, "")
+
+
+def test_response_sizes_of_the_json_presets() -> None:
+    nginx = (b'{"time_iso8601":"2026-10-01T00:00:01+00:00","request_time":"0.042",'
+             b'"status":"200","remote_addr":"10.1.1.1","body_bytes_sent":"2048"}')
+    assert parse_line(nginx, PRESETS["nginx-json"]).bytes == 2048  # type: ignore[union-attr]
+    envoy = (b'{"start_time":"2026-10-01T00:00:01.000Z","duration":42,"response_code":200,'
+             b'"bytes_sent":512}')
+    assert parse_line(envoy, PRESETS["envoy-json"]).bytes == 512  # type: ignore[union-attr]
+    own = b'{"time":1790812801.5,"duration_ms":3,"status":204,"bytes":7}'
+    assert parse_line(own, PRESETS["json"]).bytes == 7  # type: ignore[union-attr]
+    renamed = log_format("json", bytes_field="size")
+    line = b'{"time":1790812801.5,"duration_ms":3,"status":204,"size":"9"}'
+    assert parse_line(line, renamed).bytes == 9  # type: ignore[union-attr]
+    # a size that is absent or not a byte count leaves the size unknown, never rejects
+    for odd in (b'', b',"bytes":null', b',"bytes":"n/a"', b',"bytes":-3', b',"bytes":1.5'):
+        line = b'{"time":1790812801.5,"duration_ms":3,"status":204' + odd + b'}'
+        assert parse_line(line, PRESETS["json"]).bytes == -1  # type: ignore[union-attr]
 
 
 def test_renamed_fields() -> None:
@@ -75,3 +96,4 @@ def test_rejections_have_a_reason(preset: str, line: bytes, reason: str) -> None
 def test_payload_is_the_request_topic_shape() -> None:
     assert Request(T0, 578.9999999999999, 200, "c").payload() == {
         "time": "2026-10-01T00:00:01.000Z", "duration_ms": 579.0, "status": 200, "client": "c"}
+    assert Request(T0, 1.0, 200, "c", 0).payload()["bytes"] == 0

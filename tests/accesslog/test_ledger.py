@@ -78,7 +78,8 @@ def test_the_command_reads_stdin_into_a_capture(tmp_path: Path) -> None:
     assert sum(len(batch) for batch in published) == len(reqs)
     assert published[0][0] == {"time": "2026-10-01T00:00:00.000Z",
                                "duration_ms": float(reqs[0].duration_ms),
-                               "status": reqs[0].status, "client": reqs[0].client}
+                               "status": reqs[0].status, "client": reqs[0].client,
+                               "bytes": 512}  # the combined line's response size
 
 
 @pytest.mark.parametrize(("args", "code", "line"), [

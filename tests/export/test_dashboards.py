@@ -29,10 +29,11 @@ def test_committed_dashboards_are_the_generated_ones() -> None:
         assert (DASHBOARD_DIR / name).read_text(encoding="utf-8") == text, name
 
 
-def test_the_four_dashboards_are_shipped() -> None:
+def test_the_five_dashboards_are_shipped() -> None:
     titles = {b["title"] for b in BOARDS.values()}
     assert titles == {"slastream / Fleet overview", "slastream / LoRaWAN",
-                      "slastream / Components", "slastream / Pipeline health"}
+                      "slastream / Components", "slastream / Pipeline health",
+                      "slastream / Tenants"}
     assert len({b["uid"] for b in BOARDS.values()}) == len(BOARDS)
 
 
@@ -49,7 +50,7 @@ def test_dashboard_model(name: str) -> None:
     variables = {v["name"]: v for v in board["templating"]["list"]}
     ds = variables["datasource"]
     assert (ds["type"], ds["query"]) == ("datasource", "prometheus")
-    for key in ("contract", "slo", "scope"):
+    for key in ("contract", "slo", "scope", "tenant"):
         assert variables[key]["type"] == "query" and variables[key]["includeAll"]
 
 

@@ -33,6 +33,7 @@ DOCS_GW = "0016c001f153a14c"
 FWD_GW = "0102030405060708"
 APP = "17c82e96-be03-4f38-aef3-f83d48582d97"
 DEV = "0101010101010101"
+TENANT = "52f14cd4-c6f1-4fbd-8f87-4025e1d49242"
 DEVICE_INFO = {
     "tenantId": "52f14cd4-c6f1-4fbd-8f87-4025e1d49242", "tenantName": "ChirpStack",
     "applicationId": APP, "applicationName": "Test application",
@@ -160,10 +161,11 @@ CASES: list[tuple[str, str, str, type[Message], dict[str, Any], str, str, list[A
      f"{EVENTS_DOC}: the up example (devAddr 00189440, fCnt 0 omitted, fPort 1) as a "
      "Protobuf integration.UplinkEvent",
      f"{INT}/up", integration_pb2.UplinkEvent, DOCS_INT_UP, "ok", "",
-     [["uplink_delivered", T, 0x00189440, 0, APP, DEV]]),
+     [["uplink_delivered", T, 0x00189440, 0, APP, DEV, TENANT]]),
     ("pb_integration_docs_join",
      f"{EVENTS_DOC}: the join example (devAddr 00189440) as integration.JoinEvent",
-     f"{INT}/join", integration_pb2.JoinEvent, DOCS_INT_JOIN, "ignored", "session change", []),
+     f"{INT}/join", integration_pb2.JoinEvent, DOCS_INT_JOIN, "ok", "",
+     [["device_joined", T, 0x00189440, APP, DEV, TENANT]]),
     ("pb_integration_docs_ack",
      f"{EVENTS_DOC}: the ack example (acknowledged, fCntDown 3) as integration.AckEvent",
      f"{INT}/ack", integration_pb2.AckEvent, DOCS_INT_ACK, "ignored",

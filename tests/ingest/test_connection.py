@@ -33,3 +33,17 @@ def test_shared_group_turns_filters_into_shared_subscriptions() -> None:
     assert subscription_filters(MqttSettings(topics=topics)) == list(topics)
     assert subscription_filters(MqttSettings(topics=topics, shared_group="slastream")) == [
         "$share/slastream/a/+/b", "$share/slastream/slastream/#"]
+
+
+def test_settings_add_credentials_and_tls_to_the_url() -> None:
+    from slastream.model.security import Secret, TlsSettings
+    from slastream.model.spec import MqttSettings
+
+    address = MqttAddress.from_settings(MqttSettings(
+        url="mqtt://old:pw@broker.example", username="bridge",
+        password=Secret("from-env", "env X"), tls=TlsSettings()))
+    assert (address.host, address.port, address.tls) == ("broker.example", 8883, True)
+    assert (address.username, address.password) == ("bridge", "from-env")
+    assert address.context is not None and "from-env" not in repr(address)
+    kept = MqttAddress.from_settings(MqttSettings(url="broker.example:1884", tls=TlsSettings()))
+    assert (kept.port, kept.tls, kept.username) == (1884, True, None)

@@ -80,13 +80,18 @@ def tickets() -> list[TicketEvent]:
 def requests() -> list[tuple[int, str, str]]:
     """``(time, component, client)`` on 31 October: a device at 2 requests/s for 12
     minutes (an intensive episode, band A over its allowance that day), 20 trial devices
-    every 30 minutes, a few requests of another component; in time order."""
+    every 30 minutes, a few requests of another component from a device of its own, and
+    trial-1 calling a third one too (api and ingest are on two partitions by component);
+    every device's last request at 23:59:30, so every partition's newest event is there
+    however the requests are keyed; in time order."""
     day = ms("2026-10-31T00:00:00")
     out = [(day + 22 * 3_600_000 + i * 500, "api", "a-hot") for i in range(12 * 60 * 2)]
     out += [(day + d * 1000 + i * 1_800_000, "api", f"trial-{d}")
             for d in range(20) for i in range(48)]
     out += [(day + i * 3_600_000 + 7, "web", "trial-web") for i in range(24)]
-    out += [(day + 86_400_000 - 30_000, "api", "trial-0")]
+    out += [(day + i * 3_600_000 + 11, "ingest", "trial-1") for i in range(24)]
+    out += [(day + 86_400_000 - 30_000, "web" if who == "trial-web" else "api", who)
+            for who in ("a-hot", *(f"trial-{d}" for d in range(20)), "trial-web")]
     return sorted(out)
 
 
@@ -110,6 +115,8 @@ def config(tmp: Path, kafka: str, mqtt: str) -> Path:
         {"name": "cumulocity", **base, "support": copy.deepcopy(CUMULOCITY)},
         {"name": "evrythng", **base, "support": copy.deepcopy(EVRYTHNG),
          "usage": {"component": "api", "bands": BANDS}},
+        # every component: request logs travel keyed by client (docs/semantics.md#usage)
+        {"name": "fleet", **base, "usage": {"bands": BANDS}},
     ]
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -146,7 +153,7 @@ def wait_final(url: str, deadline: float) -> dict[str, Any]:
             got = sections(seen)
             days = got["evrythng"][1]["days"]
             done = (seen["period"]["as_of"] == MONTH_END
-                    and sum(len(s["tickets"]) for s, _ in got.values()) == 7
+                    and sum(len(s["tickets"]) for s, _ in got.values() if s) == 7
                     and days and all(d["complete"] for d in days))
             if done:
                 if got == last:
@@ -181,3 +188,6 @@ def test_tickets_and_requests_live_give_the_replays_support_and_usage(
     assert (bands["Trial"]["adis"], bands["A"]["adis"], bands["A"]["over_allowance"]) == (
         20, 1, 1)
     assert len(sections(replayed)["cumulocity"][0]["tickets"]) == 6
+    # trial-1 calls api and web: one ADI of the contract counting every component
+    fleet = {b["band"]: b for b in sections(replayed)["fleet"][1]["bands"]}
+    assert (fleet["Trial"]["adis"], fleet["Trial"]["requests"]) == (21, 20 * 49 + 24 + 25)

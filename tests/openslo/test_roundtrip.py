@@ -67,3 +67,22 @@ def test_an_edited_document_changes_the_imported_settings(tmp_path: Path) -> Non
     delivery = back.slo("lorawan-delivery")
     assert delivery.objective == 0.995 and delivery.downtime.bad_below == 0.9
     assert replace(back, slos=settings.slos) == settings
+
+
+def test_secrets_travel_as_their_env_and_file_keys_never_as_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLASTREAM_TEST_HTTP_TOKEN", "tok-123-secret")
+    (tmp_path / "mqtt.pw").write_text("pw-456-secret\n", encoding="utf-8")
+    data = yaml.safe_load((ROOT / "examples" / "contracts" / "loriot.yaml").read_text())
+    data["http"] = {"token_env": "SLASTREAM_TEST_HTTP_TOKEN", "protect": ["api", "status"]}
+    data["mqtt"] = {"url": "mqtt://broker:1883", "username": "bridge",
+                    "password_file": str(tmp_path / "mqtt.pw")}
+    settings = parse_settings(data, str(tmp_path / "c.yaml"))
+    text = export_main(settings)
+    assert "tok-123-secret" not in text and "pw-456-secret" not in text
+    back, problems = _round_trip(settings, tmp_path)
+    assert problems == []
+    assert back.http.token is not None and back.http.token.reveal() == "tok-123-secret"
+    assert back.http.protect == ("api", "status")
+    assert back.mqtt.password is not None and back.mqtt.password.reveal() == "pw-456-secret"
+    assert back.mqtt.username == "bridge"

@@ -32,7 +32,7 @@ def test_golden(case: dict[str, Any]) -> None:
 def test_up_without_f_cnt_is_fcnt_zero() -> None:
     # TTS omits zero values: the first uplink of a session carries no f_cnt.
     payload = {"end_device_ids": IDS, "uplink_message": {"f_port": 1, "frm_payload": "AQ=="}}
-    assert decode("up", payload)[2] == [UplinkDelivered(9_000, 0x27000B1C, 0, APP, DEV)]
+    assert decode("up", payload)[2] == [UplinkDelivered(9_000, 0x27000B1C, 0, APP, DEV, "acme")]
 
 
 def test_simulated_uplink_is_not_delivery() -> None:

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slastream.checkpoint import document, v1
+from slastream.checkpoint.chain import ChainWriter
 from slastream.config import parse_settings
 from slastream.engine import Engine
 from slastream.model.ledger import ledger_json
@@ -134,6 +135,18 @@ def test_restore_anywhere_then_continue_gives_the_same_batches(stream: tuple[str
     assert restored.checkpoint(0.0) == data
     assert before + _apply(restored, records[cut:], cut) == whole
     assert whole
+    # the same from an incremental chain: a base half way, a delta at the cut
+    chained = fresh()
+    chained.chain = ChainWriter(compact_ratio=1e9)  # a delta even where a base is smaller
+    before = _apply(chained, records[:cut // 2], 0)
+    base = chained.checkpoint_piece(0.0)
+    before += _apply(chained, records[cut // 2:cut], cut // 2)
+    step = chained.checkpoint_piece(0.0)
+    assert (base.kind, step.kind) == ("base", "delta")
+    restored = PartitionState.restore(s, *stream, helpers.APP, TIMING, base.data, 0.0,
+                                      [step.data])
+    assert restored.checkpoint(0.0) == data
+    assert before + _apply(restored, records[cut:], cut) == whole
 
 
 @settings(max_examples=6, deadline=None)
@@ -191,5 +204,5 @@ def test_a_malformed_checkpoint_is_a_value_error(data: bytes) -> None:
 
 def test_an_unknown_version_is_a_value_error() -> None:
     data = Engine(helpers.settings()).snapshot()
-    with pytest.raises(ValueError, match="version 3 is not supported"):
-        Engine.restore(helpers.settings(), data[:4] + b"\x00\x03" + data[6:])
+    with pytest.raises(ValueError, match="version 9 is not supported"):
+        Engine.restore(helpers.settings(), data[:4] + b"\x00\x09" + data[6:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from slastream.stream.records import TICK_KEY, SliceBatch, encode_tick
 from slastream.stream.view import LiveView
 from slastream.transport import codec
 from slastream.transport.kafka import Partitioner
+from slastream.transport.routes import router
 from tests.stream.helpers import APP, CONFIG
 from tests.usage.helpers import ms
 
@@ -61,7 +63,7 @@ def live(settings: Settings, events: list[Event], tick_ms: int) -> LiveView:
     for i in range(0, len(events), 300):
         groups: dict[tuple[str, int], list[Event]] = defaultdict(list)
         for ev in events[i:i + 300]:
-            for stream, key in codec.routes(ev):
+            for stream, key in router(settings)(ev):
                 groups[(stream, hasher.hash(key) % settings.kafka.partitions)].append(ev)
         for slot, evs in groups.items():
             records[slot].append(codec.encode_batch(evs))
@@ -102,11 +104,50 @@ def test_the_worker_ledger_has_replays_usage_section() -> None:
 
 
 def test_only_the_partition_of_the_component_counts_a_contract() -> None:
+    """Without a contract counting every component, requests are keyed by component."""
     settings = usage_settings()
+    settings = replace(settings, contracts=tuple(c for c in settings.contracts
+                                                 if c.name != "every"))
+    assert router(settings) is codec.routes
     holders = [p for p in range(4) if "api-only" in partition_usage(settings, "service", p)]
     assert holders == [Partitioner().hash("api") % 4]
-    assert all("every" in partition_usage(settings, "service", p) for p in range(4))
     assert partition_usage(settings, "lorawan", 0) == {}
+
+
+def test_with_a_contract_of_every_component_every_partition_counts_every_contract() -> None:
+    settings = usage_settings()
+    assert all(set(partition_usage(settings, "service", p)) == {"api-only", "every"}
+               for p in range(4))
+    assert partition_usage(settings, "lorawan", 0) == {}
+    request = RequestLog(DAY, "api", 1.0, 200, "a-1")
+    assert router(settings)(request) == [("service", "a-1")]
+    assert router(settings)(request._replace(client="")) == [("service", "api")]
+
+
+def test_a_client_calling_two_components_is_one_adi_and_one_run() -> None:
+    """b-both calls api and ingest alternately every half second for 12 minutes, each
+    component once a second: by component its requests would meet on two partitions (two
+    ADIs, and runs of 1-second gaps, not intensive); by client they meet on one. The
+    contract without a component sees one ADI and one intensive episode, as a replay does;
+    the one counting api only sees api's requests of the same client."""
+    hasher = Partitioner()
+    assert hasher.hash("api") % 4 != hasher.hash("ingest") % 4
+    start = DAY + 3_600_000
+    events: list[Event] = [
+        RequestLog(start + i * 500, ("api", "ingest")[i % 2], 10.0, 200, "a-both", 100)
+        for i in range(12 * 60 * 2)]
+    events += [RequestLog(DAY + i * 600_000, "ingest", 10.0, 200, "trial-1") for i in range(50)]
+    settings = usage_settings()
+    view = live(settings, events, DAY + 86_400_000 + 3_600_000)
+    got = usage_of(ledger_json(view.ledger(MONTH)))
+    assert got == usage_of(ledger_json(replay(settings, events).ledger(MONTH)))
+    bands = {b["band"]: b for b in got["every"]["bands"]}
+    assert (bands["A"]["adis"], bands["A"]["requests"], bands["Trial"]["adis"]) == (1, 1440, 1)
+    assert bands["A"]["transfer_mb_per_1000"] == round(1440 * 100 / (1 << 20) * 1000, 3)
+    assert [e["client"] for e in got["every"]["intensive"]] == ["a-both"]
+    only_api = {b["band"]: b for b in got["api-only"]["bands"]}
+    assert (only_api["A"]["adis"], only_api["A"]["requests"]) == (1, 720)
+    assert got["api-only"]["intensive"] == []
 
 
 def test_a_contract_without_requests_shows_the_empty_section_replay_shows() -> None:

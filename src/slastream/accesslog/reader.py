@@ -1,6 +1,7 @@
 """Access-log lines → ``slastream/request/{component}`` batches, over MQTT or to a capture.
 
-Requests are published as JSON arrays of ``{"time", "duration_ms", "status", "client"}``,
+Requests are published as JSON arrays of ``{"time", "duration_ms", "status", "client"}``
+(and ``"bytes"`` where the log gives the response size),
 at most ``batch_max`` per message and at least every ``flush_s`` while lines come in. Lines
 that do not parse are counted per reason (``ReaderStats.rejected``) and skipped.
 """
@@ -119,7 +120,8 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 def reader_format(fmt: str, fields: dict[str, str] | None = None) -> LogFormat:
     """The log format of preset ``fmt`` (``combined``, ``json``, ``nginx-json``,
     ``envoy-json``) with ``fields`` renaming JSON fields (``time_field``,
-    ``duration_field``, ``duration_unit``, ``status_field``, ``client_field``).
+    ``duration_field``, ``duration_unit``, ``status_field``, ``client_field``,
+    ``bytes_field``).
     Raises ``SlastreamError`` with a one-line reason."""
     if fmt not in PRESETS:
         raise SlastreamError(f"unknown log format {fmt!r}; known: {', '.join(PRESETS)}")

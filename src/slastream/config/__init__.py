@@ -19,13 +19,16 @@ from slastream.config.checker import Checker
 from slastream.config.contracts import contracts
 from slastream.config.probes import parse_prober_settings, parse_probes
 from slastream.config.slos import slos
+from slastream.config.tenants import tenants
+from slastream.config.zendesk import parse_zendesk
 from slastream.errors import ConfigError
-from slastream.model.spec import Settings
+from slastream.model.spec import MAX_PAYLOAD_BYTES, Settings
 
 __all__ = ["load_settings", "parse_settings"]
 
 _TOP_KEYS = {"timezone", "lateness_s", "slos", "contracts", "exclusion_policy", "exclusions",
-             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts"}
+             "lorawan", "mqtt", "kafka", "http", "probes", "probe", "topic_layouts",
+             "zendesk", "max_payload_bytes", "tenants"}
 
 
 def parse_settings(data: Any, source: str = "<config>") -> Settings:
@@ -39,6 +42,10 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
     declared = slos(c, data.get("slos"))
     agreed = contracts(c, data.get("contracts", []), {s.name for s in declared})
     layouts = sections.topic_layouts(c, data.get("topic_layouts"))
+    # 256 MiB - 1 is the largest MQTT packet (MQTT 5.0 §1.5.5, a four-byte Variable Byte
+    # Integer): a larger limit would never apply
+    max_payload = c.num(data, "max_payload_bytes", "", MAX_PAYLOAD_BYTES, 1024, 268_435_455,
+                        integer=True)
     settings = Settings(
         source=source,
         timezone=timezone,
@@ -54,6 +61,9 @@ def parse_settings(data: Any, source: str = "<config>") -> Settings:
         topic_layouts=layouts,
         probes=parse_probes(data.get("probes"), "probes", c.fail),
         prober=parse_prober_settings(data.get("probe"), "probe", c.fail),
+        zendesk=parse_zendesk(data.get("zendesk"), "zendesk", c.fail, agreed, c.base_dir),
+        max_payload_bytes=int(max_payload or MAX_PAYLOAD_BYTES),
+        tenants=tenants(c, data.get("tenants")),
     )
     if c.problems:
         raise ConfigError(c.problems)

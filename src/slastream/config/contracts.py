@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slastream.config.checker import Checker
 from slastream.config.support import parse_support
 from slastream.config.usage import parse_usage
 from slastream.model import spec
-from slastream.model.spec import Contract, Credit, CreditTier
+from slastream.model.spec import Contract, Credit, CreditTier, TenantTerms
 
 
 def _tiers(c: Checker, raw: Any, path: str) -> list[CreditTier]:
@@ -58,7 +59,8 @@ def _days(value: float | None) -> int | None:
 def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
     path = f"contracts[{i}]"
     d = c.mapping(raw, path)
-    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit", "support", "usage"})
+    c.unknown(d, path, {"name", "slos", "objective", "combine", "credit", "support", "usage",
+                        "tenants", "overrides", "monthly_fee", "timezone"})
     name = c.text(d, "name", path, None)
     if name is None:
         c.fail(f"{path}.name", "is required")
@@ -83,7 +85,57 @@ def _contract(c: Checker, raw: Any, i: int, slo_names: set[str]) -> Contract:
         else parse_support(d["support"], f"{path}.support", c.fail),
         usage=None if d.get("usage") is None
         else parse_usage(d["usage"], f"{path}.usage", c.fail, c.base_dir),
+        tenants=_tenants(c, d.get("tenants"), path),
+        overrides=_overrides(c, d.get("overrides"), path, "tenants" in d),
+        monthly_fee=c.num(d, "monthly_fee", path, None, 0.0),
+        timezone=_timezone(c, d, path),
     )
+
+
+def _tenants(c: Checker, raw: Any, path: str) -> tuple[str, ...] | Literal["all"] | None:
+    """``tenants: all`` or a list of tenant ids: the contract is a per-tenant template."""
+    if raw is None:
+        return None
+    if raw == "all":
+        return "all"
+    if not isinstance(raw, list) or not raw or not all(isinstance(t, str) and t for t in raw):
+        c.fail(f"{path}.tenants", "must be all or a non-empty list of tenant ids")
+        return None
+    return tuple(raw)
+
+
+def _overrides(c: Checker, raw: Any, path: str,
+               template: bool) -> tuple[tuple[str, TenantTerms], ...]:
+    """``overrides: {tenant: {objective, credit, monthly_fee, support, timezone}}``."""
+    d = c.mapping(raw, f"{path}.overrides")
+    if d and not template:
+        c.fail(f"{path}.overrides", "needs tenants (all or a list): only a per-tenant "
+                                    "contract has overrides")
+    out = []
+    for tenant, value in d.items():
+        op = f"{path}.overrides.{tenant}"
+        o = c.mapping(value, op)
+        c.unknown(o, op, {"objective", "credit", "monthly_fee", "support", "timezone"})
+        out.append((str(tenant), TenantTerms(
+            objective=c.num(o, "objective", op, None, 0.0, 1.0),
+            credit=_credit(c, o["credit"], f"{op}.credit") if "credit" in o else None,
+            monthly_fee=c.num(o, "monthly_fee", op, None, 0.0),
+            support=None if o.get("support") is None
+            else parse_support(o["support"], f"{op}.support", c.fail),
+            timezone=_timezone(c, o, op))))
+    return tuple(out)
+
+
+def _timezone(c: Checker, d: dict[str, Any], path: str) -> str | None:
+    name = c.text(d, "timezone", path, None)
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        c.fail(f"{path}.timezone", f"unknown time zone {name!r}")
+        return None
+    return name
 
 
 def contracts(c: Checker, raw: Any, slo_names: set[str]) -> tuple[Contract, ...]:

@@ -4,16 +4,21 @@ MQTT, Kafka and HTTP settings."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from slastream.config import maintenance
+from slastream.config import maintenance, security
 from slastream.config.checker import Checker
+from slastream.config.tenants import devaddr_ranges
 from slastream.errors import Rejected
 from slastream.model.events import EXCLUSION_KINDS, Event, Exclusion
 from slastream.model.spec import (
+    DEFAULT_MAX_PACKET_BYTES,
     DEFAULT_TOPICS,
+    HTTP_AREAS,
+    OTHER_REGION,
     ExclusionPolicy,
+    HttpArea,
     HttpSettings,
     KafkaSettings,
     LoRaWAN,
@@ -85,23 +90,7 @@ def exclusions(c: Checker, raw: Any) -> tuple[Exclusion, ...]:
 
 
 def _prefixes(c: Checker, raw: Any) -> tuple[tuple[int, int], ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        c.fail("lorawan.devaddr_prefixes", "must be a list like ['26000000/7']")
-        return ()
-    out = []
-    for j, p in enumerate(raw):
-        try:
-            addr, bits = str(p).split("/")
-            value, nbits = int(addr, 16), int(bits)
-            if not (0 <= value < 2**32 and 1 <= nbits <= 32):
-                raise ValueError
-            out.append((value, nbits))
-        except ValueError:
-            c.fail(f"lorawan.devaddr_prefixes[{j}]",
-                   f"must be HEX8/BITS like 26000000/7, got {p!r}")
-    return tuple(out)
+    return devaddr_ranges(c, raw, "lorawan.devaddr_prefixes")
 
 
 def _class_b_c(c: Checker, raw: Any) -> tuple[str, ...]:
@@ -127,12 +116,25 @@ def lorawan(c: Checker, raw: Any) -> LoRaWAN:
     """``lorawan``: which DevAddrs are ours, whether MAC-only uplinks count, and which
     devices are Class B/C."""
     lw = c.mapping(raw, "lorawan")
-    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only", "class_b_c"})
+    c.unknown(lw, "lorawan", {"devaddr_prefixes", "count_mac_only", "class_b_c", "regions"})
     return LoRaWAN(
         devaddr_prefixes=_prefixes(c, lw.get("devaddr_prefixes")),
         count_mac_only=c.flag(lw, "count_mac_only", "lorawan", True),
         class_b_c=_class_b_c(c, lw.get("class_b_c")),
+        regions=_regions(c, lw.get("regions")),
     )
+
+
+def _regions(c: Checker, raw: Any) -> tuple[str, ...]:
+    """Region names, the scopes of SLOs scoped by region (``other`` is the rest)."""
+    if raw is None:
+        return ()
+    if (not isinstance(raw, list) or not all(isinstance(r, str) and r for r in raw)
+            or OTHER_REGION in raw or len(set(raw)) != len(raw) or len(raw) > 254):
+        c.fail("lorawan.regions", "must be a list of distinct region names like "
+               f"['eu868', 'us915'] (not {OTHER_REGION!r}, at most 254)")
+        return ()
+    return tuple(raw)
 
 
 def topic_layouts(c: Checker, raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -161,7 +163,9 @@ def mqtt(c: Checker, raw: Any,
     """``mqtt``: the broker the bridge subscribes to. By default it subscribes to exactly
     the topics of the topic layouts, plus ``slastream/#``."""
     mq = c.mapping(raw, "mqtt")
-    c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size"})
+    c.unknown(mq, "mqtt", {"url", "topics", "shared_group", "qos", "client_id", "queue_size",
+                           "username", "tls", "protocol", "max_packet_size",
+                           *security.secret_keys("password")})
     try:
         default = [*Layouts.from_config(dict(layouts)).filters(), "slastream/#"]
     except TemplateError:  # already reported by topic_layouts()
@@ -177,27 +181,56 @@ def mqtt(c: Checker, raw: Any,
         qos=int(c.num(mq, "qos", "mqtt", 1, 0, 2, integer=True) or 0),
         client_id=c.text(mq, "client_id", "mqtt", "slastream-bridge") or "slastream-bridge",
         queue_size=int(c.num(mq, "queue_size", "mqtt", 100_000, 1, integer=True) or 1),
+        username=c.text(mq, "username", "mqtt", None),
+        password=security.secret(c, mq, "password", "mqtt"),
+        tls=security.tls(c, mq.get("tls"), "mqtt.tls"),
+        protocol=_protocol(c, mq),
+        # §3.1.2.11.4: 0 is a protocol error; 268,435,460 is the largest MQTT packet
+        max_packet_size=int(c.num(mq, "max_packet_size", "mqtt", DEFAULT_MAX_PACKET_BYTES,
+                                  128, 268_435_460, integer=True) or DEFAULT_MAX_PACKET_BYTES),
     )
+
+
+def _protocol(c: Checker, mq: dict[str, Any]) -> Literal["auto", "5", "3.1.1"]:
+    """``mqtt.protocol``: YAML reads an unquoted 5 as a number and 3.1.1 as a string."""
+    raw = mq.get("protocol", "auto")
+    text = str(raw) if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
+    if text not in ("auto", "5", "3.1.1"):
+        c.fail("mqtt.protocol", f"must be one of auto, 5, 3.1.1; got {raw!r}")
+        return "auto"
+    return cast(Literal["auto", "5", "3.1.1"], text)
 
 
 def kafka(c: Checker, raw: Any) -> KafkaSettings:
     """``kafka``: the cluster between the bridge and the workers."""
     ka = c.mapping(raw, "kafka")
-    c.unknown(ka, "kafka", {"bootstrap", "topic_prefix", "partitions", "app_id"})
+    c.unknown(ka, "kafka", {"bootstrap", "topic_prefix", "partitions", "app_id", "tls", "sasl"})
     return KafkaSettings(
         bootstrap=c.text(ka, "bootstrap", "kafka", KafkaSettings.bootstrap)
         or KafkaSettings.bootstrap,
         topic_prefix=c.text(ka, "topic_prefix", "kafka", "slastream") or "slastream",
         partitions=int(c.num(ka, "partitions", "kafka", 4, 1, 1024, integer=True) or 4),
         app_id=c.text(ka, "app_id", "kafka", "slastream") or "slastream",
+        tls=security.tls(c, ka.get("tls"), "kafka.tls"),
+        sasl=security.sasl(c, ka.get("sasl"), "kafka.sasl"),
     )
 
 
 def http(c: Checker, raw: Any) -> HttpSettings:
-    """``http``: where the metrics and status endpoint listens."""
+    """``http``: where the metrics and status endpoint listens, and which of its areas
+    need the token (``/healthz`` never does)."""
     ht = c.mapping(raw, "http")
-    c.unknown(ht, "http", {"host", "port"})
+    c.unknown(ht, "http", {"host", "port", "protect", *security.secret_keys("token")})
+    protect = ht.get("protect", ["api"])
+    if not isinstance(protect, list) or not all(p in HTTP_AREAS for p in protect):
+        c.fail("http.protect", f"must be a list of {', '.join(HTTP_AREAS)}; got {protect!r}")
+        protect = ["api"]
+    token = security.secret(c, ht, "token", "http")
+    if "protect" in ht and token is None:
+        c.fail("http.protect", "needs token_env or token_file")
     return HttpSettings(
         host=c.text(ht, "host", "http", "127.0.0.1") or "127.0.0.1",
         port=int(c.num(ht, "port", "http", 9464, 0, 65535, integer=True) or 0),
+        token=token,
+        protect=tuple(cast(list[HttpArea], protect)),
     )

@@ -74,6 +74,9 @@ def _slo(c: Checker, raw: Any, i: int) -> SLO | None:
     _check_locations(c, sli, downtime, f"{path}.downtime")
     if sli == "response_time" and downtime.bad_above_ms is None and target is not None:
         downtime = replace(downtime, bad_above_ms=target)
+    scope_by = d.get("scope_by")
+    if scope_by in ("tenant", "application") and sli != "delivery":
+        c.fail(f"{path}.scope_by", f"{scope_by} applies to sli delivery only")
     alerting = alert_policy(c, d.get("alerting"), f"{path}.alerting", sli, objective, downtime,
                             target, slo_valid=len(c.problems) == before)
     return SLO(

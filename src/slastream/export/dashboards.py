@@ -133,6 +133,8 @@ def templating(slo_query: str) -> dict[str, Any]:
         variable("contract", "Contract", "label_values(slastream_contract_slo_info, contract)"),
         variable("slo", "SLO", slo_query),
         variable("scope", "Scope", 'label_values(slastream_slo_info{slo=~"$slo"}, scope)'),
+        variable("tenant", "Tenant",
+                 "label_values(slastream_tenant_contract_credit_ratio, tenant)"),
     ]}
 
 
@@ -318,8 +320,43 @@ def pipeline() -> dict[str, Any]:
                      panels, "label_values(slastream_slo_info, slo)")
 
 
+# a tenant's SLO scopes: the tenant, or its applications ``{tenant}/{application}``
+_TENANT = 'scope=~"$tenant(/.*)?"'
+
+
+def tenants() -> dict[str, Any]:
+    """Per tenant (docs/semantics.md#tenants): credits owed, delivery and availability."""
+    panels = [
+        row("Credits this month"),
+        bars("Credit owed (share of the fee)",
+             'max by (contract, tenant) (slastream_tenant_contract_credit_ratio'
+             '{tenant=~"$tenant", period="month"}) > 0', "percentunit",
+             legend="{{tenant}} ({{contract}})", w=12, decimals=1),
+        bars("Credit owed (amount)",
+             'max by (contract, tenant) (slastream_tenant_contract_credit_amount'
+             '{tenant=~"$tenant", period="month"}) > 0', "short",
+             legend="{{tenant}} ({{contract}})", w=8),
+        stat("Tenants on /metrics", "max by (state) (slastream_tenants)", "short",
+             legend="{{state}}", w=4, description="Tenants past tenants.metrics_limit are "
+                                                  "summed into the overflow scope."),
+        row("Delivery per tenant"),
+        series("Delivery ratio", [target(
+            f'sum by (slo, scope) (rate(slastream_sli_events_total{{{_TENANT}, '
+            f'outcome="good"}}[{RATE}]))\n/ sum by (slo, scope) (rate('
+            f'slastream_sli_events_total{{{_TENANT}}}[{RATE}]))\nand on (slo, scope) '
+            f'slastream_slo_info{{sli="delivery"}}', "{{scope}}")], "percentunit", w=16,
+            min=0, max=1),
+        bars("Availability (month to date)",
+             f'{ONE} (slastream_slo_availability_ratio{{{_TENANT}, {MONTH}}}) < 1',
+             "percentunit", w=8, decimals=3),
+    ]
+    return dashboard("slastream-tenants", "slastream / Tenants",
+                     "Credits, delivery and availability per tenant.", panels,
+                     'label_values(slastream_slo_info{sli="delivery"}, slo)')
+
+
 DASHBOARDS = {"fleet-overview": fleet, "lorawan": lorawan, "components": components,
-              "pipeline-health": pipeline}
+              "pipeline-health": pipeline, "tenants": tenants}
 
 
 def render_all() -> dict[str, str]:

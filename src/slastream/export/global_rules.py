@@ -8,6 +8,7 @@ sparse for the contract's downtime rule, must not pass for a good month.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slastream.export.alerting import DEFAULT_RUNBOOK_URL, runbook_link
@@ -21,12 +22,27 @@ _EVIDENCE_RUNBOOK = runbook_link(DEFAULT_RUNBOOK_URL, "SLONoData")
 _EVIDENCE_FOR = "1h"
 
 
+def _contract(c: Contract) -> str:
+    """The matcher of a contract's series: a per-tenant template matches every instance
+    (``{template}@{tenant}``), so its rules stay one per template however many tenants
+    there are (docs/interfaces.md#tenant-metrics)."""
+    if c.tenants is None:
+        return f'contract="{c.name}"'
+    return f'contract=~"{re.escape(c.name)}@.+"'
+
+
+def _labels(c: Contract, **extra: str) -> dict[str, str]:
+    """A rule's labels; an instance's own ``contract`` label is left to the series."""
+    return {"severity": "ticket", **({} if c.tenants is not None else {"contract": c.name}),
+            **extra}
+
+
 def _credit_due(c: Contract) -> dict[str, Any]:
     return {
         "alert": "SLAContractCreditDue",
-        "expr": (f'max by (contract) (slastream_contract_credit_ratio{{contract="{c.name}", '
+        "expr": (f'max by (contract) (slastream_contract_credit_ratio{{{_contract(c)}, '
                  f'period="month"}}) > 0'),
-        "labels": {"severity": "ticket", "contract": c.name},
+        "labels": _labels(c),
         "annotations": {
             "summary": "Contract {{ $labels.contract }} owes a service credit this month",
             "description": ("Month-to-date availability puts contract {{ $labels.contract }} in "
@@ -39,10 +55,10 @@ def _credit_due(c: Contract) -> dict[str, Any]:
 def _contract_insufficient(c: Contract) -> dict[str, Any]:
     return {
         "alert": "SLAContractInsufficientData",
-        "expr": (f'max by (contract) (slastream_contract_insufficient_data{{contract="{c.name}"}})'
+        "expr": (f'max by (contract) (slastream_contract_insufficient_data{{{_contract(c)}}})'
                  " > 0"),
         "for": _EVIDENCE_FOR,
-        "labels": {"severity": "ticket", "contract": c.name},
+        "labels": _labels(c),
         "annotations": {
             "summary": "Contract {{ $labels.contract }} cannot be judged this month",
             "description": ("An SLO of contract {{ $labels.contract }} has too little evidence "
@@ -65,14 +81,14 @@ def _support_alerts(c: Contract) -> list[dict[str, Any]]:
     lead = c.support.near_deadline_s
     near = _by_ticket_severity(
         f'max by (contract, severity) (slastream_support_near_deadline_tickets'
-        f'{{contract="{c.name}"}})')
+        f'{{{_contract(c)}}})')
     missed = _by_ticket_severity(
         f'max by (contract, severity) (delta(slastream_support_missed_tickets'
-        f'{{contract="{c.name}", period="month"}}[1h]))')
+        f'{{{_contract(c)}, period="month"}}[1h]))')
     return [{
         "alert": "SupportReactionDeadlineNear",
         "expr": f"{near} > 0",
-        "labels": {"severity": "page", "contract": c.name},
+        "labels": {**_labels(c), "severity": "page"},
         "annotations": {
             "summary": ("{{ $value }} {{ $labels.ticket_severity }} ticket(s) of contract "
                         "{{ $labels.contract }} near their deadline"),
@@ -83,7 +99,7 @@ def _support_alerts(c: Contract) -> list[dict[str, Any]]:
     }, {
         "alert": "SupportReactionMissed",
         "expr": f"{missed} > 0",
-        "labels": {"severity": "ticket", "contract": c.name},
+        "labels": _labels(c),
         "annotations": {
             "summary": ("A {{ $labels.ticket_severity }} ticket of contract "
                         "{{ $labels.contract }} missed its reaction time"),

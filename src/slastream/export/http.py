@@ -1,5 +1,7 @@
 """HTTP on a worker or the demo: ``/metrics``, ``/healthz``, ``/api/ledger``, ``/api/status``,
-the status page ``/`` and a page per SLO ``/slo/{name}`` (docs/interfaces.md#http-endpoints).
+the status page ``/``, a page per SLO ``/slo/{name}`` and per tenant ``/tenant/{tenant}``
+(``/api/ledger?tenant=``), per-gateway diagnostics ``/api/gateways``
+(docs/interfaces.md#http-endpoints).
 
 Usage (the worker and the demo)::
 
@@ -19,9 +21,13 @@ a worker thread.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hmac
+import logging
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -34,6 +40,13 @@ from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
 from slastream.health import HealthCheck
 from slastream.model.ledger import Ledger, ledger_json
+from slastream.model.spec import Settings
+from slastream.model.time import Month
+from slastream.sli.slices import SliceStore
+from slastream.slo import tenants
+from slastream.slo.gateways import gateway_report
+
+log = logging.getLogger(__name__)
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
@@ -61,12 +74,18 @@ class _BadRequest(Exception):
     """Answered as 400 with ``{"error": message}`` (one line) by :func:`_errors`."""
 
 
+class _NotFound(Exception):
+    """Answered as 404 with ``{"error": message}`` by :func:`_errors`."""
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response: web.StreamResponse = await handler(request)
     except _BadRequest as exc:
         return _json({"error": str(exc)}, status=400)
+    except _NotFound as exc:
+        return _json({"error": str(exc)}, status=404)
     return response
 
 
@@ -104,14 +123,52 @@ async def _healthz(request: web.Request) -> web.Response:
     return _json({"status": "ok"})
 
 
+def _tenant(request: web.Request, tenant: str | None) -> Any:
+    """The app's source, or the source as ``tenant`` sees it (docs/interfaces.md#tenants);
+    a 404 for a tenant neither configured nor seen."""
+    source = request.app[_SOURCE]
+    if tenant is None:
+        return source
+    settings = getattr(source, "settings", None)
+    if not isinstance(settings, Settings):
+        raise _BadRequest("this source has no tenants")
+    if tenant not in tenants.seen_tenants(settings, getattr(source, "store", None)):
+        raise _NotFound(f"no tenant named {tenant!r}")
+    return tenants.TenantSource(source, settings, tenant)
+
+
 async def _api_ledger(request: web.Request) -> web.Response:
-    return _json(ledger_json(_ledger(request.app[_SOURCE], _month(request))))
+    source = _tenant(request, request.query.get("tenant"))
+    return _json(ledger_json(_ledger(source, _month(request))))
+
+
+async def _api_gateways(request: web.Request) -> web.Response:
+    """Per-gateway diagnostics (docs/interfaces.md#tenants): the top gateways by losses."""
+    source = request.app[_SOURCE]
+    settings, store = getattr(source, "settings", None), getattr(source, "store", None)
+    if not isinstance(settings, Settings) or not isinstance(store, SliceStore):
+        raise _BadRequest("this source has no slices")
+    if not settings.tenants.gateway_diagnostics:
+        raise _NotFound("gateway diagnostics are off (tenants.gateway_diagnostics)")
+    tenant = request.query.get("tenant")
+    if tenant is not None:
+        _tenant(request, tenant)  # 404 for an unknown tenant
+    top = request.query.get("top", str(settings.tenants.gateways_top))
+    if not top.isdigit() or not 0 < int(top) <= 1000:
+        raise _BadRequest(f"top must be a whole number from 1 to 1000, got {top!r}")
+    period = _ledger(source, _month(request)).period
+    month = Month.containing(period.start_ms, period.timezone)
+    return _json(gateway_report(settings, store, month, tenant, int(top)))
 
 
 def _page(request: web.Request) -> StatusPage:
+    """The status page, of one tenant under ``/tenant/{id}`` (and ``?tenant=`` for
+    ``/api/status``)."""
     month = _month(request)
+    tenant = request.match_info.get("tenant") or request.query.get("tenant")
     try:
-        return gather(request.app[_SOURCE], month)
+        page = gather(_tenant(request, tenant), month)
+        return page if tenant is None else replace(page, tenant=tenant)
     except ValueError as exc:  # a month the source cannot compute
         raise _BadRequest(str(exc).splitlines()[0] if str(exc) else "bad month") from None
 
@@ -136,11 +193,57 @@ async def _slo(request: web.Request) -> web.Response:
     return _html(html)
 
 
-def create_app(source: MetricsSource, registry: CollectorRegistry,
+def area(path: str) -> str | None:
+    """Which protectable area a path belongs to (``http.protect``); None: always open."""
+    if path == "/healthz":
+        return None
+    if path.startswith("/api/"):
+        return "api"
+    if path == "/metrics":
+        return "metrics"
+    # every page is the status page's (/, /slo/NAME, /tenant/ID/...): a page added later
+    # is protected with it, never open by omission
+    return "status"
+
+
+def _authorized(header: str, token: str) -> bool:
+    """``Bearer TOKEN``, or ``Basic`` with TOKEN as the password (any user name), so a
+    browser can open a protected status page and Prometheus can scrape with either."""
+    scheme, _, value = header.partition(" ")
+    given = ""
+    if scheme.lower() == "bearer":
+        given = value.strip()
+    elif scheme.lower() == "basic":
+        try:
+            given = base64.b64decode(value.strip(), validate=True).decode().partition(":")[2]
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _auth(token: str, protect: Sequence[str]) -> Any:
+    @web.middleware
+    async def check(request: web.Request, handler: Any) -> web.StreamResponse:
+        if area(request.path) in protect and not _authorized(
+                request.headers.get("Authorization", ""), token):
+            return web.json_response(
+                {"error": "authorization required"}, status=401,
+                headers={"WWW-Authenticate": 'Basic realm="slastream", charset="UTF-8"'})
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return check
+
+
+def create_app(source: MetricsSource, registry: CollectorRegistry, *,
+               token: str | None = None, protect: Sequence[str] = ("api",),
                health: HealthCheck | None = None) -> web.Application:
     """The aiohttp application; ``registry`` is what ``/metrics`` exposes, ``health``
-    what ``/healthz`` reports (default: always healthy)."""
-    app = web.Application(middlewares=[_errors])
+    what ``/healthz`` reports (default: always healthy). With ``token``, the areas in
+    ``protect`` (``api``, ``status``, ``metrics``) need it; ``/healthz`` never does
+    (docs/interfaces.md#http-endpoints)."""
+    middlewares = [_errors] if token is None else [_auth(token, protect), _errors]
+    app = web.Application(middlewares=middlewares)
     app[_SOURCE] = source
     app[_REGISTRY] = registry
     app[_HEALTH] = health or list
@@ -148,7 +251,10 @@ def create_app(source: MetricsSource, registry: CollectorRegistry,
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/api/ledger", _api_ledger)
     app.router.add_get("/api/status", _api_status)
+    app.router.add_get("/api/gateways", _api_gateways)
     app.router.add_get("/slo/{name}", _slo)
+    app.router.add_get("/tenant/{tenant}", _status)
+    app.router.add_get("/tenant/{tenant}/slo/{name}", _slo)
     app.router.add_get("/", _status)
     return app
 
@@ -179,13 +285,19 @@ class HttpServer:
 
 
 async def serve(source: MetricsSource, registry: CollectorRegistry,
-                host: str = "127.0.0.1", port: int = 9464, *,
+                host: str = "127.0.0.1", port: int = 9464, *, token: str | None = None,
+                protect: Sequence[str] = ("api",),
                 health: HealthCheck | None = None) -> HttpServer:
-    """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``).
+    """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``);
+    ``token``, ``protect`` and ``health`` as in :func:`create_app`.
 
     Raises ``OSError`` when the address cannot be bound (the CLI prints it as one line).
     """
-    runner = web.AppRunner(create_app(source, registry, health), access_log=None)
+    if token is None and host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("HTTP on %s without http.token_env/token_file: /api/* is open to "
+                    "anyone who can reach it", host)
+    runner = web.AppRunner(create_app(source, registry, token=token, protect=protect,
+                                      health=health), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

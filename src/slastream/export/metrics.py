@@ -34,10 +34,12 @@ slastream_late_events_total                      counter
 slastream_consumer_lag_messages                  gauge      (when the source reports it)
 slastream_tracked_uplinks                        gauge      (when the source reports it)
 slastream_collector_errors_total                 counter    section
+slastream_mqtt_connection_errors_total           counter    reason (bridge in the process only)
 ==============================================  =========  ==================================
 
 Contracts' support and usage sections add the families of
-:mod:`slastream.export.terms_metrics` (per severity and per band).
+:mod:`slastream.export.terms_metrics` (per severity and per band); tenants, bounded by the
+config, those of :mod:`slastream.export.tenant_metrics`.
 
 ``period`` is ``"month"``: the calendar month to date in the config's time zone.
 ``slastream_sli_value`` is the SLI over that period: a ratio for delivery, RX2 and probe
@@ -66,6 +68,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from slastream.export.bridge_metrics import LINK_METRICS
+from slastream.export.tenant_metrics import TenantBound, empty_families, settings_of
 from slastream.export.terms_metrics import terms_families
 from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
 
@@ -89,25 +93,7 @@ PIPELINE_METRICS: dict[str, tuple[str, str, str]] = {
     "tracked_uplinks": (
         "slastream_tracked_uplinks", "gauge",
         "Uplinks held in delivery-matching state, waiting for their deadline."),
-    "kafka_connected": (
-        "slastream_kafka_connected", "gauge",
-        "1 while the worker's Kafka cluster answers, 0 during an outage."),
-    "bridge_mqtt_connected": (
-        "slastream_bridge_mqtt_connected", "gauge",
-        "1 while the bridge is subscribed to its MQTT broker, 0 while it reconnects."),
-    "bridge_kafka_connected": (
-        "slastream_bridge_kafka_connected", "gauge",
-        "1 while Kafka acknowledges the bridge's records, 0 while it retries."),
-    "bridge_inbox_messages": (
-        "slastream_bridge_inbox_messages", "gauge",
-        "MQTT messages received and not yet handed to Kafka."),
-    "bridge_in_flight_chunks": (
-        "slastream_bridge_in_flight_chunks", "gauge",
-        "Chunks of messages sent to Kafka and not yet acknowledged by it (their MQTT "
-        "acknowledgements wait)."),
-    "bridge_kafka_seconds_since_success": (
-        "slastream_bridge_kafka_seconds_since_success", "gauge",
-        "Seconds since Kafka last acknowledged a record of the bridge."),
+    **LINK_METRICS,
 }
 
 
@@ -179,18 +165,32 @@ class SlastreamCollector(Collector):
         yield from _event_families()
         yield _latency_family()
         yield from _pipeline_families(None)
+        if settings_of(self.source) is not None:
+            yield from empty_families()
 
     def collect(self) -> Iterable[Metric]:
-        """Evaluate the source now and return every family."""
+        """Evaluate the source now and return every family; tenants bounded by the config
+        (``export/tenant_metrics.py``) when the source has one."""
         out: list[Metric] = []
+        settings, src = settings_of(self.source), self.source
+        bound: list[TenantBound] = []  # the ledger section chooses the scrape's tenants
+
+        def ledger() -> list[Metric]:
+            led, breaches = src.ledger(), src.breaches()
+            if settings is not None:
+                bound.append(TenantBound(settings, led))
+                led, breaches = bound[0].ledger(led), bound[0].breaches(breaches)
+            return [*_ledger_families(led, breaches), *(bound[0].families(led) if bound else ())]
+
         sections: list[tuple[str, Callable[[], Iterable[Metric]]]] = [
-            ("ledger", lambda: _ledger_families(self.source.ledger(), self.source.breaches())),
-            ("events", lambda: _event_families(self.source.sli_event_totals(),
-                                               self.source.ingest_totals(),
-                                               self.source.ignored_totals())),
-            ("histograms", lambda: [_latency_family(self.source.histograms())]),
-            ("pipeline", lambda: _pipeline_families(self.source.pipeline())),
-        ]
+            ("ledger", ledger),
+            ("events", lambda: _event_families(
+                bound[0].events(src.sli_event_totals()) if bound else src.sli_event_totals(),
+                src.ingest_totals(), src.ignored_totals())),
+            ("histograms", lambda: [_latency_family(
+                bound[0].histograms(src.histograms()) if bound else src.histograms())]),
+            ("pipeline", lambda: _pipeline_families(src.pipeline())),
+            ("gateways", lambda: bound[0].gateway_families() if bound else [])]
         for name, build in sections:
             try:
                 out.extend(build())

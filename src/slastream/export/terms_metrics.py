@@ -14,6 +14,7 @@ slastream_usage_adis                             gauge      contract, band
 slastream_usage_mean_requests_per_minute         gauge      contract, band
 slastream_usage_over_allowance_adis              gauge      contract, band
 slastream_usage_intensive_episodes               gauge      contract, band
+slastream_usage_transfer_mb_per_1000_adis        gauge      contract, band
 ==============================================  =========  ==================================
 """
 
@@ -47,7 +48,7 @@ def _support(contract: ContractEntry, open_: GaugeMetricFamily, near: GaugeMetri
 def _usage(contract: ContractEntry, families: list[GaugeMetricFamily]) -> None:
     if contract.usage is None:
         return
-    adis, mean, over, intensive = families
+    adis, mean, over, intensive, transfer = families
     episodes = dict(contract.usage.intensive_by_band)
     for band in contract.usage.report.bands:
         labels = [contract.name, band.band]
@@ -55,6 +56,8 @@ def _usage(contract: ContractEntry, families: list[GaugeMetricFamily]) -> None:
         mean.add_metric(labels, band.mean_per_minute)
         over.add_metric(labels, band.over_allowance)
         intensive.add_metric(labels, episodes.get(band.band, 0))
+        if band.transfer_mb_per_1000 is not None:  # absent: no request had a size
+            transfer.add_metric(labels, band.transfer_mb_per_1000)
 
 
 def terms_families(ledger: Ledger | None = None) -> list[Metric]:
@@ -79,6 +82,10 @@ def terms_families(ledger: Ledger | None = None) -> list[Metric]:
                "contract", "band"),
         _gauge("slastream_usage_intensive_episodes",
                "Intensive-communication episodes this month, per band of the device.",
+               "contract", "band"),
+        _gauge("slastream_usage_transfer_mb_per_1000_adis",
+               "The highest daily data transfer this month in MB (2^20 bytes) per 1,000 "
+               "operational ADIs, per band; absent while no request carried a size.",
                "contract", "band"),
     ]
     for contract in ledger.contracts if ledger else ():

@@ -37,6 +37,7 @@ import orjson
 
 from slastream.errors import BrokerError
 from slastream.health import Backoff, Link
+from slastream.ingest import packets
 from slastream.ingest.connection import (
     MqttAddress,
     MqttConnection,
@@ -54,6 +55,7 @@ from slastream.model.spec import MqttSettings, Settings
 from slastream.model.time import format_rfc3339_ms, now_ms
 from slastream.runtime import first_error
 from slastream.sources import router
+from slastream.transport import routes as event_routes
 from slastream.transport.kafka import EventProducer
 
 log = logging.getLogger("slastream.bridge")
@@ -61,7 +63,6 @@ log = logging.getLogger("slastream.bridge")
 OUTAGE_TOPIC = "slastream/bridge/outage"
 FIRST_CONNECT_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 30.0
-SESSION_TAKEN_OVER = 0x8E
 
 
 def subscription_filters(mqtt: MqttSettings) -> list[str]:
@@ -88,6 +89,7 @@ class BridgeStats:
     queue_depth: int = 0
     queue_high_water: int = 0
     reader_pauses: int = 0
+    mqtt_errors: dict[str, int] = field(default_factory=dict)  # see MqttConnection.problem
     outages: list[BridgeOutage] = field(default_factory=list)
 
 
@@ -115,17 +117,19 @@ class Bridge:
         self.settings = settings
         self.record_path = record_path
         self.client_id = client_id or settings.mqtt.client_id
-        self.address = MqttAddress.parse(settings.mqtt.url)
+        self.address = MqttAddress.from_settings(settings.mqtt)
         self.filters = subscription_filters(settings.mqtt)
         self.qos = settings.mqtt.qos
         self._clock_ms = clock_ms
         self._first_connect_timeout_s = first_connect_timeout_s
         self._one_record_per_batch = one_record_per_batch
-        self._mqtt_version = mqtt_version  # None: MQTT 5, or 3.1.1 if the broker wants it
+        # None: MQTT 5, or 3.1.1 if the broker says it speaks only that (mqtt.protocol auto)
+        self._mqtt_version = mqtt_version or packets.PROTOCOL_LEVELS.get(settings.mqtt.protocol)
         self._options = SessionOptions(
             client_id=self.client_id, keepalive_s=keepalive_s,
             # The broker may have this many unacknowledged messages out to us (§3.1.2.11.3).
-            receive_maximum=max(1, min(65_535, settings.mqtt.queue_size)))
+            receive_maximum=max(1, min(65_535, settings.mqtt.queue_size)),
+            max_packet_size=settings.mqtt.max_packet_size)
         self._inbox = Inbox(settings.mqtt.queue_size)
         self._decoder = Decoder(router.for_settings(settings))
         self._stats = BridgeStats()
@@ -173,7 +177,8 @@ class Bridge:
         s.queue_depth = len(self._inbox)
         s.queue_high_water = self._inbox.high_water
         s.reader_pauses = self._inbox.pauses
-        return BridgeStats(**{**vars(s), "outages": list(s.outages)})
+        return BridgeStats(**{**vars(s), "outages": list(s.outages),
+                              "mqtt_errors": dict(s.mqtt_errors)})
 
     def stop(self) -> None:
         """Ask ``run`` to finish: stop reading, drain, acknowledge, disconnect."""
@@ -207,7 +212,8 @@ class Bridge:
         backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
         while not self._stopping.is_set():
             producer = EventProducer(self.settings.kafka, client_id=self.client_id,
-                                     one_record_per_batch=self._one_record_per_batch)
+                                     one_record_per_batch=self._one_record_per_batch,
+                                     routes=event_routes.router(self.settings))
             try:
                 self._producer = await stack.enter_async_context(producer)
                 return self._producer
@@ -239,6 +245,7 @@ class Bridge:
         started = time.monotonic()
         backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
         version = self._mqtt_version
+        takeovers = 0  # in a row: each waits longer before taking the session back
         while not self._stopping.is_set():
             try:
                 conn, _ = await connect_any_version(self.address, self._options,
@@ -248,7 +255,6 @@ class Bridge:
                 self.mqtt.down(f"cannot connect: {_describe(exc)}")
                 await self._sleep_unless_stopping(backoff.next())
                 continue
-            version = conn.version
             try:
                 granted = await conn.subscribe(self.filters, self.qos)
             except (TimeoutError, BrokerError) as exc:
@@ -266,9 +272,11 @@ class Bridge:
             if self._stopping.is_set():
                 await self._drain_and_disconnect(conn)
                 return
-            self._connection_lost(conn)
             self._open_outage_at(conn.lost_ms if conn.lost_ms is not None
                                  else self._clock_ms())
+            takeovers = takeovers + 1 if self._connection_lost(conn) else 0
+            if takeovers:
+                await self._sleep_unless_stopping(min(0.1 * 2**takeovers, BACKOFF_MAX_S))
         # Stopped while disconnected: the open outage lasted at least until now.
         self._close_outage(self._clock_ms())
         self._inbox.close()
@@ -318,15 +326,22 @@ class Bridge:
         finally:
             stopping.cancel()
 
-    def _connection_lost(self, conn: MqttConnection) -> None:
+    def _connection_lost(self, conn: MqttConnection) -> bool:
+        """Log and count why; True when another client took the session over."""
         code, reason = conn.disconnect_reason or (0, "")
-        if code == SESSION_TAKEN_OVER:
-            # Two bridges with one client id would take the session from each other forever.
-            raise BrokerError(f"MQTT broker {self.address}: another client connected with "
-                              f"client id {self.client_id!r}; give each bridge its own "
-                              f"mqtt.client_id")
-        detail = f": {reason or hex(code)}" if code else ""
+        if conn.problem is not None:
+            errors = self._stats.mqtt_errors
+            errors[conn.problem] = errors.get(conn.problem, 0) + 1
+        if code == packets.SESSION_TAKEN_OVER:
+            # Two bridges with one id take it from each other: each waits longer.
+            log.error("MQTT %s: another client connected with client id %r and took the "
+                      "session over; reconnecting (give each bridge its own mqtt.client_id)",
+                      self.address, self.client_id)
+            self.mqtt.down("session taken over by another client with this client id")
+            return True
+        detail = f": {reason or packets.reason_text(code)}" if code else ""
         self.mqtt.down(f"connection lost{detail}")
+        return False
 
     async def _drain_and_disconnect(self, conn: MqttConnection) -> None:
         conn.pause()  # read nothing more; unread messages stay with the broker

@@ -21,12 +21,14 @@ import ssl
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
 from slastream.errors import BrokerError
 from slastream.ingest import packets
 from slastream.ingest.packets import V5, V311, ConnAck, ProtocolError
+from slastream.model.spec import DEFAULT_MAX_PACKET_BYTES, MqttSettings
+from slastream.transport.security import ssl_context
 
 log = logging.getLogger("slastream.bridge")
 
@@ -35,13 +37,32 @@ DEFAULT_PORTS = {"mqtt": 1883, "tcp": 1883, "mqtts": 8883, "ssl": 8883}
 
 @dataclass(frozen=True)
 class MqttAddress:
-    """Where the broker is: ``mqtt://[user[:password]@]host[:port]`` (``mqtts://`` for TLS)."""
+    """Where the broker is: ``mqtt://[user[:password]@]host[:port]`` (``mqtts://`` for TLS).
+
+    ``context`` is the TLS context (None with ``tls``: the system's CAs).
+    """
 
     host: str
     port: int
     tls: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
+    context: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_settings(cls, mqtt: MqttSettings) -> MqttAddress:
+        """The URL, with ``mqtt.username``/``password``/``tls`` taking precedence."""
+        address = cls.parse(mqtt.url)
+        if mqtt.username is not None:
+            address = replace(address, username=mqtt.username)
+        if mqtt.password is not None:
+            address = replace(address, password=mqtt.password.reveal())
+        if mqtt.tls is not None:
+            url = mqtt.url if "://" in mqtt.url else f"mqtt://{mqtt.url}"
+            port = address.port if urlsplit(url).port else DEFAULT_PORTS["mqtts"]
+            address = replace(address, port=port, tls=True,
+                              context=ssl_context(mqtt.tls, server="MQTT broker"))
+        return address
 
     @classmethod
     def parse(cls, url: str) -> MqttAddress:
@@ -70,6 +91,7 @@ class SessionOptions:
     session_expiry_s: int = 86_400  # the broker keeps our queue a day while we are away
     receive_maximum: int = 65_535  # §3.1.2.11.3: at most 65,535
     connect_timeout_s: float = 10.0
+    max_packet_size: int = DEFAULT_MAX_PACKET_BYTES  # §3.1.2.11.4, announced with MQTT 5
 
 
 class Segment:
@@ -130,8 +152,21 @@ class MqttConnection(asyncio.Protocol):
         self.last_rx = time.monotonic()
         self.lost_ms: int | None = None
         self.paused = False
-        self.disconnect_reason: tuple[int, str] | None = None
+        self.disconnect_reason: tuple[int, str] | None = None  # the broker's DISCONNECT
+        self.error_code: int | None = None  # the Reason Code we closed with, if we did
+        # MQTT 5 only: a 3.1.1 broker is never told the limit, so it is not enforced there
+        self._max_size = options.max_packet_size if self._v5 else 1 << 28
         self._pinger: asyncio.Task[None] | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the connection ended, when it was a protocol matter: the Reason Code we
+        closed with (the broker sent a bad packet), or another client taking the session."""
+        if self.error_code is not None:
+            return packets.reason_text(self.error_code)
+        if self.disconnect_reason and self.disconnect_reason[0] == packets.SESSION_TAKEN_OVER:
+            return "session taken over"
+        return None
 
     # ------------------------------------------------------------------ asyncio.Protocol
 
@@ -142,7 +177,8 @@ class MqttConnection(asyncio.Protocol):
             self.options.client_id, version=self.version, keepalive_s=self.options.keepalive_s,
             clean_start=False, session_expiry_s=self.options.session_expiry_s,
             receive_maximum=self.options.receive_maximum,
-            username=self._username, password=self._password))
+            username=self._username, password=self._password,
+            maximum_packet_size=self.options.max_packet_size))
 
     def data_received(self, data: bytes) -> None:
         self.last_rx = time.monotonic()
@@ -154,8 +190,11 @@ class MqttConnection(asyncio.Protocol):
         control: list[tuple[int, bytes]] = []
         try:
             used = packets.parse_stream(data, self._v5, topics, payloads, acks, control,
-                                        self._qos2_open)
-        except (ProtocolError, IndexError, UnicodeDecodeError) as exc:
+                                        self._qos2_open, self._max_size)
+        except ProtocolError as exc:
+            self._fail(exc)
+            return
+        except (IndexError, UnicodeDecodeError) as exc:
             self._fail(ProtocolError(f"malformed packet from the broker: {exc}"))
             return
         self._rest = data[used:]
@@ -200,16 +239,27 @@ class MqttConnection(asyncio.Protocol):
                 self._write(packets.pubcomp_packet(packet_id))
             elif kind == packets.DISCONNECT:
                 self.disconnect_reason = packets.parse_disconnect(body)
-                self.close()
+                if self._transport is not None:
+                    self._transport.close()  # §3.14.4: the broker closes too; no reply
             # PINGRESP only proves liveness (last_rx); PUBACK etc. never come to a subscriber.
-        except (ProtocolError, struct.error, IndexError) as exc:
+        except ProtocolError as exc:
+            self._fail(exc)
+        except (struct.error, IndexError) as exc:
             self._fail(ProtocolError(f"malformed packet from the broker: {exc}"))
 
-    def _fail(self, exc: BrokerError) -> None:
-        log.error("MQTT: %s", exc)
+    def _fail(self, exc: ProtocolError) -> None:
+        """Close with ``exc.code`` in a DISCONNECT (MQTT 5, §4.13.2; a 3.1.1 client just
+        closes, 3.1.1 §4.8); the session stays with the broker, which re-sends what we did
+        not acknowledge."""
+        log.error("MQTT: %s: closing with %s", exc, packets.reason_text(exc.code))
+        self.error_code = exc.code
         if not self.connack.done():
             self.connack.set_exception(exc)
-        self.abort()
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.pause_reading()
+            if self._v5:
+                self._transport.write(packets.disconnect_packet(V5, exc.code))
+            self._transport.close()
 
     # ------------------------------------------------------------------ commands
 
@@ -293,12 +343,11 @@ class MqttConnection(asyncio.Protocol):
 
 async def open_connection(address: MqttAddress, options: SessionOptions, version: int,
                           deliver: Callable[[Segment], None], clock_ms: Callable[[], int],
-                          connack_timeout_s: float | None = None,
                           ) -> tuple[MqttConnection, ConnAck]:
     """Connect and wait for an accepting CONNACK; ``Refused``, ``OSError`` or
     ``TimeoutError`` otherwise."""
     loop = asyncio.get_running_loop()
-    context = ssl.create_default_context() if address.tls else None
+    context = (address.context or ssl.create_default_context()) if address.tls else None
     transport, conn = await asyncio.wait_for(
         loop.create_connection(
             lambda: MqttConnection(options, version, deliver, clock_ms,
@@ -306,8 +355,7 @@ async def open_connection(address: MqttAddress, options: SessionOptions, version
             address.host, address.port, ssl=context),
         options.connect_timeout_s)
     try:
-        connack = await asyncio.wait_for(conn.connack,
-                                         connack_timeout_s or options.connect_timeout_s)
+        connack = await asyncio.wait_for(conn.connack, options.connect_timeout_s)
     except BaseException:
         transport.abort()
         raise
@@ -322,31 +370,26 @@ async def open_connection(address: MqttAddress, options: SessionOptions, version
     return conn, connack
 
 
-V5_PROBE_TIMEOUT_S = 5.0
-
-
 async def connect_any_version(address: MqttAddress, options: SessionOptions,
                               deliver: Callable[[Segment], None],
                               clock_ms: Callable[[], int],
                               version: int | None = None) -> tuple[MqttConnection, ConnAck]:
-    """MQTT 5 first; a broker that speaks only 3.1.1 gets 3.1.1 (``version`` forces one).
+    """MQTT 5 first, 3.1.1 only when the broker says it does not speak 5 (``version``
+    forces one).
 
-    A 3.1.1 broker must answer a level-5 CONNECT with return code 1 and close
-    (3.1.1 §3.1.2.2); some close without a word, and amqtt 0.12 says nothing at all, so
-    silence for ``V5_PROBE_TIMEOUT_S`` after the TCP connect counts as "no MQTT 5" too.
+    The broker must say so: an MQTT 5 CONNACK with Reason Code 0x84 (§3.1.2.2), or the
+    3.1.1 CONNACK return code 1 that a 3.1.1 broker answers a level-5 CONNECT with
+    (3.1.1 §3.1.2.2). A timeout or a close is an ordinary connection failure, retried with
+    MQTT 5: falling back on those would quietly drop Receive Maximum flow control whenever
+    the network hiccups. Each connect asks again, so a broker upgraded to MQTT 5 gets it.
     """
     if version is not None:
         return await open_connection(address, options, version, deliver, clock_ms)
     try:
-        return await open_connection(address, options, V5, deliver, clock_ms,
-                                     min(V5_PROBE_TIMEOUT_S, options.connect_timeout_s))
+        return await open_connection(address, options, V5, deliver, clock_ms)
     except Refused as exc:
-        if exc.code != 0x84:
+        if exc.code != packets.UNSUPPORTED_PROTOCOL_VERSION:
             raise
-    except ProtocolError:
-        raise
-    except (BrokerError, TimeoutError):
-        pass
     log.warning("MQTT broker %s does not speak MQTT 5: using 3.1.1 (no flow control, "
                 "no session expiry; shared subscriptions only if the broker allows them)",
                 address)

@@ -40,14 +40,21 @@ class Decoder:
         totals = self.totals
         dead: list[tuple[str, bytes]] = []
         received = 0
+        limit = self.router.max_payload_bytes
         for segment in segments:
             received_ms = segment.received_ms
             received += len(segment.topics)
             for topic, raw in zip(segment.topics, segment.payloads, strict=True):
-                try:
-                    payload = loads(raw)
-                except decode_error:
-                    payload = raw
+                if len(raw) <= limit:
+                    try:
+                        payload = loads(raw)
+                    except decode_error:
+                        payload = raw
+                else:
+                    # oversize: not parsed (the router rejects it), and kept one byte over
+                    # the limit, so the capture and the dead letter stay bounded and a
+                    # replay still rejects it as oversize (docs/interfaces.md#bounds)
+                    payload = raw = raw[:limit + 1]
                 if recorder is not None:
                     recorder.add(Message(received_ms, topic, payload))
                 source, outcome, reason = decode(topic, payload, received_ms, events)

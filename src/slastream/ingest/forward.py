@@ -37,7 +37,7 @@ from slastream.transport.kafka import EventProducer, OutRecord, SendFuture
 
 log = logging.getLogger("slastream.bridge")
 
-CHUNK_MESSAGES = 2048  # decoded and produced together: ~4 Kafka records per stream
+CHUNK_MESSAGES = 8192  # decoded and produced together: ~2,000 events per record at 4 partitions
 MAX_CHUNKS_IN_FLIGHT = 64  # chunks sent to Kafka but not yet acknowledged by it
 STALL_S = 10.0  # no acknowledgement for this long: Kafka counts as unavailable
 BACKOFF_INITIAL_S = 0.1

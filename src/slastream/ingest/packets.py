@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from slastream.errors import BrokerError
 
 V311, V5 = 4, 5  # protocol levels (§3.1.2.2)
+PROTOCOL_LEVELS = {"5": V5, "3.1.1": V311}  # mqtt.protocol → level
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, AUTH = range(8, 16)
@@ -37,6 +38,7 @@ ASSIGNED_CLIENT_IDENTIFIER = 0x12
 SERVER_KEEP_ALIVE = 0x13
 REASON_STRING = 0x1F
 RECEIVE_MAXIMUM = 0x21
+MAXIMUM_PACKET_SIZE = 0x27
 TOPIC_ALIAS = 0x23
 _BYTE = frozenset({0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2A})
 _U16 = frozenset({0x13, 0x21, 0x22, 0x23})
@@ -66,8 +68,19 @@ V311_CONNACK = {1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87}
 PERMANENT_REFUSALS = frozenset({0x85, 0x86, 0x87, 0x8A, 0x8C, 0x8F, 0x9E, 0xA2})
 
 
+MALFORMED_PACKET = 0x81
+PACKET_TOO_LARGE = 0x95
+SESSION_TAKEN_OVER = 0x8E
+UNSUPPORTED_PROTOCOL_VERSION = 0x84
+
+
 class ProtocolError(BrokerError):
-    """The broker sent something this client cannot accept."""
+    """The broker sent something this client cannot accept; ``code`` is the Reason Code
+    the client closes the connection with (§4.13: 0x81 Malformed Packet unless said)."""
+
+    def __init__(self, message: str, code: int = MALFORMED_PACKET) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def reason_text(code: int) -> str:
@@ -98,14 +111,18 @@ def _packet(first_byte: int, body: bytes) -> bytes:
 
 def connect_packet(client_id: str, *, version: int, keepalive_s: int, clean_start: bool,
                    session_expiry_s: int, receive_maximum: int,
-                   username: str | None = None, password: str | None = None) -> bytes:
-    """CONNECT (§3.1). ``clean_start`` False resumes the session (3.1.1: Clean Session 0)."""
+                   username: str | None = None, password: str | None = None,
+                   maximum_packet_size: int | None = None) -> bytes:
+    """CONNECT (§3.1). ``clean_start`` False resumes the session (3.1.1: Clean Session 0);
+    ``maximum_packet_size`` (MQTT 5, §3.1.2.11.4): the broker sends nothing larger."""
     flags = (0x02 if clean_start else 0) | (0x80 if username is not None else 0)
     flags |= 0x40 if password is not None else 0
     body = utf8("MQTT") + bytes([version, flags]) + struct.pack("!H", keepalive_s)
     if version == V5:
         props = (bytes([SESSION_EXPIRY_INTERVAL]) + struct.pack("!I", session_expiry_s)
                  + bytes([RECEIVE_MAXIMUM]) + struct.pack("!H", receive_maximum))
+        if maximum_packet_size is not None:
+            props += bytes([MAXIMUM_PACKET_SIZE]) + struct.pack("!I", maximum_packet_size)
         body += varint(len(props)) + props
     body += utf8(client_id)
     if username is not None:
@@ -127,8 +144,11 @@ def subscribe_packet(packet_id: int, filters: list[str], qos: int, *, version: i
     return _packet((SUBSCRIBE << 4) | 0x02, body)
 
 
-def disconnect_packet(version: int) -> bytes:
-    """DISCONNECT with Reason Code 0 (normal): the broker keeps the session (§3.14)."""
+def disconnect_packet(version: int, reason: int = 0) -> bytes:
+    """DISCONNECT (§3.14): Reason Code 0 (normal) keeps the session; another code says why
+    we close (MQTT 5 only: a 3.1.1 DISCONNECT has no body)."""
+    if reason and version == V5:
+        return bytes([DISCONNECT << 4, 1, reason])  # no properties: length 1 (§3.14.2.2.1)
     return b"\xe0\x00"
 
 
@@ -151,7 +171,7 @@ def read_varint(data: bytes, pos: int) -> tuple[int, int]:
             return value, pos
         shift += 7
         if shift > 21:
-            raise ProtocolError("malformed remaining length")
+            raise ProtocolError("malformed variable byte integer (more than 4 bytes)")
 
 
 def parse_properties(data: bytes, pos: int) -> tuple[dict[int, object], int]:
@@ -161,30 +181,41 @@ def parse_properties(data: bytes, pos: int) -> tuple[dict[int, object], int]:
         raise ProtocolError("truncated properties")
     end = pos + length
     props: dict[int, object] = {}
-    while pos < end:
-        ident = data[pos]
-        pos += 1
-        value: object
-        if ident in _BYTE:
-            value, pos = data[pos], pos + 1
-        elif ident in _U16:
-            value, pos = struct.unpack_from("!H", data, pos)[0], pos + 2
-        elif ident in _U32:
-            value, pos = struct.unpack_from("!I", data, pos)[0], pos + 4
-        elif ident in _VARINT:
-            value, pos = read_varint(data, pos)
-        elif ident in _UTF8 or ident in _BINARY:
-            n = struct.unpack_from("!H", data, pos)[0]
-            raw = data[pos + 2:pos + 2 + n]
-            value, pos = (raw.decode(errors="replace") if ident in _UTF8 else raw), pos + 2 + n
-        elif ident in _PAIR:
-            n = struct.unpack_from("!H", data, pos)[0]
-            m = struct.unpack_from("!H", data, pos + 2 + n)[0]
-            value, pos = None, pos + 4 + n + m
-        else:
-            raise ProtocolError(f"unknown property 0x{ident:02x}")
-        props[ident] = value
+    try:
+        while pos < end:
+            pos = _property(data, pos, props)
+    except (struct.error, IndexError):
+        raise ProtocolError("truncated property") from None
+    if pos != end:
+        raise ProtocolError("properties overrun their length")
     return props, end
+
+
+def _property(data: bytes, pos: int, props: dict[int, object]) -> int:
+    """Read one property into ``props``; the position after it."""
+    ident = data[pos]
+    pos += 1
+    value: object
+    if ident in _BYTE:
+        value, pos = data[pos], pos + 1
+    elif ident in _U16:
+        value, pos = struct.unpack_from("!H", data, pos)[0], pos + 2
+    elif ident in _U32:
+        value, pos = struct.unpack_from("!I", data, pos)[0], pos + 4
+    elif ident in _VARINT:
+        value, pos = read_varint(data, pos)
+    elif ident in _UTF8 or ident in _BINARY:
+        n = struct.unpack_from("!H", data, pos)[0]
+        raw = data[pos + 2:pos + 2 + n]
+        value, pos = (raw.decode(errors="replace") if ident in _UTF8 else raw), pos + 2 + n
+    elif ident in _PAIR:
+        n = struct.unpack_from("!H", data, pos)[0]
+        m = struct.unpack_from("!H", data, pos + 2 + n)[0]
+        value, pos = None, pos + 4 + n + m
+    else:
+        raise ProtocolError(f"unknown property 0x{ident:02x}")
+    props[ident] = value
+    return pos
 
 
 @dataclass(frozen=True)
@@ -230,13 +261,17 @@ def parse_disconnect(body: bytes) -> tuple[int, str]:
 
 def parse_stream(data: bytes, v5: bool, topics: list[str], payloads: list[bytes],
                  acks: list[int], control: list[tuple[int, bytes]],
-                 qos2_open: set[int]) -> int:
+                 qos2_open: set[int], max_size: int = 1 << 28) -> int:
     """Parse every complete packet in ``data``; returns how many bytes were consumed.
 
     PUBLISH packets (§3.3) go to ``topics``/``payloads``, with the acknowledgement word the
     broker is owed appended to ``acks`` (QoS 1: PUBACK, QoS 2: PUBREC; QoS 0: none). A QoS 2
     re-delivery of a packet id still in ``qos2_open`` is dropped: it is the same message
     (§4.3.3). Other packets go to ``control`` as ``(first byte, body)``.
+
+    Raises ``ProtocolError`` with the Reason Code to close with: 0x95 for a packet larger
+    than ``max_size`` bytes (what the CONNECT announced, §3.1.2.11.4), 0x81 for a malformed
+    one (QoS 3 §3.3.1.2, a Remaining Length over 4 bytes §1.5.5, fields past the packet).
     """
     # Longer than 60 lines on purpose: this is the bridge's hot loop, run once per
     # received message, so the header fields are parsed inline, without a function call
@@ -258,6 +293,9 @@ def parse_stream(data: bytes, v5: bool, topics: list[str], payloads: list[bytes]
             if length < 0:
                 break
         stop = i + length
+        if stop - pos > max_size:
+            raise ProtocolError(f"packet of {stop - pos} bytes exceeds the announced Maximum"
+                                f" Packet Size of {max_size}", PACKET_TOO_LARGE)
         if stop > end:
             break
         if first >> 4 == PUBLISH:
@@ -265,6 +303,8 @@ def parse_stream(data: bytes, v5: bool, topics: list[str], payloads: list[bytes]
             j = i + 2 + topic_len
             topic = data[i + 2:j].decode()
             qos = (first >> 1) & 3
+            if qos == 3:
+                raise ProtocolError("PUBLISH with QoS bits 3")
             if qos:
                 packet_id = (data[j] << 8) | data[j + 1]
                 j += 2
@@ -285,8 +325,11 @@ def parse_stream(data: bytes, v5: bool, topics: list[str], payloads: list[bytes]
                     j += props_len
                 else:
                     j += 1 + props_len
+            if j > stop:
+                raise ProtocolError("PUBLISH fields run past the packet")
             if not topic:
-                raise ProtocolError("PUBLISH without a topic name (topic alias not allowed)")
+                raise ProtocolError("PUBLISH without a topic name (topic alias not allowed)",
+                                    0x82)  # Protocol Error: we allowed no Topic Alias
             topics.append(topic)
             payloads.append(data[j:stop])
         else:

@@ -43,6 +43,23 @@ class UplinkDelivered(NamedTuple):
     fcnt: int  # full 32-bit counter as reported by the application server
     application: str
     device: str
+    # The tenant owning the device (ChirpStack ``deviceInfo.tenantId``, The Things Stack's
+    # ``@tenant`` of the application); "" when the source does not say.
+    tenant: str = ""
+
+
+class DeviceJoined(NamedTuple):
+    """A device's new session (an OTAA join or rejoin) and the DevAddr it was given.
+
+    What it carries besides the DevAddr is who owns the session: it attributes the
+    DevAddr's uplinks to a tenant and an application (docs/semantics.md#tenants).
+    """
+
+    time_ms: int
+    devaddr: int
+    application: str
+    device: str
+    tenant: str
 
 
 class DownlinkCommand(NamedTuple):
@@ -97,6 +114,10 @@ class RequestLog(NamedTuple):
     duration_ms: float
     status: int
     client: str
+    # Bytes the request moved (its response body, as access logs write it), for the data
+    # transfer of request allowances (docs/semantics.md#usage); -1 when the log does not
+    # say (and for records written before the field existed).
+    bytes: int = -1
 
 
 EXCLUSION_KINDS = ("maintenance", "emergency", "third_party", "force_majeure", "customer")
@@ -155,6 +176,7 @@ class TicketEvent(NamedTuple):
 Event = (
     UplinkReceived
     | UplinkDelivered
+    | DeviceJoined
     | DownlinkCommand
     | DownlinkAck
     | DownlinkOutcome
@@ -168,6 +190,7 @@ Event = (
 EVENT_TYPES: dict[str, type[Event]] = {
     "uplink_received": UplinkReceived,
     "uplink_delivered": UplinkDelivered,
+    "device_joined": DeviceJoined,
     "downlink_command": DownlinkCommand,
     "downlink_ack": DownlinkAck,
     "downlink_outcome": DownlinkOutcome,

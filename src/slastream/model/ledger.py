@@ -143,6 +143,10 @@ class ContractEntry:
     claim_deadline_ms: int | None = None  # credits are to be claimed before this instant
     support: SupportSection | None = None  # contracts with support terms
     usage: UsageSection | None = None  # contracts with a request allowance
+    tenant: str | None = None  # an instance of a per-tenant contract
+    monthly_fee: float | None = None  # with a fee: the credit's amount
+    credit_amount: float | None = None
+    timezone: str | None = None  # its month, when not the ledger period's time zone
 
     @property
     def status(self) -> Status:
@@ -240,6 +244,13 @@ def _contract_json(c: ContractEntry) -> dict[str, Any]:
         out["support"] = c.support.report.to_json()
     if c.usage is not None:
         out["usage"] = c.usage.report.to_json()
+    if c.tenant is not None:
+        out["tenant"] = c.tenant
+    if c.monthly_fee is not None:
+        out["monthly_fee"] = c.monthly_fee
+        out["credit_amount"] = c.credit_amount
+    if c.timezone is not None:
+        out["timezone"] = c.timezone
     return out
 
 

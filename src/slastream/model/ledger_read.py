@@ -101,7 +101,14 @@ def _contract(x: Any, i: int) -> ContractEntry:
         _opt_num(c, "objective", where), _opt_bool(c, "met", where),
         _opt_num(c, "credit", where), _str(c, "credit_basis", where),
         tuple(str(s) for s in c.get("slos") or ()), float(c.get("coverage", 1.0)),
-        _time(c, "claim_deadline", where) if c.get("claim_deadline") else None)
+        _time(c, "claim_deadline", where) if c.get("claim_deadline") else None,
+        tenant=_opt_str(c, "tenant"), monthly_fee=_opt_num(c, "monthly_fee", where),
+        credit_amount=_opt_num(c, "credit_amount", where), timezone=_opt_str(c, "timezone"))
+
+
+def _opt_str(c: Mapping[str, Any], key: str) -> str | None:
+    value = c.get(key)
+    return None if value is None else str(value)
 
 
 def _exclusion(x: Any, i: int) -> ExclusionEntry:

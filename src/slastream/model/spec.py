@@ -14,12 +14,14 @@ from slastream.model.alerting import AlertPolicy
 from slastream.model.events import Exclusion
 from slastream.model.maintenance import Blackout, MaintenanceWindow
 from slastream.model.probes import ProberSettings, ProbeSpec
+from slastream.model.security import SaslSettings, Secret, TlsSettings
 from slastream.model.support import SupportTerms
 from slastream.model.usage import UsageTerms
+from slastream.model.zendesk import ZendeskSettings
 
 SliKind = Literal["delivery", "rx2", "probe", "response_time"]
 NoDataRule = Literal["ignore", "downtime"]
-ScopeBy = Literal["network", "region"]
+ScopeBy = Literal["network", "region", "tenant", "application"]
 Rx2Source = Literal["gateway", "integration"]
 MissingAck = Literal["miss", "ignore"]
 CreditKind = Literal["none", "tiers", "evrythng"]
@@ -103,7 +105,7 @@ class SLO:
     description: str = ""
     # delivery
     deadline_s: float = 30.0
-    scope_by: ScopeBy = "network"  # delivery, rx2
+    scope_by: ScopeBy = "network"  # delivery (any), rx2 (network, region)
     # rx2
     source: Rx2Source = "gateway"  # "gateway": ChirpStack gateway topics; "integration"
     rx1_delay_s: float = 1.0
@@ -138,6 +140,17 @@ class Credit:
 
 
 @dataclass(frozen=True)
+class TenantTerms:
+    """What a per-tenant contract changes for one tenant (``None``: the template's)."""
+
+    objective: float | None = None
+    credit: Credit | None = None
+    monthly_fee: float | None = None
+    support: SupportTerms | None = None
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
 class Contract:
     name: str
     slos: tuple[str, ...]
@@ -146,6 +159,13 @@ class Contract:
     credit: Credit
     support: SupportTerms | None = None  # reaction and resolution times per severity
     usage: UsageTerms | None = None  # request allowance per device and band
+    # A template instantiated per tenant (docs/semantics.md#tenant-contracts): "all" for
+    # every tenant seen or known, or the listed tenants; None for one network-wide contract.
+    tenants: tuple[str, ...] | Literal["all"] | None = None
+    overrides: tuple[tuple[str, TenantTerms], ...] = ()
+    monthly_fee: float | None = None  # the credit's amount is credit × fee
+    timezone: str | None = None  # the month of an instance; None: the config's
+    tenant: str | None = None  # set on an instance of a template
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,10 @@ class ExclusionPolicy:
     blackouts: tuple[Blackout, ...] | None = None  # None: no blackouts
 
 
+OTHER_REGION = "other"  # the scope of the regions lorawan.regions does not list
+MAX_PAYLOAD_BYTES = 262_144  # the default of max_payload_bytes (docs/interfaces.md#bounds)
+
+
 @dataclass(frozen=True)
 class LoRaWAN:
     # DevAddr prefixes of our network ("26000000/7"); frames outside are foreign. Empty: all ours.
@@ -172,6 +196,16 @@ class LoRaWAN:
     # Class B/C devices: shell-style patterns of device ids ("eui-70b3*") or of
     # "{application}/{device}" ("app-streetlights/*"); their downlinks are no RX2 attempts
     class_b_c: tuple[str, ...] = ()
+    # The regions of the network (gateway topic prefixes, "region" of canonical uplinks):
+    # with scope_by region, any other region is the scope "other". Empty: every region is a
+    # scope of its own (docs/interfaces.md#bounds).
+    regions: tuple[str, ...] = ()
+
+    def region_scope(self, region: str) -> str:
+        """The scope of ``region`` for SLOs scoped by region."""
+        if not self.regions or region in self.regions:
+            return region
+        return OTHER_REGION
 
     def is_class_b_c(self, device: str, application: str = "") -> bool:
         """Whether a device is declared Class B/C. A pattern with a ``/`` names the
@@ -196,6 +230,45 @@ class LoRaWAN:
         return False
 
 
+MqttProtocol = Literal["auto", "5", "3.1.1"]
+DEFAULT_MAX_PACKET_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A tenant named in the config: the DevAddr blocks its devices' sessions are given
+    from, the applications it owns (for sources whose messages name no tenant), and its own
+    contract terms (docs/semantics.md#tenants)."""
+
+    id: str
+    devaddr_ranges: tuple[tuple[int, int], ...] = ()
+    applications: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """The ``tenants`` section: known tenants and the bounds of what is shown per tenant.
+
+    ``metrics_limit``: at most this many tenants get their own label values on /metrics;
+    the others are summed into the ``overflow`` bucket. ``gateway_diagnostics``: count the
+    uplinks heard and delivered per gateway (``sli/gateways.py``); ``gateways_top`` of them
+    per tenant in the API, and metrics only while the gateways are at most
+    ``gateway_metrics_limit``.
+    ``attribution_ttl_s``: a DevAddr's owner learned from the application side is forgotten
+    after this long without a delivery or join of that session.
+    """
+
+    known: tuple[Tenant, ...] = ()
+    metrics_limit: int = 100
+    gateway_diagnostics: bool = False
+    gateway_metrics_limit: int = 0
+    gateways_top: int = 10
+    attribution_ttl_s: int = 30 * 86400
+
+    def ids(self) -> tuple[str, ...]:
+        return tuple(t.id for t in self.known)
+
+
 @dataclass(frozen=True)
 class MqttSettings:
     url: str = "mqtt://127.0.0.1:1883"
@@ -204,6 +277,12 @@ class MqttSettings:
     qos: int = 1
     client_id: str = "slastream-bridge"
     queue_size: int = 100_000
+    username: str | None = None  # else the URL's
+    password: Secret | None = None  # else the URL's
+    tls: TlsSettings | None = None  # also implied by mqtts:// (system CAs)
+    # "auto": MQTT 5, and 3.1.1 only when the broker answers "unsupported protocol version"
+    protocol: MqttProtocol = "auto"
+    max_packet_size: int = DEFAULT_MAX_PACKET_BYTES  # announced to the broker (MQTT 5)
 
 
 @dataclass(frozen=True)
@@ -212,12 +291,20 @@ class KafkaSettings:
     topic_prefix: str = "slastream"
     partitions: int = 4
     app_id: str = "slastream"
+    tls: TlsSettings | None = None
+    sasl: SaslSettings | None = None
+
+
+HttpArea = Literal["api", "status", "metrics"]
+HTTP_AREAS: tuple[HttpArea, ...] = ("api", "status", "metrics")
 
 
 @dataclass(frozen=True)
 class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 9464
+    token: Secret | None = None  # required (Bearer, or Basic password) on ``protect``
+    protect: tuple[HttpArea, ...] = ("api",)
 
 
 @dataclass(frozen=True)
@@ -237,6 +324,10 @@ class Settings:
     topic_layouts: tuple[tuple[str, tuple[str, ...]], ...] = ()
     probes: tuple[ProbeSpec, ...] = ()  # synthetic probes run by `slastream probe`
     prober: ProberSettings = field(default_factory=ProberSettings)
+    zendesk: ZendeskSettings | None = None  # the receiver of `slastream webhook`
+    # a message whose payload is longer is rejected as ``oversize``, never parsed
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES
+    tenants: Tenants = field(default_factory=Tenants)
 
     def slo(self, name: str) -> SLO:
         for slo in self.slos:

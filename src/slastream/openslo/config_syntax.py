@@ -7,7 +7,7 @@ OpenSLO has no field for, in this syntax, so the import can hand them back to th
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import MISSING, asdict, fields, is_dataclass
 from typing import Any
 
 from slastream.config.support import support_syntax
@@ -15,6 +15,7 @@ from slastream.config.usage import usage_syntax
 from slastream.model.alerting import AlertPolicy, BurnWindow, Toggle, format_duration
 from slastream.model.events import Exclusion
 from slastream.model.probes import HttpCheck, MqttCheck, ProberSettings, ProbeSpec
+from slastream.model.security import Secret
 from slastream.model.spec import SLO, Contract, Credit, ExclusionPolicy, Settings
 from slastream.model.time import format_rfc3339_ms
 
@@ -31,6 +32,27 @@ _NOT_PARAMS = {"name", "sli", "objective", "downtime", "alerting", "description"
 
 def _no_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
+
+
+def _declared(value: Any) -> Any:
+    """A settings value as the YAML that declares it: a secret becomes the ``NAME_env`` or
+    ``NAME_file`` key it was read from, never its value (docs/interfaces.md#secrets); a
+    field left at its default is left out, as a user would."""
+    if is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in fields(value):
+            v = getattr(value, f.name)
+            if f.default is not MISSING and v == f.default:
+                continue
+            if isinstance(v, Secret):
+                kind, _, where = v.origin.partition(" ")
+                out[f"{f.name}_{kind}"] = v.file if kind == "file" else where
+            elif v is not None:
+                out[f.name] = _declared(v)
+        return out
+    if isinstance(value, tuple):
+        return [_declared(v) for v in value]
+    return value
 
 
 def sli_params(slo: SLO) -> dict[str, Any]:
@@ -145,8 +167,7 @@ def prober(p: ProberSettings) -> dict[str, Any]:
 
 def sections(s: Settings) -> dict[str, Any]:
     """The sections of the file that are neither SLOs, contracts, time zone nor lateness."""
-    mqtt = _no_none(asdict(s.mqtt))
-    mqtt["topics"] = list(s.mqtt.topics)
+    mqtt = _declared(s.mqtt)
     probes: dict[str, Any] = {}
     if s.probes or s.prober != ProberSettings():
         probes = {"probes": [probe(p) for p in s.probes], "probe": prober(s.prober)}
@@ -156,9 +177,10 @@ def sections(s: Settings) -> dict[str, Any]:
         "lorawan": {"devaddr_prefixes": [f"{p:08X}/{bits}" for p, bits in
                                          s.lorawan.devaddr_prefixes],
                     "count_mac_only": s.lorawan.count_mac_only,
-                    "class_b_c": list(s.lorawan.class_b_c)},
+                    "class_b_c": list(s.lorawan.class_b_c),
+                    **({"regions": list(s.lorawan.regions)} if s.lorawan.regions else {})},
         "mqtt": mqtt,
-        "kafka": asdict(s.kafka),
-        "http": asdict(s.http),
+        "kafka": _declared(s.kafka),
+        "http": _declared(s.http),
         **probes,
     }

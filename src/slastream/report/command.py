@@ -46,9 +46,10 @@ def write_output(data: bytes, output: str | None) -> None:
 
 
 def main(settings: Settings, month: str | None, capture: str | None, worker: str | None,
-         fmt: str, output: str | None) -> int:
+         fmt: str, output: str | None, tenant: str | None = None) -> int:
     """Render the report of ``month`` (``YYYY-MM``) from exactly one of ``capture`` and
-    ``worker`` in ``fmt``, to ``output`` or stdout. Failures raise ``SlastreamError``."""
+    ``worker`` in ``fmt``, to ``output`` or stdout; of one tenant's contracts with
+    ``tenant``. Failures raise ``SlastreamError``."""
     if (capture is None) == (worker is None):
         raise SlastreamError("report takes exactly one of --capture FILE and --worker URL")
     if fmt not in FORMATS:
@@ -58,7 +59,7 @@ def main(settings: Settings, month: str | None, capture: str | None, worker: str
             Month.parse(month, settings.timezone)
         except ValueError as exc:
             raise SlastreamError(f"--month: {exc}") from None
-    report = (from_capture(settings, capture, month) if capture is not None
-              else from_worker(settings, str(worker), month))
+    report = (from_capture(settings, capture, month, tenant) if capture is not None
+              else from_worker(settings, str(worker), month, tenant))
     write_output(render(report, fmt), output)
     return 0

@@ -20,27 +20,35 @@ from slastream.model.spec import Settings
 from slastream.replay import replay
 from slastream.report.build import build_report
 from slastream.report.content import Report
+from slastream.slo import tenants
 
 TIMEOUT_S = 60.0
 MAX_BYTES = 64 << 20  # a ledger is small; a larger answer is not one
 
 
-def from_capture(settings: Settings, capture: str, month: str | None) -> Report:
-    """Replay ``capture`` and report ``month`` (default: the month of its first message)."""
+def from_capture(settings: Settings, capture: str, month: str | None,
+                 tenant: str | None = None) -> Report:
+    """Replay ``capture`` and report ``month`` (default: the month of its first message),
+    as ``tenant`` sees it when given (``slo/tenants.py``)."""
     engine = replay(settings, capture)
     ledger = engine.ledger(month)
+    if tenant is not None:
+        if tenant not in tenants.seen_tenants(settings, engine.store):
+            raise SlastreamError(f"--tenant: no tenant named {tenant!r} in {capture}")
+        ledger = tenants.for_tenant(settings, ledger, tenant)
     return build_report(settings, ledger, ledger_json(ledger), engine.store,
                         f"capture {capture}")
 
 
-def ledger_url(worker: str, month: str | None) -> str:
-    """``{worker}/api/ledger`` with ``?month=`` when given; ``SlastreamError`` on a URL
-    that is not http(s)."""
+def ledger_url(worker: str, month: str | None, tenant: str | None = None) -> str:
+    """``{worker}/api/ledger`` with ``?month=`` and ``tenant=`` when given;
+    ``SlastreamError`` on a URL that is not http(s)."""
     parts = urllib.parse.urlsplit(worker)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SlastreamError(f"--worker: expected an http(s) URL, got {worker!r}")
     url = worker.rstrip("/") + "/api/ledger"
-    return url + "?" + urllib.parse.urlencode({"month": month}) if month else url
+    query = {k: v for k, v in (("month", month), ("tenant", tenant)) if v}
+    return url + "?" + urllib.parse.urlencode(query) if query else url
 
 
 def fetch_ledger(url: str) -> Any:
@@ -71,9 +79,11 @@ def _error_text(exc: urllib.error.HTTPError) -> str:
     return f": {str(message).splitlines()[0]}" if message else ""
 
 
-def from_worker(settings: Settings, worker: str, month: str | None) -> Report:
-    """The ledger of ``month`` (default: the worker's current month) from a worker."""
-    url = ledger_url(worker, month)
+def from_worker(settings: Settings, worker: str, month: str | None,
+                tenant: str | None = None) -> Report:
+    """The ledger of ``month`` (default: the worker's current month) from a worker, as
+    ``tenant`` sees it when given."""
+    url = ledger_url(worker, month, tenant)
     doc = fetch_ledger(url)
     try:
         ledger = ledger_from_json(doc)

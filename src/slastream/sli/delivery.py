@@ -14,6 +14,8 @@ received by the network server arrive at the consuming application. So:
 * times are the bridge's receive times on both sides (one clock); gateway clocks drift;
 * an uplink whose delivery deadline overlaps a bridge outage is left out: QoS-0 traffic
   lost while we were disconnected is our loss, not the network server's;
+* scoped by tenant or application, an uplink is charged to the owner of its DevAddr
+  known when its deadline passes (``sli/attribution.py``, docs/semantics.md#tenants);
 * a delivery that does not say its DevAddr (a The Things Stack ``up`` without
   ``end_device_ids.dev_addr``) was given its device's session DevAddr by the router when it
   was decoded; one still without is an unmatched delivery
@@ -24,13 +26,22 @@ State per tracked uplink is one dict entry ``int key -> int value`` (about 120 b
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
 
-from slastream.model.events import BridgeOutage, Event, UplinkDelivered, UplinkReceived
-from slastream.model.spec import SLO, Settings
+from slastream.model.events import (
+    BridgeOutage,
+    DeviceJoined,
+    Event,
+    UplinkDelivered,
+    UplinkReceived,
+)
+from slastream.model.spec import OTHER_REGION, SLO, Settings
+from slastream.sli.attribution import UNATTRIBUTED, Attribution
 from slastream.sli.base import SLI
+from slastream.sli.gateways import GatewaySLI
 from slastream.sli.slices import GOOD, new_vector
 from slastream.sli.state import (
     State,
@@ -42,23 +53,36 @@ from slastream.sli.state import (
     same_length,
 )
 
-# A pending uplink is one int: ``(ns_ms * _T + app_ms) * 256 + region`` ("_pack" in the
+# A pending uplink is one int: ``(ns_ms * _T + app_ms) * _S + scope`` ("_pack" in the
 # comments of ``add``), a side not seen yet holding _NONE. A tombstone is
-# ``(ns_ms * 256 + region) * 2 + delivered``. Checkpoints store neither packing: ``state``
-# spells both out as columns.
+# ``(ns_ms * _S + scope) * 2 + delivered``. ``scope`` indexes ``_scopes``: the region (known
+# when the uplink is heard), or the tenant or application (the owner named by the uplink's
+# delivery or known for its DevAddr when heard; 0, ``unattributed``, until then and resolved
+# again when it is finalised). Checkpoints store neither packing: ``state`` spells both out
+# as columns.
+# With 20 scope bits a pending int stays within 4 digits of CPython's int (40 bytes).
 _NONE = (1 << 42) - 1  # "not seen" marker in a packed time field
 _T = 1 << 42
+_SCOPE_BITS = 20
+_S = 1 << _SCOPE_BITS
+_S2 = 2 * _S
 _BUCKET_MS = 1000
 
 
 class DeliverySLI(SLI):
-    consumes = (UplinkReceived, UplinkDelivered, BridgeOutage)
+    consumes = (UplinkReceived, UplinkDelivered, DeviceJoined, BridgeOutage)
 
     def __init__(self, slo: SLO, settings: Settings) -> None:
         super().__init__(slo, settings)
         self.deadline_ms = int(slo.deadline_s * 1000)
         self.horizon_ms = self.deadline_ms
         self.by_region = slo.scope_by == "region"
+        # scoped by owner: the DevAddr's tenant or application, resolved at finalisation
+        self.attribution = (Attribution(settings.tenants)
+                            if slo.scope_by in ("tenant", "application") else None)
+        self._scoped = slo.scope_by != "network"
+        # per-gateway counts of what this SLI finalises (sli/gateways.py), when configured
+        self.diagnostics: GatewaySLI | None = None
         lw = settings.lorawan
         self._lorawan = lw
         # one prefix (the common case) is checked inline in add(); several go to is_ours
@@ -66,27 +90,58 @@ class DeliverySLI(SLI):
                           lw.devaddr_prefixes]
         self._pending: dict[int, int] = {}
         self._buckets: dict[int, list[int]] = {}  # second of first sighting → keys
-        # recently finalised uplinks (tombstones): key → (ns_ms * 256 + region) * 2 + delivered
+        # recently finalised uplinks (tombstones): key → (ns_ms * _S + scope) * 2 + delivered
         self._done: dict[int, int] = {}
         self._done_buckets: dict[int, list[int]] = {}
-        self._regions: list[str] = []
-        self._region_idx: dict[str, int] = {}
+        self._scopes: list[str] = []
+        self._scope_idx: dict[str, int] = {}
+        self._region_idx: dict[str, int] = {}  # region name → scope index (bounded cache)
+        self._owner_scopes: list[int] = []  # attribution owner index → scope index (0: none)
+        if self.attribution is not None:
+            self._scope(UNATTRIBUTED)  # index 0: not attributed (yet)
         self._outages: list[tuple[int, int]] = []
         self.foreign = 0
         # MAC-only uplinks left out (lorawan.count_mac_only false), one per (DevAddr, FCnt)
         self.mac_only = 0
         self.unmatched_deliveries = 0
         self.outage_excluded = 0
+        # bytes of each dict when last rebuilt (see _right_size)
+        self._sized = {"pending": sys.getsizeof({}), "done": sys.getsizeof({})}
 
     # ----------------------------------------------------------------------------- input
     def _region(self, name: str) -> int:
+        """The scope index of a region: regions lorawan.regions does not list, and any past
+        the 254th, share the scope "other" (a flood of invented regions adds no series)."""
         idx = self._region_idx.get(name)
         if idx is None:
-            if len(self._regions) >= 255:
-                return 0
-            idx = self._region_idx[name] = len(self._regions)
-            self._regions.append(name)
+            scope = self._lorawan.region_scope(name)
+            if scope not in self._scope_idx and len(self._scopes) >= 254:
+                scope = OTHER_REGION
+            idx = self._scope(scope)
+            if len(self._region_idx) < 4096:  # names seen, bounded too
+                self._region_idx[name] = idx
         return idx
+
+    def _scope(self, name: str) -> int:
+        idx = self._scope_idx.get(name)
+        if idx is None:
+            if len(self._scopes) >= _S - 1:
+                return 0
+            idx = self._scope_idx[name] = len(self._scopes)
+            self._scopes.append(name)
+        return idx
+
+    def _owner_scope(self, idx: int) -> int:
+        """The scope index of a learned owner; 0 (unattributed) for none or no tenant."""
+        scopes = self._owner_scopes
+        if idx < 0:
+            return 0
+        if idx >= len(scopes):
+            assert self.attribution is not None
+            for i in range(len(scopes), idx + 1):
+                name = self.attribution.owner_scope(i, self.slo.scope_by)
+                scopes.append(0 if name is None else self._scope(name))
+        return scopes[idx]
 
     def _track(self, key: int, time_ms: int) -> None:
         bucket = self._buckets.get(time_ms // _BUCKET_MS)
@@ -106,6 +161,7 @@ class DeliverySLI(SLI):
         prefixes = self._prefixes
         shift, want = prefixes[0] if len(prefixes) == 1 else (-1, 0)
         by_region = self.by_region
+        attribution = self.attribution
         max_t = self.max_time_ms
         watermark = self.watermark_ms
         late = foreign = mac_only = 0
@@ -135,22 +191,29 @@ class DeliverySLI(SLI):
                     mac_only += self._leave_out(key, t)
                     continue
                 v = pending.get(key)
-                region = self._region(region_name) if by_region else 0
+                if by_region:
+                    scope = self._region(region_name)
+                elif attribution is None:
+                    scope = 0
+                elif v is not None and v % _S:
+                    scope = v % _S  # named by its delivery
+                else:
+                    scope = self._owner_scope(attribution.learned(devaddr))
                 if v is None:
-                    pending[key] = (t * tt + none) * 256 + region  # _pack(t, _NONE, region)
+                    pending[key] = (t * tt + none) * _S + scope  # _pack(t, _NONE, scope)
                     bucket = buckets.get(t // _BUCKET_MS)  # _track(key, t)
                     if bucket is None:
                         buckets[t // _BUCKET_MS] = [key]
                     else:
                         bucket.append(key)
                 else:
-                    ns = v // 256 // tt
+                    ns = v // _S // tt
                     if ns == none or t < ns:
-                        pending[key] = (t * tt + v // 256 % tt) * 256 + region
+                        pending[key] = (t * tt + v // _S % tt) * _S + scope
                         if ns == none:
                             self._track(key, t)
             elif type(ev) is UplinkDelivered:
-                t, devaddr, fcnt, _, _ = ev
+                t, devaddr, fcnt, application, _, tenant = ev
                 if t > max_t:
                     max_t = t
                 elif t < watermark:
@@ -159,20 +222,36 @@ class DeliverySLI(SLI):
                     self.unmatched_deliveries += 1
                     continue
                 key = (devaddr << 16) | (fcnt & 0xFFFF)
+                v = pending.get(key)
+                owner = 0
+                if attribution is not None:
+                    idx = attribution.owner_index(tenant, application)
+                    owner = self._owner_scope(idx)
+                    # an uplink heard under this owner: its DevAddr's owner is known already
+                    if v is None or v % _S != owner:
+                        attribution.learn_index(devaddr, idx)
                 d = done.get(key)
                 if d is not None:
                     self._late_delivery(key, d, t)
                     continue
-                v = pending.get(key)
                 if v is None:
-                    pending[key] = (none * tt + t) * 256  # _pack(_NONE, t, 0)
+                    pending[key] = (none * tt + t) * _S + owner  # _pack(_NONE, t, owner)
                     self._track(key, t)
                 else:
-                    app = v // 256 % tt
-                    if t < app:
-                        pending[key] = (v // 256 // tt * tt + t) * 256 + v % 256
+                    app = v // _S % tt
+                    if t < app or (owner and owner != v % _S):
+                        pending[key] = (v // _S // tt * tt + min(t, app)) * _S + (
+                            owner or v % _S)
             elif type(ev) is BridgeOutage:
                 self._outages.append((ev.start_ms, ev.end_ms))
+            elif type(ev) is DeviceJoined:
+                t = ev.time_ms
+                if t > max_t:
+                    max_t = t
+                elif t < watermark:
+                    late += 1
+                if attribution is not None:
+                    attribution.learn(ev.devaddr, ev.tenant, ev.application)
             else:  # not consumed, but its time still moves the watermark
                 t = ev.time_ms  # type: ignore[union-attr]
                 if t > max_t:
@@ -194,7 +273,7 @@ class DeliverySLI(SLI):
         """
         v = self._pending.get(key)
         if v is not None:
-            if v // 256 // _T != _NONE:
+            if v // _S // _T != _NONE:
                 return 0  # the counter is in use by an uplink already tracked: that one counts
             del self._pending[key]
         self._done[key] = -1
@@ -203,10 +282,10 @@ class DeliverySLI(SLI):
 
     def _late_delivery(self, key: int, d: int, app_ms: int) -> None:
         """A delivery that arrived after its uplink was finalised as lost: correct it."""
-        ns_ms, region, delivered = d // 512, d // 2 % 256, d % 2
+        ns_ms, idx, delivered = d // _S2, d // 2 % _S, d % 2
         if not delivered and 0 <= app_ms - ns_ms <= self.deadline_ms:
             self._done[key] = d + 1
-            scope = self._regions[region] if self.by_region else "network"
+            scope = self._scopes[idx] if self._scoped else "network"
             vec = self._open.setdefault((scope, ns_ms // 60_000), new_vector())
             vec[GOOD] += 1
 
@@ -223,7 +302,12 @@ class DeliverySLI(SLI):
         done = self._done
         deadline = self.deadline_ms
         limit = watermark_ms - deadline
-        by_region = self.by_region
+        scoped = self._scoped
+        attribution = self.attribution
+        if attribution is not None:
+            attribution.rotate(watermark_ms)
+        scope_by = self.slo.scope_by
+        diagnostics = self.diagnostics
         count = self._count
         for second in sorted(ready):
             finalised = None
@@ -231,7 +315,7 @@ class DeliverySLI(SLI):
                 v = pending.get(key)
                 if v is None:
                     continue
-                ns, app, region = v // 256 // _T, v // 256 % _T, v % 256
+                ns, app, scope = v // _S // _T, v // _S % _T, v % _S
                 first = min(ns, app)
                 if first >= limit:  # moved: tracked again at its new time
                     self._track(key, first)
@@ -245,9 +329,13 @@ class DeliverySLI(SLI):
                     continue
                 latency = app - ns
                 delivered = app != _NONE and latency <= deadline
-                count(self._regions[region] if by_region else "network", ns, delivered,
-                      float(latency) if delivered else -1.0)
-                done[key] = (ns * 256 + region) * 2 + delivered
+                if attribution is not None and not scope:
+                    scope = self._scope(attribution.scope(key >> 16, scope_by))
+                name = self._scopes[scope] if scoped else "network"
+                count(name, ns, delivered, float(latency) if delivered else -1.0)
+                if diagnostics is not None:
+                    diagnostics.final(key, ns, name, delivered)
+                done[key] = (ns * _S + scope) * 2 + delivered
                 if finalised is None:
                     finalised = self._done_buckets.setdefault(second, [])
                 finalised.append(key)
@@ -258,63 +346,101 @@ class DeliverySLI(SLI):
         for second in [s for s in self._done_buckets if s < before_s]:
             for key in self._done_buckets.pop(second):
                 self._done.pop(key, None)
+        self._right_size()
+
+    def _right_size(self) -> None:
+        """Rebuild a dict of uplinks that has grown since it was last built.
+
+        Uplinks come and go all the time, and a CPython dict that has had many deletions
+        resizes to three times its entries, which doubles its memory (84 instead of 42
+        bytes an uplink at 250,000). Rebuilt by insertion, it takes the smallest size that
+        holds them; it grows again only after as many new uplinks as it has headroom for,
+        so this runs once per resize: the cost per uplink is constant. Order and key
+        objects are kept (the state is the same, only smaller)."""
+        if sys.getsizeof(self._pending) > self._sized["pending"]:
+            self._pending = _rebuilt(self._pending)
+            self._sized["pending"] = sys.getsizeof(self._pending)
+        if sys.getsizeof(self._done) > self._sized["done"]:
+            self._done = _rebuilt(self._done)
+            self._sized["done"] = sys.getsizeof(self._done)
 
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
         """Base state plus pending uplinks, tombstones and their time buckets as columns
-        (a side not seen yet is -1), regions by index, outages, counters."""
-        pending = list(self._pending.items())
-        done = list(self._done.items())
-        unpacked = [(v // 256 // _T, v // 256 % _T) for _, v in pending]
-        return {
+        (a side not seen yet is -1), scopes by index, the attribution (scoped by tenant or
+        application), outages, counters.
+
+        Unpacked with array operations: a checkpoint's cost per uplink in flight is a few
+        nanoseconds, not a Python loop (the pending packing exceeds 64 bits, so it is
+        taken apart as an array of Python ints)."""
+        n, m = len(self._pending), len(self._done)
+        packed = np.fromiter(self._pending.values(), dtype=object, count=n)
+        times = packed // _S
+        ns = (times // _T).astype(np.int64)
+        app = (times % _T).astype(np.int64)
+        ns[ns == _NONE] = -1
+        app[app == _NONE] = -1
+        # a MAC-only uplink's tombstone is -1 (see _leave_out): time -1, scope 0
+        done = np.fromiter(self._done.values(), dtype=np.int64, count=m)
+        out: State = {
             **super().state(),
-            "pending_key": np.array([k for k, _ in pending], dtype=np.int64),
-            "pending_ns_ms": np.array([-1 if ns == _NONE else ns for ns, _ in unpacked],
-                                      dtype=np.int64),
-            "pending_app_ms": np.array([-1 if app == _NONE else app for _, app in unpacked],
-                                       dtype=np.int64),
-            "pending_region": np.array([v % 256 for _, v in pending], dtype=np.uint8),
+            "pending_key": np.fromiter(self._pending, dtype=np.int64, count=n),
+            "pending_ns_ms": ns,
+            "pending_app_ms": app,
+            "pending_scope": (packed % _S).astype(np.int64),
             "pending_buckets": groups_to_columns(self._buckets),
-            "done_key": np.array([k for k, _ in done], dtype=np.int64),
-            # a MAC-only uplink's tombstone is -1 (see _leave_out): time -1, region 0
-            "done_ns_ms": np.array([d // 512 for _, d in done], dtype=np.int64),
-            "done_region": np.array([0 if d < 0 else d // 2 % 256 for _, d in done],
-                                    dtype=np.uint8),
-            "done_delivered": np.array([d % 2 for _, d in done], dtype=np.bool_),
+            "done_key": np.fromiter(self._done, dtype=np.int64, count=m),
+            "done_ns_ms": done // _S2,
+            "done_scope": np.where(done < 0, 0, done // 2 % _S).astype(np.int64),
+            "done_delivered": (done % 2).astype(np.bool_),
             "done_buckets": groups_to_columns(self._done_buckets),
-            "regions": list(self._regions),
+            "scopes": list(self._scopes),
             "outages_ms": np.array(self._outages, dtype=np.int64).reshape(-1, 2),
             "foreign": self.foreign,
             "mac_only": self.mac_only,
             "unmatched_deliveries": self.unmatched_deliveries,
             "outage_excluded": self.outage_excluded,
         }
+        if self.attribution is not None:
+            out["attribution"] = self.attribution.state()
+        return out
 
     def load_state(self, state: State) -> None:
         super().load_state(state)
-        self._regions = get_strs(state, "regions")
-        if self.by_region and not self._regions:
-            # taken while the SLO was not scoped by region: its uplinks keep their scope
-            self._regions = ["network"]
-        self._region_idx = {name: i for i, name in enumerate(self._regions)}
+        # checkpoints written before scopes were generic name them regions, in uint8
+        old = "scopes" not in state
+        self._scopes = get_strs(state, "regions" if old else "scopes")
+        if self._scoped and not self._scopes:
+            # taken while the SLO was not scoped: its uplinks keep their scope, or are
+            # attributed when they are finalised
+            self._scopes = [UNATTRIBUTED if self.attribution is not None else "network"]
+        self._owner_scopes = []
+        self._scope_idx = {name: i for i, name in enumerate(self._scopes)}
+        self._region_idx = {}
+        idx_type = np.uint8 if old else np.int64
         keys = get_array(state, "pending_key", np.int64).tolist()
         ns = get_array(state, "pending_ns_ms", np.int64).tolist()
         app = get_array(state, "pending_app_ms", np.int64).tolist()
-        region = get_array(state, "pending_region", np.uint8).tolist()
-        same_length("pending", keys, ns, app, region)
-        self._check_regions(region)
-        self._pending = {k: ((_NONE if n < 0 else n) * _T + (_NONE if a < 0 else a)) * 256 + r
-                         for k, n, a, r in zip(keys, ns, app, region, strict=True)}
-        self._buckets = columns_to_groups(state, "pending_buckets")
+        scope = get_array(state, "pending_region" if old else "pending_scope", idx_type).tolist()
+        same_length("pending", keys, ns, app, scope)
+        self._check_scopes(scope)
+        self._pending = {k: ((_NONE if n < 0 else n) * _T + (_NONE if a < 0 else a)) * _S + r
+                         for k, n, a, r in zip(keys, ns, app, scope, strict=True)}
+        self._buckets = _sharing(columns_to_groups(state, "pending_buckets"), keys)
         keys = get_array(state, "done_key", np.int64).tolist()
         ns = get_array(state, "done_ns_ms", np.int64).tolist()
-        region = get_array(state, "done_region", np.uint8).tolist()
+        scope = get_array(state, "done_region" if old else "done_scope", idx_type).tolist()
         delivered = get_array(state, "done_delivered", np.bool_).tolist()
-        same_length("done", keys, ns, region, delivered)
-        self._check_regions(region)
-        self._done = {k: -1 if n < 0 else (n * 256 + r) * 2 + int(d)
-                      for k, n, r, d in zip(keys, ns, region, delivered, strict=True)}
-        self._done_buckets = columns_to_groups(state, "done_buckets")
+        same_length("done", keys, ns, scope, delivered)
+        self._check_scopes(scope)
+        self._done = {k: -1 if n < 0 else (n * _S + r) * 2 + int(d)
+                      for k, n, r, d in zip(keys, ns, scope, delivered, strict=True)}
+        self._done_buckets = _sharing(columns_to_groups(state, "done_buckets"), keys)
+        if self.attribution is not None and "attribution" in state:
+            attribution = state["attribution"]
+            if not isinstance(attribution, dict):
+                raise ValueError("state field 'attribution': not a mapping")
+            self.attribution.load_state(attribution)
         self._outages = [(s, e) for s, e in
                          get_array(state, "outages_ms", np.int64, (None, 2)).tolist()]
         self.foreign = get_int(state, "foreign")
@@ -323,10 +449,33 @@ class DeliverySLI(SLI):
         self.unmatched_deliveries = get_int(state, "unmatched_deliveries")
         self.outage_excluded = get_int(state, "outage_excluded")
 
-    def _check_regions(self, indexes: list[int]) -> None:
-        if self.by_region and max(indexes, default=0) >= len(self._regions):
-            raise ValueError("state of delivery: a region index without a region")
+    def _check_scopes(self, indexes: list[int]) -> None:
+        if self._scoped and max(indexes, default=0) >= len(self._scopes):
+            raise ValueError("state of delivery: a scope index without a scope")
 
     @property
     def tracked(self) -> int:
         return len(self._pending)
+
+
+def _sharing(groups: dict[int, list[int]], keys: list[int]) -> dict[int, list[int]]:
+    """``groups`` with each item that is one of ``keys`` replaced by that very int object,
+    as in the live SLI, where a bucket holds the dict's own key: a restored SLI then takes
+    the memory the uninterrupted one did (an int of a DevAddr and FCnt is 32 bytes)."""
+    if not keys:
+        return groups
+    column = np.array(keys, dtype=np.int64)
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    for group, items in groups.items():
+        wanted = np.array(items, dtype=np.int64)
+        at = np.searchsorted(ordered, wanted).clip(max=len(ordered) - 1)
+        found = (ordered[at] == wanted).tolist()
+        groups[group] = [keys[i] if hit else item for i, hit, item in
+                         zip(order[at].tolist(), found, items, strict=True)]
+    return groups
+
+
+def _rebuilt(table: dict[int, int]) -> dict[int, int]:
+    """``table`` inserted anew: ``dict(table)`` would clone its oversized layout."""
+    return {k: v for k, v in table.items()}

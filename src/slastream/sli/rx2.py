@@ -23,6 +23,7 @@ downlink command (gateway clocks drift; a real capture shows 42 s).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +41,17 @@ from slastream.sli.base import SLI
 from slastream.sli.state import State, get_array, get_int, get_list, get_strs, same_length
 
 _UPLINK_MEMORY_MS = 60_000
+# Failure statuses are names a gateway or a server writes: counted by name up to this many
+# distinct ones, then as "other", so odd statuses cannot grow the counters
+# (docs/interfaces.md#bounds). The slastream reasons and TxAckStatus names (gw.proto) always
+# have their own.
+MAX_REASONS = 32
+OTHER_REASON = "other"
+_KNOWN_REASONS = frozenset({
+    "OK", "no ack", "no ack (ignored)", "no status", "IGNORED", "TOO_LATE", "TOO_EARLY",
+    "COLLISION_PACKET", "COLLISION_BEACON", "TX_FREQ", "TX_POWER", "GPS_UNLOCKED",
+    "QUEUE_FULL", "INTERNAL_ERROR", "DUTY_CYCLE_OVERFLOW", "UNKNOWN_ERROR", "ERROR",
+    "UNKNOWN"})
 
 
 def _remember(recent: list[tuple[int, str]], t: int, region: str) -> None:
@@ -130,7 +142,11 @@ class RX2SLI(SLI):
         return known
 
     def _tally(self, reason: str) -> None:
-        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        reasons = self.reasons
+        if (reason not in reasons and len(reasons) >= MAX_REASONS
+                and reason not in _KNOWN_REASONS):
+            reason = OTHER_REASON
+        reasons[reason] = reasons.get(reason, 0) + 1
 
     def _uplink_for(self, cmd: DownlinkCommand) -> tuple[int, str] | None:
         # the window-opening uplink precedes the command by at most RX2 delay plus slack
@@ -148,7 +164,8 @@ class RX2SLI(SLI):
             ack = self._acks.pop(key, None)
             uplink = self._uplink_for(cmd)
             latency = float(cmd.time_ms - uplink[0]) if uplink else -1.0
-            scope = uplink[1] if (self.by_region and uplink) else "network"
+            scope = (self._lorawan.region_scope(uplink[1]) if (self.by_region and uplink)
+                     else "network")
             if ack is not None:
                 ok = "OK" in ack.statuses
                 reason = "OK" if ok else self._rx2_status(cmd, ack)
@@ -162,14 +179,18 @@ class RX2SLI(SLI):
         # acks without a command (command lost or not ours) and old uplinks are dropped
         for key in [k for k, a in self._acks.items() if a.time_ms < limit - 60_000]:
             del self._acks[key]
-        if self._remembered > 10_000 + len(self._last_uplink):
+        if self._remembered > 10_000 + len(self._last_uplink) // 4:
             # uplinks older than any command still to come (within lateness) can go;
-            # pruning when the entries have doubled keeps the cost constant per uplink
+            # pruning after a quarter as many uplinks as there are entries keeps the cost
+            # constant per uplink and the entries within a third above what is kept. (A
+            # large fleet heard by few gateways each makes a new (gateway, DevAddr) entry
+            # for most uplinks: waiting for as many uplinks as entries never pruned.)
             keep = limit - self.rx2_ms - _UPLINK_MEMORY_MS
             pruned = {}
             for k, recent in self._last_uplink.items():
-                if recent[-1][0] >= keep:
-                    pruned[k] = [u for u in recent if u[0] >= keep]
+                if recent[-1][0] >= keep:  # the list is kept as it is when it can be
+                    pruned[k] = recent if recent[0][0] >= keep else [
+                        u for u in recent if u[0] >= keep]
             self._last_uplink = pruned
             self._remembered = 0
 
@@ -182,16 +203,11 @@ class RX2SLI(SLI):
 
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
-        """Base state plus recent uplinks per (gateway, DevAddr) as columns, the commands
-        and acks waiting for each other as event rows, counters and reasons."""
-        recent = list(self._last_uplink.items())
+        """Base state plus the recent uplinks as a keyed table (``_recent_columns``), the
+        commands and acks waiting for each other as event rows, counters and reasons."""
         return {
             **super().state(),
-            "uplink_gateway": [gw for (gw, _), _ in recent],
-            "uplink_devaddr": np.array([d for (_, d), _ in recent], dtype=np.int64),
-            "uplink_count": np.array([len(u) for _, u in recent], dtype=np.int64),
-            "uplink_time_ms": np.array([t for _, u in recent for t, _ in u], dtype=np.int64),
-            "uplink_region": [r for _, u in recent for _, r in u],
+            **_recent_columns(self._last_uplink),
             "commands": [[c.time_ms, c.gateway, c.downlink_id, c.devaddr, list(c.delays_ms),
                           c.join_accept] for c in self._commands.values()],
             "acks": [[a.time_ms, a.gateway, a.downlink_id, list(a.statuses)]
@@ -203,21 +219,9 @@ class RX2SLI(SLI):
 
     def load_state(self, state: State) -> None:
         super().load_state(state)
-        gateways = get_strs(state, "uplink_gateway")
-        devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
-        counts = get_array(state, "uplink_count", np.int64).tolist()
-        times = get_array(state, "uplink_time_ms", np.int64).tolist()
-        regions = get_strs(state, "uplink_region")
-        same_length("recent uplinks", gateways, devaddrs, counts)
-        total = same_length("recent uplinks", times, regions)
-        if total != sum(counts) or min(counts, default=1) < 1:
-            raise ValueError("state of rx2: uplink counts do not add up")
-        self._last_uplink = {}
-        at = 0
-        for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
-            self._last_uplink[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n],
-                                                        strict=True))
-            at += n
+        # recent uplinks as columns per uplink in states written before the keyed table
+        self._last_uplink = _recent_from_columns(state) if "recent_key" in state \
+            else _recent_from_uplink_columns(state)
         commands = [_command(row) for row in get_list(state, "commands")]
         self._commands = {(c.gateway, c.downlink_id): c for c in commands}
         acks = [_ack(row) for row in get_list(state, "acks")]
@@ -237,3 +241,85 @@ def _ack(row: Any) -> DownlinkAck:
     t, gateway, downlink_id, statuses = row
     return DownlinkAck(int(t), str(gateway), int(downlink_id),
                        tuple(str(s) for s in statuses))
+
+
+Recent = dict[tuple[str, int], list[tuple[int, str]]]
+
+
+def _recent_columns(recent: Recent) -> State:
+    """The recent uplinks as a keyed table (docs/architecture.md#checkpoints), one row per
+    (gateway, DevAddr): ``recent_key`` (from the gateway's CRC-32 and the DevAddr: unique
+    in practice, and only used to store the changed rows of a checkpoint delta), the
+    gateway and the newest uplink's region as indexes into the sorted ``gateway_names``
+    and ``region_names``, the DevAddr, the newest uplink's time and the number of older
+    uplinks, those in ``older_time_ms`` / ``older_region`` entry by entry, oldest first."""
+    keys, lists = list(recent), list(recent.values())
+    n = len(keys)
+    newest = [u[-1] for u in lists]
+    older = [x for u in lists if len(u) > 1 for x in u[:-1]]
+    gateways = sorted({gw for gw, _ in keys})
+    regions = sorted({r for _, r in newest} | {r for _, r in older})
+    g_index = {g: i for i, g in enumerate(gateways)}
+    r_index = {r: i for i, r in enumerate(regions)}
+    g_key = {g: zlib.crc32(g.encode()) >> 1 << 32 for g in gateways}
+    return {
+        "gateway_names": gateways, "region_names": regions,
+        "recent_key": np.fromiter((g_key[g] | d & 0xFFFFFFFF for g, d in keys),
+                                  dtype=np.int64, count=n),
+        "recent_gateway": np.fromiter((g_index[g] for g, _ in keys), dtype=np.int64, count=n),
+        "recent_devaddr": np.fromiter((d for _, d in keys), dtype=np.int64, count=n),
+        "recent_time_ms": np.fromiter((t for t, _ in newest), dtype=np.int64, count=n),
+        "recent_region": np.fromiter((r_index[r] for _, r in newest), dtype=np.int64,
+                                     count=n),
+        "recent_older": np.fromiter((len(u) - 1 for u in lists), dtype=np.int64, count=n),
+        "older_time_ms": np.fromiter((t for t, _ in older), dtype=np.int64, count=len(older)),
+        "older_region": np.fromiter((r_index[r] for _, r in older), dtype=np.int64,
+                                    count=len(older)),
+    }
+
+
+def _recent_from_columns(state: State) -> Recent:
+    gateways, regions = get_strs(state, "gateway_names"), get_strs(state, "region_names")
+    cols = [get_array(state, f"recent_{k}", np.int64).tolist()
+            for k in ("gateway", "devaddr", "time_ms", "region", "older")]
+    older_t = get_array(state, "older_time_ms", np.int64).tolist()
+    older_r = get_array(state, "older_region", np.int64).tolist()
+    same_length("recent uplinks", *cols)
+    same_length("older uplinks", older_t, older_r)
+    g, _, _, r, k = cols
+    if sum(k) != len(older_t) or min(k, default=0) < 0:
+        raise ValueError("state of rx2: older uplink counts do not add up")
+    for what, index, names in (("gateway", g, gateways), ("region", r + older_r, regions)):
+        if index and (min(index) < 0 or max(index) >= len(names)):
+            raise ValueError(f"state of rx2: a {what} index without a name")
+    out: Recent = {}
+    at = 0
+    for gw, devaddr, t, region, n in zip(*cols, strict=True):
+        entry = [(older_t[i], regions[older_r[i]]) for i in range(at, at + n)]
+        entry.append((t, regions[region]))
+        out[(gateways[gw], devaddr)] = entry
+        at += n
+    return out
+
+
+def _recent_from_uplink_columns(state: State) -> Recent:
+    gateways = get_strs(state, "uplink_gateway")
+    devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
+    counts = get_array(state, "uplink_count", np.int64).tolist()
+    times = get_array(state, "uplink_time_ms", np.int64).tolist()
+    regions = get_strs(state, "uplink_region")
+    same_length("recent uplinks", gateways, devaddrs, counts)
+    total = same_length("recent uplinks", times, regions)
+    if total != sum(counts) or min(counts, default=1) < 1:
+        raise ValueError("state of rx2: uplink counts do not add up")
+    # one string object per gateway and region name, as the live SLI has (a decoded
+    # document has one per row)
+    names: dict[str, str] = {}
+    gateways = [names.setdefault(gw, gw) for gw in gateways]
+    regions = [names.setdefault(r, r) for r in regions]
+    out: Recent = {}
+    at = 0
+    for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
+        out[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n], strict=True))
+        at += n
+    return out

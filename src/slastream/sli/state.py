@@ -10,6 +10,7 @@ reads them back through the accessors below, which turn any surprise into ``Valu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ def groups_to_columns(groups: dict[int, list[int]]) -> State:
         "groups": np.fromiter(groups, dtype=np.int64, count=len(groups)),
         "sizes": np.fromiter((len(v) for v in groups.values()), dtype=np.int64,
                              count=len(groups)),
-        "items": np.fromiter((x for v in groups.values() for x in v), dtype=np.int64),
+        "items": np.fromiter(chain.from_iterable(groups.values()), dtype=np.int64),
     }
 
 

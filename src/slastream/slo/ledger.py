@@ -30,7 +30,7 @@ from slastream.model.ledger import (
 from slastream.model.spec import SLO, Contract, DowntimeRule, Settings
 from slastream.model.time import MINUTE_MS, Month
 from slastream.sli.slices import GOOD, LAT_COUNT, LAT_SUM, TOTAL, FloatArray, SliceStore
-from slastream.slo import coverage, downtime
+from slastream.slo import coverage, downtime, tenants
 from slastream.slo.credits import CreditResult, evrythng_credit, tier_credit
 from slastream.slo.exclusions import BoolArray, applies_to, excused_mask, judge, latest_versions
 from slastream.slo.sections import support_section, usage_section
@@ -289,16 +289,41 @@ def build_ledger(
             entries.append(evaluate_slo(settings, slo, scope, store, excl, month, as_of,
                                         input_end_minute))
     as_of_ms = min(month.end_minute, max(as_of_minute, month.start_minute)) * MINUTE_MS
-    ticket_list = list(tickets)
-    counters = usage or {}
-    contracts = tuple(
-        replace(evaluate_contract(c, entries, month),
-                support=support_section(c, ticket_list, month, as_of_ms),
-                usage=usage_section(counters[c.name], month) if c.name in counters else None)
-        for c in settings.contracts)
+    contracts = _contracts(settings, store, entries, excl, month, as_of_minute, as_of_ms,
+                           slo_as_of, list(tickets), usage or {}, input_end_minute)
     return Ledger(
         Period(month.start_ms, month.end_ms, month.timezone, month.minutes, as_of_ms),
         tuple(entries), contracts, _exclusion_entries(settings, excl, month), inputs or Inputs())
+
+
+def _contracts(settings: Settings, store: SliceStore, entries: list[SLOEntry],
+               excl: list[Exclusion], month: Month, as_of_minute: int, as_of_ms: int,
+               slo_as_of: Callable[[SLO], int] | None, ticket_list: list[TicketEvent],
+               counters: Mapping[str, UsageCounter],
+               input_end_minute: int) -> tuple[ContractEntry, ...]:
+    """Every contract, a per-tenant template as one contract per tenant
+    (``slo/tenants.py``); an instance with its own time zone over its own month."""
+    tenant_ids = tenants.seen_tenants(settings, store)
+    contracts = []
+    for template in settings.contracts:
+        for c in tenants.instances(template, tenant_ids):
+            mine, c_month = tenants.rated_entries(settings, c, entries), month
+            if c.timezone is not None and c.timezone != month.timezone:
+                c_month = Month(month.year, month.month, c.timezone)
+                mine = [evaluate_slo(settings, slo, e.scope, store, excl, c_month,
+                                     slo_as_of(slo) if slo_as_of else as_of_minute,
+                                     input_end_minute)
+                        for e in mine for slo in settings.slos if slo.name == e.name]
+            entry = evaluate_contract(c, mine, c_month)
+            fee = c.monthly_fee
+            contracts.append(replace(
+                entry, support=support_section(c, ticket_list, c_month, as_of_ms),
+                usage=usage_section(counters[c.name], month) if c.name in counters else None,
+                tenant=c.tenant, monthly_fee=fee,
+                credit_amount=None if fee is None or entry.credit is None
+                else _round(entry.credit * fee, 2),
+                timezone=c_month.timezone if c_month is not month else None))
+    return tuple(contracts)
 
 
 def _input_end_minute(store: SliceStore) -> int:

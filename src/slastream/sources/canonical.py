@@ -110,15 +110,29 @@ def _request(obj: dict[str, Any], parts: list[str], received_ms: int) -> Event:
         number(obj["duration_ms"], "duration_ms"),
         _status_code(obj, "status", required=True),
         text(obj, "client", default=""),
+        _size(obj.get("bytes")),
     )
+
+
+def _size(value: Any) -> int:
+    """``bytes``: a whole number >= 0, or null / absent (unknown: -1)."""
+    if value is None:
+        return -1
+    if type(value) is int and 0 <= value < 1 << 53:
+        return value
+    if type(value) is float and value.is_integer() and 0 <= value < 2.0 ** 53:
+        return int(value)
+    raise Rejected("bytes must be a whole number >= 0 or null")
 
 
 def decode_request(
     parts: list[str], payload: Any, received_ms: int, out: list[Event]
 ) -> str | None:
-    """``slastream/request/{component}``: ``{"time", "duration_ms", "status", "client"}``.
+    """``slastream/request/{component}``: ``{"time", "duration_ms", "status", "client",
+    "bytes"}``.
 
-    ``client`` (the device or API key the allowance is counted against) may be omitted.
+    ``client`` (the device or API key the allowance is counted against) may be omitted;
+    ``bytes`` (the size the data transfer allowance counts) too: absent or null is -1.
     """
     return _one_or_many(_request, payload, parts, received_ms, out)
 
@@ -198,6 +212,7 @@ def _uplink_delivered(obj: dict[str, Any], parts: list[str], received_ms: int) -
         uint32(obj.get("fcnt"), "fcnt"),
         text(obj, "application", default=""),
         text(obj, "device", default=""),
+        text(obj, "tenant", default=""),
     )
 
 

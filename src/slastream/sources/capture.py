@@ -24,8 +24,13 @@ class BadLine(NamedTuple):
     reason: str
 
 
-def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
-    """Parse one capture line; never raises."""
+def parse_line(line: bytes | str, line_no: int = 0,
+               max_bytes: int | None = None) -> Message | BadLine:
+    """Parse one capture line; never raises. A bad line's reason is a fixed text naming
+    the field (docs/interfaces.md#bounds), never a value of the line. A line longer than
+    ``max_bytes`` is ``oversize``, not parsed."""
+    if max_bytes is not None and len(line) > max_bytes:
+        return BadLine(line_no, "oversize")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -33,18 +38,22 @@ def parse_line(line: bytes | str, line_no: int = 0) -> Message | BadLine:
     if not isinstance(obj, dict):
         return BadLine(line_no, "not a JSON object")
     try:
-        received_ms = parse_rfc3339_ms(obj["received_at"])
+        stamp = obj["received_at"]
         topic = obj["topic"]
-        if not isinstance(topic, str) or not topic:
-            return BadLine(line_no, "topic must be a non-empty string")
-        if "payload" in obj:
-            payload = obj["payload"]
-        else:
-            payload = base64.b64decode(obj["payload_b64"], validate=True)
+        payload = obj["payload"] if "payload" in obj else obj["payload_b64"]
     except KeyError as exc:
         return BadLine(line_no, f"missing {exc.args[0]}")
-    except (ValueError, TypeError) as exc:
-        return BadLine(line_no, f"bad field: {exc}"[:200])
+    try:
+        received_ms = parse_rfc3339_ms(stamp)
+    except (ValueError, TypeError, OverflowError):
+        return BadLine(line_no, "received_at is not an RFC 3339 timestamp")
+    if not isinstance(topic, str) or not topic:
+        return BadLine(line_no, "topic must be a non-empty string")
+    if "payload" not in obj:
+        try:
+            payload = base64.b64decode(payload, validate=True)
+        except (ValueError, TypeError):
+            return BadLine(line_no, "payload_b64 is not base64")
     return Message(received_ms, topic, payload)
 
 

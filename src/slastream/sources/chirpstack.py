@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from slastream.errors import Rejected
-from slastream.model.events import DownlinkOutcome, Event, UplinkDelivered
+from slastream.model.events import DeviceJoined, DownlinkOutcome, Event, UplinkDelivered
 from slastream.sources._fields import (
     NOT_OBJECT,
     devaddr_hex,
@@ -37,7 +37,8 @@ def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]
     """``event/up`` → ``UplinkDelivered``: a deduplicated uplink reached the application.
 
     ``fCnt`` is the full 32-bit counter (``f_cnt_up_full``); absent means 0 (v4.0 omits zero
-    values). ``devAddr`` is needed to match the gateway-side copies.
+    values). ``devAddr`` is needed to match the gateway-side copies. ``deviceInfo.tenantId``
+    names the tenant owning the device (docs/semantics.md#tenants).
     """
     if type(payload) is not dict:
         raise Rejected(NOT_OBJECT)
@@ -47,9 +48,8 @@ def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]
     fcnt = payload.get("fCnt", 0)
     if type(fcnt) is not int or not 0 <= fcnt <= 0xFFFFFFFF:
         fcnt = uint32(fcnt, "fCnt")  # raises with a clear reason (null, float, bool, range)
-    out.append(
-        UplinkDelivered(received_ms, devaddr_hex(devaddr, "devAddr"), fcnt, parts[1], parts[3])
-    )
+    out.append(UplinkDelivered(received_ms, devaddr_hex(devaddr, "devAddr"), fcnt, parts[1],
+                               parts[3], _tenant(payload)))
     return None
 
 
@@ -109,12 +109,28 @@ def decode_log(parts: list[str], payload: Any, received_ms: int, out: list[Event
 
 
 def decode_join(parts: list[str], payload: Any, received_ms: int, out: list[Event]) -> str | None:
-    """``event/join``: a new session (sent with the first uplink after OTAA). Ignored.
+    """``event/join``: a new session (sent with the first uplink after OTAA) →
+    ``DeviceJoined``, the owner of its ``devAddr`` (docs/semantics.md#tenants).
 
-    The new ``devAddr`` shows up on the next ``up`` events; the SLI segments by DevAddr.
+    A join without ``devAddr`` is ignored as a session change: the new DevAddr shows on the
+    next ``up`` events.
     """
-    need_object(payload)
-    return SESSION_CHANGE
+    msg = need_object(payload)
+    devaddr = msg.get("devAddr")
+    if devaddr is None:
+        return SESSION_CHANGE
+    out.append(DeviceJoined(received_ms, devaddr_hex(devaddr, "devAddr"), parts[1], parts[3],
+                            _tenant(msg)))
+    return None
+
+
+def _tenant(msg: dict[str, Any]) -> str:
+    """``deviceInfo.tenantId``, "" when absent."""
+    info = msg.get("deviceInfo")
+    if type(info) is not dict:
+        return ""
+    tenant = info.get("tenantId")
+    return tenant if type(tenant) is str else ""
 
 
 def _device_class(msg: dict[str, Any]) -> str:

@@ -54,14 +54,14 @@ def message_batches(messages: Iterable[Message | BadLine], chunk: int | None = N
         if isinstance(msg, BadLine):
             bad += 1
             ingest[("capture", router.REJECTED)] += 1
-            rejections[f"capture: {msg.reason}"] += 1
+            rejections[router.rejection_class("capture", msg.reason)] += 1
             continue
         if first is None:
             first = msg.received_ms
         source, outcome, reason = decode(msg.topic, msg.payload, msg.received_ms, out)
         ingest[(source, outcome)] += 1
         if outcome == router.REJECTED:
-            rejections[f"{source}: {reason.split(':')[0]}"] += 1
+            rejections[router.rejection_class(source, reason)] += 1
         elif outcome == router.IGNORED:
             ignored[(source, router.ignored_class(reason))] += 1
         n += 1
@@ -87,4 +87,5 @@ def capture_batches(lines: Iterable[bytes], fast: bool = True, chunk: int | None
     if fast:
         return fastpath.batches(lines, chunk, rt)
     return message_batches(
-        (parse_line(line, i) for i, line in enumerate(lines, 1) if line.strip()), chunk, rt)
+        (parse_line(line, i, rt.max_line_bytes) for i, line in enumerate(lines, 1)
+         if line.strip()), chunk, rt)

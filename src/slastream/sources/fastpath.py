@@ -113,6 +113,7 @@ def batches(lines: Iterable[bytes], chunk: int,
     ignored_outcome = router.IGNORED
     # A NamedTuple's own __new__ is a Python function; tuple.__new__ builds the same value.
     new = tuple.__new__
+    max_line = rt.max_line_bytes
 
     def fresh() -> tuple[list[Event], list[Event], dict[type, list[Event]], list[type],
                          Counter[tuple[str, str]], Counter[str], Counter[tuple[str, str]]]:
@@ -125,6 +126,8 @@ def batches(lines: Iterable[bytes], chunk: int,
     for line in lines:
         payload: Any
         try:
+            if len(line) > max_line:
+                raise ValueError  # parse_line rejects it unparsed, as oversize
             obj = loads(line)
             stamp = obj["received_at"]
             topic = obj["topic"]
@@ -146,11 +149,11 @@ def batches(lines: Iterable[bytes], chunk: int,
             # Exactly Engine.feed_capture's slow path: parse_line names what is wrong.
             if not line.strip():
                 continue
-            msg = parse_line(line)  # the line number is not counted, only the reason
+            msg = parse_line(line, 0, max_line)  # the line number is not counted
             if isinstance(msg, BadLine):
                 bad += 1
                 ingest[("capture", rejected)] += 1
-                rejections[f"capture: {msg.reason}"] += 1
+                rejections[router.rejection_class("capture", msg.reason)] += 1
                 continue
             received_ms, topic, payload = msg
         if first is None:
@@ -202,15 +205,19 @@ def batches(lines: Iterable[bytes], chunk: int,
                 if devaddr >= 0:
                     if not delivered:
                         order.append(delivered_t)
-                    delivered.append(new(delivered_t, (received_ms, devaddr, fcnt, info[1],
-                                                       info[2])))
+                    # chirpstack._tenant inlined: deviceInfo.tenantId or ""
+                    dinfo = payload.get("deviceInfo")
+                    tenant = dinfo.get("tenantId", "") if type(dinfo) is dict else ""
+                    delivered.append(new(delivered_t, (
+                        received_ms, devaddr, fcnt, info[1], info[2],
+                        tenant if type(tenant) is str else "")))
                     device_ok += 1
                     done = True
         if not done:
             source, outcome, reason = decode(topic, payload, received_ms, scratch)
             ingest[(source, outcome)] += 1
             if outcome == rejected:
-                rejections[f"{source}: {reason.split(':')[0]}"] += 1
+                rejections[router.rejection_class(source, reason)] += 1
             elif outcome == ignored_outcome:
                 ignored[(source, router.ignored_class(reason))] += 1
             if scratch:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Callable
 from typing import Any
 
 from slastream.errors import Rejected
 from slastream.model.events import Event, UplinkDelivered
-from slastream.model.spec import Settings
+from slastream.model.spec import MAX_PAYLOAD_BYTES, Settings
 from slastream.sources import canonical, chirpstack, chirpstack_gateway, tickets, tts
 from slastream.sources.topics import Layouts
 
@@ -17,6 +18,7 @@ Decoder = Callable[[list[str], Any, int, list[Event]], str | None]
 OK = "ok"
 IGNORED = "ignored"
 REJECTED = "rejected"
+OVERSIZE = "oversize"  # the reason of a payload over the limit (docs/interfaces.md#bounds)
 
 _GATEWAY: dict[tuple[str, str], Decoder] = {
     ("event", "up"): chirpstack_gateway.decode_up,
@@ -94,10 +96,20 @@ class Router:
 
     A network-server topic is rewritten into its canonical levels by the first layout it
     matches; ``slastream/...`` topics are canonical already. Results are cached per topic.
+
+    A payload longer than ``max_payload_bytes`` is rejected as :data:`OVERSIZE` and never
+    parsed: the bridge hands such a payload over as bytes, unparsed (and records it so), and
+    a capture line longer than ``max_line_bytes`` is rejected before it is parsed
+    (docs/interfaces.md#bounds).
     """
 
-    def __init__(self, layouts: Layouts | None = None) -> None:
+    def __init__(self, layouts: Layouts | None = None,
+                 max_payload_bytes: int = MAX_PAYLOAD_BYTES) -> None:
         self.layouts = layouts or Layouts.from_config()
+        self.max_payload_bytes = max_payload_bytes
+        # a capture line holds the payload as JSON (re-written by the bridge, at most about
+        # four times as long as received) or in base64 (a third longer), and an envelope
+        self.max_line_bytes = 4 * max_payload_bytes + 4096
         self._cache: dict[str, tuple[Decoder | None, str, list[str]]] = {}
         self.fast_cache: dict[str, Any] = {}  # the replay fast path's own classification
         self.sessions = Sessions()
@@ -128,6 +140,8 @@ class Router:
         # run once per message: the cache hit inline, one call fewer than resolve()
         hit = self._cache.get(topic)
         decoder, source, parts = hit if hit is not None else self.resolve(topic)
+        if type(payload) is bytes and len(payload) > self.max_payload_bytes:
+            return source, REJECTED, OVERSIZE
         if decoder is None:
             return source, IGNORED, "topic not understood"
         mark = len(out)
@@ -196,6 +210,26 @@ def ignored_class(reason: str) -> str:
     return "log" if head.startswith("log ") else head[:60]
 
 
+_ITEM = re.compile(r"item \d+: ")
+_INDEX = re.compile(r"\[\d+\]")
+_DETAIL = re.compile(r" \([^)]*\)")
+
+
+def rejection_class(source: str, reason: str) -> str:
+    """The counter key of a rejected message: ``"source: class"``, a bounded set.
+
+    A rejection reason may name what the message held: a value after a ``:``, a batch
+    element (``item 3: missing time``), an item index (``items[2] without txInfo``) or
+    sizes in parentheses. The class keeps the fixed text only (``probe: missing time``,
+    ``chirpstack_gateway: items[i] without txInfo``), so a flood of odd messages cannot
+    grow the counters; the dead letter keeps the whole reason.
+    """
+    if reason.startswith("item "):
+        reason = _ITEM.sub("", reason, count=1)
+    head = _DETAIL.sub("", _INDEX.sub("[i]", reason.split(":", 1)[0]))
+    return f"{source}: {head[:120]}"
+
+
 DEFAULT = Router()
 decode = DEFAULT.decode  # the default layouts, for callers without a config
 
@@ -203,4 +237,5 @@ decode = DEFAULT.decode  # the default layouts, for callers without a config
 def for_settings(settings: Settings) -> Router:
     """A router of a config's topic layouts, with its own sessions (a replay or a bridge
     starts with none, so its result does not depend on what ran before in the process)."""
-    return Router(Layouts.from_config(dict(settings.topic_layouts)))
+    return Router(Layouts.from_config(dict(settings.topic_layouts)),
+                  settings.max_payload_bytes)

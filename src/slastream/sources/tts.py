@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from slastream.errors import Rejected
-from slastream.model.events import DownlinkOutcome, Event, UplinkDelivered
+from slastream.model.events import DeviceJoined, DownlinkOutcome, Event, UplinkDelivered
 from slastream.sources._fields import NOT_OBJECT, devaddr_hex, need_object, sub_object, uint32
 
 # UplinkDelivered.devaddr of an up without end_device_ids.dev_addr (never a DevAddr: those are
@@ -84,6 +84,7 @@ def decode_up(parts: list[str], payload: Any, received_ms: int, out: list[Event]
             fcnt,
             parts[1],
             parts[3],
+            tenant_of(parts[1]),
         )
     )
     return None
@@ -145,6 +146,19 @@ def _failed(msg: dict[str, Any], device: str, received_ms: int, out: list[Event]
 
 
 def decode_join(parts: list[str], payload: Any, received_ms: int, out: list[Event]) -> str | None:
-    """``join``: a new session (``join_accept``). Ignored; the new DevAddr shows on uplinks."""
-    need_object(payload)
-    return SESSION_CHANGE
+    """``join``: a new session (``join_accept``) → ``DeviceJoined`` with
+    ``end_device_ids.dev_addr``, the owner of the new DevAddr (docs/semantics.md#tenants);
+    ignored as a session change without it (the new DevAddr then shows on uplinks)."""
+    msg = need_object(payload)
+    ids = sub_object(msg, "end_device_ids", "")
+    devaddr = None if ids is None else ids.get("dev_addr")
+    if devaddr is None:
+        return SESSION_CHANGE
+    out.append(DeviceJoined(received_ms, devaddr_hex(devaddr, "end_device_ids.dev_addr"),
+                            parts[1], parts[3], tenant_of(parts[1])))
+    return None
+
+
+def tenant_of(application: str) -> str:
+    """The tenant of ``{application id}@{tenant id}``; "" for a single-tenant deployment."""
+    return application.rpartition("@")[2] if "@" in application else ""

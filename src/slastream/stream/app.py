@@ -48,16 +48,15 @@ from slastream.stream.records import (
     TICK_KEY,
     CheckpointHead,
     SliceBatch,
-    chunk_key,
     encode_inject,
     encode_tick,
-    head_key,
-    join_chunks,
-    split_chunks,
+    read_checkpoint,
+    write_checkpoint,
 )
 from slastream.stream.view import IngestTotals, LiveView, PartitionId
 from slastream.transport import codec
 from slastream.transport.kafka import RecordReader
+from slastream.transport.security import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -207,22 +206,19 @@ class StreamWorker:
     def _load(self, pid: PartitionId) -> PartitionState:
         stream, partition = pid
         now = time.monotonic()
-        raw = self.table.get(head_key(stream, partition))
-        if raw is None:
+        where = f"{self.topic_of[stream]}[{partition}]"
+        try:
+            stored = read_checkpoint(self.table, stream, partition)
+        except ValueError as exc:
+            raise WorkerError(f"checkpoint of {where} is {exc}") from None
+        if stored is None:
             state = PartitionState.fresh(self.settings, stream, partition, self.app_id,
                                          self.timing, now)
         else:
-            head = CheckpointHead.decode(raw)
-            pieces = [self.table.get(chunk_key(stream, partition, head.slot, i))
-                      for i in range(head.chunks)]
-            data = join_chunks(pieces, head.generation)
-            where = f"{self.topic_of[stream]}[{partition}]"
-            if data is None:
-                raise WorkerError(f"checkpoint of {where} is incomplete (generation "
-                                  f"{head.generation}): its changelog lost records")
+            head, base, deltas = stored
             try:
                 state = PartitionState.restore(self.settings, stream, partition, self.app_id,
-                                               self.timing, data, now)
+                                               self.timing, base, now, deltas)
             except ValueError as exc:
                 raise WorkerError(f"checkpoint of {where}: {exc}") from None
             self.heads[pid] = head
@@ -233,18 +229,11 @@ class StreamWorker:
         return state
 
     def _checkpoint(self, pid: PartitionId, state: PartitionState, now: float) -> None:
-        """Write the state into the table (changelog): chunks into the free slot, then
-        the head that points at them. Runs in the agent, for the event's partition."""
+        """Write the state into the table (changelog): a base or a delta of the chain
+        (``records.write_checkpoint``). Runs in the agent, for the event's partition."""
         stream, partition = pid
-        prev = self.heads.get(pid)
-        generation = prev.generation + 1 if prev else 1
-        slot = 1 - prev.slot if prev else 0
-        pieces = split_chunks(state.checkpoint(now), generation)
-        for i, piece in enumerate(pieces):
-            self.table[chunk_key(stream, partition, slot, i)] = piece
-        head = CheckpointHead(state.offset, slot, len(pieces), generation)
-        self.table[head_key(stream, partition)] = head.encode()
-        self.heads[pid] = head
+        self.heads[pid] = write_checkpoint(self.table, stream, partition, self.heads.get(pid),
+                                           state.checkpoint_piece(now), state.offset)
 
     # ------------------------------------------------------------------ background
     async def _tick_loop(self) -> None:
@@ -317,7 +306,8 @@ class StreamWorker:
         control = codec.topic_name(self.settings.kafka.topic_prefix, codec.CONTROL)
         started = time.monotonic()
         async with RecordReader(self.settings.kafka.bootstrap,
-                                [slices_topic(self.settings), control]) as reader:
+                                [slices_topic(self.settings), control],
+                                kafka_client_options(self.settings.kafka)) as reader:
             while True:
                 records = await reader.poll(FOLLOW_POLL_S)
                 if not records and time.monotonic() - started > 1.0:

@@ -25,12 +25,14 @@ records of the partition before they take effect (see ``records.py``):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import orjson
 
 from slastream.checkpoint import document
+from slastream.checkpoint.chain import ChainWriter, Piece
 from slastream.checkpoint.schema import engine_state, load_engine
 from slastream.engine import Engine, usage_counters
 from slastream.model.events import OUTAGE_OPEN, BridgeOutage, RequestLog
@@ -46,9 +48,9 @@ from slastream.stream.records import (
     UsageReportRow,
     marker_app,
 )
-from slastream.transport.codec import decode_batch
+from slastream.transport.codec import decode_batch, decode_grouped
 from slastream.transport.kafka import Partitioner
-from slastream.transport.routes import EVENT_ROUTES
+from slastream.transport.routes import EVENT_ROUTES, requests_by_client
 from slastream.transport.routes import slos_for_stream as slos_for_stream
 from slastream.transport.routes import stream_of as stream_of
 from slastream.usage.counter import UsageCounter
@@ -117,6 +119,8 @@ class PartitionState:
     inject_wait_until_s: dict[OutageKey, float] = field(default_factory=dict)
     # what the last emitted usage reports were computed from (a function of the state)
     usage_mark: tuple[tuple[int, ...], ...] = ()
+    # the checkpoint chain this process has written (a restored partition starts a new one)
+    chain: ChainWriter = field(default_factory=ChainWriter)
 
     # ------------------------------------------------------------------- construction
     @classmethod
@@ -130,12 +134,15 @@ class PartitionState:
 
     @classmethod
     def restore(cls, settings: Settings, stream: str, partition: int, app_id: str,
-                timing: Timing, data: bytes, now_s: float) -> PartitionState:
-        """Rebuild from ``checkpoint()`` output (or a version-1 checkpoint).
+                timing: Timing, data: bytes, now_s: float,
+                deltas: Sequence[bytes] = ()) -> PartitionState:
+        """Rebuild from ``checkpoint()`` output (or a version-1 checkpoint), or from the
+        base and deltas of a ``checkpoint_piece()`` chain.
 
-        Raises ``ValueError`` if unreadable (an unknown version, a malformed document).
+        Raises ``ValueError`` if unreadable (an unknown version, a malformed document, a
+        delta that does not follow its chain).
         """
-        doc = document.decode(data)
+        doc = document.decode_chain(data, deltas)
         engine = Engine(_engine_settings(settings, slos_for_stream(settings, stream)))
         engine.usage = partition_usage(settings, stream, partition)
         load_engine(engine, doc)
@@ -180,14 +187,15 @@ class PartitionState:
         else:
             self.last_record_s = now_s
             try:
-                events = decode_batch(value or b"")
+                # grouped by type straight from the record's columns (transport/codec.py)
+                events = decode_grouped(value or b"")
             except (ValueError, KeyError, TypeError, IndexError):
                 # the bridge dead-letters malformed input; a record that is not even a
                 # batch (another producer on our topic) is counted and skipped
                 self.bad_records += 1
-                events = []
+                events = {}
             if events:
-                self.engine.feed(group(events))
+                self.engine.feed(group([])._replace(events=events))
                 self.engine.advance(hold_ms=self.hold_ms)
         return self._emit(offset)
 
@@ -334,26 +342,44 @@ class PartitionState:
         return self.dirty and now_s - self.last_checkpoint_s >= self.timing.checkpoint_interval_s
 
     def checkpoint(self, now_s: float) -> bytes:
-        """Serialised state as of ``offset`` (``slastream/checkpoint/``); marks the
-        partition clean."""
-        data = document.encode({
+        """Serialised state as of ``offset`` (``slastream/checkpoint/``), a full snapshot;
+        marks the partition clean."""
+        data = document.encode(self._document())
+        self._clean(now_s)
+        return data
+
+    def checkpoint_piece(self, now_s: float) -> Piece:
+        """The next record of this partition's checkpoint chain (``checkpoint/chain.py``):
+        a delta of what changed since the previous one, or a new base; marks the
+        partition clean. Every piece must be stored, in order."""
+        piece = self.chain.next(self._document())
+        self._clean(now_s)
+        return piece
+
+    def _document(self) -> document.Document:
+        return {
             "partition": {"offset": self.offset, "last_as_of": self.last_as_of,
                           "outages": [list(k) for k in sorted(self.outages)],
                           "bad_records": self.bad_records, "fingerprint": self.fingerprint},
             "engine": engine_state(self.engine),
-        })
+        }
+
+    def _clean(self, now_s: float) -> None:
         self.dirty = False
         self.last_checkpoint_s = now_s
-        return data
 
 
 def partition_usage(settings: Settings, stream: str, partition: int
                     ) -> dict[str, UsageCounter]:
     """The request-allowance counters this partition keeps: those of the contracts whose
-    requests it carries (requests are keyed by component: a contract's component reaches
-    one partition; a contract without one is counted in every partition of the stream)."""
+    requests it carries. Requests keyed by component (``transport/routes.router``): a
+    contract's component reaches one partition. Keyed by client (a contract counts every
+    component): every partition counts every contract, each for its own ADIs, disjoint from
+    the other partitions'."""
     if stream not in {r.stream for r in EVENT_ROUTES[RequestLog]}:
         return {}
+    if requests_by_client(settings):
+        return usage_counters(settings)
     hasher = Partitioner()
     mine = tuple(c for c in settings.contracts if c.usage is not None and (
         c.usage.component is None

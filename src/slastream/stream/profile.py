@@ -13,6 +13,9 @@ production defaults:
   changelog early and a table (our checkpoints) comes back short after a rebalance. One
   record per batch avoids it; on a real Kafka it would only cost throughput.
 
+Both profiles take TLS and SASL from the config (``kafka.tls``, ``kafka.sasl``) as faust
+``broker_credentials``, built by ``transport/security.py`` like the bridge's clients.
+
 Neither profile asks for idempotent or transactional producers (``exactly_once``):
 Tansu refuses InitProducerId, and correctness comes from idempotent state instead.
 """
@@ -25,6 +28,7 @@ from typing import Any
 
 from slastream.errors import SlastreamError
 from slastream.model.spec import Settings
+from slastream.transport.security import faust_credentials
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,9 @@ class KafkaProfile:
             "broker_heartbeat_interval": self.heartbeat_interval_s,
             "autodiscover": False,
         }
+        credentials = faust_credentials(settings.kafka)
+        if credentials is not None:
+            options["broker_credentials"] = credentials
         if self.producer_max_batch_size is not None:
             options["producer_max_batch_size"] = self.producer_max_batch_size
         return options

@@ -14,26 +14,32 @@ Besides the event batches the bridge produces (``transport/codec.py``), the work
   counters changed, their usage sections (``usage``, absent otherwise, so a batch without
   them is encoded as before). Key ``stream/partition/offset``;
   a replayed batch is byte-identical to the original, and readers keep the first;
-* **checkpoints** into a faust table (changelog-backed): the engine snapshot and the last
-  applied offset, split into chunks under the broker's message size limit, written into
-  alternating slots so that a crash in the middle of a write leaves the previous
-  checkpoint whole;
+* **checkpoints** into a faust table (changelog-backed): the engine state and the last
+  applied offset as a chain of a base and deltas (``checkpoint/chain.py``), each record
+  split into chunks under the broker's message size limit; a base goes into the slot the
+  head does not point at, a delta next to its base, and the head is written last, so that
+  a crash in the middle of a write leaves the previous checkpoint whole;
 * **breach events** to ``{prefix}.breaches``: an outage episode started or ended.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
+from slastream.checkpoint.chain import Piece
 from slastream.model.events import BridgeOutage, Event
 from slastream.model.ledger import UsageSection
 from slastream.sli.slices import SliceDelta
 from slastream.slo.sections import usage_from_row, usage_row
-from slastream.transport.codec import FORMAT_VERSION, encode_batch
+from slastream.transport.codec import JSON_VERSION, encode_json_batch
+
+# The worker's own records are JSON, version 1 (markers are version 1 event batches too):
+# a change of the event batch format (transport/codec.py) leaves them as they are.
+FORMAT_VERSION = 1
 
 TICK_KEY = b"\x00slastream-tick"
 INJECT_KEY = b"\x00slastream-inject"
@@ -53,14 +59,14 @@ def encode_tick(app_id: str, watermark_ms: int | None) -> bytes:
     ``None`` only wakes the partition up (loads its checkpoint) without advancing.
     The value is also a valid, empty event batch for any reader that does not know ticks.
     """
-    return orjson.dumps({"v": FORMAT_VERSION, "events": [], "app": app_id,
+    return orjson.dumps({"v": JSON_VERSION, "events": [], "app": app_id,
                          "tick_ms": watermark_ms})
 
 
 def encode_inject(app_id: str, outages: list[BridgeOutage]) -> bytes:
     """Bridge outages from the control topic, injected into one partition's log."""
     events: list[Event] = [*outages]
-    body = orjson.loads(encode_batch(events))
+    body = orjson.loads(encode_json_batch(events))
     body["app"] = app_id
     return orjson.dumps(body)
 
@@ -160,21 +166,85 @@ def _usage(field: Any) -> tuple[UsageReportRow, ...]:
 
 @dataclass(frozen=True)
 class CheckpointHead:
-    """Points at the slot holding a partition's latest complete checkpoint."""
+    """Points at a partition's latest complete checkpoint: the base in ``slot`` (its
+    ``chunks``, tagged with ``generation``) and the deltas after it, each as
+    ``(generation, chunks)`` (absent from heads written before deltas: none)."""
 
     offset: int
     slot: int
     chunks: int
     generation: int
+    deltas: tuple[tuple[int, int], ...] = ()
 
     def encode(self) -> bytes:
         return orjson.dumps({"offset": self.offset, "slot": self.slot, "chunks": self.chunks,
-                             "generation": self.generation})
+                             "generation": self.generation,
+                             **({"deltas": self.deltas} if self.deltas else {})})
 
     @classmethod
     def decode(cls, value: bytes) -> CheckpointHead:
         d = orjson.loads(value)
-        return cls(int(d["offset"]), int(d["slot"]), int(d["chunks"]), int(d["generation"]))
+        return cls(int(d["offset"]), int(d["slot"]), int(d["chunks"]), int(d["generation"]),
+                   tuple((int(g), int(n)) for g, n in d.get("deltas", ())))
+
+    @property
+    def last_generation(self) -> int:
+        return self.deltas[-1][0] if self.deltas else self.generation
+
+
+class Table(Protocol):
+    """What checkpoints need of the faust table (a dict does too)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def __setitem__(self, key: bytes, value: bytes) -> None: ...
+
+
+def write_checkpoint(table: Table, stream: str, partition: int, head: CheckpointHead | None,
+                     piece: Piece, offset: int) -> CheckpointHead:
+    """Store ``piece`` (taken at ``offset``) after the chain ``head`` points at; the new
+    head, written last."""
+    generation = head.last_generation + 1 if head else 1
+    chunks = split_chunks(piece.data, generation)
+    if piece.kind == "base" or head is None:
+        if piece.kind != "base":
+            raise ValueError("a checkpoint delta without a base to follow")
+        slot = 1 - head.slot if head else 0
+        keys = [chunk_key(stream, partition, slot, i) for i in range(len(chunks))]
+        head = CheckpointHead(offset, slot, len(chunks), generation)
+    else:
+        n = len(head.deltas)
+        keys = [delta_key(stream, partition, head.slot, n, i) for i in range(len(chunks))]
+        head = replace(head, offset=offset, deltas=(*head.deltas, (generation, len(chunks))))
+    for key, chunk in zip(keys, chunks, strict=True):
+        table[key] = chunk
+    table[head_key(stream, partition)] = head.encode()
+    return head
+
+
+def read_checkpoint(table: Table, stream: str, partition: int
+                    ) -> tuple[CheckpointHead, bytes, list[bytes]] | None:
+    """The head, base and deltas of a partition's checkpoint; ``None`` if it has none.
+
+    Raises ``ValueError`` if a record the head points at is missing or from another
+    generation (the changelog lost records).
+    """
+    raw = table.get(head_key(stream, partition))
+    if raw is None:
+        return None
+    head = CheckpointHead.decode(raw)
+    records = [(head.generation, [chunk_key(stream, partition, head.slot, i)
+                                  for i in range(head.chunks)])]
+    records += [(gen, [delta_key(stream, partition, head.slot, n, i) for i in range(chunks)])
+                for n, (gen, chunks) in enumerate(head.deltas)]
+    out = []
+    for generation, keys in records:
+        data = join_chunks([table.get(k) for k in keys], generation)
+        if data is None:
+            raise ValueError(f"incomplete (generation {generation}): its changelog lost "
+                             f"records")
+        out.append(data)
+    return head, out[0], out[1:]
 
 
 def head_key(stream: str, partition: int) -> bytes:
@@ -183,6 +253,10 @@ def head_key(stream: str, partition: int) -> bytes:
 
 def chunk_key(stream: str, partition: int, slot: int, index: int) -> bytes:
     return f"{stream}/{partition}/{slot}/{index}".encode()
+
+
+def delta_key(stream: str, partition: int, slot: int, delta: int, index: int) -> bytes:
+    return f"{stream}/{partition}/{slot}/d{delta}/{index}".encode()
 
 
 def split_chunks(data: bytes, generation: int) -> list[bytes]:

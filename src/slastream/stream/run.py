@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from slastream.errors import SlastreamError
+from slastream.export.bridge_metrics import MqttErrorsCollector
 from slastream.ingest.bridge import Bridge
 from slastream.model.spec import Settings
 from slastream.stream.partition import Timing
@@ -48,7 +49,8 @@ async def pipeline(settings: Settings, stop: asyncio.Event, *,
     worker_task = asyncio.create_task(
         serve(settings, worker_stop, profile=profile, timing=timing,
               ingest=bridge.ingest_totals, ignored=bridge.ignored_totals,
-              on_ready=on_ready, health=bridge.health, figures=bridge.figures),
+              on_ready=on_ready, health=bridge.health, figures=bridge.figures,
+              collectors=[MqttErrorsCollector(lambda: bridge.stats().mqtt_errors)]),
         name="worker")
     stopping = asyncio.create_task(stop.wait())
     failure: str | None = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiokafka.errors import KafkaError
@@ -41,15 +41,17 @@ RESTART_BACKOFF_MAX_S = 30.0
 class KafkaWatch:
     """Whether the Kafka cluster answers now (``link``), probed in the background."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, client_options: Mapping[str, Any] | None = None
+                 ) -> None:
         self.bootstrap = bootstrap
+        self._options = client_options
         self.link = Link(f"Kafka {bootstrap}", log)
         self.outages = 0  # times it went away
         self._changed = asyncio.Event()
 
     async def run(self) -> None:
         while True:
-            problem = await reachable(self.bootstrap, PROBE_TIMEOUT_S)
+            problem = await reachable(self.bootstrap, PROBE_TIMEOUT_S, self._options)
             if problem is None:
                 self.link.up()
             else:

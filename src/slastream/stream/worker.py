@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+from prometheus_client.registry import Collector
 
 from slastream.errors import SlastreamError
 from slastream.export.http import serve as serve_http
@@ -27,6 +29,7 @@ from slastream.stream.supervisor import KafkaWatch, supervise
 from slastream.stream.view import IngestTotals
 from slastream.transport import codec
 from slastream.transport.kafka import all_topics, ensure_topics, wait_ready
+from slastream.transport.security import kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +47,20 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
                 ingest: IngestTotals | None = None, ignored: IngestTotals | None = None,
                 on_ready: Callable[[str], None] | None = None,
                 health: HealthCheck | None = None, figures: Figures | None = None,
-                ) -> StreamWorker:
+                collectors: Sequence[Collector] = ()) -> StreamWorker:
     """Run a worker and its HTTP server until ``stop`` is set or the worker fails for a
     reason other than Kafka (``supervisor.supervise``).
 
     ``on_ready`` gets the base URL of the HTTP server once it listens; ``health`` and
-    ``figures`` add a bridge's problems to ``/healthz`` and its figures to ``/metrics``.
+    ``figures`` add a bridge's problems to ``/healthz`` and its figures to ``/metrics``,
+    ``collectors`` further metric families of other parts of the process (the bridge's).
     Returns the (stopped) worker; ``worker.failure`` says why it stopped on its own, if
     it did. Raises ``SlastreamError`` when Kafka cannot be reached at start.
     """
-    await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S)
+    await wait_ready(settings.kafka.bootstrap, BROKER_WAIT_S,
+                     kafka_client_options(settings.kafka))
     await ensure_topics(settings.kafka, worker_topics(settings))
-    watch = KafkaWatch(settings.kafka.bootstrap)
+    watch = KafkaWatch(settings.kafka.bootstrap, kafka_client_options(settings.kafka))
     current = [StreamWorker(settings, profile, timing, ingest, ignored, kafka_link=watch.link)]
     view = current[0].view
 
@@ -76,11 +81,14 @@ async def serve(settings: Settings, stop: asyncio.Event, *,
         return found + (health() if health else [])
 
     registry = build_registry(view)
+    for collector in collectors:
+        registry.register(collector)
     http = settings.http
+    token = http.token.reveal() if http.token is not None else None
     watching = asyncio.create_task(watch.run(), name="kafka-watch")
     try:
-        async with await serve_http(view, registry, http.host, http.port,
-                                    health=problems) as server:
+        async with await serve_http(view, registry, http.host, http.port, token=token,
+                                    protect=http.protect, health=problems) as server:
             if on_ready is not None:
                 on_ready(server.url)
             return await supervise(make, watch, stop, lambda w: setattr(view, "local", local))

@@ -5,27 +5,32 @@ top-level ``type`` (``zen:event-type:ticket.created``, ...), ``time``, ``subject
 (``zen:ticket:35436``), ``detail`` (the ticket: ``id`` as a string, ``priority``, ``status``,
 ``via.channel``, ``tags``, ``created_at``) and ``event`` (what changed). Mapping:
 
-- ``ticket.created`` → ``opened`` with the priority's severity; created through the
-  ``voice`` channel (a phone call) it is also the customer's ``contact``;
-- ``ticket.priority_changed`` (``event.current``) → ``severity``;
+- ``ticket.created`` → ``opened`` with the severity of its severity tag (the option of a
+  drop-down custom field) or else of its priority; created through the ``voice`` channel
+  (a phone call) it is also the customer's ``contact``;
+- ``ticket.priority_changed`` (``event.current``) → ``severity``, unless a severity tag
+  decides the ticket's severity;
 - ``ticket.comment_added`` with a public comment by staff (``event.comment.is_public``,
   ``event.comment.author.is_staff``) → ``response``, the first call-back or reply;
 - ``ticket.status_changed`` to solved → ``resolved``; from solved or closed back to an
   open status → ``reopened``;
 - ``ticket.tags_changed`` adding the plan tag → ``plan``, the contact tag → ``contact``
-  (Zendesk has no field for either; agents or a trigger add the tag).
+  (Zendesk has no field for either; agents or a trigger add the tag), a severity tag →
+  ``severity`` (a drop-down field set to another option swaps its tag).
 
-Region and country come from the ticket's tags. Other event types are ignored.
+Region and country come from the ticket's tags. Other event types are ignored. Which
+contract a ticket belongs to is decided by its organisation or brand
+(``ZendeskSettings.mapping_for``, ``decode_webhook``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slastream.errors import Rejected
 from slastream.model.events import TicketEvent
+from slastream.model.zendesk import ZendeskMapping, ZendeskSettings
 from slastream.sources._fields import need_object, sub_object, text, timestamp_ms
 
 PREFIX = "zen:event-type:ticket."
@@ -36,31 +41,11 @@ OPEN_STATUSES = frozenset({"new", "open", "pending", "hold"})
 DONE_STATUSES = frozenset({"solved", "closed"})
 
 
+__all__ = ["ZendeskMapping", "decode_webhook", "decode_zendesk", "decoder"]
+
+
 class _Sink(Protocol):
     def append(self, item: TicketEvent, /) -> None: ...
-
-
-@dataclass(frozen=True)
-class ZendeskMapping:
-    """How one Zendesk account's tickets map onto a contract's terms.
-
-    ``severities``: Zendesk priority (urgent, high, normal, low) → the contract's severity
-    name. ``regions``: ticket tag → support region. A tag ``{country_prefix}de`` gives the
-    customer's country.
-    """
-
-    contract: str
-    severities: tuple[tuple[str, str], ...]
-    regions: tuple[tuple[str, str], ...] = ()
-    country_prefix: str = "country_"
-    plan_tag: str = "resolution_plan"
-    contact_tag: str = "phone_contact"
-
-    def severity(self, priority: str) -> str:
-        for name, severity in self.severities:
-            if name == priority.lower():
-                return severity
-        raise Rejected(f"priority {priority!r} has no severity in the mapping")
 
 
 def _channel(detail: dict[str, Any]) -> str:
@@ -100,6 +85,8 @@ def _changes(kind: str, obj: dict[str, Any], detail: dict[str, Any],
     """(ticket event kind, severity) pairs for one Zendesk event."""
     change = sub_object(obj, "event", "") or {}
     if kind == "priority_changed":
+        if mapping.tagged_severity(_tags(detail)) is not None:
+            return []  # the severity field decides, not the priority
         return [("severity", mapping.severity(text(change, "current", "event.")))]
     if kind == "comment_added":
         comment = sub_object(change, "comment", "event.") or {}
@@ -114,9 +101,11 @@ def _changes(kind: str, obj: dict[str, Any], detail: dict[str, Any],
         return [("reopened", "")] if previous in DONE_STATUSES and current in OPEN_STATUSES else []
     if kind == "tags_changed":
         added = change.get("tags_added")
-        added = added if type(added) is list else []
-        return [(event, "") for event, tag in (("plan", mapping.plan_tag),
-                                                ("contact", mapping.contact_tag)) if tag in added]
+        added = [t for t in added if type(t) is str] if type(added) is list else []
+        out = [(event, "") for event, tag in (("plan", mapping.plan_tag),
+                                               ("contact", mapping.contact_tag)) if tag in added]
+        severity = mapping.tagged_severity(added)
+        return out + ([("severity", severity)] if severity is not None else [])
     return []
 
 
@@ -135,7 +124,8 @@ def decode_zendesk(payload: Any, mapping: ZendeskMapping, out: _Sink) -> str | N
     channel = _channel(detail)
     if kind == "created":
         when = timestamp_ms(detail, "created_at", "detail.", default=timestamp_ms(obj, "time"))
-        severity = mapping.severity(text(detail, "priority", "detail.", default="") or "none")
+        severity = mapping.tagged_severity(_tags(detail)) or mapping.severity(
+            text(detail, "priority", "detail.", default="") or "none")
         changes = [("opened", severity)] + ([("contact", "")] if channel == "phone" else [])
     else:
         when = timestamp_ms(obj, "time")
@@ -159,3 +149,27 @@ def decoder(
 
     return decode
 
+
+def _id_text(detail: dict[str, Any], key: str) -> str:
+    """An id Zendesk sends as a string (or a number); "" when absent, null or 0."""
+    value = detail.get(key)
+    if type(value) is int:
+        value = str(value)
+    return value if type(value) is str and value not in ("", "0") else ""
+
+
+def decode_webhook(payload: Any, settings: ZendeskSettings, out: _Sink) -> str | None:
+    """One webhook request body → ticket events of the contract its organisation or brand
+    belongs to; a reason string when ignored; ``Rejected`` when no mapping claims it."""
+    obj = need_object(payload)
+    if not text(obj, "type").startswith(PREFIX):
+        return "not a ticket event"
+    detail = sub_object(obj, "detail", "")
+    if detail is None:
+        raise Rejected("missing detail")
+    organization, brand = _id_text(detail, "organization_id"), _id_text(detail, "brand_id")
+    mapping = settings.mapping_for(organization, brand)
+    if mapping is None:
+        raise Rejected(f"no contract for organization {organization or '-'} "
+                       f"and brand {brand or '-'}")
+    return decode_zendesk(obj, mapping, out)

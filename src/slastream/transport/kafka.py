@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, NamedTuple, Self
@@ -39,8 +39,14 @@ from slastream.errors import BrokerError
 from slastream.model.events import Event
 from slastream.model.spec import KafkaSettings
 from slastream.transport import codec
+from slastream.transport.routes import Router
+from slastream.transport.security import kafka_client_options
 
-MAX_EVENTS_PER_RECORD = 500  # ~30 kB of JSON: well under Kafka's 1 MiB default record limit
+# A faust worker pays a fixed cost per record: 2,000 columnar events (~90 kB of LoRaWAN
+# events) amortise it; a record over MAX_RECORD_BYTES (long strings) is split in halves to
+# stay under Kafka's default max.message.bytes (1 MB).
+MAX_EVENTS_PER_RECORD = 2000
+MAX_RECORD_BYTES = 900_000
 LINGER_MS = 5
 MAX_BATCH_BYTES = 1 << 20
 MAX_REQUEST_BYTES = 4 << 20
@@ -66,12 +72,17 @@ def all_topics(kafka: KafkaSettings) -> list[str]:
     return [codec.topic_name(kafka.topic_prefix, s) for s in streams]
 
 
-async def wait_ready(bootstrap: str, timeout_s: float) -> None:
-    """Wait until a broker at ``bootstrap`` answers a metadata request."""
+async def wait_ready(bootstrap: str, timeout_s: float,
+                     client_options: Mapping[str, Any] | None = None) -> None:
+    """Wait until a broker at ``bootstrap`` answers a metadata request.
+
+    ``client_options``: TLS and SASL (``security.kafka_client_options``); none: plaintext.
+    """
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000,
+                                    **(client_options or {}))
         try:
             await admin.start()
             await admin.list_topics()
@@ -85,11 +96,13 @@ async def wait_ready(bootstrap: str, timeout_s: float) -> None:
     raise BrokerError(f"Kafka at {bootstrap} did not answer within {timeout_s:g} s: {last}")
 
 
-async def reachable(bootstrap: str, timeout_s: float) -> str | None:
+async def reachable(bootstrap: str, timeout_s: float,
+                    client_options: Mapping[str, Any] | None = None) -> str | None:
     """``None`` if a broker at ``bootstrap`` answers a metadata request within
-    ``timeout_s``, else why not (one line)."""
+    ``timeout_s``, else why not (one line); ``client_options`` as for ``wait_ready``."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
-                                request_timeout_ms=int(timeout_s * 1000))
+                                request_timeout_ms=int(timeout_s * 1000),
+                                **(client_options or {}))
     try:
         async with asyncio.timeout(timeout_s):
             await admin.start()
@@ -109,7 +122,8 @@ async def ensure_topics(kafka: KafkaSettings, topics: list[str] | None = None) -
     routing stays consistent with what is there.
     """
     wanted = topics if topics is not None else all_topics(kafka)
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap,
+                                **kafka_client_options(kafka))
     with kafka_errors("creating topics", kafka.bootstrap):
         await admin.start()
         try:
@@ -183,8 +197,9 @@ class EventProducer:
 
     def __init__(self, kafka: KafkaSettings, *, client_id: str = "slastream-bridge",
                  linger_ms: int = LINGER_MS, create_topics: bool = True,
-                 one_record_per_batch: bool = False) -> None:
+                 one_record_per_batch: bool = False, routes: Router = codec.routes) -> None:
         self.kafka = kafka
+        self._routes = routes  # event -> (stream, key) pairs: routes.router(settings)
         self.stats = ProducerStats()
         self._create_topics = create_topics
         self._partitioner = Partitioner()
@@ -204,7 +219,7 @@ class EventProducer:
             bootstrap_servers=self.kafka.bootstrap, client_id=self._client_id, acks="all",
             enable_idempotence=False, linger_ms=self._linger_ms,
             max_batch_size=1 if self._one_record_per_batch else MAX_BATCH_BYTES,
-            max_request_size=MAX_REQUEST_BYTES,
+            max_request_size=MAX_REQUEST_BYTES, **kafka_client_options(self.kafka),
         )
         with kafka_errors("starting the producer", self.kafka.bootstrap):
             try:
@@ -237,8 +252,9 @@ class EventProducer:
         out: dict[tuple[str, int], tuple[str, list[Event]]] = {}
         nparts = {s: self._partitions[self.topic(s)] for s in codec.EVENT_STREAMS}
         hash_key = self._partitioner.hash
+        routes = self._routes
         for ev in events:
-            for stream, key in codec.routes(ev):
+            for stream, key in routes(ev):
                 slot = (stream, hash_key(key) % nparts[stream])
                 group = out.get(slot)
                 if group is None:
@@ -254,8 +270,8 @@ class EventProducer:
         for (stream, partition), (key, group) in self.group(events).items():
             for i in range(0, len(group), MAX_EVENTS_PER_RECORD):
                 chunk = group[i:i + MAX_EVENTS_PER_RECORD]
-                out.append(OutRecord(stream, codec.encode_batch(chunk), key, partition,
-                                     len(chunk)))
+                for n, value in codec.encode_records(chunk, MAX_RECORD_BYTES):
+                    out.append(OutRecord(stream, value, key, partition, n))
         return out
 
     def raw_record(self, stream: str, value: bytes, key: str | None) -> OutRecord:
@@ -322,12 +338,14 @@ class RecordReader:
     For tests, tools and benchmarks; the worker reads through faust.
     """
 
-    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+    def __init__(self, bootstrap: str, topics: list[str],
+                 client_options: Mapping[str, Any] | None = None) -> None:
         self.bootstrap = bootstrap
         self.topics = topics
         self._consumer = AIOKafkaConsumer(
             *topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest", max_partition_fetch_bytes=MAX_REQUEST_BYTES,
+            **(client_options or {}),
         )
 
     async def __aenter__(self) -> Self:

@@ -7,6 +7,10 @@ the one stream all of them are produced to (``stream_of``). The codec routes eve
 ``routes``; the worker runs an SLO on the partitions of ``stream_of(slo)``. An uplink copy
 is produced to two streams, so each SLI runs on exactly one of them or it would count it
 twice. Bridge outages and exclusions travel on the control stream, read by every worker.
+
+One route depends on the config (``router``): where a contract counts the request
+allowance of every component, request logs are keyed by client instead of component, so
+all requests of one ADI meet on one partition (docs/semantics.md#usage).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, NamedTuple
 
 from slastream.model.events import (
     BridgeOutage,
+    DeviceJoined,
     DownlinkAck,
     DownlinkCommand,
     DownlinkOutcome,
@@ -49,6 +54,8 @@ EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
     # the delivery SLI joins by DevAddr; RX2 links a downlink to one gateway's uplink + ack
     UplinkReceived: (Route(LORAWAN, _devaddr), Route(GATEWAY, lambda e: e.gateway)),
     UplinkDelivered: (Route(LORAWAN, _devaddr),),
+    # a session's owner, on the partition of its DevAddr's uplinks (docs/semantics.md#tenants)
+    DeviceJoined: (Route(LORAWAN, _devaddr),),
     DownlinkCommand: (Route(GATEWAY, lambda e: e.gateway),),
     DownlinkAck: (Route(GATEWAY, lambda e: e.gateway),),
     DownlinkOutcome: (Route(LORAWAN, lambda e: e.device),),
@@ -62,7 +69,7 @@ EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
 
 # (SLI kind, RX2 source or "") -> the event types the SLI joins
 SLI_INPUTS: dict[tuple[str, str], tuple[type[Event], ...]] = {
-    ("delivery", ""): (UplinkReceived, UplinkDelivered),
+    ("delivery", ""): (UplinkReceived, UplinkDelivered, DeviceJoined),
     ("rx2", "gateway"): (UplinkReceived, DownlinkCommand, DownlinkAck),
     ("rx2", "integration"): (DownlinkOutcome,),
     ("probe", ""): (ProbeResult,),
@@ -112,3 +119,25 @@ def routes(event: Event) -> list[tuple[str, str]]:
     if route is None:
         raise TypeError(f"not a canonical event: {event!r}")
     return route(event)
+
+
+Router = Callable[[Event], list[tuple[str, str]]]
+
+
+def requests_by_client(settings: Settings) -> bool:
+    """Whether request logs travel keyed by client: a contract counts the request allowance
+    of every component (usage terms without ``component``), so an ADI calling two
+    components must still reach one partition."""
+    return any(c.usage is not None and c.usage.component is None for c in settings.contracts)
+
+
+def _by_client(event: Event) -> list[tuple[str, str]]:
+    if type(event) is RequestLog:
+        return [(SERVICE, event.client or event.component)]  # no client: by component
+    return routes(event)
+
+
+def router(settings: Settings) -> Router:
+    """``routes`` as ``settings`` wants them: request logs keyed by client when
+    ``requests_by_client``, else by component like everything on the service stream."""
+    return _by_client if requests_by_client(settings) else routes

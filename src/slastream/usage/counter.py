@@ -52,7 +52,7 @@ OVER_ALLOWANCE = 2  # over the allowance on at least one closed day of the month
 
 
 class UsageRequest(NamedTuple):
-    """A request as the allowance counts it: a ``RequestLog`` with its size if known."""
+    """A request as the allowance counts it (the fields of a ``RequestLog`` it reads)."""
 
     time_ms: int
     component: str
@@ -117,7 +117,7 @@ class UsageCounter:
                 continue
             times.append(r.time_ms)
             clients.append(r.client)
-            sizes.append(r.bytes if isinstance(r, UsageRequest) else -1)
+            sizes.append(r.bytes)
         if not clients:
             return
         first = self.devices.size

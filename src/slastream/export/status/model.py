@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+from urllib.parse import quote
 
 from slastream.model.events import Exclusion
 from slastream.model.ledger import ContractEntry, Episode, ExclusionEntry, Ledger, SLOEntry
@@ -94,6 +95,18 @@ class StatusPage:
     incidents: tuple[Incident, ...]  # open first, then newest first
     active: tuple[ExclusionEntry, ...]  # accepted exclusions covering the last final minute
     upcoming: tuple[ExclusionEntry, ...]  # accepted exclusions starting later
+    tenant: str | None = None  # one tenant's page: its links stay under /tenant/{id}
+
+    @property
+    def root(self) -> str:
+        """The path the page's own links start with: "" or ``/tenant/{id}``."""
+        return "" if self.tenant is None else f"/tenant/{quote(self.tenant, safe='')}"
+
+    @property
+    def api_query(self) -> str:
+        """What the page's JSON links add to their query (escaped for an HTML attribute):
+        ``tenant={id}&amp;`` or nothing."""
+        return "" if self.tenant is None else f"tenant={quote(self.tenant, safe='')}&amp;"
 
     @property
     def state(self) -> State:

@@ -36,8 +36,8 @@ def shell(title: str, body: str, refresh: bool) -> str:
             f"{DEFS}\n{body}\n</body>\n</html>\n")
 
 
-def slo_href(name: str, month: str) -> str:
-    return f"/slo/{quote(name, safe='')}?month={month}"
+def slo_href(name: str, month: str, root: str = "") -> str:
+    return f"{root}/slo/{quote(name, safe='')}?month={month}"
 
 
 def month_nav(page: StatusPage, base: str) -> str:
@@ -57,13 +57,13 @@ def _uptime(s: SloStatus) -> str:
     return f"{avail * 100:.3f} % (mean of {len(judged)} days with data)"
 
 
-def _component(s: SloStatus, month: str, uid: str) -> str:
+def _component(s: SloStatus, month: str, uid: str, root: str = "") -> str:
     e = s.entry
     first = s.history[0].date if s.history else ""
     last = s.history[-1].date if s.history else ""
     return (
         f'<article class="component" aria-labelledby="{uid}-h"><header>'
-        f'<h4 id="{uid}-h"><a href="{slo_href(e.name, month)}">{escape(e.name)}</a> '
+        f'<h4 id="{uid}-h"><a href="{slo_href(e.name, month, root)}">{escape(e.name)}</a> '
         f'<span class="muted">({escape(e.scope)})</span></h4>'
         f"<span>State: {state_label(s.state)}</span></header>"
         f"{strip(f'{e.name} ({e.scope})', s.history, uid)}"
@@ -80,7 +80,7 @@ def _states(page: StatusPage) -> str:
         out.append(f"<h3>{escape(c.name)} — {state_label(c.state)}</h3>")
         for s in c.slos:
             n += 1
-            out.append(_component(s, page.month, f"c{n}"))
+            out.append(_component(s, page.month, f"c{n}", page.root))
     if not page.slos:
         out.append('<p class="muted">no objectives in the config</p>')
     return "\n".join(out)
@@ -127,7 +127,7 @@ def render_page(page: StatusPage) -> str:
     body = f"""<header>
 <h1>slastream — {escape(page.month)}</h1>
 <p class="muted">{escape(period_line)}</p>
-{month_nav(page, "/")}
+{month_nav(page, page.root or "/")}
 </header>
 <main>
 <h2>State {when}</h2>
@@ -161,6 +161,7 @@ def render_page(page: StatusPage) -> str:
 </tbody>
 </table></div>
 </main>
-<footer>JSON: <a href="/api/status?month={page.month}">status</a> ·
-<a href="/api/ledger?month={page.month}">ledger</a> · <a href="/metrics">metrics</a></footer>"""
+<footer>JSON: <a href="/api/status?{page.api_query}month={page.month}">status</a> ·
+<a href="/api/ledger?{page.api_query}month={page.month}">ledger</a> ·
+<a href="/metrics">metrics</a></footer>"""
     return shell(f"slastream · {page.month}", body, page.current)

@@ -113,8 +113,8 @@ def render_slo_page(page: StatusPage, name: str) -> str | None:
     sections = "\n".join(_section(s, page, n) for n, s in enumerate(mine))
     body = f"""<header>
 <h1>{escape(name)} — {escape(page.month)}</h1>
-<p><a href="/?month={page.month}">← status page</a></p>
-{month_nav(page, "/slo/" + quote(name, safe=""))}
+<p><a href="{page.root or "/"}?month={page.month}">← status page</a></p>
+{month_nav(page, page.root + "/slo/" + quote(name, safe=""))}
 </header>
 <main>
 {sections}
