@@ -98,7 +98,7 @@ class Bridge:
 
     ``await bridge.run()`` runs until ``bridge.stop()`` (then drains what it has read,
     acknowledges it and disconnects) or until a ``BrokerError`` it cannot retry (the MQTT
-    broker refusing our credentials or subscriptions, another bridge taking our session,
+    broker refusing our credentials or subscriptions,
     or a broker never reachable within ``first_connect_timeout_s`` of the start; once
     both were reached, outages of either are ridden out). ``async with bridge.running():``
     does the same around a block.
