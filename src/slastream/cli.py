@@ -109,10 +109,11 @@ def _run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _bridge(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from slastream.ingest import bridge
+    from slastream.ingest import command as bridge
 
     settings = _settings(args)
-    return runtime.run_until_stopped(lambda stop: bridge.command(settings, stop, args.record))
+    return runtime.run_until_stopped(
+        lambda stop: bridge.command(settings, stop, args.record, args.http))
 
 
 def _worker(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -130,10 +130,16 @@ class Engine:
             sli.add(events)
 
     # ------------------------------------------------------------------------ progress
-    def advance(self, watermark_ms: int | None = None) -> None:
-        """Finalise what the watermark proves (default: each SLI's max time − lateness)."""
+    def advance(self, watermark_ms: int | None = None, hold_ms: int | None = None) -> None:
+        """Finalise what the watermark proves (default: each SLI's max time − lateness);
+        ``hold_ms`` caps every SLI's watermark (an open bridge outage, see
+        ``stream/partition.py``)."""
         for sli in self.slis:
-            self._take(sli.advance(watermark_ms))
+            mark = watermark_ms
+            if hold_ms is not None:
+                mark = min(sli.max_time_ms - sli.lateness_ms if mark is None else mark,
+                           hold_ms)
+            self._take(sli.advance(mark))
         for counter in self.usage.values():
             counter.advance(watermark_ms)
 

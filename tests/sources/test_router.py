@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slastream.model.events import EVENT_NAMES, Event, UplinkReceived
+from slastream.model.events import EVENT_NAMES, OUTAGE_OPEN, BridgeOutage, Event, UplinkReceived
+from slastream.model.time import parse_rfc3339_ms
 from slastream.sources import canonical, chirpstack, chirpstack_gateway, router, tts
 from slastream.sources.topics import Layouts
 
@@ -364,3 +365,11 @@ def _check_never_raises(topic: str, payload: Any, received_ms: int) -> None:
         assert outcome in ("ignored", "rejected")
         assert reason and len(reason) <= 200
         assert out == [sentinel]
+
+
+def test_a_bridge_outage_without_end_is_announced_open() -> None:
+    out: list[Any] = []
+    payload = {"start": "2026-10-01T00:00:00Z", "bridge": "b1"}
+    assert router.decode("slastream/bridge/outage", payload, 0, out)[1] == router.OK
+    assert out == [BridgeOutage(parse_rfc3339_ms("2026-10-01T00:00:00Z"), OUTAGE_OPEN, "b1")]
+    assert out[0].open

@@ -7,6 +7,7 @@ import pytest
 
 from slastream.engine import Engine
 from slastream.model.events import BridgeOutage
+from slastream.sli.delivery import DeliverySLI
 from slastream.sli.slices import TOTAL
 from slastream.sources.decoder import message_batches
 from slastream.stream.partition import PartitionState, Timing, slos_for_stream, stream_of
@@ -173,3 +174,72 @@ def test_only_what_an_sli_computes_changes_the_fingerprint() -> None:
     other = parse_settings({"slos": [{"name": "d", "sli": "delivery", "objective": 0.999,
                                       "deadline_s": 10}]})
     assert base.config_changed(other)
+
+
+def _slices(batches: list[SliceBatch]) -> dict[tuple[str, str, int], tuple[float, ...]]:
+    out: dict[tuple[str, str, int], tuple[float, ...]] = {}
+    for batch in batches:
+        for slo, scope, minute, values in batch.slices:
+            old = out.get((slo, scope, minute), (0.0,) * len(values))
+            out[(slo, scope, minute)] = tuple(a + b for a, b in zip(old, values, strict=True))
+    return out
+
+
+def test_an_open_bridge_outage_holds_the_watermark_until_it_closes() -> None:
+    """Ticks (and records) do not judge uplinks an outage may cover while it is open;
+    once it closes the partition gives what it gives with the whole window known at once,
+    also after a restore from a checkpoint taken in between."""
+    s = settings()
+    values = partition_records(messages())[(codec.LORAWAN, 0)]
+    cut = len(values) // 3
+    # the bridge loses the broker after the records before ``cut``: the outage starts at
+    # their newest event time and lasts far longer than the lateness
+    start = run_partition(codec.LORAWAN, 0, values[:cut], flush=False)[0].max_time_ms
+    end = start + 60_000
+    opened, closed = BridgeOutage(start, -1, "b"), BridgeOutage(start, end, "b")
+    assert opened.open and not closed.open
+
+    def run(markers: list[tuple[int, bytes, bytes]], restore_at: int | None = None
+            ) -> tuple[PartitionState, list[SliceBatch]]:
+        state = PartitionState.fresh(s, codec.LORAWAN, 0, APP, TIMING, 0.0)
+        out: list[SliceBatch] = []
+        offset = 0
+        for i, value in enumerate([*values, None]):
+            for key, marker in [(k, v) for at, k, v in markers if at == i]:
+                if (batch := state.apply(offset, key, marker, 0.0)) is not None:
+                    out.append(batch)
+                offset += 1
+            if restore_at == i:
+                state = PartitionState.restore(s, codec.LORAWAN, 0, APP, TIMING,
+                                               state.checkpoint(0.0), 0.0)
+            if value is not None:
+                if (batch := state.apply(offset, b"k", value, 0.0)) is not None:
+                    out.append(batch)
+                offset += 1
+        return state, out
+
+    whole = [(cut, INJECT_KEY, encode_inject(APP, [closed])),
+             (len(values), TICK_KEY, encode_tick(APP, FLUSH))]
+    held = [(cut, INJECT_KEY, encode_inject(APP, [opened])),
+            (cut + 1, TICK_KEY, encode_tick(APP, FLUSH)),
+            (len(values) - 1, TICK_KEY, encode_tick(APP, FLUSH)),
+            (len(values), INJECT_KEY, encode_inject(APP, [closed])),
+            (len(values), TICK_KEY, encode_tick(APP, FLUSH))]
+    unheld = [(cut + 1, TICK_KEY, encode_tick(APP, FLUSH)),
+              (len(values), INJECT_KEY, encode_inject(APP, [closed])),
+              (len(values), TICK_KEY, encode_tick(APP, FLUSH))]
+    expected = _slices(run(whole)[1])
+    for restore_at in (None, cut, len(values) - 1):
+        state, batches = run(held[:3], restore_at)
+        assert state.hold_ms == start
+        assert state.engine.watermark_ms <= start
+        state.last_record_s = -1000.0  # long idle: no tick goes past the start
+        tick = state.tick_due(0.0, caught_up=True)
+        assert tick is None or (tick.watermark_ms or 0) <= start
+        state, batches = run(held, restore_at)
+        assert state.hold_ms is None
+        assert _slices(batches) == expected
+        assert sum(sli.outage_excluded for sli in state.engine.slis
+                   if isinstance(sli, DeliverySLI)) > 0
+    # without the announcement, the ticks judged the uplinks before the window was known
+    assert _slices(run(unheld)[1]) != expected

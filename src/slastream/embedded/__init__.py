@@ -14,12 +14,14 @@ from slastream.embedded.amqtt_broker import AmqttBroker
 from slastream.embedded.mosquitto import Mosquitto, mosquitto_binary
 from slastream.embedded.ports import free_port, port_open, wait_port
 from slastream.embedded.process import BrokerProcess
+from slastream.embedded.s3 import S3Server
 from slastream.embedded.tansu import Tansu, tansu_binary
 
 __all__ = [
     "AmqttBroker",
     "BrokerProcess",
     "Mosquitto",
+    "S3Server",
     "Tansu",
     "free_port",
     "mosquitto_binary",

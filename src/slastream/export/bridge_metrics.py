@@ -14,6 +14,30 @@ from collections.abc import Callable, Iterable
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+# Keys of the pipeline figures (``MetricsSource.pipeline()``) about the broker links and the
+# bridge's queues: key → (metric name, type, help); part of ``metrics.PIPELINE_METRICS``.
+LINK_METRICS: dict[str, tuple[str, str, str]] = {
+    "kafka_connected": (
+        "slastream_kafka_connected", "gauge",
+        "1 while the worker's Kafka cluster answers, 0 during an outage."),
+    "bridge_mqtt_connected": (
+        "slastream_bridge_mqtt_connected", "gauge",
+        "1 while the bridge is subscribed to its MQTT broker, 0 while it reconnects."),
+    "bridge_kafka_connected": (
+        "slastream_bridge_kafka_connected", "gauge",
+        "1 while Kafka acknowledges the bridge's records, 0 while it retries."),
+    "bridge_inbox_messages": (
+        "slastream_bridge_inbox_messages", "gauge",
+        "MQTT messages received and not yet handed to Kafka."),
+    "bridge_in_flight_chunks": (
+        "slastream_bridge_in_flight_chunks", "gauge",
+        "Chunks of messages sent to Kafka and not yet acknowledged by it (their MQTT "
+        "acknowledgements wait)."),
+    "bridge_kafka_seconds_since_success": (
+        "slastream_bridge_kafka_seconds_since_success", "gauge",
+        "Seconds since Kafka last acknowledged a record of the bridge."),
+}
+
 
 class MqttErrorsCollector(Collector):
     """Reads ``totals()`` (reason → connections closed) at every scrape."""

@@ -38,6 +38,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from slastream.export.metrics import MetricsSource
 from slastream.export.status import StatusPage, gather, render_page, render_slo_page, status_json
+from slastream.health import HealthCheck
 from slastream.model.ledger import Ledger, ledger_json
 from slastream.model.spec import Settings
 from slastream.model.time import Month
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _SOURCE: web.AppKey[MetricsSource] = web.AppKey("source", MetricsSource)
 _REGISTRY: web.AppKey[CollectorRegistry] = web.AppKey("registry", CollectorRegistry)
+_HEALTH: web.AppKey[HealthCheck] = web.AppKey("health")
 
 
 class _Collected(Collector):
@@ -113,6 +115,11 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 async def _healthz(request: web.Request) -> web.Response:
+    """200 ``{"status": "ok"}``, or 503 ``{"status": "unhealthy", "problems": [...]}``
+    while a broker the process needs is unreachable (docs/interfaces.md#http-endpoints)."""
+    problems = request.app[_HEALTH]()
+    if problems:
+        return _json({"status": "unhealthy", "problems": problems}, status=503)
     return _json({"status": "ok"})
 
 
@@ -230,14 +237,16 @@ def _auth(token: str, protect: Sequence[str]) -> Any:
 
 def create_app(source: MetricsSource, registry: CollectorRegistry, *,
                token: str | None = None, protect: Sequence[str] = ("api",),
-               ) -> web.Application:
-    """The aiohttp application; ``registry`` is what ``/metrics`` exposes. With ``token``,
-    the areas in ``protect`` (``api``, ``status``, ``metrics``) need it; ``/healthz``
-    never does (docs/interfaces.md#http-endpoints)."""
+               health: HealthCheck | None = None) -> web.Application:
+    """The aiohttp application; ``registry`` is what ``/metrics`` exposes, ``health``
+    what ``/healthz`` reports (default: always healthy). With ``token``, the areas in
+    ``protect`` (``api``, ``status``, ``metrics``) need it; ``/healthz`` never does
+    (docs/interfaces.md#http-endpoints)."""
     middlewares = [_errors] if token is None else [_auth(token, protect), _errors]
     app = web.Application(middlewares=middlewares)
     app[_SOURCE] = source
     app[_REGISTRY] = registry
+    app[_HEALTH] = health or list
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/api/ledger", _api_ledger)
@@ -277,17 +286,18 @@ class HttpServer:
 
 async def serve(source: MetricsSource, registry: CollectorRegistry,
                 host: str = "127.0.0.1", port: int = 9464, *, token: str | None = None,
-                protect: Sequence[str] = ("api",)) -> HttpServer:
+                protect: Sequence[str] = ("api",),
+                health: HealthCheck | None = None) -> HttpServer:
     """Start serving ``source`` and ``registry`` on ``host:port`` (from ``Settings.http``);
-    ``token`` and ``protect`` as in :func:`create_app`.
+    ``token``, ``protect`` and ``health`` as in :func:`create_app`.
 
     Raises ``OSError`` when the address cannot be bound (the CLI prints it as one line).
     """
     if token is None and host not in ("127.0.0.1", "::1", "localhost"):
         log.warning("HTTP on %s without http.token_env/token_file: /api/* is open to "
                     "anyone who can reach it", host)
-    runner = web.AppRunner(create_app(source, registry, token=token, protect=protect),
-                           access_log=None)
+    runner = web.AppRunner(create_app(source, registry, token=token, protect=protect,
+                                      health=health), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:

@@ -68,6 +68,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from slastream.export.bridge_metrics import LINK_METRICS
 from slastream.export.tenant_metrics import TenantBound, empty_families, settings_of
 from slastream.export.terms_metrics import terms_families
 from slastream.model.ledger import ContractEntry, Ledger, SLOEntry
@@ -92,6 +93,7 @@ PIPELINE_METRICS: dict[str, tuple[str, str, str]] = {
     "tracked_uplinks": (
         "slastream_tracked_uplinks", "gauge",
         "Uplinks held in delivery-matching state, waiting for their deadline."),
+    **LINK_METRICS,
 }
 
 

@@ -1,11 +1,10 @@
-"""The MQTT → Kafka bridge: ``slastream bridge``, and in-process for ``run``, ``demo``, tests.
+"""The MQTT → Kafka bridge: ``slastream bridge`` (``command.py``), ``run``, ``demo``, tests.
 
 Data path (one process, one event loop)::
 
     broker ──MQTT──▶ MqttConnection.data_received ──Segment──▶ Inbox (bounded, see inbox.py)
-        ──▶ decode loop: JSON, capture line, router.decode → canonical events, counters,
-            dead letters ──▶ EventProducer (one Kafka record per partition and chunk)
-        ──▶ ack loop: once Kafka has a chunk, PUBACK its messages, in order
+        ──▶ decode loop (forward.py): capture line, router.decode → events, dead letters
+        ──▶ EventProducer ──▶ ack loop: once Kafka has a chunk, PUBACK it, in order
 
 Guarantees:
 
@@ -13,12 +12,14 @@ Guarantees:
   Interval, §3.1.2.4, §3.1.2.11.2), so the broker queues while we are away, and a message
   is acknowledged only after Kafka acknowledged its events, so a crash of the bridge loses
   nothing either: the broker re-sends (at least once; downstream state is idempotent);
-* the bridge's own disconnected windows become ``BridgeOutage`` events (control topic) and
-  ``slastream/bridge/outage`` lines in the capture, produced through the same decode path as
-  a received message, so replay sees exactly what the live worker saw (QoS 0 traffic
-  lost in the window must not be charged to the network);
-* malformed messages go to ``{prefix}.deadletter`` with their reason and are counted; the
-  loop goes on.
+* the bridge's own disconnected windows become ``BridgeOutage`` events (control topic,
+  capture), decoded like received messages, so replay sees what the live worker saw;
+  announced open when the connection drops, closed before anything the new connection
+  brings (docs/semantics.md#bridge-outages);
+* neither broker's outage stops the bridge: it reconnects and retries with capped
+  exponential backoff, for as long as it takes, and says so on ``health()`` (``/healthz``)
+  and ``figures()`` (``/metrics``), logging each change of state once;
+* malformed messages go to ``{prefix}.deadletter`` with their reason; the loop goes on.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from typing import Any, Self
 import orjson
 
 from slastream.errors import BrokerError
+from slastream.health import Backoff, Link
 from slastream.ingest import packets
 from slastream.ingest.connection import (
     MqttAddress,
@@ -46,24 +47,20 @@ from slastream.ingest.connection import (
     connect_any_version,
 )
 from slastream.ingest.decoder import Decoder
+from slastream.ingest.forward import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Forwarder, sleep_unless
 from slastream.ingest.inbox import Inbox
 from slastream.ingest.recorder import CaptureRecorder
-from slastream.model.events import BridgeOutage, Event
+from slastream.model.events import BridgeOutage
 from slastream.model.spec import MqttSettings, Settings
 from slastream.model.time import format_rfc3339_ms, now_ms
 from slastream.runtime import first_error
 from slastream.sources import router
-from slastream.transport import codec
 from slastream.transport import routes as event_routes
-from slastream.transport.kafka import EventProducer, SendFuture, delivered
+from slastream.transport.kafka import EventProducer
 
 log = logging.getLogger("slastream.bridge")
 
 OUTAGE_TOPIC = "slastream/bridge/outage"
-CHUNK_MESSAGES = 8192  # decoded and produced together: ~2,000 events per record at 4 partitions
-MAX_CHUNKS_IN_FLIGHT = 64  # chunks sent to Kafka but not yet acknowledged by it
-BACKOFF_INITIAL_S = 0.1
-BACKOFF_MAX_S = 30.0
 FIRST_CONNECT_TIMEOUT_S = 30.0
 DRAIN_TIMEOUT_S = 30.0
 
@@ -96,22 +93,15 @@ class BridgeStats:
     outages: list[BridgeOutage] = field(default_factory=list)
 
 
-class _InFlight:
-    __slots__ = ("futures", "segments")
-
-    def __init__(self, futures: list[SendFuture], segments: list[Segment]) -> None:
-        self.futures = futures
-        self.segments = segments
-
-
 class Bridge:
     """Subscribe, decode, produce; reconnect with exponential backoff by itself.
 
     ``await bridge.run()`` runs until ``bridge.stop()`` (then drains what it has read,
-    acknowledges it and disconnects) or until a ``BrokerError`` it cannot retry
-    (Kafka failing, the MQTT broker refusing our credentials or subscriptions, or never
-    reachable within ``first_connect_timeout_s``). ``async with bridge.running():`` does
-    the same around a block.
+    acknowledges it and disconnects) or until a ``BrokerError`` it cannot retry (the MQTT
+    broker refusing our credentials or subscriptions,
+    or a broker never reachable within ``first_connect_timeout_s`` of the start; once
+    both were reached, outages of either are ridden out). ``async with bridge.running():``
+    does the same around a block.
 
     ``client_id`` overrides ``mqtt.client_id`` (each bridge of a shared group needs its own:
     the broker keeps one session per id); ``keepalive_s`` is the MQTT Keep Alive;
@@ -146,7 +136,12 @@ class Bridge:
         self._producer: EventProducer | None = None
         self._conn: MqttConnection | None = None
         self._stopping = asyncio.Event()
-        self._drained = asyncio.Event()
+        self._forward = Forwarder(self._inbox, self._decoder, settings.kafka.bootstrap,
+                                  self._stopping, self._pause_reading)
+        self._reading_paused = False  # for Kafka: it cannot take what we would read
+        self._open_outage: int | None = None  # start of the outage announced open
+        self.mqtt = Link(f"MQTT {self.address}", log)
+        self.kafka = self._forward.kafka
         self.connected = asyncio.Event()  # set while subscribed
 
     # ------------------------------------------------------------------ public
@@ -159,10 +154,24 @@ class Bridge:
         """Ignored messages by ``(source, reason class)``."""
         return dict(self._decoder.ignored)
 
+    def health(self) -> list[str]:
+        """What ``/healthz`` reports: one line per broker the bridge cannot use now."""
+        return [p for p in (self.mqtt.problem(), self.kafka.problem()) if p]
+
+    def figures(self) -> dict[str, float]:
+        """The bridge's figures on ``/metrics`` (``export/metrics.py``)."""
+        return {"bridge_mqtt_connected": float(self.mqtt.connected),
+                "bridge_kafka_connected": float(self.kafka.connected),
+                "bridge_inbox_messages": float(len(self._inbox)),
+                "bridge_in_flight_chunks": float(self._forward.in_flight),
+                "bridge_kafka_seconds_since_success": self.kafka.seconds_since_success()}
+
     def stats(self) -> BridgeStats:
         s = self._stats
         s.received = self._decoder.received
         s.deadlettered = self._decoder.deadlettered
+        s.events = self._forward.events
+        s.acknowledged = self._forward.acknowledged
         if self._producer is not None:
             s.records = self._producer.stats.records
         s.queue_depth = len(self._inbox)
@@ -179,24 +188,41 @@ class Bridge:
         """Run until stopped; raises ``BrokerError`` (one, not a group) on a fatal error."""
         try:
             async with contextlib.AsyncExitStack() as stack:
-                producer = await stack.enter_async_context(EventProducer(
-                    self.settings.kafka, client_id=self.client_id,
-                    one_record_per_batch=self._one_record_per_batch,
-                    routes=event_routes.router(self.settings)))
-                self._producer = producer
                 recorder = None
                 if self.record_path is not None:
                     recorder = await stack.enter_async_context(
                         CaptureRecorder(self.record_path))
-                in_flight: asyncio.Queue[_InFlight | None] = asyncio.Queue(MAX_CHUNKS_IN_FLIGHT)
                 async with asyncio.TaskGroup() as tg:
                     tg.create_task(self._mqtt_loop())
-                    tg.create_task(self._decode_loop(producer, recorder, in_flight))
-                    tg.create_task(self._ack_loop(in_flight, recorder))
+                    producer = await self._start_producer(stack)
+                    if producer is not None:
+                        tg.create_task(self._forward.run(producer, recorder))
+                    else:  # stopped before Kafka was ever reachable
+                        self._forward.drained.set()
         except BaseExceptionGroup as group:
             raise first_error(group) from None
         finally:
             self.connected.clear()
+
+    async def _start_producer(self, stack: contextlib.AsyncExitStack
+                              ) -> EventProducer | None:
+        """The producer, once Kafka answers; ``BrokerError`` if it never did within
+        ``first_connect_timeout_s``; ``None`` if stopped first."""
+        started = time.monotonic()
+        backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
+        while not self._stopping.is_set():
+            producer = EventProducer(self.settings.kafka, client_id=self.client_id,
+                                     one_record_per_batch=self._one_record_per_batch,
+                                     routes=event_routes.router(self.settings))
+            try:
+                self._producer = await stack.enter_async_context(producer)
+                return self._producer
+            except BrokerError as exc:
+                if time.monotonic() - started > self._first_connect_timeout_s:
+                    raise
+                self.kafka.down(str(exc))
+                await self._sleep_unless_stopping(backoff.next())
+        return None
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Self]:
@@ -217,50 +243,57 @@ class Bridge:
 
     async def _mqtt_loop(self) -> None:
         started = time.monotonic()
-        backoff = BACKOFF_INITIAL_S
-        lost_ms: int | None = None  # set while an outage is open
+        backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
         version = self._mqtt_version
         takeovers = 0  # in a row: each waits longer before taking the session back
         while not self._stopping.is_set():
             try:
                 conn, _ = await connect_any_version(self.address, self._options,
-                                                    self._inbox.put, self._clock_ms, version)
+                                                    self._receive, self._clock_ms, version)
             except (OSError, TimeoutError, BrokerError) as exc:
                 self._check_retryable(exc, started)
-                log.warning("MQTT %s: cannot connect (%s); retrying in %.1f s",
-                            self.address, _describe(exc), backoff)
-                await self._sleep_unless_stopping(backoff * random.uniform(0.8, 1.2))
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                self.mqtt.down(f"cannot connect: {_describe(exc)}")
+                await self._sleep_unless_stopping(backoff.next())
                 continue
             try:
                 granted = await conn.subscribe(self.filters, self.qos)
             except (TimeoutError, BrokerError) as exc:
                 conn.abort()
                 self._check_retryable(exc, started)
-                await self._sleep_unless_stopping(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                self.mqtt.down(f"cannot subscribe: {_describe(exc)}")
+                await self._sleep_unless_stopping(backoff.next())
                 continue
             self._after_subscribe(conn, granted)
-            backoff = BACKOFF_INITIAL_S
-            if lost_ms is not None:
-                self._record_outage(lost_ms, self._clock_ms())
-                lost_ms = None
+            backoff.reset()
+            self._close_outage(self._clock_ms())
             await self._wait_closed_or_stopping(conn)
             self.connected.clear()
             self._conn = None
-            if not self._stopping.is_set():
-                lost_ms = conn.lost_ms if conn.lost_ms is not None else self._clock_ms()
-                takeovers = takeovers + 1 if self._connection_lost(conn) else 0
-                if takeovers:
-                    await self._sleep_unless_stopping(min(0.1 * 2**takeovers, BACKOFF_MAX_S))
-            else:
+            if self._stopping.is_set():
                 await self._drain_and_disconnect(conn)
                 return
+            self._open_outage_at(conn.lost_ms if conn.lost_ms is not None
+                                 else self._clock_ms())
+            takeovers = takeovers + 1 if self._connection_lost(conn) else 0
+            if takeovers:
+                await self._sleep_unless_stopping(min(0.1 * 2**takeovers, BACKOFF_MAX_S))
         # Stopped while disconnected: the open outage lasted at least until now.
-        if lost_ms is not None:
-            self._record_outage(lost_ms, self._clock_ms())
+        self._close_outage(self._clock_ms())
         self._inbox.close()
-        await self._drained.wait()
+        await self._forward.drained.wait()
+
+    def _receive(self, segment: Segment) -> None:
+        """Messages of the connection, into the inbox; an open outage is closed first, so
+        everything the new connection brings comes after the closing event."""
+        if self._open_outage is not None:
+            self._close_outage(segment.received_ms)
+        self._inbox.put(segment)
+
+    def _pause_reading(self, pause: bool) -> None:
+        """Kafka is unavailable (True) or back (False): stop or resume reading MQTT."""
+        self._reading_paused = pause
+        if self._conn is not None:
+            (self._conn.pause if pause else self._conn.resume)()
 
     def _check_retryable(self, exc: BaseException, started: float) -> None:
         if isinstance(exc, Refused) and exc.permanent:
@@ -280,6 +313,9 @@ class Bridge:
         log.info("MQTT %s: connected as %r (MQTT %s), subscribed to %d filters at QoS %d",
                  self.address, self.client_id, "5" if conn.version == 5 else "3.1.1",
                  len(self.filters), self.qos)
+        if self._reading_paused:
+            conn.pause()  # Kafka is still away: the broker keeps the backlog
+        self.mqtt.up()
         self.connected.set()
 
     async def _wait_closed_or_stopping(self, conn: MqttConnection) -> None:
@@ -301,99 +337,50 @@ class Bridge:
             log.error("MQTT %s: another client connected with client id %r and took the "
                       "session over; reconnecting (give each bridge its own mqtt.client_id)",
                       self.address, self.client_id)
+            self.mqtt.down("session taken over by another client with this client id")
             return True
         detail = f": {reason or packets.reason_text(code)}" if code else ""
-        log.warning("MQTT %s: connection lost%s; reconnecting", self.address, detail)
+        self.mqtt.down(f"connection lost{detail}")
         return False
 
     async def _drain_and_disconnect(self, conn: MqttConnection) -> None:
         conn.pause()  # read nothing more; unread messages stay with the broker
         self._inbox.close()
         try:
-            await asyncio.wait_for(self._drained.wait(), DRAIN_TIMEOUT_S)
+            await asyncio.wait_for(self._forward.drained.wait(), DRAIN_TIMEOUT_S)
         finally:
             conn.close()
 
     async def _sleep_unless_stopping(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        await sleep_unless(self._stopping, seconds)
 
-    def _record_outage(self, start_ms: int, end_ms: int) -> None:
-        """Make the disconnected window a message of our own, decoded like any other."""
-        outage = BridgeOutage(start_ms, end_ms, self.client_id)
-        self._stats.outages.append(outage)
-        payload = orjson.dumps({"start": format_rfc3339_ms(start_ms),
-                                "end": format_rfc3339_ms(end_ms), "bridge": self.client_id})
+    def _open_outage_at(self, start_ms: int) -> None:
+        """Announce the outage open now: a worker holds what it may cover until it is
+        closed (docs/semantics.md#bridge-outages)."""
+        self._open_outage = start_ms
+        self._inbox.put(self._outage_message(start_ms, None))
+
+    def _close_outage(self, end_ms: int) -> None:
+        """Close the open outage, if any: a message of our own, decoded like any other."""
+        start_ms, self._open_outage = self._open_outage, None
+        if start_ms is None:
+            return
+        end_ms = max(end_ms, start_ms)
+        self._stats.outages.append(BridgeOutage(start_ms, end_ms, self.client_id))
         log.warning("MQTT %s: bridge was disconnected from %s to %s (%.1f s)", self.address,
                     format_rfc3339_ms(start_ms), format_rfc3339_ms(end_ms),
                     (end_ms - start_ms) / 1000)
-        self._inbox.put(Segment(None, end_ms, [OUTAGE_TOPIC], [payload], []))
+        self._inbox.put(self._outage_message(start_ms, end_ms))
 
-    # ------------------------------------------------------------------ Kafka side
-
-    async def _decode_loop(self, producer: EventProducer, recorder: CaptureRecorder | None,
-                           in_flight: asyncio.Queue[_InFlight | None]) -> None:
-        while segments := await self._inbox.get(CHUNK_MESSAGES):
-            events: list[Event] = []
-            dead = self._decoder.decode(segments, events, recorder)
-            futures = await producer.send_events(events) if events else []
-            for key, value in dead:
-                futures.append(await producer.send_record(codec.DEADLETTER, value, key))
-            self._stats.events += len(events)
-            await in_flight.put(_InFlight(futures, segments))  # full: Kafka is behind; wait
-        await in_flight.put(None)  # the inbox is closed and empty: let the ack loop finish
-
-    async def _ack_loop(self, in_flight: asyncio.Queue[_InFlight | None],
-                        recorder: CaptureRecorder | None) -> None:
-        """Acknowledge to the broker, in the order received (§4.6), what Kafka has.
-
-        With ``--record``, the capture lines are written first too: a message the broker
-        considers delivered is in Kafka and in the capture, so a crash leaves the capture
-        complete (the broker re-sends the rest; they are recorded again, at least once).
-        """
-        bootstrap = self.settings.kafka.bootstrap
-        try:
-            while (item := await in_flight.get()) is not None:
-                await delivered(item.futures, bootstrap)
-                if recorder is not None:
-                    await recorder.flush()
-                for segment in item.segments:
-                    if segment.acks and segment.conn is not None:
-                        segment.conn.ack(segment.acks)
-                        self._stats.acknowledged += len(segment.acks)
-        finally:
-            self._drained.set()
+    def _outage_message(self, start_ms: int, end_ms: int | None) -> Segment:
+        ends = {} if end_ms is None else {"end": format_rfc3339_ms(end_ms)}  # None: open
+        payload = orjson.dumps({"start": format_rfc3339_ms(start_ms), **ends,
+                                "bridge": self.client_id})
+        return Segment(None, start_ms if end_ms is None else end_ms, [OUTAGE_TOPIC],
+                       [payload], [])
 
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
     return str(exc) or type(exc).__name__
-
-
-# ---------------------------------------------------------------------- command line
-
-
-async def command(settings: Settings, stop: asyncio.Event,
-                  record_path: str | None = None) -> int:
-    """``slastream bridge -c CONFIG [--record FILE]``: run until ``stop`` is set, drain.
-
-    Returns 0 after a requested stop; raises ``BrokerError`` when the bridge cannot go on
-    (see ``Bridge.run``).
-    """
-    bridge = Bridge(settings, record_path)
-    log.info("bridge %r: %s → Kafka %s (topics %s.*)%s", bridge.client_id, bridge.address,
-             settings.kafka.bootstrap, settings.kafka.topic_prefix,
-             f", recording to {record_path}" if record_path else "")
-    running = asyncio.create_task(bridge.run(), name="bridge")
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-        bridge.stop()
-    await running
-    s = bridge.stats()
-    log.info("bridge stopped: %d messages, %d events, %d dead letters, %d outages",
-             s.received, s.events, s.deadlettered, len(s.outages))
-    return 0

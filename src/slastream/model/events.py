@@ -140,11 +140,21 @@ class BridgeOutage(NamedTuple):
 
     QoS-0 traffic lost in such a window would look exactly like network-server loss, so
     the delivery SLI leaves uplinks whose fate fell into the window out of its count.
+    ``end_ms == OUTAGE_OPEN`` announces an outage still going on (its start only): a live
+    partition holds its watermark at the start until the closing event with the same
+    start and bridge arrives (docs/semantics.md#bridge-outages).
     """
 
     start_ms: int
     end_ms: int
     bridge: str
+
+    @property
+    def open(self) -> bool:
+        return self.end_ms == OUTAGE_OPEN
+
+
+OUTAGE_OPEN = -1  # BridgeOutage.end_ms of an outage not over yet
 
 
 TICKET_EVENTS = ("opened", "severity", "contact", "response", "plan", "resolved", "reopened")

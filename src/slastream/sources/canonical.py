@@ -19,6 +19,7 @@ from slastream.model.events import (
     EXCLUSION_KINDS,
     FPORT_NONE,
     FPORT_UNKNOWN,
+    OUTAGE_OPEN,
     BridgeOutage,
     DownlinkOutcome,
     Event,
@@ -253,12 +254,14 @@ def decode_bridge_outage(
 ) -> str | None:
     """``slastream/bridge/outage``: a window in which a bridge was cut off from its broker.
 
-    A zero-length window (reconnected within the same millisecond) is accepted.
+    A zero-length window (reconnected within the same millisecond) is accepted. Without
+    ``end`` the outage is still open (``OUTAGE_OPEN``): the bridge announces it as soon as
+    it loses the broker and closes it with a second message when it is back.
     """
     obj = need_object(payload)
     start_ms = timestamp_ms(obj, "start")
-    end_ms = timestamp_ms(obj, "end")
-    if end_ms < start_ms:
+    end_ms = timestamp_ms(obj, "end") if obj.get("end") is not None else OUTAGE_OPEN
+    if end_ms != OUTAGE_OPEN and end_ms < start_ms:
         raise Rejected("end must not be before start")
     out.append(BridgeOutage(start_ms, end_ms, text(obj, "bridge")))
     return None

@@ -38,6 +38,7 @@ import faust
 from faust.types import TP
 
 from slastream.errors import SlastreamError
+from slastream.health import Link
 from slastream.model.spec import Settings
 from slastream.stream.breaches import BreachTracker
 from slastream.stream.partition import PartitionState, Tick, Timing, slos_for_stream
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 INPUT_STREAMS = (codec.LORAWAN, codec.GATEWAY, codec.SERVICE)
 TICKER_PERIOD_S = 0.25
 FOLLOW_POLL_S = 0.1
+APP_STOP_TIMEOUT_S = 30.0
 
 
 class WorkerError(SlastreamError):
@@ -87,22 +89,29 @@ class StreamWorker:
 
     def __init__(self, settings: Settings, profile: KafkaProfile = PRODUCTION,
                  timing: Timing | None = None, ingest: IngestTotals | None = None,
-                 ignored: IngestTotals | None = None) -> None:
+                 ignored: IngestTotals | None = None, view: LiveView | None = None,
+                 kafka_link: Link | None = None) -> None:
         self.settings = settings
         self.profile = profile
         self.timing = timing or Timing()
-        kafka = settings.kafka
-        self.app_id = kafka.app_id
-        self.topics = {codec.topic_name(kafka.topic_prefix, s): s for s in INPUT_STREAMS}
+        self.app_id = settings.kafka.app_id
+        self.topics = {codec.topic_name(settings.kafka.topic_prefix, s): s
+                       for s in INPUT_STREAMS}
         self.topic_of = {s: t for t, s in self.topics.items()}
         self.computing = {s for s in INPUT_STREAMS if slos_for_stream(settings, s)}
-        self.view = LiveView(settings, ingest, self.local_figures, ignored)
+        # a restarted worker keeps the view (first write wins: replays add nothing)
+        self.view = view or LiveView(settings, ingest, None, ignored)
+        self.view.local = self.local_figures
+        # while Kafka is unreachable (stream/supervisor.py) no tick is written, and idle
+        # time starts again when it is back: the bridge's backlog is not idleness
+        self.kafka = kafka_link
         self.breaches = BreachTracker(self.app_id)
         self.partitions: dict[PartitionId, PartitionState] = {}
         self.heads: dict[PartitionId, CheckpointHead] = {}
         self.held: dict[PartitionId, list[Any]] = {}
         self.assigned: set[PartitionId] = set()
         self.failure: str | None = None
+        self.failure_exc: BaseException | None = None
         self.stopped = asyncio.Event()
         self._woken: dict[PartitionId, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -244,6 +253,11 @@ class StreamWorker:
                     return
             else:
                 recovering_since = None
+            if self.kafka is not None and (not self.kafka.connected or
+                                           self.kafka.since > now - self.timing.idle_s):
+                for state in self.partitions.values():
+                    state.last_record_s = max(state.last_record_s, now)
+                continue
             for pid in sorted(self.assigned):
                 await self._tick_partition(pid, now)
 
@@ -328,6 +342,7 @@ class StreamWorker:
 
     def _fail(self, exc: BaseException | str, where: str) -> None:
         if self.failure is None:
+            self.failure_exc = None if isinstance(exc, str) else exc
             what = exc if isinstance(exc, str) else (
                 str(exc) if isinstance(exc, SlastreamError) else f"{type(exc).__name__}: {exc}")
             self.failure = f"{where}: {what}".splitlines()[0]
@@ -357,6 +372,11 @@ class StreamWorker:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         try:
-            await self.app.stop()
+            # faust commits and leaves the group on the way out; with the broker gone
+            # that would wait for every request to time out
+            await asyncio.wait_for(self.app.stop(), APP_STOP_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("faust did not stop within %g s (Kafka unreachable?)",
+                        APP_STOP_TIMEOUT_S)
         finally:
             shutil.rmtree(self._datadir, ignore_errors=True)

@@ -16,7 +16,10 @@ records of the partition before they take effect (see ``records.py``):
   (docs/semantics.md#corrections: events later than that are applied as corrections, not dropped);
 * bridge outages from the control topic: the delivery SLI must know them before it
   finalises the uplinks whose deadline overlaps them, and every replay must see them at
-  the same point.
+  the same point. The bridge announces an outage when it begins (``end_ms`` open) and
+  again when it ends; between the two the partition holds its watermark at the start,
+  for ticks and records alike, so nothing the outage may cover is judged before the
+  window is known (docs/architecture.md#outage-injection).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from slastream.checkpoint import document
 from slastream.checkpoint.chain import ChainWriter, Piece
 from slastream.checkpoint.schema import engine_state, load_engine
 from slastream.engine import Engine, usage_counters
-from slastream.model.events import BridgeOutage, RequestLog
+from slastream.model.events import OUTAGE_OPEN, BridgeOutage, RequestLog
 from slastream.model.spec import SLO, Settings
 from slastream.model.time import MINUTE_MS, Month
 from slastream.sli.slices import SliceStore
@@ -193,7 +196,7 @@ class PartitionState:
                 events = {}
             if events:
                 self.engine.feed(group([])._replace(events=events))
-                self.engine.advance()
+                self.engine.advance(hold_ms=self.hold_ms)
         return self._emit(offset)
 
     def _marker(self, key: bytes | None, value: bytes, now_s: float) -> None:
@@ -204,7 +207,7 @@ class PartitionState:
             self.tick_wait_until_s = 0.0
             tick = body.get("tick_ms")
             if isinstance(tick, int):
-                self.engine.advance(tick)
+                self.engine.advance(tick, self.hold_ms)
             return
         try:
             events = decode_batch(value)
@@ -216,9 +219,11 @@ class PartitionState:
             if isinstance(ev, BridgeOutage) and outage_key(ev) not in self.outages:
                 self.outages.add(outage_key(ev))
                 self.inject_wait_until_s.pop(outage_key(ev), None)
-                fresh.append(ev)
+                if not ev.open:
+                    fresh.append(ev)
         if fresh:
             self.engine.feed(group(fresh))
+            self.engine.advance(hold_ms=self.hold_ms)  # a close releases what it held
 
     def _emit(self, offset: int) -> SliceBatch | None:
         engine = self.engine
@@ -273,6 +278,15 @@ class PartitionState:
 
     # ----------------------------------------------------------------------- progress
     @property
+    def hold_ms(self) -> int | None:
+        """The earliest start of an outage announced open and not yet closed (same start
+        and bridge): the watermark may not pass it. A function of the applied outages, so
+        a restored checkpoint holds exactly where the original did."""
+        closed = {(s, b) for s, e, b in self.outages if e != OUTAGE_OPEN}
+        starts = [s for s, e, b in self.outages if e == OUTAGE_OPEN and (s, b) not in closed]
+        return min(starts) if starts else None
+
+    @property
     def has_data(self) -> bool:
         return self.max_time_ms >= 0
 
@@ -299,6 +313,9 @@ class PartitionState:
         if not self.has_data:
             return self._ticking(now_s, Tick(None)) if flush else None
         target = self.max_time_ms + int(idle_s * 1000) - self.lateness_ms
+        hold = self.hold_ms
+        if hold is not None:
+            target = min(target, hold)
         closes = any((target - s.horizon_ms) // MINUTE_MS > s.final_minute
                      for s in self.engine.slis) or any(
             target // MINUTE_MS > c.watermark_ms // MINUTE_MS

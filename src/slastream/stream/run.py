@@ -1,7 +1,10 @@
 """``slastream run``: the bridge and the worker in one process, on one event loop.
 
 The bridge's ingest counters feed the worker's ``slastream_ingest_messages_total`` and the
-ledger's ``inputs`` directly (a worker alone does not see MQTT messages).
+ledger's ``inputs`` directly (a worker alone does not see MQTT messages), and its health
+and figures (broker links, inbox) show on the worker's ``/healthz`` and ``/metrics``.
+Neither side exits on a broker outage: the bridge retries both brokers and the worker is
+restarted in-process after a Kafka outage (``stream/supervisor.py``).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ async def pipeline(settings: Settings, stop: asyncio.Event, *,
     worker_task = asyncio.create_task(
         serve(settings, worker_stop, profile=profile, timing=timing,
               ingest=bridge.ingest_totals, ignored=bridge.ignored_totals,
-              on_ready=on_ready,
+              on_ready=on_ready, health=bridge.health, figures=bridge.figures,
               collectors=[MqttErrorsCollector(lambda: bridge.stats().mqtt_errors)]),
         name="worker")
     stopping = asyncio.create_task(stop.wait())

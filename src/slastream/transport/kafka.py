@@ -13,6 +13,11 @@ Producer settings, and why:
 * one record carries a batch of canonical events (``codec.encode_batch``), at most
   ``MAX_EVENTS_PER_RECORD``; records of one topic-partition are further batched by aiokafka
   (``linger_ms``, ``max_batch_size``).
+
+A send that fails (the broker went away) fails its future; the caller keeps the
+``OutRecord`` and sends it again (``EventProducer.send``) once the broker is back: the
+bridge does so (``ingest/forward.py``). Every future's exception is retrieved, so none is
+reported as "never retrieved" when a caller gives up on it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -47,6 +52,7 @@ MAX_BATCH_BYTES = 1 << 20
 MAX_REQUEST_BYTES = 4 << 20
 TOPIC_ALREADY_EXISTS = 36  # Kafka protocol error code
 _PARTITION_CACHE_LIMIT = 1 << 20
+STOP_TIMEOUT_S = 10.0  # stopping flushes; with the broker gone that would wait for expiry
 
 SendFuture = asyncio.Future[Any]
 
@@ -88,6 +94,25 @@ async def wait_ready(bootstrap: str, timeout_s: float,
                 await admin.close()
         await asyncio.sleep(0.1)
     raise BrokerError(f"Kafka at {bootstrap} did not answer within {timeout_s:g} s: {last}")
+
+
+async def reachable(bootstrap: str, timeout_s: float,
+                    client_options: Mapping[str, Any] | None = None) -> str | None:
+    """``None`` if a broker at ``bootstrap`` answers a metadata request within
+    ``timeout_s``, else why not (one line); ``client_options`` as for ``wait_ready``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
+                                request_timeout_ms=int(timeout_s * 1000),
+                                **(client_options or {}))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await admin.start()
+            await admin.list_topics()
+        return None
+    except (KafkaError, OSError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}".rstrip(": ")
+    finally:
+        with contextlib.suppress(KafkaError, OSError):
+            await admin.close()
 
 
 async def ensure_topics(kafka: KafkaSettings, topics: list[str] | None = None) -> None:
@@ -134,6 +159,21 @@ class Partitioner:
                 self._cache.clear()
             h = self._cache[key] = murmur2(key.encode()) & 0x7FFFFFFF
         return h
+
+
+class OutRecord(NamedTuple):
+    """One record to produce (kept by the caller until Kafka acknowledged it)."""
+
+    stream: str
+    value: bytes
+    key: str | None
+    partition: int | None
+    events: int
+
+
+def _retrieve(future: SendFuture) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 @dataclass
@@ -197,8 +237,9 @@ class EventProducer:
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
-            with kafka_errors("stopping the producer", self.kafka.bootstrap):
-                await producer.stop()  # flushes what is buffered
+            with kafka_errors("stopping the producer", self.kafka.bootstrap), \
+                    contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(producer.stop(), STOP_TIMEOUT_S)  # flushes
 
     def topic(self, stream: str) -> str:
         return codec.topic_name(self.kafka.topic_prefix, stream)
@@ -222,24 +263,37 @@ class EventProducer:
                     group[1].append(ev)
         return out
 
-    async def send_events(self, events: list[Event]) -> list[SendFuture]:
-        """Send ``events``; returns one future per record."""
-        futures: list[SendFuture] = []
+    def records(self, events: list[Event]) -> list[OutRecord]:
+        """The records that carry ``events``: per ``(stream, partition)``, chunks of at
+        most ``MAX_EVENTS_PER_RECORD`` events, keyed by the group's first route key."""
+        out: list[OutRecord] = []
         for (stream, partition), (key, group) in self.group(events).items():
             for i in range(0, len(group), MAX_EVENTS_PER_RECORD):
                 chunk = group[i:i + MAX_EVENTS_PER_RECORD]
                 for n, value in codec.encode_records(chunk, MAX_RECORD_BYTES):
-                    futures.append(await self._send(stream, value, key, partition))
-                    self.stats.events += n
-        return futures
+                    out.append(OutRecord(stream, value, key, partition, n))
+        return out
+
+    def raw_record(self, stream: str, value: bytes, key: str | None) -> OutRecord:
+        """One raw record (dead letters), partitioned by ``key`` as Kafka would."""
+        partition = self.partition(stream, key) if key is not None else None
+        return OutRecord(stream, value, key, partition, 0)
+
+    async def send_events(self, events: list[Event]) -> list[SendFuture]:
+        """Send ``events``; returns one future per record."""
+        return [await self.send(record) for record in self.records(events)]
 
     async def send_record(self, stream: str, value: bytes, key: str | None) -> SendFuture:
         """Send one raw record (dead letters); partition by ``key`` as Kafka would."""
-        partition = self.partition(stream, key) if key is not None else None
-        return await self._send(stream, value, key, partition)
+        return await self.send(self.raw_record(stream, value, key))
 
-    async def _send(self, stream: str, value: bytes, key: str | None,
-                    partition: int | None) -> SendFuture:
+    async def send(self, record: OutRecord) -> SendFuture:
+        """Hand ``record`` to aiokafka; the future resolves once Kafka has it.
+
+        ``BrokerError`` when it cannot even be queued (no metadata, buffer full for the
+        request timeout): the broker is unreachable.
+        """
+        stream, value, key, partition, events = record
         topic = self.topic(stream)
         if self._producer is None:
             raise BrokerError("the Kafka producer is not started (use async with)")
@@ -247,7 +301,9 @@ class EventProducer:
             future: SendFuture = await self._producer.send(
                 topic, value, key=key.encode() if key is not None else None,
                 partition=partition)
+        future.add_done_callback(_retrieve)
         self.stats.records += 1
+        self.stats.events += events
         self.stats.bytes += len(value)
         self.stats.per_stream[stream] = self.stats.per_stream.get(stream, 0) + 1
         return future
