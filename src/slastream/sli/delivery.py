@@ -21,15 +21,13 @@ received by the network server arrive at the consuming application. So:
   was decoded; one still without is an unmatched delivery
   (docs/semantics.md#the-things-stack).
 
-State per tracked uplink is one dict entry ``int key -> int value`` (about 120 bytes).
+State per tracked uplink is one dict entry ``int key -> int value`` (about 114 bytes).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-
-import numpy as np
 
 from slastream.model.events import (
     BridgeOutage,
@@ -45,12 +43,6 @@ from slastream.sli.gateways import GatewaySLI
 from slastream.sli.slices import GOOD, new_vector
 from slastream.sli.state import (
     State,
-    columns_to_groups,
-    get_array,
-    get_int,
-    get_strs,
-    groups_to_columns,
-    same_length,
 )
 from slastream.sources.columns import Rows
 
@@ -59,8 +51,7 @@ from slastream.sources.columns import Rows
 # ``(ns_ms * _S + scope) * 2 + delivered``. ``scope`` indexes ``_scopes``: the region (known
 # when the uplink is heard), or the tenant or application (the owner named by the uplink's
 # delivery or known for its DevAddr when heard; 0, ``unattributed``, until then and resolved
-# again when it is finalised). Checkpoints store neither packing: ``state`` spells both out
-# as columns.
+# again when it is finalised). Checkpoints spell both out as columns (delivery_state.py).
 # With 20 scope bits a pending int stays within 4 digits of CPython's int (40 bytes).
 _NONE = (1 << 42) - 1  # "not seen" marker in a packed time field
 _T = 1 << 42
@@ -388,113 +379,20 @@ class DeliverySLI(SLI):
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
         """Base state plus pending uplinks, tombstones and their time buckets as columns
-        (a side not seen yet is -1), scopes by index, the attribution (scoped by tenant or
-        application), outages, counters.
+        (``sli/delivery_state.py``)."""
+        from slastream.sli import delivery_state  # it builds on this module's packing
 
-        Unpacked with array operations: a checkpoint's cost per uplink in flight is a few
-        nanoseconds, not a Python loop (the pending packing exceeds 64 bits, so it is
-        taken apart as an array of Python ints)."""
-        n, m = len(self._pending), len(self._done)
-        packed = np.fromiter(self._pending.values(), dtype=object, count=n)
-        times = packed // _S
-        ns = (times // _T).astype(np.int64)
-        app = (times % _T).astype(np.int64)
-        ns[ns == _NONE] = -1
-        app[app == _NONE] = -1
-        # a MAC-only uplink's tombstone is -1 (see _leave_out): time -1, scope 0
-        done = np.fromiter(self._done.values(), dtype=np.int64, count=m)
-        out: State = {
-            **super().state(),
-            "pending_key": np.fromiter(self._pending, dtype=np.int64, count=n),
-            "pending_ns_ms": ns,
-            "pending_app_ms": app,
-            "pending_scope": (packed % _S).astype(np.int64),
-            "pending_buckets": groups_to_columns(self._buckets),
-            "done_key": np.fromiter(self._done, dtype=np.int64, count=m),
-            "done_ns_ms": done // _S2,
-            "done_scope": np.where(done < 0, 0, done // 2 % _S).astype(np.int64),
-            "done_delivered": (done % 2).astype(np.bool_),
-            "done_buckets": groups_to_columns(self._done_buckets),
-            "scopes": list(self._scopes),
-            "outages_ms": np.array(self._outages, dtype=np.int64).reshape(-1, 2),
-            "foreign": self.foreign,
-            "mac_only": self.mac_only,
-            "unmatched_deliveries": self.unmatched_deliveries,
-            "outage_excluded": self.outage_excluded,
-        }
-        if self.attribution is not None:
-            out["attribution"] = self.attribution.state()
-        return out
+        return {**super().state(), **delivery_state.state_of(self)}
 
     def load_state(self, state: State) -> None:
-        super().load_state(state)
-        # checkpoints written before scopes were generic name them regions, in uint8
-        old = "scopes" not in state
-        self._scopes = get_strs(state, "regions" if old else "scopes")
-        if self._scoped and not self._scopes:
-            # taken while the SLO was not scoped: its uplinks keep their scope, or are
-            # attributed when they are finalised
-            self._scopes = [UNATTRIBUTED if self.attribution is not None else "network"]
-        self._owner_scopes = []
-        self._scope_idx = {name: i for i, name in enumerate(self._scopes)}
-        self._region_idx = {}
-        idx_type = np.uint8 if old else np.int64
-        keys = get_array(state, "pending_key", np.int64).tolist()
-        ns = get_array(state, "pending_ns_ms", np.int64).tolist()
-        app = get_array(state, "pending_app_ms", np.int64).tolist()
-        scope = get_array(state, "pending_region" if old else "pending_scope", idx_type).tolist()
-        same_length("pending", keys, ns, app, scope)
-        self._check_scopes(scope)
-        self._pending = {k: ((_NONE if n < 0 else n) * _T + (_NONE if a < 0 else a)) * _S + r
-                         for k, n, a, r in zip(keys, ns, app, scope, strict=True)}
-        self._buckets = _sharing(columns_to_groups(state, "pending_buckets"), keys)
-        keys = get_array(state, "done_key", np.int64).tolist()
-        ns = get_array(state, "done_ns_ms", np.int64).tolist()
-        scope = get_array(state, "done_region" if old else "done_scope", idx_type).tolist()
-        delivered = get_array(state, "done_delivered", np.bool_).tolist()
-        same_length("done", keys, ns, scope, delivered)
-        self._check_scopes(scope)
-        self._done = {k: -1 if n < 0 else (n * _S + r) * 2 + int(d)
-                      for k, n, r, d in zip(keys, ns, scope, delivered, strict=True)}
-        self._done_buckets = _sharing(columns_to_groups(state, "done_buckets"), keys)
-        if self.attribution is not None and "attribution" in state:
-            attribution = state["attribution"]
-            if not isinstance(attribution, dict):
-                raise ValueError("state field 'attribution': not a mapping")
-            self.attribution.load_state(attribution)
-        self._outages = [(s, e) for s, e in
-                         get_array(state, "outages_ms", np.int64, (None, 2)).tolist()]
-        self.foreign = get_int(state, "foreign")
-        # absent from checkpoints written before MAC-only uplinks could be left out
-        self.mac_only = get_int(state, "mac_only") if "mac_only" in state else 0
-        self.unmatched_deliveries = get_int(state, "unmatched_deliveries")
-        self.outage_excluded = get_int(state, "outage_excluded")
+        from slastream.sli import delivery_state
 
-    def _check_scopes(self, indexes: list[int]) -> None:
-        if self._scoped and max(indexes, default=0) >= len(self._scopes):
-            raise ValueError("state of delivery: a scope index without a scope")
+        super().load_state(state)
+        delivery_state.load(self, state)
 
     @property
     def tracked(self) -> int:
         return len(self._pending)
-
-
-def _sharing(groups: dict[int, list[int]], keys: list[int]) -> dict[int, list[int]]:
-    """``groups`` with each item that is one of ``keys`` replaced by that very int object,
-    as in the live SLI, where a bucket holds the dict's own key: a restored SLI then takes
-    the memory the uninterrupted one did (an int of a DevAddr and FCnt is 32 bytes)."""
-    if not keys:
-        return groups
-    column = np.array(keys, dtype=np.int64)
-    order = np.argsort(column, kind="stable")
-    ordered = column[order]
-    for group, items in groups.items():
-        wanted = np.array(items, dtype=np.int64)
-        at = np.searchsorted(ordered, wanted).clip(max=len(ordered) - 1)
-        found = (ordered[at] == wanted).tolist()
-        groups[group] = [keys[i] if hit else item for i, hit, item in
-                         zip(order[at].tolist(), found, items, strict=True)]
-    return groups
 
 
 def _rebuilt(table: dict[int, int]) -> dict[int, int]:
