@@ -45,8 +45,8 @@ from slastream.probe.run import run_prober
 from slastream.probe.sinks import MqttSink
 from slastream.simulate import Outages, Scenario, Window, generate, publish
 from slastream.simulate.lapse import LapseClock
+from slastream.simulate.live import parse_mqtt_url
 from slastream.simulate.probed import ScriptedService
-from slastream.simulate.publish import parse_mqtt_url
 from slastream.stream.profile import EMBEDDED, PRODUCTION
 from slastream.stream.run import make_bridge, pipeline
 

@@ -12,7 +12,7 @@ from slastream.embedded.mosquitto import Mosquitto
 from slastream.embedded.ports import free_port
 from slastream.errors import BrokerError
 from slastream.simulate import Scenario, publish
-from slastream.simulate.publish import parse_mqtt_url
+from slastream.simulate.live import parse_mqtt_url
 
 pytestmark = pytest.mark.integration
 
@@ -69,3 +69,15 @@ async def test_unreachable_broker_is_a_broker_error() -> None:
 def test_bad_urls(url: str) -> None:
     with pytest.raises(BrokerError):
         parse_mqtt_url(url)
+
+
+def test_importing_the_live_module_leaves_the_package_function_in_place() -> None:
+    # the module was once named like the function: importing it replaced the package's
+    # ``publish`` attribute with the module for every later ``from ... import publish``
+    import importlib
+    import types
+
+    import slastream.simulate as simulate
+
+    importlib.import_module("slastream.simulate.live")
+    assert callable(simulate.publish) and not isinstance(simulate.publish, types.ModuleType)

@@ -56,7 +56,7 @@ async def publish(scenario: Scenario, mqtt_url: str, duration_s: float | None, r
 
     Raises ``slastream.errors.BrokerError`` when the broker cannot be reached or drops us.
     """
-    from slastream.simulate.publish import publish_live
+    from slastream.simulate.live import publish_live
 
     return await publish_live(scenario, mqtt_url, duration_s, rate, stop_event, seed)
 

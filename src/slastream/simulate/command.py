@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _live(scenario: Scenario, url: str, duration: float | None, rate: float,
                 seed: int) -> int:
-    from slastream.simulate.publish import parse_mqtt_url, publish_live
+    from slastream.simulate.live import parse_mqtt_url, publish_live
 
     parse_mqtt_url(url)  # a bad URL fails before the banner
     stop = asyncio.Event()

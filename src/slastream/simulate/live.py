@@ -68,7 +68,7 @@ def connections_for(messages_per_s: float) -> int:
 async def publish_live(scenario: Scenario, mqtt_url: str, duration_s: float | None,
                        rate: float, stop_event: asyncio.Event, seed: int = 1,
                        qos: int = 0) -> int:
-    """See ``slastream.simulate.publish``; returns the number of messages published."""
+    """See ``slastream.simulate.live``; returns the number of messages published."""
     if duration_s is not None and duration_s <= 0:
         raise ValueError(f"duration must be positive, got {duration_s!r}")
     address = parse_mqtt_url(mqtt_url)
