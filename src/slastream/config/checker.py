@@ -7,6 +7,7 @@ and returns the default, so loading goes on and every problem is found in one pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,3 +120,21 @@ def day_hours(raw: Any) -> tuple[int, int] | None:
     if h1 > 23 or m1 > 59 or m2 > 59 or not start < end <= 1440:
         return None
     return start, end
+
+
+def existing_file(raw: Any, key: str, base_dir: Path | None,
+                  fail: Callable[[str, str], None]) -> str | None:
+    """A file path the config names (``None`` when absent), relative to the config file like
+    every path in it, checked to exist; the failure is reported under ``key``."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw:
+        fail(key, f"must be a file path; got {raw!r}")
+        return None
+    if base_dir is None:
+        return raw
+    path = base_dir / raw
+    if not path.is_file():
+        fail(key, f"file not found: {path}")
+        return None
+    return str(path)

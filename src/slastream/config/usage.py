@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from slastream.config.checker import existing_file
 from slastream.model.usage import EVRYTHNG_BANDS, MAX_BANDS, Band, BandLimits, Intensive, UsageTerms
 
 Fail = Callable[[str, str], None]
@@ -91,20 +92,6 @@ def _intensive(raw: Any, path: str, fail: Fail) -> Intensive | None:
     return Intensive(rate, minutes)
 
 
-def _mapping_file(raw: Any, key: str, base_dir: Path | None, fail: Fail) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw:
-        fail(key, f"must be a file path; got {raw!r}")
-        return None
-    if base_dir is None:
-        return raw
-    path = base_dir / raw  # relative to the config file, like every path in it
-    if not path.is_file():
-        fail(key, f"file not found: {path}")
-        return None
-    return str(path)
-
 
 def parse_usage(raw: Any, path: str, fail: Fail, base_dir: Path | None = None
                 ) -> UsageTerms | None:
@@ -131,7 +118,7 @@ def parse_usage(raw: Any, path: str, fail: Fail, base_dir: Path | None = None
         report(f"{path}.bands", f"at most {MAX_BANDS} bands")
     bands = [_band(str(name), value, f"{path}.bands.{name}", report)
              for name, value in bands_raw.items()]
-    mapping = _mapping_file(raw.get("mapping_file"), f"{path}.mapping_file", base_dir, report)
+    mapping = existing_file(raw.get("mapping_file"), f"{path}.mapping_file", base_dir, report)
     if (bands_raw and None not in bands and raw.get("mapping_file") is None
             and not any(b is not None and b.clients for b in bands)):
         report(f"{path}.bands", "no band has clients and there is no mapping_file: "

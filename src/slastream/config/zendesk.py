@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from slastream.config.checker import existing_file
 from slastream.model.spec import Contract
 from slastream.model.zendesk import SECRET_ENV, ZendeskMapping, ZendeskSettings
 
@@ -108,20 +109,6 @@ def _mapping(raw: Any, path: str, fail: Fail, contracts: dict[str, Contract]
     return mapping if r.ok else None
 
 
-def _secret_file(raw: Any, key: str, base_dir: Path | None, fail: Fail) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw:
-        fail(key, f"must be a file path; got {raw!r}")
-        return None
-    if base_dir is None:
-        return raw
-    path = base_dir / raw  # relative to the config file, like every path in it
-    if not path.is_file():
-        fail(key, f"file not found: {path}")
-        return None
-    return str(path)
-
 
 def parse_zendesk(raw: Any, path: str, fail: Fail, contracts: tuple[Contract, ...],
                   base_dir: Path | None = None) -> ZendeskSettings | None:
@@ -154,7 +141,7 @@ def parse_zendesk(raw: Any, path: str, fail: Fail, contracts: tuple[Contract, ..
         items = []
     by_name = {c.name: c for c in contracts}
     mappings = [_mapping(m, f"{path}.mappings[{i}]", fail, by_name) for i, m in enumerate(items)]
-    secret = _secret_file(raw.get("secret_file"), f"{path}.secret_file", base_dir, fail)
+    secret = existing_file(raw.get("secret_file"), f"{path}.secret_file", base_dir, fail)
     if not r.ok or None in mappings or (raw.get("secret_file") is not None and secret is None):
         return None
     return ZendeskSettings(

@@ -20,11 +20,11 @@ import secrets
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import orjson
 
+from slastream.ingest.connection import MqttAddress
 from slastream.model.time import format_rfc3339_ms
 
 log = logging.getLogger("slastream.probe")
@@ -82,12 +82,10 @@ class MqttSink:
 
     def __init__(self, url: str, client_id: str, buffer: int = 10_000, qos: int = 1,
                  reconnect_s: float = 1.0) -> None:
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        self.tls = parts.scheme in ("mqtts", "ssl")
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or (8883 if self.tls else 1883)
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
+        address = MqttAddress.parse(url)  # a bad URL is a one-line BrokerError
+        self.tls = address.tls
+        self.host, self.port = address.host, address.port
+        self.username, self.password = address.username, address.password
         # A client id of its own per process: two probers with one id would take each
         # other's session over (MQTT 3.1.1 §3.1.4) and flap forever.
         self.client_id = f"{client_id}-{os.getpid()}-{secrets.token_hex(3)}"

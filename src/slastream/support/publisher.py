@@ -17,11 +17,11 @@ import os
 import secrets
 from collections.abc import Coroutine
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 
 from slastream.errors import SlastreamError
+from slastream.ingest.connection import MqttAddress
 
 log = logging.getLogger("slastream.webhook")
 
@@ -35,12 +35,10 @@ class AckedPublisher:
     ``await run()`` keeps the connection until ``close()``."""
 
     def __init__(self, url: str, client_id: str, reconnect_s: float = 1.0) -> None:
-        parts = urlsplit(url if "://" in url else f"mqtt://{url}")
-        self.tls = parts.scheme in ("mqtts", "ssl")
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or (8883 if self.tls else 1883)
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
+        address = MqttAddress.parse(url)  # a bad URL is a one-line BrokerError
+        self.tls = address.tls
+        self.host, self.port = address.host, address.port
+        self.username, self.password = address.username, address.password
         # one id per process: two receivers with one id would take each other's session
         self.client_id = f"{client_id}-{os.getpid()}-{secrets.token_hex(3)}"
         self.reconnect_s = reconnect_s
