@@ -3,15 +3,20 @@
 A ``Link`` is up or down, since when and why. It logs once per change of state, never
 per retry, and says what ``/healthz`` reports (``problem()``) and what ``/metrics``
 shows (``connected``, seconds since the last success). ``Backoff`` paces retries: capped
-exponential with jitter, so a broker coming back is not hit by every client at once.
+exponential with jitter, so a broker coming back is not hit by every client at once;
+``sleep_unless`` waits out a pause unless the process is stopping, ``first_of`` waits for
+the first of several events.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 HealthCheck = Callable[[], list[str]]  # one line per problem; [] means healthy
 
@@ -75,3 +80,19 @@ class Backoff:
 
     def reset(self) -> None:
         self._current = self.initial_s
+
+
+async def sleep_unless(event: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less if ``event`` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
+
+
+async def first_of(*aws: Awaitable[Any]) -> None:
+    """Return when the first of ``aws`` finishes; cancel the others."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -36,7 +36,7 @@ from typing import Any, Self
 import orjson
 
 from slastream.errors import BrokerError
-from slastream.health import Backoff, Link
+from slastream.health import Backoff, Link, sleep_unless
 from slastream.ingest import packets
 from slastream.ingest.connection import (
     MqttAddress,
@@ -47,7 +47,7 @@ from slastream.ingest.connection import (
     connect_any_version,
 )
 from slastream.ingest.decoder import Decoder
-from slastream.ingest.forward import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Forwarder, sleep_unless
+from slastream.ingest.forward import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Forwarder
 from slastream.ingest.inbox import Inbox
 from slastream.ingest.recorder import CaptureRecorder
 from slastream.model.events import BridgeOutage

@@ -18,7 +18,6 @@ docs/architecture.md#the-bridge).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from slastream.errors import BrokerError
-from slastream.health import Backoff, Link
+from slastream.health import Backoff, Link, sleep_unless
 from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
 from slastream.ingest.inbox import Inbox
@@ -195,11 +194,6 @@ class Forwarder:
         if not self._ok.is_set():
             self._ok.set()
             self._pause_reading(False)
-
-
-async def sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,15 +19,14 @@ outage for idleness (``StreamWorker.kafka``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiokafka.errors import KafkaError
 
 from slastream.errors import BrokerError
-from slastream.health import Backoff, Link
+from slastream.health import Backoff, Link, first_of, sleep_unless
 from slastream.stream.app import StreamWorker
 from slastream.transport.kafka import reachable
 
@@ -81,16 +80,16 @@ async def supervise(make: Callable[[], StreamWorker], watch: KafkaWatch,
         worker = make()
         async with worker:
             started(worker)
-            await _first(stop.wait(), worker.stopped.wait())
+            await first_of(stop.wait(), worker.stopped.wait())
         if stop.is_set() or not _kafka_caused(worker, outages, watch):
             return worker
         log.warning("worker restarting after a Kafka outage (%s); it resumes from its "
                     "checkpoints", worker.failure)
-        await _first(stop.wait(), watch.wait_up())
+        await first_of(stop.wait(), watch.wait_up())
         if stop.is_set():
             worker.failure = None  # stopped on request while waiting for Kafka
             return worker
-        await _sleep_unless(stop, backoff.next())
+        await sleep_unless(stop, backoff.next())
 
 
 def _kafka_caused(worker: StreamWorker, outages: int, watch: KafkaWatch) -> bool:
@@ -99,15 +98,3 @@ def _kafka_caused(worker: StreamWorker, outages: int, watch: KafkaWatch) -> bool
     return kafka_error or watch.outages > outages or not watch.link.connected
 
 
-async def _first(*aws: Awaitable[Any]) -> None:
-    tasks = [asyncio.ensure_future(a) for a in aws]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-
-
-async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), seconds)

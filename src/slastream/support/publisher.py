@@ -11,16 +11,14 @@ message cannot be delivered is told so at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Coroutine
-from typing import Any
 
 import aiomqtt
 
 from slastream.errors import SlastreamError
+from slastream.health import first_of, sleep_unless
 from slastream.ingest.connection import MqttAddress
 
 log = logging.getLogger("slastream.webhook")
@@ -83,7 +81,7 @@ class AckedPublisher:
                     self._up.set()
                     log.info("publishing tickets to mqtt://%s:%d", self.host, self.port)
                     last_error = ""
-                    await _first(self._closing.wait(), self._lost.wait())
+                    await first_of(self._closing.wait(), self._lost.wait())
             except aiomqtt.MqttError as exc:
                 if str(exc) != last_error:
                     log.warning("MQTT broker %s:%d: %s", self.host, self.port, exc)
@@ -91,15 +89,6 @@ class AckedPublisher:
             finally:
                 self._up.clear()
                 self._client = None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.reconnect_s)
+            await sleep_unless(self._closing, self.reconnect_s)
 
 
-async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
-    """Return when the first of the coroutines finishes; cancel the others."""
-    tasks = [asyncio.ensure_future(w) for w in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for t in tasks:
-            t.cancel()
