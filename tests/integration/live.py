@@ -1,12 +1,18 @@
-"""The live pipeline as the integration tests run it: bridge and worker in this process."""
+"""The live pipeline as the integration tests run it (bridge and worker in this process),
+and the offline replay its ledger is compared with."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from slastream.embedded import free_port
 from slastream.model.spec import Settings
@@ -36,3 +42,17 @@ async def live_pipeline(settings: Settings, capture: Path) -> AsyncIterator[str]
         stop.set()
         failure = await task
     assert failure is None, failure
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def replayed(config: Path, capture: Path, month: str,
+             env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ledger ``slastream replay`` prints for ``capture``, run as a user runs it."""
+    out = subprocess.run(
+        [sys.executable, "-m", "slastream", "replay", "-c", str(config), str(capture),
+         "--month", month], capture_output=True, check=False,
+        env=env or {**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert out.returncode == 0, out.stderr.decode()
+    return dict(json.loads(out.stdout))

@@ -45,7 +45,7 @@ from slastream.stream.partition import slos_for_stream
 from slastream.transport import codec
 from slastream.transport.kafka import EventProducer, Partitioner, RecordReader, delivered
 from tests.brokers import KafkaBroker, MqttBroker
-from tests.integration.live import live_pipeline
+from tests.integration.live import live_pipeline, replayed
 from tests.stream.helpers import CONFIG
 
 pytestmark = pytest.mark.integration
@@ -302,14 +302,10 @@ def test_live_equals_replay_of_the_bridge_capture(
         return ledger, end, month
 
     live_ledger, _, month = asyncio.run(run())
-    out = subprocess.run(
-        [sys.executable, "-m", "slastream", "replay", "-c", str(config), str(capture),
-         "--month", month], capture_output=True, check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    replayed = json.loads(out.stdout)
-    assert comparable(live_ledger) == comparable(replayed)
-    assert replayed["inputs"]["messages"] > 1000
-    assert any(e["downtime_minutes"] > 0 for e in replayed["slos"])
+    offline = replayed(config, capture, month)
+    assert comparable(live_ledger) == comparable(offline)
+    assert offline["inputs"]["messages"] > 1000
+    assert any(e["downtime_minutes"] > 0 for e in offline["slos"])
 
 
 def _count_partitions(url: str, month: str) -> int:

@@ -13,10 +13,6 @@ ledger is compared with the replay of the bridge's own capture, and only the eve
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections import defaultdict
@@ -33,7 +29,7 @@ from slastream.simulate import Outages, Scenario, Window, generate
 from slastream.sources.capture import Message, read_capture
 from tests.acceptance.test_marshalers import START_MS, as_protobuf, write
 from tests.brokers import KafkaBroker, MqttBroker
-from tests.integration.live import live_pipeline
+from tests.integration.live import live_pipeline, replayed
 from tests.integration.test_live import (
     WAIT_S,
     comparable,
@@ -78,15 +74,6 @@ async def publish_in_order(url: str, messages: list[Message]) -> None:
             await asyncio.gather(*(client.publish(m.topic, raw(m.payload), qos=1)
                                    for m in messages[i:i + IN_FLIGHT]))
 
-
-def replay(config: Path, capture: Path, month: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "slastream", "replay", "-c", str(config), str(capture),
-         "--month", month], capture_output=True, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    assert out.returncode == 0, out.stderr.decode()
-    ledger: dict[str, Any] = json.loads(out.stdout)
-    return ledger
 
 
 def by_topic(messages: list[Message]) -> dict[str, list[bytes]]:
@@ -136,16 +123,16 @@ def test_protobuf_on_unprefixed_topics_live_equals_replay_and_counts_like_json(
     assert sorted(b64) == sorted(m.topic for m in binary)
 
     # the worker's ledger is the replay of the bridge's capture ...
-    replayed = replay(config, capture, month)
-    assert comparable(live_ledger) == comparable(replayed)
-    assert live_ledger["inputs"]["rejected"] == replayed["inputs"]["rejected"] == 0
-    assert replayed["inputs"]["messages"] == len(recorded)
+    offline = replayed(config, capture, month)
+    assert comparable(live_ledger) == comparable(offline)
+    assert live_ledger["inputs"]["rejected"] == offline["inputs"]["rejected"] == 0
+    assert offline["inputs"]["messages"] == len(recorded)
 
     # ... and counts the uplinks and downlinks the JSON, region-prefixed traffic counts
-    as_json = replay(config, write(tmp_path / "json.jsonl", messages),
+    as_json = replayed(config, write(tmp_path / "json.jsonl", messages),
                      Month.containing(START_MS, "UTC").label)
     expected = counts(as_json)
-    assert counts(live_ledger) == counts(replayed) == expected
+    assert counts(live_ledger) == counts(offline) == expected
     assert expected["delivery"]["total"] > 500
     assert 0 < expected["delivery"]["good"] < expected["delivery"]["total"]
     assert expected["rx2"]["total"] > 50

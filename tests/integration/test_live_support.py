@@ -16,8 +16,6 @@ import contextlib
 import copy
 import json
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +28,8 @@ import yaml
 from slastream.config import load_settings
 from slastream.model.events import TicketEvent
 from tests.brokers import KafkaBroker, MqttBroker
-from tests.integration.live import live_pipeline
-from tests.integration.test_live import ROOT, get_json, write_config
+from tests.integration.live import live_pipeline, replayed
+from tests.integration.test_live import get_json, write_config
 from tests.support.contracts import CUMULOCITY, EVRYTHNG, at, ev
 from tests.usage.helpers import ms
 
@@ -175,19 +173,15 @@ def test_tickets_and_requests_live_give_the_replays_support_and_usage(
             return await asyncio.to_thread(wait_final, url, time.monotonic() + WAIT_S)
 
     live_ledger = asyncio.run(run())
-    out = subprocess.run(
-        [sys.executable, "-m", "slastream", "replay", "-c", str(path), str(capture),
-         "--month", MONTH], capture_output=True, check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    replayed = json.loads(out.stdout)
-    assert sections(live_ledger) == sections(replayed)
-    support, usage = sections(replayed)["evrythng"]
+    offline = replayed(path, capture, MONTH)
+    assert sections(live_ledger) == sections(offline)
+    support, usage = sections(offline)["evrythng"]
     assert [t["id"] for t in support["tickets"]] == ["E-7"]
     assert [e["client"] for e in usage["intensive"]] == ["a-hot"]
     bands = {b["band"]: b for b in usage["bands"]}
     assert (bands["Trial"]["adis"], bands["A"]["adis"], bands["A"]["over_allowance"]) == (
         20, 1, 1)
-    assert len(sections(replayed)["cumulocity"][0]["tickets"]) == 6
+    assert len(sections(offline)["cumulocity"][0]["tickets"]) == 6
     # trial-1 calls api and web: one ADI of the contract counting every component
-    fleet = {b["band"]: b for b in sections(replayed)["fleet"][1]["bands"]}
+    fleet = {b["band"]: b for b in sections(offline)["fleet"][1]["bands"]}
     assert (fleet["Trial"]["adis"], fleet["Trial"]["requests"]) == (21, 20 * 49 + 24 + 25)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -32,6 +31,7 @@ from slastream.config import load_settings
 from slastream.model.time import Month, now_ms
 from tests.brokers import KafkaBroker, MqttBroker
 from tests.capture_builder import Capture
+from tests.integration.live import replayed
 from tests.integration.test_live import ROOT, Worker, comparable, get_json, workers
 
 pytestmark = pytest.mark.integration
@@ -126,15 +126,13 @@ def test_two_workers_charge_each_tenant_as_the_replay_does(
             time.sleep(2.0)  # the bridge has the last messages in Kafka and its capture
             bridge.send_signal(signal.SIGTERM)
             bridge.wait(30)
-            replayed = json.loads(subprocess.run(
-                [sys.executable, "-m", "slastream", "replay", "-c", str(path), str(capture),
-                 "--month", month], capture_output=True, check=True, env=env).stdout)
-            got = [wait_equal(w, month, tenants_of(replayed)) for w in pair]
+            offline = replayed(path, capture, month, env)
+            got = [wait_equal(w, month, tenants_of(offline)) for w in pair]
     finally:
         if bridge.poll() is None:
             bridge.kill()
             bridge.wait(10)
-    expected = tenants_of(replayed)
+    expected = tenants_of(offline)
     assert [e["scope"] for e in expected] == [f"tenant-{t:02d}" for t in range(TENANTS)]
     totals = {e["scope"]: e["events"]["total"] for e in expected}
     assert set(totals.values()) == {DEVICES * (SECONDS // EVERY_S)}

@@ -10,8 +10,6 @@ import contextlib
 import copy
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,8 @@ from slastream.config import load_settings
 from slastream.support.publisher import AckedPublisher
 from slastream.support.webhook import WebhookServer
 from tests.brokers import KafkaBroker, MqttBroker
-from tests.integration.live import live_pipeline
-from tests.integration.test_live import ROOT, get_json, write_config
+from tests.integration.live import live_pipeline, replayed
+from tests.integration.test_live import get_json, write_config
 from tests.support.contracts import CUMULOCITY
 from tests.support.test_webhook import SECRET, post
 from tests.support.test_zendesk import body
@@ -111,12 +109,8 @@ def test_a_zendesk_ticket_reaches_the_live_support_section(
             return await asyncio.to_thread(wait_ticket, url, time.monotonic() + WAIT_S)
 
     live = asyncio.run(run())
-    out = subprocess.run(
-        [sys.executable, "-m", "slastream", "replay", "-c", str(path), str(capture),
-         "--month", MONTH], capture_output=True, check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    [replayed] = json.loads(out.stdout)["contracts"]
-    assert live == replayed["support"]
+    [contract] = replayed(path, capture, MONTH)["contracts"]
+    assert live == contract["support"]
     [ticket] = live["tickets"]
     assert (ticket["id"], ticket["severity"], ticket["region"], ticket["reacted"],
             ticket["met"]) == ("35436", "Critical", "EMEA", "2026-10-05T08:00:00Z", True)

@@ -18,8 +18,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -39,8 +37,8 @@ from slastream.simulate.live import publish_live
 from slastream.sources.capture import Message, parse_line
 from slastream.stream.profile import EMBEDDED
 from tests.brokers import KafkaBroker
-from tests.integration.live import live_pipeline
-from tests.integration.test_live import ROOT, comparable, get_json, wait_complete, workers
+from tests.integration.live import live_pipeline, replayed
+from tests.integration.test_live import comparable, get_json, wait_complete, workers
 from tests.stream.helpers import CONFIG
 
 pytestmark = pytest.mark.integration
@@ -79,13 +77,6 @@ async def durable_kafka() -> AsyncIterator[Tansu]:
         async with tansu:
             yield tansu
 
-
-def replayed(config: Path, capture: Path, month: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "slastream", "replay", "-c", str(config), str(capture),
-         "--month", month], capture_output=True, check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    return dict(json.loads(out.stdout))
 
 
 def captured(capture: Path) -> list[Message]:
