@@ -47,7 +47,7 @@ RANGE_BYTES = 24 << 20
 # Below this a capture is replayed in one pass: starting workers would cost more.
 PARALLEL_MIN_BYTES = 4 * RANGE_BYTES
 _STATEFUL_SOURCE = "tts"  # whose decoding depends on earlier lines (router.Sessions)
-_Job = tuple[Settings, str, int, int]  # settings, capture path, byte range
+_Job = tuple[str, int, int]  # capture path, byte range
 
 
 @contextmanager
@@ -119,8 +119,8 @@ def _one_pass(settings: Settings, capture_path: str) -> Engine:
 def _parallel(settings: Settings, capture_path: str, size: int, workers: int) -> Engine:
     engine = Engine(settings)
     ranges = byte_ranges(capture_path, size, max(workers, -(-size // RANGE_BYTES)))
-    jobs = [(settings, capture_path, start, end) for start, end in ranges]
-    with _processes().Pool(workers) as pool:
+    jobs = [(capture_path, start, end) for start, end in ranges]
+    with _processes().Pool(workers, initializer=_start_worker, initargs=(settings,)) as pool:
         for batch in rechunk(_checked(_decoded(pool, jobs, 2 * workers)), CHUNK):
             engine.feed_columns(batch)
             engine.advance()
@@ -178,16 +178,39 @@ def byte_ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(bounds))
 
 
-def decode_range(job: _Job) -> ColumnBatch:
-    """One byte range of a capture as one column batch (message ordinals from 0), decoded
-    with a fresh router, as a worker process runs it."""
-    settings, path, start, end = job
+class _Worker:
+    """What a decoding process keeps from one range to the next: the router of the
+    settings and the topics it has classified (a capture's topics repeat in every range)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.router = router.for_settings(settings)
+        self.kinds: dict[str, tuple[int, str, str]] = {}
+
+
+_worker: _Worker | None = None
+
+
+def _start_worker(settings: Settings) -> None:
+    global _worker
+    gc.disable()  # a worker lives for the replay only; see collector_paused
+    _worker = _Worker(settings)
+
+
+def decode_range(job: _Job, settings: Settings | None = None) -> ColumnBatch:
+    """One byte range of a capture as one column batch (message ordinals from 0), as a
+    worker process decodes it: with the process's router (``settings`` when there is
+    none), its sessions fresh (``router.Sessions``: see the module's docstring)."""
+    path, start, end = job
+    worker = _worker
+    if worker is None:
+        assert settings is not None, "decode_range outside a worker needs the settings"
+        worker = _Worker(settings)
+    worker.router.sessions = router.Sessions()
     with open(path, "rb") as fh:
         fh.seek(start)
         data = fh.read(end - start)
-    gc.disable()  # a worker lives for the replay only; see collector_paused
     lines = io.BytesIO(data)  # lines as a file yields them (split after each b"\n" only)
-    (batch,) = fastpath.column_batches(lines, sys.maxsize, router.for_settings(settings))
+    (batch,) = fastpath.column_batches(lines, sys.maxsize, worker.router, worker.kinds)
     return batch
 
 

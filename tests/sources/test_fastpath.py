@@ -352,13 +352,24 @@ def test_random_and_damaged_lines_agree(lines: list[bytes]) -> None:
     assert_same(lines)
 
 
-def test_an_overflowing_number_anywhere_rejects_the_line_on_both_paths() -> None:
-    """orjson refuses 1e400; a line that is not valid JSON is never decoded."""
+def test_a_number_beyond_a_double_is_still_json_on_both_paths() -> None:
+    """RFC 8259 sets no range on numbers: orjson refuses 1e400, the fast path's typed read
+    skips it unconverted; both paths accept the line and decode the same uplink."""
     good = orjson.loads(layouts(load_cases("chirpstack_gateway")[0])["orjson"])
     good["payload"]["txInfo"] = {"frequency": 868300000}
     line = orjson.dumps(good).replace(b"868300000", b"8e8300000")
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(line)
     full = assert_same([line])
-    assert full["ingest"] == Counter({("capture", "rejected"): 1})
+    assert full["ingest"] == Counter({("chirpstack_gateway", "ok"): 1})
+
+
+def test_a_number_beyond_a_double_where_a_decoder_reads_is_rejected_by_it() -> None:
+    """fCnt 1e400 reads as inf on both paths, and the decoder says what is wrong."""
+    line = (b'{"received_at":"2026-10-01T00:00:01.250Z","topic":"application/a/device/'
+            b'0102030405060708/event/up","payload":{"devAddr":"01020304","fCnt":1e400}}')
+    full = assert_same([line])
+    assert full["ingest"] == Counter({("chirpstack", "rejected"): 1})
 
 
 # ------------------------------------------------------------- whole replays

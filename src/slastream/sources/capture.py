@@ -6,6 +6,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from slastream.model.time import format_rfc3339_ms, parse_rfc3339_ms
@@ -34,7 +35,9 @@ def parse_line(line: bytes | str, line_no: int = 0,
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return BadLine(line_no, "not JSON")
+        obj = beyond_orjson(line)
+        if obj is _INVALID:
+            return BadLine(line_no, "not JSON")
     if not isinstance(obj, dict):
         return BadLine(line_no, "not a JSON object")
     try:
@@ -55,6 +58,29 @@ def parse_line(line: bytes | str, line_no: int = 0,
         except (ValueError, TypeError):
             return BadLine(line_no, "payload_b64 is not base64")
     return Message(received_ms, topic, payload)
+
+
+_INVALID = object()
+# numbers as Python reads them: out of a double's range is ±inf, a long integer stays exact
+_LENIENT = msgspec.json.Decoder(float_hook=float)
+
+
+def beyond_orjson(line: bytes | str) -> Any:
+    """The value of a line that ``orjson`` refuses although it is JSON (RFC 8259): a
+    number beyond a double's range (read as ±inf, as Python's ``float`` does); anything
+    else ``orjson`` refuses (bad UTF-8, bad syntax, nesting past 1,000 levels) is
+    returned as ``_INVALID``.
+
+    The replay's fast path (``sources/fastpath.py``) reads a line with a typed decoder
+    that checks the syntax of the fields it skips but does not convert their numbers, so
+    it accepts such a line; this makes every other path accept it too, with the same
+    values in the fields the decoders read (docs/interfaces.md#capture-files)."""
+    try:
+        if isinstance(line, bytes) and not line.isascii():
+            line.decode()
+        return _LENIENT.decode(line)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return _INVALID
 
 
 def read_capture(path: str) -> Iterator[Message | BadLine]:

@@ -35,12 +35,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
+import msgspec
 import orjson
 
 from slastream.model.events import Event, UplinkDelivered, UplinkReceived
 from slastream.model.time import parse_rfc3339_ms
 from slastream.sources import chirpstack, chirpstack_gateway, columns, lorawan, router
-from slastream.sources.capture import BadLine, parse_line
+from slastream.sources.capture import BadLine, beyond_orjson, parse_line
 
 # Topic kinds with a fast branch; anything else goes to the router.
 _OTHER = 0
@@ -60,6 +61,39 @@ _MILLIS = {f".{ms:03d}Z": ms for ms in range(1000)}
 # The ``source`` labels the router gives these two topics (metrics and ledger counters).
 _GATEWAY_SOURCE = router.find_decoder(["r", "gateway", "g", "event", "up"])[1]
 _DEVICE_SOURCE = router.find_decoder(["application", "a", "device", "d", "event", "up"])[1]
+
+
+class RxInfo(msgspec.Struct):
+    """What the fast path reads of a ChirpStack gateway uplink's ``rxInfo``."""
+
+    crcStatus: str | None = None  # ChirpStack's field names, as in the JSON
+
+
+class DeviceInfo(msgspec.Struct):
+    """What the fast path reads of an integration event's ``deviceInfo``."""
+
+    tenantId: Any = ""
+
+
+class Payload(msgspec.Struct):
+    """The fields of the two fast shapes, a gateway uplink and an integration ``event/up``;
+    any other field of any payload object is skipped (its syntax checked, not converted).
+    A field of another type than these fails the typed read, and the line takes the
+    plain path."""
+
+    rxInfo: RxInfo | list[RxInfo] | None = None
+    phyPayload: str | None = None
+    devAddr: Any = None
+    fCnt: Any = 0
+    deviceInfo: DeviceInfo | None = None
+
+
+class Line(msgspec.Struct):
+    """A capture line as the fast path reads it (docs/interfaces.md#capture-files)."""
+
+    received_at: str
+    topic: str
+    payload: Payload | list[Any] | str | int | float | bool | None = None
 
 
 class Batch(NamedTuple):
@@ -99,15 +133,20 @@ def batches(lines: Iterable[bytes], chunk: int,
 
 # A hot loop kept whole for speed: a function call per line costs a noticeable share.
 def column_batches(lines: Iterable[bytes], chunk: int,
-                   rt: router.Router = router.DEFAULT) -> Iterator[columns.ColumnBatch]:
+                   rt: router.Router = router.DEFAULT,
+                   kinds: dict[str, tuple[int, str, str]] | None = None,
+                   ) -> Iterator[columns.ColumnBatch]:
     """Decode capture lines into batches of ``chunk`` messages, gateway uplinks and
     deliveries as columns (``sources/columns.py``); the last batch may be short (or empty).
+    ``kinds``: topics classified by an earlier call with the same router (a replay's
+    worker process decodes many ranges of one capture), filled as topics are seen.
     Never raises on bad input: a line that is not valid is counted and skipped.
 
     One loop with everything inlined: at several hundred thousand lines a second a Python
     function call per line is a noticeable share of the time.
     """
     loads = orjson.loads
+    read = msgspec.json.Decoder(Line).decode
     a2b = binascii.a2b_base64
     unpack = lorawan.DATA_HEADER.unpack_from
     parse_ts = parse_rfc3339_ms
@@ -115,6 +154,8 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     # 20 characters, the last not ".": no stamp that ``millis`` accepts starts with it.
     head, head_ms = "-" * 20, 0
     topics: dict[str, tuple[int, int, int]] = {}  # topic -> kind, two name indexes
+    if kinds is None:
+        kinds = {}
     decode = rt.decode
     received_t = UplinkReceived
     delivered_t = UplinkDelivered
@@ -142,11 +183,13 @@ def column_batches(lines: Iterable[bytes], chunk: int,
         try:
             if len(line) > max_line:
                 raise ValueError  # parse_line rejects it unparsed, as oversize
-            obj = loads(line)
-            stamp = obj["received_at"]
-            topic = obj["topic"]
-            payload = obj.get("payload")
-            if payload is None or type(topic) is not str or not topic:
+            rec = read(line)
+            if not line.isascii():
+                line.decode()  # the typed decoder does not check UTF-8 in what it skips
+            stamp = rec.received_at
+            topic = rec.topic
+            payload = rec.payload
+            if payload is None or not topic:
                 raise ValueError
             # The bridge writes 2026-10-01T00:00:01.250Z: lines of the same second share
             # its epoch ms (what parse_rfc3339_ms computes for the first 19 characters),
@@ -170,23 +213,31 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                 rejections[router.rejection_class("capture", msg.reason)] += 1
                 continue
             received_ms, topic, payload = msg
+            rec = None
         if first is None:
             first = received_ms
         info = topics.get(topic)
         if info is None:
-            kind, a, b = _topic_info(topic, rt)
+            known = kinds.get(topic)
+            if known is None:
+                if len(kinds) >= router.CACHE_MAX:
+                    kinds.clear()
+                known = kinds[topic] = _topic_info(topic, rt)
+            kind, a, b = known
             if len(topics) >= router.CACHE_MAX:
                 topics.clear()
             info = topics[topic] = (kind, name_of(a), name_of(b))
         kind = info[0]
         done = False
-        if kind == _GATEWAY_UP and type(payload) is dict:
+        if rec is None:
+            pass  # parsed by parse_line: the router decodes it
+        elif kind == _GATEWAY_UP and type(payload) is Payload:
             # chirpstack_gateway.decode_up, plain shape: rxInfo an object, CRC OK or absent,
             # strict base64, a LoRaWAN R1 data uplink with its whole header and FOpts.
-            rx = payload.get("rxInfo")
-            if type(rx) is dict:
-                crc = rx.get("crcStatus")
-                text = payload.get("phyPayload")
+            rx = payload.rxInfo
+            if type(rx) is RxInfo:
+                crc = rx.crcStatus
+                text = payload.phyPayload
                 if (crc is None or crc == "CRC_OK") and type(text) is str:
                     try:
                         phy = a2b(text, strict_mode=True)
@@ -206,11 +257,11 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                                            phy[end - 4] if len(phy) > end else -1, n)
                         gateway_ok += 1
                         done = True
-        elif kind == _DEVICE_UP and type(payload) is dict:
+        elif kind == _DEVICE_UP and type(payload) is Payload:
             # chirpstack.decode_up: devAddr 8 hex digits (the devaddr_hex checks), fCnt a
             # uint32 or absent (0; ChirpStack before 4.1 omits zero values).
-            addr = payload.get("devAddr")
-            fcnt = payload.get("fCnt", 0)
+            addr = payload.devAddr
+            fcnt = payload.fCnt
             if (type(addr) is str and len(addr) == 8 and addr.isascii() and addr.isalnum()
                     and addr[1] != "x" and addr[1] != "X"
                     and type(fcnt) is int and 0 <= fcnt <= 0xFFFFFFFF):
@@ -222,12 +273,18 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                     if not delivered:
                         order.append(delivered_t)
                     # chirpstack._tenant inlined: deviceInfo.tenantId or ""
-                    dinfo = payload.get("deviceInfo")
-                    tenant = dinfo.get("tenantId", "") if type(dinfo) is dict else ""
+                    dinfo = payload.deviceInfo
+                    tenant = dinfo.tenantId if dinfo is not None else ""
                     delivered += dl_row(received_ms, devaddr, fcnt, info[1], info[2],
                                         name_of(tenant if type(tenant) is str else ""), n)
                     device_ok += 1
                     done = True
+        if not done and rec is not None:
+            # the router needs the payload as parsed JSON; the line is valid JSON
+            try:
+                payload = loads(line)["payload"]
+            except orjson.JSONDecodeError:
+                payload = beyond_orjson(line)["payload"]
         if not done:
             source, outcome, reason = decode(topic, payload, received_ms, scratch)
             ingest[(source, outcome)] += 1
