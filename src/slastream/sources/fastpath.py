@@ -10,13 +10,15 @@ malformed field, ...), goes through ``router.decode`` exactly as the engine's pl
 So the fast branches only ever produce what the decoders would have produced: each is the
 decoder's own sequence of checks, cut short at the first sign of anything else.
 
-Every line is still parsed whole by ``orjson.loads``. Locating fields with ``bytes.find``
-instead would not tell a valid line from a damaged one (a dropped comma deep in ``txInfo``,
-a number that overflows a double), and a capture line that is not valid JSON must be
-rejected, not decoded; a full parse is the only cheap way to know. (Nor would it be
-faster: on these machines each ``bytes.find`` over a 500-byte line costs 0.2 to 0.5 us,
-several of them as much as a typed ``msgspec`` decode of the whole line, and a check that
-rules out overflowing numbers in the parts such a decoder skips costs more again.)
+Every line is read whole by a typed msgspec decoder (:class:`Line`): the few fields these
+shapes need are converted, everything else is checked for JSON syntax and skipped
+unconverted, about twice as fast as ``orjson.loads`` building every value. A line it
+refuses takes ``parse_line``; any other shape is parsed again by ``orjson`` for the router.
+Locating fields with ``bytes.find`` instead would not tell a valid line from a damaged one
+(a dropped comma deep in ``txInfo``), and a capture line that is not JSON must be rejected,
+not decoded. Two checks the typed read leaves out are made here: UTF-8 (``bytes.decode``
+of a line that is not ASCII) and numbers beyond a double's range, which are JSON and which
+``parse_line`` accepts as well (``capture.beyond_orjson``).
 
 Gateway uplinks and deliveries come out as rows of int64 arrays, strings as indexes into
 the batch's table of names (``sources/columns.py``): integers appended to one flat list per
