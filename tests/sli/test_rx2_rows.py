@@ -22,6 +22,7 @@ from slastream.config import load_settings
 from slastream.engine import Engine
 from slastream.model.events import DownlinkAck, DownlinkCommand, Event, UplinkReceived
 from slastream.sli import rx2
+from slastream.sli.rx2_lists import lists_from_columns
 from slastream.sli.rx2_recent import RecentUplinks
 from slastream.sli.state import State
 from slastream.sources.columns import UP_ROW, UP_WIDTH, ColumnBatch, Names, rows
@@ -277,3 +278,20 @@ def test_a_restored_entry_holding_a_time_twice_sorts_as_its_list_did() -> None:
     recent.add(T0 + 1, 7, "gw", "eu868")
     lists.add(T0 + 1, 7, "gw", "eu868")
     _same(recent, lists)
+
+
+@pytest.mark.parametrize("second_older", [0, 1])
+def test_a_restored_table_keying_an_entry_twice_reads_as_the_rows_did(
+        second_older: int) -> None:
+    """Only a hand-written checkpoint keys an entry twice: the entry stays where it first
+    was, with what its last row holds."""
+    lists = Lists()
+    for copy in [(T0, 1, "gw", "eu868"), (T0 + 5, 1, "gw", "us915"), (T0 + 1, 2, "gw", "eu868"),
+                 (T0 + 2, 3, "gw", "eu868"), (T0 + 7, 3, "gw", "eu868")][:5 - 2 * second_older]:
+        lists.add(*copy)
+    state = lists.columns()
+    state["recent_devaddr"][-1] = state["recent_devaddr"][0]
+    state["recent_key"][-1] = state["recent_key"][0]
+    want = lists_from_columns(state)
+    assert len(want) == len(lists.d) - 1
+    assert list(RecentUplinks.from_state(state).lists().items()) == list(want.items())

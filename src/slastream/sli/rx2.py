@@ -88,15 +88,14 @@ class RX2SLI(SLI):
         watermark = self.watermark_ms
         late = remembered = 0
         for ev in events:
-            cls = type(ev)
-            if cls is UplinkReceived:
+            if type(ev) is UplinkReceived:
                 t, devaddr, _, gateway, region, _, _ = ev
                 remember(t, devaddr, gateway, region)
                 remembered += 1
-            elif cls is DownlinkAck:
+            elif type(ev) is DownlinkAck:
                 t, gateway, downlink_id, _ = ev
                 acks[(gateway, downlink_id)] = ev
-            elif cls is DownlinkCommand:
+            elif type(ev) is DownlinkCommand:
                 t, gateway, downlink_id, _, delays, join_accept = ev
                 if join_accept or not delays or min(delays) < 0:
                     self.excluded += 1
@@ -175,10 +174,11 @@ class RX2SLI(SLI):
         if not self.gateway_source:
             return
         limit = watermark_ms - self.ack_timeout_ms
-        for key in [k for k, c in self._commands.items() if c.time_ms < limit]:
-            cmd = self._commands.pop(key)
-            ack = self._acks.pop(key, None)
-            uplink = self._uplink_for(cmd)
+        commands, acks, uplink_for = self._commands, self._acks, self._uplink_for
+        for key in [k for k, c in commands.items() if c.time_ms < limit]:
+            cmd = commands.pop(key)
+            ack = acks.pop(key, None)
+            uplink = uplink_for(cmd)
             latency = float(cmd.time_ms - uplink[0]) if uplink else -1.0
             scope = (self._lorawan.region_scope(uplink[1]) if (self.by_region and uplink)
                      else "network")

@@ -22,15 +22,15 @@ The checkpoint is the keyed table the per-uplink lists were stored as, row for r
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
+from slastream.sli.rx2_lists import Lists, Uplink, lists_from_columns, lists_from_uplink_columns
 from slastream.sli.state import State, get_array, get_strs, same_length
 
 Key = int | tuple[int, int]
-Uplink = tuple[int, str]  # time, region
-Lists = dict[tuple[str, int], list[Uplink]]
 
 _DEVADDR_BITS = 32
 _LOW32 = 0xFFFFFFFF
@@ -133,8 +133,8 @@ class RecentUplinks:
         row in turn leaves."""
         if not len(times):
             return
-        g_lut = self._lut(gateways, names, self.gateway_id)
-        r_lut = self._lut(regions, names, self.region_id)
+        g_lut = self._lut(gateways, names, self.gateway_ids, self.gateway_id)
+        r_lut = self._lut(regions, names, self.region_ids, self.region_id)
         if (self.shift != _SHIFT or int(times.min()) < 0 or int(times.max()) >= _MAX_FAST_TIME
                 or int(devaddrs.min()) < 0 or int(devaddrs.max()) > _LOW32):
             for t, d, g, r in zip(times.tolist(), devaddrs.tolist(), gateways.tolist(),
@@ -161,12 +161,14 @@ class RecentUplinks:
             self.put(key_list[i], packed_list[i])
 
     @staticmethod
-    def _lut(column: npt.NDArray[np.int64], names: list[str], index: object
-             ) -> npt.NDArray[np.int64]:
-        """This table's index of each batch name the column uses, by batch index."""
+    def _lut(column: npt.NDArray[np.int64], names: list[str], ids: dict[str, int],
+             index: Callable[[str], int]) -> npt.NDArray[np.int64]:
+        """This table's index (``ids``, ``index`` adding a name) of each batch name the
+        column uses, by batch index."""
         used = np.flatnonzero(np.bincount(column)).tolist()
         lut = np.zeros(used[-1] + 1, dtype=np.int64)
-        lut[used] = [index(names[i]) for i in used]  # type: ignore[operator]
+        found = [ids.get(names[i], -1) for i in used]
+        lut[used] = [index(names[i]) for i in used] if -1 in found else found
         return lut
 
     # ---------------------------------------------------------------------- reading
@@ -308,9 +310,50 @@ class RecentUplinks:
         """The entries of ``columns()``, or of the per-uplink columns of states written
         before the keyed table."""
         recent = cls()
-        recent.extend(_lists_from_columns(state) if "recent_key" in state
-                      else _lists_from_uplink_columns(state))
+        if "recent_key" not in state:
+            recent.extend(lists_from_uplink_columns(state))
+        elif not recent._load_columns(state):
+            recent = cls()
+            recent.extend(lists_from_columns(state))
         return recent
+
+    def _load_columns(self, state: State) -> bool:
+        """``columns()`` read back with numpy; ``False`` (and this half filled) for a
+        table that needs the per-entry path: a row keyed twice, an odd DevAddr or time,
+        more region names than the packing holds."""
+        gateways, regions = get_strs(state, "gateway_names"), get_strs(state, "region_names")
+        g, devaddrs, times, r, counts = [get_array(state, f"recent_{k}", np.int64) for k in (
+            "gateway", "devaddr", "time_ms", "region", "older")]
+        older_t = get_array(state, "older_time_ms", np.int64)
+        older_r = get_array(state, "older_region", np.int64)
+        n = same_length("recent uplinks", g, devaddrs, times, r, counts)
+        same_length("older uplinks", older_t, older_r)
+        if (n and int(counts.min()) < 0) or sum(counts.tolist()) != len(older_t):
+            raise ValueError("state of rx2: older uplink counts do not add up")
+        for what, index, names in (("gateway", g, gateways),
+                                   ("region", np.concatenate([r, older_r]), regions)):
+            if len(index) and (int(index.min()) < 0 or int(index.max()) >= len(names)):
+                raise ValueError(f"state of rx2: a {what} index without a name")
+        all_times = np.concatenate([times, older_t])
+        if n and (int(devaddrs.min()) < 0 or int(devaddrs.max()) > _LOW32
+                  or int(all_times.min()) < 0 or int(all_times.max()) >= _MAX_FAST_TIME
+                  or len(regions) > 1 << _SHIFT):
+            return False
+        g_lut = np.array([self.gateway_id(name) for name in gateways], dtype=np.int64)
+        r_lut = np.array([self.region_id(name) for name in regions], dtype=np.int64)
+        keys = (g_lut[g] << 32 | devaddrs).tolist() if n else []
+        self.newest = dict(zip(keys, (times << _SHIFT | r_lut[r]).tolist() if n else [],
+                               strict=True))
+        if len(self.newest) < n:
+            return False
+        if len(older_t):
+            packed = (older_t << _SHIFT | r_lut[older_r]).tolist()
+            at = 0
+            for i, k in zip(np.flatnonzero(counts).tolist(), counts[counts > 0].tolist(),
+                            strict=True):
+                self.older[keys[i]] = packed[at:at + k]
+                at += k
+        return True
 
 
 def _sorted_names(table: list[str], used: npt.NDArray[np.int64]
@@ -322,46 +365,3 @@ def _sorted_names(table: list[str], used: npt.NDArray[np.int64]
     lut = np.zeros(len(table), dtype=np.int64)
     lut[ids] = [place[table[i]] for i in ids]
     return names, lut
-
-
-
-def _lists_from_columns(state: State) -> Lists:
-    gateways, regions = get_strs(state, "gateway_names"), get_strs(state, "region_names")
-    cols = [get_array(state, f"recent_{k}", np.int64).tolist()
-            for k in ("gateway", "devaddr", "time_ms", "region", "older")]
-    older_t = get_array(state, "older_time_ms", np.int64).tolist()
-    older_r = get_array(state, "older_region", np.int64).tolist()
-    same_length("recent uplinks", *cols)
-    same_length("older uplinks", older_t, older_r)
-    g, _, _, r, k = cols
-    if sum(k) != len(older_t) or min(k, default=0) < 0:
-        raise ValueError("state of rx2: older uplink counts do not add up")
-    for what, index, names in (("gateway", g, gateways), ("region", r + older_r, regions)):
-        if index and (min(index) < 0 or max(index) >= len(names)):
-            raise ValueError(f"state of rx2: a {what} index without a name")
-    out: Lists = {}
-    at = 0
-    for gw, devaddr, t, region, n in zip(*cols, strict=True):
-        entry = [(older_t[i], regions[older_r[i]]) for i in range(at, at + n)]
-        entry.append((t, regions[region]))
-        out[(gateways[gw], devaddr)] = entry
-        at += n
-    return out
-
-
-def _lists_from_uplink_columns(state: State) -> Lists:
-    gateways = get_strs(state, "uplink_gateway")
-    devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
-    counts = get_array(state, "uplink_count", np.int64).tolist()
-    times = get_array(state, "uplink_time_ms", np.int64).tolist()
-    regions = get_strs(state, "uplink_region")
-    same_length("recent uplinks", gateways, devaddrs, counts)
-    total = same_length("recent uplinks", times, regions)
-    if total != sum(counts) or min(counts, default=1) < 1:
-        raise ValueError("state of rx2: uplink counts do not add up")
-    out: Lists = {}
-    at = 0
-    for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
-        out[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n], strict=True))
-        at += n
-    return out
