@@ -14,9 +14,8 @@ memory on (docs/architecture.md#replay). An entry is:
   any.
 
 So a batch of rows becomes two int64 columns with numpy, and the entries it opens go into
-the dict in one ``dict.update``; pruning reads the newest uplinks with ``np.fromiter``.
-The checkpoint is the keyed table the per-uplink lists were stored as, row for row
-(``rx2.py``).
+the dict in one pass; pruning compares ints. The checkpoint is the keyed table the
+per-uplink lists were stored as, row for row (``rx2.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ Key = int | tuple[int, int]
 
 _DEVADDR_BITS = 32
 _LOW32 = 0xFFFFFFFF
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 # the narrowest packing of an uplink: times up to 2**47 ms (year 6429) fit in an int64
 # with 65,536 region names; a longer table or an odd time takes the per-uplink path
 _SHIFT = 16
@@ -192,20 +190,8 @@ class RecentUplinks:
     def prune(self, keep_ms: int) -> None:
         """Drop the uplinks before ``keep_ms``, and the entries left without any."""
         floor = keep_ms << self.shift  # an uplink is kept iff its packed int is >= floor
-        newest = self.newest
-        try:
-            keys = np.fromiter(newest.keys(), dtype=np.int64, count=len(newest))
-            values = np.fromiter(newest.values(), dtype=np.int64, count=len(newest))
-        except (TypeError, ValueError, OverflowError):  # odd keys or times: one by one
-            self.newest = {k: v for k, v in newest.items() if v >= floor}
-        else:
-            if floor <= _INT64_MIN:
-                kept = np.ones(len(values), dtype=np.bool_)
-            elif floor > _INT64_MAX:
-                kept = np.zeros(len(values), dtype=np.bool_)
-            else:
-                kept = values >= floor
-            self.newest = dict(zip(keys[kept].tolist(), values[kept].tolist(), strict=True))
+        # a comprehension beats np.fromiter and a mask here: few entries are kept
+        self.newest = {k: v for k, v in self.newest.items() if v >= floor}
         older = {}
         for k, vs in self.older.items():
             if k in self.newest:
