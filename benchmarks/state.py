@@ -194,7 +194,7 @@ def run_child(log: Path, store: Path, stream: str, mode: str, measure_at: int) -
                     size, entries = state_bytes(sli)
                     report(state_bytes=size, entries=entries, pending=sli.tracked)
                 elif isinstance(sli, RX2SLI):
-                    report(entries=len(sli._last_uplink))
+                    report(entries=len(sli._recent))
             if offset % 10 == 0:
                 report(applied=offset)
 

@@ -23,7 +23,6 @@ downlink command (gateway clocks drift; a real capture shows 42 s).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,10 +37,13 @@ from slastream.model.events import (
 )
 from slastream.model.spec import SLO, Settings
 from slastream.sli.base import SLI
-from slastream.sli.state import State, get_array, get_int, get_list, get_strs, same_length
+from slastream.sli.rx2_recent import RecentUplinks
+from slastream.sli.state import State, get_int, get_list
 from slastream.sources.columns import UP_DEVADDR, UP_GATEWAY, UP_REGION, UP_TIME, Rows
 
 _UPLINK_MEMORY_MS = 60_000
+# uplinks remembered between two prunings, beyond a quarter of the entries (see _close)
+PRUNE_AFTER = 10_000
 # Failure statuses are names a gateway or a server writes: counted by name up to this many
 # distinct ones, then as "other", so odd statuses cannot grow the counters
 # (docs/interfaces.md#bounds). The slastream reasons and TxAckStatus names (gw.proto) always
@@ -53,13 +55,6 @@ _KNOWN_REASONS = frozenset({
     "COLLISION_PACKET", "COLLISION_BEACON", "TX_FREQ", "TX_POWER", "GPS_UNLOCKED",
     "QUEUE_FULL", "INTERNAL_ERROR", "DUTY_CYCLE_OVERFLOW", "UNKNOWN_ERROR", "ERROR",
     "UNKNOWN"})
-
-
-def _remember(recent: list[tuple[int, str]], t: int, region: str) -> None:
-    """Insert an out-of-order uplink time (a copy of a known time adds nothing)."""
-    if all(x != t for x, _ in recent):
-        recent.append((t, region))
-        recent.sort()
 
 
 class RX2SLI(SLI):
@@ -74,7 +69,7 @@ class RX2SLI(SLI):
         self.by_region = slo.scope_by == "region"
         # recent uplinks per (gateway, DevAddr), newest last: the command is linked to the
         # newest one before it, whatever the order the two arrived in
-        self._last_uplink: dict[tuple[str, int], list[tuple[int, str]]] = {}
+        self._recent = RecentUplinks()
         self._commands: dict[tuple[str, int], DownlinkCommand] = {}
         self._acks: dict[tuple[str, int], DownlinkAck] = {}
         self._remembered = 0  # entries added since the last pruning
@@ -84,39 +79,45 @@ class RX2SLI(SLI):
         self._class_b_c: dict[str, bool] = {}  # per device: declared Class B/C
 
     def add(self, events: Sequence[Event]) -> None:
-        # Gateway copies of uplinks are most of a replay: SLI._seen is inlined (both of its
-        # tests: after a flush an event can be past max_time_ms and late at once).
-        last = self._last_uplink
+        # Gateway copies of uplinks are most of a replay, commands and acks most of the
+        # rest: SLI._seen is inlined (both of its tests: after a flush an event can be past
+        # max_time_ms and late at once).
+        remember = self._recent.add
+        commands, acks = self._commands, self._acks
         max_t = self.max_time_ms
         watermark = self.watermark_ms
-        late = 0
+        late = remembered = 0
         for ev in events:
             if type(ev) is UplinkReceived:
                 t, devaddr, _, gateway, region, _, _ = ev
-                if t > max_t:
-                    max_t = t
-                if t < watermark:
-                    late += 1
-                k = (gateway, devaddr)
-                recent = last.get(k)
-                if recent is None:
-                    last[k] = [(t, region)]
-                elif recent[-1][0] < t:
-                    recent.append((t, region))
+                remember(t, devaddr, gateway, region)
+                remembered += 1
+            elif type(ev) is DownlinkAck:
+                t, gateway, downlink_id, _ = ev
+                acks[(gateway, downlink_id)] = ev
+            elif type(ev) is DownlinkCommand:
+                t, gateway, downlink_id, _, delays, join_accept = ev
+                if join_accept or not delays or min(delays) < 0:
+                    self.excluded += 1
                 else:
-                    _remember(recent, t, region)
-                self._remembered += 1
+                    commands[(gateway, downlink_id)] = ev
+            else:
+                self.max_time_ms, self.late_events = max_t, self.late_events + late
+                late = 0
+                self._add_other(ev)
+                max_t = self.max_time_ms
                 continue
-            self.max_time_ms, self.late_events = max_t, self.late_events + late
-            late = 0
-            self._add_other(ev)
-            max_t = self.max_time_ms
+            if t > max_t:
+                max_t = t
+            if t < watermark:
+                late += 1
         self.max_time_ms = max_t
         self.late_events += late
+        self._remembered += remembered
 
     def add_columns(self, cls: type, rows: Rows, names: list[str]) -> bool:
-        """Gateway copies of uplinks as rows (``sources/columns.py``): ``add``'s loop
-        without a tuple per copy; the watermark bookkeeping with numpy."""
+        """Gateway copies of uplinks as rows (``sources/columns.py``), with numpy: the
+        watermark bookkeeping here, the recent uplinks in ``RecentUplinks.add_rows``."""
         if cls is not UplinkReceived:
             return False
         if not len(rows):
@@ -124,18 +125,8 @@ class RX2SLI(SLI):
         times = rows[:, UP_TIME]
         self.max_time_ms = max(self.max_time_ms, int(times.max()))
         self.late_events += int(np.count_nonzero(times < self.watermark_ms))
-        last = self._last_uplink
-        for t, devaddr, gateway, region in zip(
-                times.tolist(), rows[:, UP_DEVADDR].tolist(), rows[:, UP_GATEWAY].tolist(),
-                rows[:, UP_REGION].tolist(), strict=True):
-            k = (names[gateway], devaddr)
-            recent = last.get(k)
-            if recent is None:
-                last[k] = [(t, names[region])]
-            elif recent[-1][0] < t:
-                recent.append((t, names[region]))
-            else:
-                _remember(recent, t, names[region])
+        self._recent.add_rows(times, rows[:, UP_DEVADDR], rows[:, UP_GATEWAY],
+                              rows[:, UP_REGION], names)
         self._remembered += len(rows)
         return True
 
@@ -176,19 +167,18 @@ class RX2SLI(SLI):
 
     def _uplink_for(self, cmd: DownlinkCommand) -> tuple[int, str] | None:
         # the window-opening uplink precedes the command by at most RX2 delay plus slack
-        for t, region in reversed(self._last_uplink.get((cmd.gateway, cmd.devaddr), ())):
-            if t <= cmd.time_ms:
-                return (t, region) if cmd.time_ms - t <= self.rx2_ms + 5_000 else None
-        return None
+        uplink = self._recent.newest_at(cmd.gateway, cmd.devaddr, cmd.time_ms)
+        return uplink if uplink and cmd.time_ms - uplink[0] <= self.rx2_ms + 5_000 else None
 
     def _close(self, watermark_ms: int) -> None:
         if not self.gateway_source:
             return
         limit = watermark_ms - self.ack_timeout_ms
-        for key in [k for k, c in self._commands.items() if c.time_ms < limit]:
-            cmd = self._commands.pop(key)
-            ack = self._acks.pop(key, None)
-            uplink = self._uplink_for(cmd)
+        commands, acks, uplink_for = self._commands, self._acks, self._uplink_for
+        for key in [k for k, c in commands.items() if c.time_ms < limit]:
+            cmd = commands.pop(key)
+            ack = acks.pop(key, None)
+            uplink = uplink_for(cmd)
             latency = float(cmd.time_ms - uplink[0]) if uplink else -1.0
             scope = (self._lorawan.region_scope(uplink[1]) if (self.by_region and uplink)
                      else "network")
@@ -205,19 +195,13 @@ class RX2SLI(SLI):
         # acks without a command (command lost or not ours) and old uplinks are dropped
         for key in [k for k, a in self._acks.items() if a.time_ms < limit - 60_000]:
             del self._acks[key]
-        if self._remembered > 10_000 + len(self._last_uplink) // 4:
+        if self._remembered > PRUNE_AFTER + len(self._recent) // 4:
             # uplinks older than any command still to come (within lateness) can go;
             # pruning after a quarter as many uplinks as there are entries keeps the cost
             # constant per uplink and the entries within a third above what is kept. (A
             # large fleet heard by few gateways each makes a new (gateway, DevAddr) entry
             # for most uplinks: waiting for as many uplinks as entries never pruned.)
-            keep = limit - self.rx2_ms - _UPLINK_MEMORY_MS
-            pruned = {}
-            for k, recent in self._last_uplink.items():
-                if recent[-1][0] >= keep:  # the list is kept as it is when it can be
-                    pruned[k] = recent if recent[0][0] >= keep else [
-                        u for u in recent if u[0] >= keep]
-            self._last_uplink = pruned
+            self._recent.prune(limit - self.rx2_ms - _UPLINK_MEMORY_MS)
             self._remembered = 0
 
     def _rx2_status(self, cmd: DownlinkCommand, ack: DownlinkAck) -> str:
@@ -229,11 +213,11 @@ class RX2SLI(SLI):
 
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
-        """Base state plus the recent uplinks as a keyed table (``_recent_columns``), the
+        """Base state plus the recent uplinks as a keyed table (``RecentUplinks.columns``), the
         commands and acks waiting for each other as event rows, counters and reasons."""
         return {
             **super().state(),
-            **_recent_columns(self._last_uplink),
+            **self._recent.columns(),
             "commands": [[c.time_ms, c.gateway, c.downlink_id, c.devaddr, list(c.delays_ms),
                           c.join_accept] for c in self._commands.values()],
             "acks": [[a.time_ms, a.gateway, a.downlink_id, list(a.statuses)]
@@ -245,9 +229,7 @@ class RX2SLI(SLI):
 
     def load_state(self, state: State) -> None:
         super().load_state(state)
-        # recent uplinks as columns per uplink in states written before the keyed table
-        self._last_uplink = _recent_from_columns(state) if "recent_key" in state \
-            else _recent_from_uplink_columns(state)
+        self._recent = RecentUplinks.from_state(state)
         commands = [_command(row) for row in get_list(state, "commands")]
         self._commands = {(c.gateway, c.downlink_id): c for c in commands}
         acks = [_ack(row) for row in get_list(state, "acks")]
@@ -269,83 +251,3 @@ def _ack(row: Any) -> DownlinkAck:
                        tuple(str(s) for s in statuses))
 
 
-Recent = dict[tuple[str, int], list[tuple[int, str]]]
-
-
-def _recent_columns(recent: Recent) -> State:
-    """The recent uplinks as a keyed table (docs/architecture.md#checkpoints), one row per
-    (gateway, DevAddr): ``recent_key`` (from the gateway's CRC-32 and the DevAddr: unique
-    in practice, and only used to store the changed rows of a checkpoint delta), the
-    gateway and the newest uplink's region as indexes into the sorted ``gateway_names``
-    and ``region_names``, the DevAddr, the newest uplink's time and the number of older
-    uplinks, those in ``older_time_ms`` / ``older_region`` entry by entry, oldest first."""
-    keys, lists = list(recent), list(recent.values())
-    n = len(keys)
-    newest = [u[-1] for u in lists]
-    older = [x for u in lists if len(u) > 1 for x in u[:-1]]
-    gateways = sorted({gw for gw, _ in keys})
-    regions = sorted({r for _, r in newest} | {r for _, r in older})
-    g_index = {g: i for i, g in enumerate(gateways)}
-    r_index = {r: i for i, r in enumerate(regions)}
-    g_key = {g: zlib.crc32(g.encode()) >> 1 << 32 for g in gateways}
-    return {
-        "gateway_names": gateways, "region_names": regions,
-        "recent_key": np.fromiter((g_key[g] | d & 0xFFFFFFFF for g, d in keys),
-                                  dtype=np.int64, count=n),
-        "recent_gateway": np.fromiter((g_index[g] for g, _ in keys), dtype=np.int64, count=n),
-        "recent_devaddr": np.fromiter((d for _, d in keys), dtype=np.int64, count=n),
-        "recent_time_ms": np.fromiter((t for t, _ in newest), dtype=np.int64, count=n),
-        "recent_region": np.fromiter((r_index[r] for _, r in newest), dtype=np.int64,
-                                     count=n),
-        "recent_older": np.fromiter((len(u) - 1 for u in lists), dtype=np.int64, count=n),
-        "older_time_ms": np.fromiter((t for t, _ in older), dtype=np.int64, count=len(older)),
-        "older_region": np.fromiter((r_index[r] for _, r in older), dtype=np.int64,
-                                    count=len(older)),
-    }
-
-
-def _recent_from_columns(state: State) -> Recent:
-    gateways, regions = get_strs(state, "gateway_names"), get_strs(state, "region_names")
-    cols = [get_array(state, f"recent_{k}", np.int64).tolist()
-            for k in ("gateway", "devaddr", "time_ms", "region", "older")]
-    older_t = get_array(state, "older_time_ms", np.int64).tolist()
-    older_r = get_array(state, "older_region", np.int64).tolist()
-    same_length("recent uplinks", *cols)
-    same_length("older uplinks", older_t, older_r)
-    g, _, _, r, k = cols
-    if sum(k) != len(older_t) or min(k, default=0) < 0:
-        raise ValueError("state of rx2: older uplink counts do not add up")
-    for what, index, names in (("gateway", g, gateways), ("region", r + older_r, regions)):
-        if index and (min(index) < 0 or max(index) >= len(names)):
-            raise ValueError(f"state of rx2: a {what} index without a name")
-    out: Recent = {}
-    at = 0
-    for gw, devaddr, t, region, n in zip(*cols, strict=True):
-        entry = [(older_t[i], regions[older_r[i]]) for i in range(at, at + n)]
-        entry.append((t, regions[region]))
-        out[(gateways[gw], devaddr)] = entry
-        at += n
-    return out
-
-
-def _recent_from_uplink_columns(state: State) -> Recent:
-    gateways = get_strs(state, "uplink_gateway")
-    devaddrs = get_array(state, "uplink_devaddr", np.int64).tolist()
-    counts = get_array(state, "uplink_count", np.int64).tolist()
-    times = get_array(state, "uplink_time_ms", np.int64).tolist()
-    regions = get_strs(state, "uplink_region")
-    same_length("recent uplinks", gateways, devaddrs, counts)
-    total = same_length("recent uplinks", times, regions)
-    if total != sum(counts) or min(counts, default=1) < 1:
-        raise ValueError("state of rx2: uplink counts do not add up")
-    # one string object per gateway and region name, as the live SLI has (a decoded
-    # document has one per row)
-    names: dict[str, str] = {}
-    gateways = [names.setdefault(gw, gw) for gw in gateways]
-    regions = [names.setdefault(r, r) for r in regions]
-    out: Recent = {}
-    at = 0
-    for gw, devaddr, n in zip(gateways, devaddrs, counts, strict=True):
-        out[(gw, devaddr)] = list(zip(times[at:at + n], regions[at:at + n], strict=True))
-        at += n
-    return out
