@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -44,7 +45,7 @@ import orjson
 from slastream.config import parse_settings
 from slastream.embedded import Mosquitto, Tansu
 from slastream.ingest import packets
-from slastream.ingest.bridge import CHUNK_MESSAGES, Bridge
+from slastream.ingest.bridge import Bridge
 from slastream.ingest.connection import (
     MqttAddress,
     Segment,
@@ -52,6 +53,7 @@ from slastream.ingest.connection import (
     connect_any_version,
 )
 from slastream.ingest.decoder import Decoder
+from slastream.ingest.forward import CHUNK_MESSAGES
 from slastream.model.events import Event
 from slastream.model.spec import Settings
 from slastream.model.time import format_rfc3339_ms, now_ms, parse_rfc3339_ms
@@ -213,8 +215,10 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
         now = time.perf_counter()
         if not state["n"]:
             state["first"] = now
+            state["cpu_first"] = time.process_time()
         state["n"] += len(segment.topics)
         state["last"] = now
+        state["cpu_last"] = time.process_time()
         segment.conn.ack(segment.acks)
         if state["n"] >= total:
             done.set()
@@ -226,7 +230,8 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
     while not done.is_set() and time.perf_counter() - (state["last"] or started) < IDLE_S:
         await asyncio.sleep(0.05)
     conn.close()
-    return {"messages": state["n"], "seconds": state["last"] - state["first"]}
+    return {"messages": state["n"], "seconds": state["last"] - state["first"],
+            "cpu_seconds": state.get("cpu_last", 0.0) - state.get("cpu_first", 0.0)}
 
 
 def run_role(role: str, port: int, total: int, client_id: str) -> None:
@@ -361,6 +366,16 @@ def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
 # ---------------------------------------------------------------------- main
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(total: int, publishers: int, subscribers: list[str]) -> None:
     async with Mosquitto() as mqtt, Tansu() as kafka:
         print(f"Mosquitto {mqtt.url}, Tansu {kafka.bootstrap}; {total:,} messages, "
@@ -376,12 +391,16 @@ async def run(total: int, publishers: int, subscribers: list[str]) -> None:
         print(f"published: {rate:,.0f} msg/s")
         results: dict[str, dict[str, Any]] = {}
         for name in subscribers:
+            brokers = cpu_seconds(mqtt.pid), cpu_seconds(kafka.pid)
             if name == "bridge":
                 result = await measure_bridge(mqtt.url, kafka.bootstrap, total, ids[name])
             else:
                 result = await asyncio.to_thread(measure_subprocess, name, mqtt.port, total,
                                                  ids[name])
             result["rate"] = result["messages"] / result["seconds"] if result["seconds"] else 0
+            # the brokers' CPU while this subscriber drained (and connected, and idled)
+            result["mosquitto_cpu"] = cpu_seconds(mqtt.pid) - brokers[0]
+            result["tansu_cpu"] = cpu_seconds(kafka.pid) - brokers[1]
             results[name] = result
             extra = ""
             if name == "bridge":
@@ -390,7 +409,20 @@ async def run(total: int, publishers: int, subscribers: list[str]) -> None:
             print(f"  {name:8s} {result['messages']:>9,} msgs in {result['seconds']:6.2f} s"
                   f" = {result['rate']:>9,.0f} msg/s{extra}")
         report(results)
+        print_cpu(results)
         print_stage_costs(min(total, 200_000), results)
+
+
+def print_cpu(results: dict[str, dict[str, Any]]) -> None:
+    """CPU per message of each process while a subscriber drained: on 2 cores the three
+    share, so the subscriber's rate is bounded by what the others leave it."""
+    print("CPU per message while draining, us (subscriber from its first to its last "
+          "message; brokers over the whole drain):")
+    for name, r in results.items():
+        n = r["messages"] or 1
+        own = f"{1e6 * r['cpu_seconds'] / n:6.3f}" if r.get("cpu_seconds") else "     -"
+        print(f"  {name:8s} subscriber {own}  mosquitto {1e6 * r['mosquitto_cpu'] / n:6.3f}"
+              f"  tansu {1e6 * r['tansu_cpu'] / n:6.3f}  (wall {1e6 / (r['rate'] or 1):6.3f})")
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
