@@ -140,6 +140,30 @@ async def publish_all(port: int, total: int, publishers: int) -> float:
     return total / (time.perf_counter() - started)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+BROKER_PIDS: list[int] = []  # Mosquitto's and Tansu's, set by run() and passed to roles
+
+
+def broker_cpu() -> list[float]:
+    """The brokers' CPU seconds so far: sampled at a subscriber's first and last message,
+    so that what they spent meanwhile counts, and not their work before or after."""
+    return [cpu_seconds(pid) for pid in BROKER_PIDS]
+
+
+def broker_result(first: list[float], last: list[float]) -> dict[str, float]:
+    spent = [b - a for a, b in zip(first, last, strict=True)] if first and last else [0, 0]
+    return {"mosquitto_cpu": spent[0], "tansu_cpu": spent[1]}
+
+
 # ---------------------------------------------------------------------- bare subscribers
 # Each runs in a fresh interpreter (``--role``), like a separate deployment would.
 
@@ -151,13 +175,17 @@ def paho_subscriber(port: int, total: int, client_id: str, v5: bool = True,
     from paho.mqtt.properties import Properties
 
     state = {"n": 0, "first": 0.0, "last": 0.0}
+    brokers: list[list[float]] = [[], []]
 
     def on_message(client: Any, userdata: Any, message: Any) -> None:
         now = time.perf_counter()
         if not state["n"]:
             state["first"] = now
+            brokers[0] = broker_cpu()
         state["n"] += 1
         state["last"] = now
+        if state["n"] == total:
+            brokers[1] = broker_cpu()
 
     if v5:
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
@@ -178,7 +206,8 @@ def paho_subscriber(port: int, total: int, client_id: str, v5: bool = True,
         if time.perf_counter() - (state["last"] or started) > IDLE_S:
             break
     client.disconnect()
-    return {"messages": state["n"], "seconds": state["last"] - state["first"]}
+    return {"messages": state["n"], "seconds": state["last"] - state["first"],
+            **broker_result(brokers[0], brokers[1] or broker_cpu())}
 
 
 async def aiomqtt_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
@@ -202,13 +231,17 @@ async def aiomqtt_subscriber(port: int, total: int, client_id: str) -> dict[str,
             last = time.perf_counter()
             if not n:
                 first = last
+                brokers_first = broker_cpu()
             n += 1
-    return {"messages": n, "seconds": last - first}
+        brokers_last = broker_cpu()
+    return {"messages": n, "seconds": last - first,
+            **broker_result(brokers_first if n else [], brokers_last)}
 
 
 async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
     """The bridge's MQTT connection alone: count, acknowledge at once."""
     state = {"n": 0, "first": 0.0, "last": 0.0}
+    brokers: list[list[float]] = [[], []]
     done = asyncio.Event()
 
     def deliver(segment: Any) -> None:
@@ -216,11 +249,13 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
         if not state["n"]:
             state["first"] = now
             state["cpu_first"] = time.process_time()
+            brokers[0] = broker_cpu()
         state["n"] += len(segment.topics)
         state["last"] = now
         state["cpu_last"] = time.process_time()
         segment.conn.ack(segment.acks)
         if state["n"] >= total:
+            brokers[1] = broker_cpu()
             done.set()
 
     conn, _ = await connect_any_version(MqttAddress("127.0.0.1", port),
@@ -231,7 +266,8 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
         await asyncio.sleep(0.05)
     conn.close()
     return {"messages": state["n"], "seconds": state["last"] - state["first"],
-            "cpu_seconds": state.get("cpu_last", 0.0) - state.get("cpu_first", 0.0)}
+            "cpu_seconds": state.get("cpu_last", 0.0) - state.get("cpu_first", 0.0),
+            **broker_result(brokers[0], brokers[1] or broker_cpu())}
 
 
 def run_role(role: str, port: int, total: int, client_id: str) -> None:
@@ -246,7 +282,8 @@ def run_role(role: str, port: int, total: int, client_id: str) -> None:
 
 def measure_subprocess(role: str, port: int, total: int, client_id: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--role", role, "--port", str(port),
-                          "--messages", str(total), "--client-id", client_id],
+                          "--messages", str(total), "--client-id", client_id,
+                          "--broker-pids", ",".join(map(str, BROKER_PIDS))],
                          check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -271,6 +308,8 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
         async with bridge.running():
             return {}
     first = last = cpu_first = cpu_last = 0.0
+    brokers_first: list[float] = []
+    brokers_last: list[float] = []
     # Not ``bridge.running()``: that returns once subscribed, and the broker sends the queued
     # backlog before the SUBACK, so the clock must start with the first message received.
     task = asyncio.create_task(bridge.run())
@@ -281,13 +320,16 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
         now = time.perf_counter()
         if (s.received or s.queue_depth) and not first:
             first, cpu_first = now, time.process_time()
+            brokers_first = broker_cpu()
         if s.acknowledged >= total:
             last, cpu_last = now, time.process_time()
+            brokers_last = broker_cpu()
             break
         if s.queue_depth or s.acknowledged < s.received or not first:
             idle_since = now
         elif now - idle_since > IDLE_S:
             last, cpu_last = idle_since, time.process_time()
+            brokers_last = broker_cpu()
             break
     bridge.stop()
     await task
@@ -298,6 +340,7 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
             events += len(codec.decode_batch(record.value))
     return {"messages": stats.acknowledged, "seconds": last - first, "kafka_events": events,
             "cpu_seconds": cpu_last - cpu_first,
+            **broker_result(brokers_first if first else [], brokers_last if last else []),
             "kafka_records": stats.records, "deadlettered": stats.deadlettered,
             "queue_high_water": stats.queue_high_water}
 
@@ -366,18 +409,9 @@ def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
 # ---------------------------------------------------------------------- main
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def run(total: int, publishers: int, subscribers: list[str]) -> None:
     async with Mosquitto() as mqtt, Tansu() as kafka:
+        BROKER_PIDS[:] = [mqtt.pid or 0, kafka.pid or 0]
         print(f"Mosquitto {mqtt.url}, Tansu {kafka.bootstrap}; {total:,} messages, "
               f"{publishers} publishers, QoS 1, backlog drained by one subscriber at a time")
         ids = {name: f"bench-{name}" for name in subscribers}
@@ -391,16 +425,12 @@ async def run(total: int, publishers: int, subscribers: list[str]) -> None:
         print(f"published: {rate:,.0f} msg/s")
         results: dict[str, dict[str, Any]] = {}
         for name in subscribers:
-            brokers = cpu_seconds(mqtt.pid), cpu_seconds(kafka.pid)
             if name == "bridge":
                 result = await measure_bridge(mqtt.url, kafka.bootstrap, total, ids[name])
             else:
                 result = await asyncio.to_thread(measure_subprocess, name, mqtt.port, total,
                                                  ids[name])
             result["rate"] = result["messages"] / result["seconds"] if result["seconds"] else 0
-            # the brokers' CPU while this subscriber drained (and connected, and idled)
-            result["mosquitto_cpu"] = cpu_seconds(mqtt.pid) - brokers[0]
-            result["tansu_cpu"] = cpu_seconds(kafka.pid) - brokers[1]
             results[name] = result
             extra = ""
             if name == "bridge":
@@ -416,8 +446,8 @@ async def run(total: int, publishers: int, subscribers: list[str]) -> None:
 def print_cpu(results: dict[str, dict[str, Any]]) -> None:
     """CPU per message of each process while a subscriber drained: on 2 cores the three
     share, so the subscriber's rate is bounded by what the others leave it."""
-    print("CPU per message while draining, us (subscriber from its first to its last "
-          "message; brokers over the whole drain):")
+    print("CPU per message from a subscriber's first message to its last, us (its own, "
+          "and the brokers'):")
     for name, r in results.items():
         n = r["messages"] or 1
         own = f"{1e6 * r['cpu_seconds'] / n:6.3f}" if r.get("cpu_seconds") else "     -"
@@ -449,8 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--client-id", help=argparse.SUPPRESS)
+    p.add_argument("--broker-pids", default="", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.role:
+        BROKER_PIDS.extend(int(pid) for pid in args.broker_pids.split(",") if pid)
         run_role(args.role, args.port, args.messages, args.client_id)
         return 0
     asyncio.run(run(args.messages, args.publishers, args.subscribers.split(",")))

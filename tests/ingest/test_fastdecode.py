@@ -18,6 +18,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slastream.ingest import fastdecode
 from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
 from slastream.ingest.fastdecode import ProbeShape
@@ -155,6 +156,30 @@ def test_the_fast_path_decodes_as_the_router(messages: list[tuple[str, bytes]]) 
                   Segment(None, RECEIVED_MS + 1, topics[::-1], payloads[::-1], [])])
 
 
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(TOPICS[:2]), plain_probe()), min_size=1, max_size=12),
+       st.integers(0, 3))
+def test_a_segment_of_probes_decodes_as_the_router(messages: list[tuple[str, str]],
+                                                   odd: int) -> None:
+    """Segments of probe topics only, mostly plain probes: the whole segment goes at once
+    (tier 0) when every message is plain, message by message otherwise."""
+    topics = [t for t, _ in messages]
+    payloads = [p.encode() for _, p in messages]
+    if odd == 0:  # one message of another kind spoils the segment for tier 0
+        payloads[len(payloads) // 2] = b'{"time":"2026-10-01T00:00:00.000Z","ok":null}'
+    _decode_both([Segment(None, RECEIVED_MS, topics, payloads, [])])
+
+
+def test_whole_segments_take_the_fast_path() -> None:
+    plain = [orjson.dumps({"time": f"2026-10-01T00:00:0{i}.{i:03d}Z", "ok": i % 2 == 0,
+                           "status": None if i == 3 else 200, "latency_ms": 2**63 if i == 4
+                           else i, "location": None if i == 1 else "x"}) for i in range(8)]
+    topics = [f"slastream/probe/c{i % 3}" for i in range(8)]
+    assert fastdecode.probes(plain, [t[16:] for t in topics]) is not None
+    assert fastdecode.probes([*plain, b"[]"], [t[16:] for t in [*topics, topics[0]]]) is None
+    _decode_both([Segment(None, RECEIVED_MS, topics, plain, [])])
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_float_text, min_size=1, max_size=20))
 def test_msgspec_and_orjson_read_numbers_alike(numbers: list[str]) -> None:
@@ -182,13 +207,15 @@ def test_msgspec_and_orjson_read_numbers_alike(numbers: list[str]) -> None:
 
 
 def test_the_plain_shapes_take_the_fast_path() -> None:
-    """The benchmark's payload (an extra field: tier 2) and the plain five fields (tier 1)."""
+    """One by one: the benchmark's payload (an extra field: tier 2) and the plain five
+    fields (tier 1)."""
     messages = [orjson.dumps({"time": "2026-10-01T00:00:00.250Z", "ok": True, "status": 200,
                               "latency_ms": 12, "note": "x" * 180}),
                 b'{"time":"2026-10-01T00:00:01.000Z","ok":false,"status":null,'
                 b'"latency_ms":null,"location":"eu-west"}',
-                b'{"time":"2026-10-01T00:00:01.001Z","ok":true}']
-    topics = ["slastream/probe/a", "slastream/probe/b", "slastream/probe/b"]
+                b'{"time":"2026-10-01T00:00:01.001Z","ok":true}', b"{}"]
+    # a message of another topic: the segment goes message by message (tiers 1 and 2)
+    topics = ["slastream/probe/a", "slastream/probe/b", "slastream/probe/b", "x/y"]
     decoder = Decoder()
     events: list[Event] = []
     assert decoder.decode([Segment(None, RECEIVED_MS, topics, messages, [])], events,
@@ -198,7 +225,7 @@ def test_the_plain_shapes_take_the_fast_path() -> None:
         (1_790_812_800_250, "a", 200, ""), (1_790_812_801_000, "b", -1, "eu-west"),
         (1_790_812_801_001, "b", -1, "")]
     assert math.isnan(events[1].latency_ms) and events[0].latency_ms == 12.0
-    assert decoder.totals == {("probe", "ok"): 3}
+    assert decoder.totals == {("probe", "ok"): 3, ("unknown", "ignored"): 1}
     _decode_both([Segment(None, RECEIVED_MS, topics, messages, [])])
 
 

@@ -12,12 +12,14 @@ another type, a value out of range, a timestamp that is not the plain form) goes
 ``router.decode`` as before, so outcomes, reasons and events are the same message by
 message (tests/ingest/test_fastdecode.py compares them, and tests/fuzz runs both).
 
-Two tiers:
+Three tiers, the first that takes a message wins:
 
-1. ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five fields and nothing else
+0. A segment (one socket read) of nothing but probes, each in the plain shape: parsed with
+   ``orjson.loads`` and checked column by column in C, the events built by ``map``.
+1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five fields and nothing else
    (``forbid_unknown_fields``). Nothing is skipped, so every byte is validated by the typed
    decode: a payload with any other field, or a value of another JSON type, fails and
-   goes to tier 2. (Skipping unknown fields would not do: msgspec skips an unknown
+   goes to tier 2, and the topic is not tried again. (Skipping unknown fields would not do: msgspec skips an unknown
    field's value without checking its UTF-8 or whether a number overflows a double,
    both of which make ``orjson.loads``, and so the router, reject the message.)
 2. The payload as ``orjson.loads`` parsed it (the dict the router would get), read with the
@@ -27,9 +29,13 @@ Two tiers:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from itertools import repeat
+from operator import add, getitem
 from typing import Any
 
 import msgspec
+import orjson
 
 from slastream.model.events import ProbeResult
 from slastream.model.time import parse_rfc3339_ms
@@ -44,6 +50,20 @@ _new = tuple.__new__
 _MILLIS = {f".{ms:03d}Z": ms for ms in range(1000)}
 _SECONDS: dict[str, int] = {}  # "2026-10-01T00:00:01" -> epoch ms of that second
 _SECONDS_MAX = 100_000
+_HEAD, _TAIL = slice(0, 19), slice(19, None)
+_UNSEEN = object()  # a topic not resolved yet
+_get: Callable[[dict[str, Any], str], Any] = dict.get
+_cut: Callable[[str, slice], str] = getitem
+_NoneType = type(None)
+_STATUS_TYPES = {int, _NoneType}
+_LATENCY_TYPES = {int, float, _NoneType}
+_LOCATION_TYPES = {str, _NoneType}
+# null (or absent) replaced, any other value kept: map(d.get, values, values)
+_None = Callable[[Any, Any], Any]
+_none_0: _None = {None: 0}.get
+_none_minus_1: _None = {None: -1}.get
+_none_nan: _None = {None: math.nan}.get
+_none_empty: _None = {None: ""}.get
 
 
 class ProbeShape(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -78,6 +98,17 @@ class FastTopics:
         self._cache_max = cache_max
         self.not_exact: set[str] = set()
 
+    def components(self, topics: list[str]) -> list[str | None]:
+        """``component`` of each topic (a dict lookup each, in C, once they are known)."""
+        found = list(map(self._cache.get, topics, repeat(_UNSEEN)))
+        if _UNSEEN in found:
+            for topic in set(topics):
+                self.component(topic)
+            found = list(map(self._cache.get, topics, repeat(_UNSEEN)))
+            if _UNSEEN in found:  # more new topics than the cache holds: one by one
+                found = list(map(self.component, topics))
+        return found  # type: ignore[return-value]  # no _UNSEEN left
+
     def component(self, topic: str) -> str | None:
         try:
             return self._cache[topic]
@@ -90,6 +121,66 @@ class FastTopics:
             self.not_exact.clear()
         self._cache[topic] = found
         return found
+
+
+def probes(payloads: list[bytes], components: list[str]) -> list[ProbeResult] | None:
+    """Tier 0, a whole segment at once: the events of ``payloads`` (each a probe of
+    ``components[i]``, within the payload limit) when every one of them is a plain probe,
+    else ``None``. The checks of ``_probe`` are made column by column in C (``map`` over
+    the parsed objects, ``min``/``max`` over a column); one message not in the plain shape
+    sends the whole segment message by message, where tiers 1 and 2 take the rest."""
+    try:
+        objects = list(map(orjson.loads, payloads))
+    except orjson.JSONDecodeError:
+        return None
+    if set(map(type, objects)) != {dict}:
+        return None
+    get = _get
+    oks = list(map(get, objects, repeat("ok")))
+    times = list(map(get, objects, repeat("time")))
+    statuses = list(map(get, objects, repeat("status")))
+    latencies = list(map(get, objects, repeat("latency_ms")))
+    locations = list(map(get, objects, repeat("location")))
+    if (set(map(type, oks)) != {bool} or set(map(type, times)) != {str}
+            or not set(map(type, statuses)) <= _STATUS_TYPES
+            or not set(map(type, latencies)) <= _LATENCY_TYPES
+            or not set(map(type, locations)) <= _LOCATION_TYPES):
+        return None
+    # absent or null as 0 for the range checks: 0 is in range for both
+    status_0 = list(map(_none_0, statuses, statuses))
+    latency_0 = list(map(_none_0, latencies, latencies))
+    # floats past 2**63 are valid latencies, but this path leaves them to tier 2
+    if (min(status_0) < 0 or max(status_0) > 999 or min(latency_0) < 0
+            or max(latency_0) > _INT_AS_FLOAT_MAX):
+        return None
+    times_ms = _times_ms(times)
+    if times_ms is None:
+        return None
+    return list(map(_new, repeat(ProbeResult), zip(
+        times_ms, components, oks, map(_none_minus_1, statuses, statuses),
+        map(float, map(_none_nan, latencies, latencies)),
+        map(_none_empty, locations, locations), strict=True)))
+
+
+def _times_ms(times: list[str]) -> list[int] | None:
+    """Epoch ms of timestamps in the bridge's own form (``_probe``'s dict lookups, a column
+    at a time); ``None`` when one is in another form or not a timestamp."""
+    millis = list(map(_MILLIS.get, map(_cut, times, repeat(_TAIL))))
+    if None in millis:
+        return None
+    heads = list(map(_cut, times, repeat(_HEAD)))
+    bases = list(map(_SECONDS.get, heads))
+    if None in bases:
+        for time in {t for t, base in zip(times, bases, strict=True) if base is None}:
+            try:
+                time_ms = parse_rfc3339_ms(time)
+            except (ValueError, OverflowError):
+                return None
+            _remember_second(time, time_ms)
+        bases = list(map(_SECONDS.get, heads))
+        if None in bases:  # the cache was full and cleared meanwhile: not worth it
+            return None
+    return list(map(add, bases, millis))
 
 
 def probe_from_bytes(raw: bytes, component: str) -> ProbeResult | None:
@@ -124,6 +215,16 @@ def probe_from_json(payload: dict[str, Any], component: str) -> ProbeResult | No
     return _probe(time, ok, status, latency, location, component)
 
 
+def _remember_second(time: str, time_ms: int) -> None:
+    """After ``parse_rfc3339_ms(time)`` gave ``time_ms``: the start of its second, for the
+    next timestamps of that second in the same form."""
+    millis = _MILLIS.get(time[19:])
+    if millis is not None and len(time) == 24:
+        if len(_SECONDS) >= _SECONDS_MAX:
+            _SECONDS.clear()
+        _SECONDS[time[:19]] = time_ms - millis
+
+
 def _probe(time: str, ok: bool, status: int | None, latency: float | None,
            location: str | None, component: str) -> ProbeResult | None:
     """``canonical._probe``'s checks on values of the right JSON types."""
@@ -152,11 +253,7 @@ def _probe(time: str, ok: bool, status: int | None, latency: float | None,
             time_ms = parse_rfc3339_ms(time)
         except (ValueError, OverflowError):
             return None
-        millis = _MILLIS.get(time[19:])
-        if millis is not None and len(time) == 24:
-            if len(_SECONDS) >= _SECONDS_MAX:
-                _SECONDS.clear()
-            _SECONDS[time[:19]] = time_ms - millis
+        _remember_second(time, time_ms)
     # tuple.__new__: ProbeResult's keyword-argument constructor costs twice as much, and
     # the six fields are complete by construction
     event: ProbeResult = _new(ProbeResult, (time_ms, component, ok, status, latency,
