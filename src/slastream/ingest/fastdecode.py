@@ -16,12 +16,13 @@ Three tiers, the first that takes a message wins:
 
 0. A segment (one socket read) of nothing but probes, each in the plain shape: parsed with
    ``orjson.loads`` and checked column by column in C, the events built by ``map``.
-1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five fields and nothing else
-   (``forbid_unknown_fields``). Nothing is skipped, so every byte is validated by the typed
-   decode: a payload with any other field, or a value of another JSON type, fails and
-   goes to tier 2, and the topic is not tried again. (Skipping unknown fields would not do: msgspec skips an unknown
-   field's value without checking its UTF-8 or whether a number overflows a double,
-   both of which make ``orjson.loads``, and so the router, reject the message.)
+1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five
+   fields and nothing else (``forbid_unknown_fields``). Nothing is skipped, so every byte
+   is validated by the typed decode: a payload with any other field, or a value of another
+   JSON type, fails and goes to tier 2, and its topic is not tried here again. (Skipping
+   unknown fields would not do: msgspec skips an unknown field's value without checking
+   its UTF-8 or whether a number overflows a double, both of which make ``orjson.loads``,
+   and so the router, reject the message.)
 2. The payload as ``orjson.loads`` parsed it (the dict the router would get), read with the
    same checks.
 """
