@@ -80,3 +80,25 @@ def test_an_unknown_type_is_refused_either_way() -> None:
     with pytest.raises(TypeError, match="not a canonical event"):
         grouping.group_each([("x",)], routes.routes,  # type: ignore[list-item]
                             _partition_counts([1, 1, 1, 1]), Partitioner().hash)
+
+
+@settings(max_examples=200, deadline=None)
+@given(event())
+def test_route_keys_are_spelled_as_before(ev: Event) -> None:
+    """The keys, read by C callables now, are the strings the per-event lambdas made."""
+    expected = {
+        "UplinkReceived": lambda e: [("lorawan", f"{e.devaddr:08x}"), ("gateway", e.gateway)],
+        "UplinkDelivered": lambda e: [("lorawan", f"{e.devaddr:08x}")],
+        "DeviceJoined": lambda e: [("lorawan", f"{e.devaddr:08x}")],
+        "DownlinkCommand": lambda e: [("gateway", e.gateway)],
+        "DownlinkAck": lambda e: [("gateway", e.gateway)],
+        "DownlinkOutcome": lambda e: [("lorawan", e.device)],
+        "ProbeResult": lambda e: [("service", e.component)],
+        "RequestLog": lambda e: [("service", e.component)],
+        "Exclusion": lambda e: [("control", e.id)],
+        "BridgeOutage": lambda e: [("control", e.bridge)],
+        "TicketEvent": lambda e: [("control", f"{e.contract}/{e.id}")],
+    }[type(ev).__name__]
+    assert routes.routes(ev) == expected(ev)
+    if type(ev) is RequestLog:
+        assert routes._by_client(ev) == [("service", ev.client or ev.component)]
