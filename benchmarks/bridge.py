@@ -23,9 +23,11 @@ connection acknowledging at once, counting: the MQTT side alone), and ``bridge``
 (``slastream.ingest.bridge.Bridge``: decode, produce to Kafka, acknowledge). Targets
 (docs/architecture.md#performance): the bridge at >= 50,000 msg/s and >= 80 % of a bare
 subscriber (the ``asyncio`` one is the bridge's own MQTT side: the ratio to it is what the
-decode, encode and produce steps cost). Then the per-stage costs of the bridge's CPU work on
-the same messages, without brokers: decode, route and group, encode (columnar, and the
-JSON records of version 1 for comparison).
+decode, encode and produce steps cost). Then the CPU each subscriber, Mosquitto and Tansu
+spent per message from the subscriber's first message to its last (``/proc``: the three
+share the machine's cores, and Mosquitto spends more per message on a slower consumer), and
+the per-stage costs of the bridge's CPU work on the same messages, without brokers: decode,
+route and group, encode (columnar, and the JSON records of version 1 for comparison).
 """
 
 from __future__ import annotations
