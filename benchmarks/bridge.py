@@ -23,9 +23,11 @@ connection acknowledging at once, counting: the MQTT side alone), and ``bridge``
 (``slastream.ingest.bridge.Bridge``: decode, produce to Kafka, acknowledge). Targets
 (docs/architecture.md#performance): the bridge at >= 50,000 msg/s and >= 80 % of a bare
 subscriber (the ``asyncio`` one is the bridge's own MQTT side: the ratio to it is what the
-decode, encode and produce steps cost). Then the per-stage costs of the bridge's CPU work on
-the same messages, without brokers: decode, route and group, encode (columnar, and the
-JSON records of version 1 for comparison).
+decode, encode and produce steps cost). Then the CPU each subscriber, Mosquitto and Tansu
+spent per message from the subscriber's first message to its last (``/proc``: the three
+share the machine's cores, and Mosquitto spends more per message on a slower consumer), and
+the per-stage costs of the bridge's CPU work on the same messages, without brokers: decode,
+route and group, encode (columnar, and the JSON records of version 1 for comparison).
 """
 
 from __future__ import annotations
@@ -44,14 +46,10 @@ import orjson
 from slastream.config import parse_settings
 from slastream.embedded import Mosquitto, Tansu
 from slastream.ingest import packets
-from slastream.ingest.bridge import CHUNK_MESSAGES, Bridge
-from slastream.ingest.connection import (
-    MqttAddress,
-    Segment,
-    SessionOptions,
-    connect_any_version,
-)
+from slastream.ingest.bridge import Bridge
+from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
+from slastream.ingest.forward import CHUNK_MESSAGES
 from slastream.model.events import Event
 from slastream.model.spec import Settings
 from slastream.model.time import format_rfc3339_ms, now_ms, parse_rfc3339_ms
@@ -63,12 +61,13 @@ from slastream.transport.kafka import (
     all_topics,
 )
 
-TOPIC_FILTER = "slastream/#"
+from bridge_subscribers import (  # isort: skip  (this directory's module)
+    BROKER_PIDS, IDLE_S, TOPIC_FILTER, broker_cpu, broker_result, run_role)
+
 COMPONENTS = 32
 TARGET_MSG_S = 50_000
 TARGET_RATIO = 0.80
 PARTITIONS = 4
-IDLE_S = 5.0  # a subscriber that receives nothing for this long is done
 
 
 def payloads(count: int, offset: int) -> list[tuple[str, bytes]]:
@@ -138,110 +137,10 @@ async def publish_all(port: int, total: int, publishers: int) -> float:
     return total / (time.perf_counter() - started)
 
 
-# ---------------------------------------------------------------------- bare subscribers
-# Each runs in a fresh interpreter (``--role``), like a separate deployment would.
-
-
-def paho_subscriber(port: int, total: int, client_id: str, v5: bool = True,
-                    ) -> dict[str, Any]:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
-    state = {"n": 0, "first": 0.0, "last": 0.0}
-
-    def on_message(client: Any, userdata: Any, message: Any) -> None:
-        now = time.perf_counter()
-        if not state["n"]:
-            state["first"] = now
-        state["n"] += 1
-        state["last"] = now
-
-    if v5:
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                             protocol=mqtt.MQTTv5)
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = 3600
-        client.on_message = on_message
-        client.connect("127.0.0.1", port, clean_start=False, properties=props)
-    else:  # MQTT 3.1.1: paho builds no Properties per message
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                             protocol=mqtt.MQTTv311, clean_session=False)
-        client.on_message = on_message
-        client.connect("127.0.0.1", port)
-    client.subscribe(TOPIC_FILTER, 1)
-    started = time.perf_counter()
-    while state["n"] < total:
-        client.loop(0.5)
-        if time.perf_counter() - (state["last"] or started) > IDLE_S:
-            break
-    client.disconnect()
-    return {"messages": state["n"], "seconds": state["last"] - state["first"]}
-
-
-async def aiomqtt_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
-    import aiomqtt
-    from paho.mqtt.packettypes import PacketTypes
-    from paho.mqtt.properties import Properties
-
-    props = Properties(PacketTypes.CONNECT)
-    props.SessionExpiryInterval = 3600
-    n, first, last = 0, 0.0, 0.0
-    async with aiomqtt.Client("127.0.0.1", port, identifier=client_id,
-                              protocol=aiomqtt.ProtocolVersion.V5, clean_start=False,
-                              properties=props) as client:
-        await client.subscribe(TOPIC_FILTER, qos=1)
-        messages = aiter(client.messages)
-        while n < total:
-            try:
-                await asyncio.wait_for(anext(messages), IDLE_S)
-            except TimeoutError:
-                break
-            last = time.perf_counter()
-            if not n:
-                first = last
-            n += 1
-    return {"messages": n, "seconds": last - first}
-
-
-async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
-    """The bridge's MQTT connection alone: count, acknowledge at once."""
-    state = {"n": 0, "first": 0.0, "last": 0.0}
-    done = asyncio.Event()
-
-    def deliver(segment: Any) -> None:
-        now = time.perf_counter()
-        if not state["n"]:
-            state["first"] = now
-        state["n"] += len(segment.topics)
-        state["last"] = now
-        segment.conn.ack(segment.acks)
-        if state["n"] >= total:
-            done.set()
-
-    conn, _ = await connect_any_version(MqttAddress("127.0.0.1", port),
-                                        SessionOptions(client_id), deliver, now_ms)
-    await conn.subscribe([TOPIC_FILTER], 1)
-    started = time.perf_counter()
-    while not done.is_set() and time.perf_counter() - (state["last"] or started) < IDLE_S:
-        await asyncio.sleep(0.05)
-    conn.close()
-    return {"messages": state["n"], "seconds": state["last"] - state["first"]}
-
-
-def run_role(role: str, port: int, total: int, client_id: str) -> None:
-    if role in ("paho", "paho311"):
-        result = paho_subscriber(port, total, client_id, v5=role == "paho")
-    elif role == "aiomqtt":
-        result = asyncio.run(aiomqtt_subscriber(port, total, client_id))
-    else:
-        result = asyncio.run(asyncio_subscriber(port, total, client_id))
-    print(json.dumps(result))
-
-
 def measure_subprocess(role: str, port: int, total: int, client_id: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, "--role", role, "--port", str(port),
-                          "--messages", str(total), "--client-id", client_id],
+                          "--messages", str(total), "--client-id", client_id,
+                          "--broker-pids", ",".join(map(str, BROKER_PIDS))],
                          check=True, capture_output=True, text=True)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -266,6 +165,8 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
         async with bridge.running():
             return {}
     first = last = cpu_first = cpu_last = 0.0
+    brokers_first: list[float] = []
+    brokers_last: list[float] = []
     # Not ``bridge.running()``: that returns once subscribed, and the broker sends the queued
     # backlog before the SUBACK, so the clock must start with the first message received.
     task = asyncio.create_task(bridge.run())
@@ -276,13 +177,16 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
         now = time.perf_counter()
         if (s.received or s.queue_depth) and not first:
             first, cpu_first = now, time.process_time()
+            brokers_first = broker_cpu()
         if s.acknowledged >= total:
             last, cpu_last = now, time.process_time()
+            brokers_last = broker_cpu()
             break
         if s.queue_depth or s.acknowledged < s.received or not first:
             idle_since = now
         elif now - idle_since > IDLE_S:
             last, cpu_last = idle_since, time.process_time()
+            brokers_last = broker_cpu()
             break
     bridge.stop()
     await task
@@ -293,6 +197,7 @@ async def measure_bridge(mqtt_url: str, bootstrap: str, total: int, client_id: s
             events += len(codec.decode_batch(record.value))
     return {"messages": stats.acknowledged, "seconds": last - first, "kafka_events": events,
             "cpu_seconds": cpu_last - cpu_first,
+            **broker_result(brokers_first if first else [], brokers_last if last else []),
             "kafka_records": stats.records, "deadlettered": stats.deadlettered,
             "queue_high_water": stats.queue_high_water}
 
@@ -363,6 +268,7 @@ def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
 
 async def run(total: int, publishers: int, subscribers: list[str]) -> None:
     async with Mosquitto() as mqtt, Tansu() as kafka:
+        BROKER_PIDS[:] = [mqtt.pid or 0, kafka.pid or 0]
         print(f"Mosquitto {mqtt.url}, Tansu {kafka.bootstrap}; {total:,} messages, "
               f"{publishers} publishers, QoS 1, backlog drained by one subscriber at a time")
         ids = {name: f"bench-{name}" for name in subscribers}
@@ -390,7 +296,20 @@ async def run(total: int, publishers: int, subscribers: list[str]) -> None:
             print(f"  {name:8s} {result['messages']:>9,} msgs in {result['seconds']:6.2f} s"
                   f" = {result['rate']:>9,.0f} msg/s{extra}")
         report(results)
+        print_cpu(results)
         print_stage_costs(min(total, 200_000), results)
+
+
+def print_cpu(results: dict[str, dict[str, Any]]) -> None:
+    """CPU per message of each process while a subscriber drained: on 2 cores the three
+    share, so the subscriber's rate is bounded by what the others leave it."""
+    print("CPU per message from a subscriber's first message to its last, us (its own, "
+          "and the brokers'):")
+    for name, r in results.items():
+        n = r["messages"] or 1
+        own = f"{1e6 * r['cpu_seconds'] / n:6.3f}" if r.get("cpu_seconds") else "     -"
+        print(f"  {name:8s} subscriber {own}  mosquitto {1e6 * r['mosquitto_cpu'] / n:6.3f}"
+              f"  tansu {1e6 * r['tansu_cpu'] / n:6.3f}  (wall {1e6 / (r['rate'] or 1):6.3f})")
 
 
 def report(results: dict[str, dict[str, Any]]) -> None:
@@ -417,8 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     p.add_argument("--client-id", help=argparse.SUPPRESS)
+    p.add_argument("--broker-pids", default="", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.role:
+        BROKER_PIDS.extend(int(pid) for pid in args.broker_pids.split(",") if pid)
         run_role(args.role, args.port, args.messages, args.client_id)
         return 0
     asyncio.run(run(args.messages, args.publishers, args.subscribers.split(",")))

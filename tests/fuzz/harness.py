@@ -165,15 +165,23 @@ def _check_direct(rt: router.Router, topic: str, payload: Any, ms: int, report: 
         report.fail(f"{where}: {outcome} ({reason}) but {len(out)} events")
 
 
-def _check_bridge(dec: Decoder, topic: str, body: bytes, ms: int, report: Report,
-                  where: str) -> None:
+def _check_bridge(dec: Decoder, plain: Decoder, topic: str, body: bytes, ms: int,
+                  report: Report, where: str) -> None:
+    """``dec`` (with the probe fast path) and ``plain`` (without) must agree."""
     before = dict(dec.totals)
+    events: list[Event] = []
     try:
-        dead = dec.decode([Segment(None, ms, [topic], [body], [])], [], None)
+        dead = dec.decode([Segment(None, ms, [topic], [body], [])], events, None)
     except Exception:
         report.fail(f"{where}: the bridge's decode raised\n{traceback.format_exc()}")
         dec.totals = before
         return
+    plain_events: list[Event] = []
+    plain_dead = plain.decode([Segment(None, ms, [topic], [body], [])], plain_events, None)
+    if (repr(events), dead, dec.totals, dec.ignored) != (
+            repr(plain_events), plain_dead, plain.totals, plain.ignored):
+        report.fail(f"{where}: the fast path gave {events} {dead}, the router "
+                    f"{plain_events} {plain_dead}")
     added = {key: n - before.get(key, 0) for key, n in dec.totals.items()
              if n != before.get(key, 0)}
     if list(added.values()) != [1]:
@@ -262,7 +270,7 @@ def run(target: str, n: int, seed: int = 1, lines_per_check: int = 4096) -> Repo
     rng = random.Random(f"{target}/{seed}")
     make = generator(target)
     report = Report(target)
-    rt, bridge = _router(), Decoder(_router())
+    rt, bridge, plain = _router(), Decoder(_router()), Decoder(_router(), fast=False)
     lines: list[bytes] = []
     damage = 0.5 if target == "capture" else 0.05
     for i in range(n):
@@ -272,7 +280,7 @@ def run(target: str, n: int, seed: int = 1, lines_per_check: int = 4096) -> Repo
         report.messages += 1
         _check_direct(rt, topic, payload, ms, report, where)
         body = raw_bytes(payload, rng)
-        _check_bridge(bridge, topic, body, ms, report, where)
+        _check_bridge(bridge, plain, topic, body, ms, report, where)
         line = capture_line(ms, topic, body)
         lines.append(damage_line(rng, line) if rng.random() < damage else line)
         if len(lines) >= lines_per_check or i == n - 1:

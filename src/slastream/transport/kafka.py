@@ -38,8 +38,8 @@ from aiokafka.partitioner import murmur2
 from slastream.errors import BrokerError
 from slastream.model.events import Event
 from slastream.model.spec import KafkaSettings
-from slastream.transport import codec
-from slastream.transport.routes import Router
+from slastream.transport import codec, grouping
+from slastream.transport.routes import Router, table_of
 from slastream.transport.security import kafka_client_options
 
 # A faust worker pays a fixed cost per record: 2,000 columnar events (~90 kB of LoRaWAN
@@ -200,6 +200,7 @@ class EventProducer:
                  one_record_per_batch: bool = False, routes: Router = codec.routes) -> None:
         self.kafka = kafka
         self._routes = routes  # event -> (stream, key) pairs: routes.router(settings)
+        self._table = table_of(routes)  # the same, type by type (None: a router of its own)
         self.stats = ProducerStats()
         self._create_topics = create_topics
         self._partitioner = Partitioner()
@@ -247,21 +248,13 @@ class EventProducer:
     def partition(self, stream: str, key: str) -> int:
         return self._partitioner.hash(key) % self._partitions[self.topic(stream)]
 
-    def group(self, events: list[Event]) -> dict[tuple[str, int], tuple[str, list[Event]]]:
-        """``(stream, partition) -> (first key, events)`` in arrival order."""
-        out: dict[tuple[str, int], tuple[str, list[Event]]] = {}
+    def group(self, events: list[Event]) -> grouping.Groups:
+        """``(stream, partition) -> (first key, events)`` in arrival order
+        (``grouping.group_each``; whole columns at a time for a chunk of events)."""
         nparts = {s: self._partitions[self.topic(s)] for s in codec.EVENT_STREAMS}
-        hash_key = self._partitioner.hash
-        routes = self._routes
-        for ev in events:
-            for stream, key in routes(ev):
-                slot = (stream, hash_key(key) % nparts[stream])
-                group = out.get(slot)
-                if group is None:
-                    out[slot] = (key, [ev])
-                else:
-                    group[1].append(ev)
-        return out
+        if self._table is not None and len(events) >= grouping.COLUMNS_FROM:
+            return grouping.group_columns(events, self._table, nparts, self._partitioner.hash)
+        return grouping.group_each(events, self._routes, nparts, self._partitioner.hash)
 
     def records(self, events: list[Event]) -> list[OutRecord]:
         """The records that carry ``events``: per ``(stream, partition)``, chunks of at

@@ -16,6 +16,7 @@ all requests of one ADI meet on one partition (docs/semantics.md#usage).
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from slastream.model.events import (
@@ -46,25 +47,27 @@ class Route(NamedTuple):
     key: Callable[[Any], str]
 
 
-def _devaddr(e: Any) -> str:
-    return f"{e.devaddr:08x}"
-
+# Keys are read by C callables (attrgetter, str.format), not lambdas: the producer maps
+# them over a whole chunk's events of a type (transport/grouping.py).
+_devaddr: Callable[[Any], str] = "{0.devaddr:08x}".format
+_gateway: Callable[[Any], str] = attrgetter("gateway")
+_component: Callable[[Any], str] = attrgetter("component")
 
 EVENT_ROUTES: dict[type[Event], tuple[Route, ...]] = {
     # the delivery SLI joins by DevAddr; RX2 links a downlink to one gateway's uplink + ack
-    UplinkReceived: (Route(LORAWAN, _devaddr), Route(GATEWAY, lambda e: e.gateway)),
+    UplinkReceived: (Route(LORAWAN, _devaddr), Route(GATEWAY, _gateway)),
     UplinkDelivered: (Route(LORAWAN, _devaddr),),
     # a session's owner, on the partition of its DevAddr's uplinks (docs/semantics.md#tenants)
     DeviceJoined: (Route(LORAWAN, _devaddr),),
-    DownlinkCommand: (Route(GATEWAY, lambda e: e.gateway),),
-    DownlinkAck: (Route(GATEWAY, lambda e: e.gateway),),
-    DownlinkOutcome: (Route(LORAWAN, lambda e: e.device),),
-    ProbeResult: (Route(SERVICE, lambda e: e.component),),
-    RequestLog: (Route(SERVICE, lambda e: e.component),),
-    Exclusion: (Route(CONTROL, lambda e: e.id),),
-    BridgeOutage: (Route(CONTROL, lambda e: e.bridge),),
+    DownlinkCommand: (Route(GATEWAY, _gateway),),
+    DownlinkAck: (Route(GATEWAY, _gateway),),
+    DownlinkOutcome: (Route(LORAWAN, attrgetter("device")),),
+    ProbeResult: (Route(SERVICE, _component),),
+    RequestLog: (Route(SERVICE, _component),),
+    Exclusion: (Route(CONTROL, attrgetter("id")),),
+    BridgeOutage: (Route(CONTROL, attrgetter("bridge")),),
     # few, and every worker's ledger needs all of a contract's tickets
-    TicketEvent: (Route(CONTROL, lambda e: f"{e.contract}/{e.id}"),),
+    TicketEvent: (Route(CONTROL, "{0.contract}/{0.id}".format),),
 }
 
 # (SLI kind, RX2 source or "") -> the event types the SLI joins
@@ -141,3 +144,19 @@ def router(settings: Settings) -> Router:
     """``routes`` as ``settings`` wants them: request logs keyed by client when
     ``requests_by_client``, else by component like everything on the service stream."""
     return _by_client if requests_by_client(settings) else routes
+
+
+def _client_or_component(event: Any) -> str:
+    return event.client or event.component  # type: ignore[no-any-return]
+
+
+# The routers above as tables, type by type: what the producer groups a chunk with
+_TABLES: dict[Router, dict[type[Event], tuple[Route, ...]]] = {
+    routes: EVENT_ROUTES,
+    _by_client: {**EVENT_ROUTES, RequestLog: (Route(SERVICE, _client_or_component),)},
+}
+
+
+def table_of(rt: Router) -> dict[type[Event], tuple[Route, ...]] | None:
+    """The routes of ``rt`` type by type, when it is one of the routers above."""
+    return _TABLES.get(rt)

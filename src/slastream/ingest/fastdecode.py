@@ -1,0 +1,262 @@
+"""The bridge's decode fast path for the commonest payload shape: a single probe result.
+
+``router.decode`` goes through the topic's decoder, its field helpers and their exception
+frames; for a probe that is most of the bridge's CPU per message (benchmarks/bridge.py
+prints the stage costs). Here the plain shape, ``{"time", "ok", "status", "latency_ms",
+"location"}`` as one object, is read in a few checks, and the event is built directly.
+
+Every check is the decoder's own (``canonical._probe`` and ``sources/_fields.py``), cut
+short at the first sign of anything else: the fast path never rejects and never ignores.
+Whatever it does not take (an array, a missing or null ``time`` or ``ok``, a field of
+another type, a value out of range, a timestamp that is not the plain form) goes through
+``router.decode`` as before, so outcomes, reasons and events are the same message by
+message (tests/ingest/test_fastdecode.py compares them, and tests/fuzz runs both).
+
+Three tiers, the first that takes a message wins:
+
+0. A segment (one socket read) of nothing but probes, each in the plain shape: parsed with
+   ``orjson.loads`` and checked column by column in C, the events built by ``map``.
+1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five
+   fields and nothing else (``forbid_unknown_fields``). Nothing is skipped, so every byte
+   is validated by the typed decode: a payload with any other field, or a value of another
+   JSON type, fails and goes to tier 2, and its topic is not tried here again. (Skipping
+   unknown fields would not do: msgspec skips an unknown field's value without checking
+   its UTF-8 or whether a number overflows a double, both of which make ``orjson.loads``,
+   and so the router, reject the message.)
+2. The payload as ``orjson.loads`` parsed it (the dict the router would get), read with the
+   same checks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from itertools import repeat
+from operator import add, getitem
+from typing import Any
+
+import msgspec
+import orjson
+
+from slastream.model.events import ProbeResult
+from slastream.model.time import parse_rfc3339_ms
+from slastream.sources import canonical
+from slastream.sources._fields import _INT_AS_FLOAT_MAX
+from slastream.sources.router import Decoder, Router
+
+_NAN = math.nan
+_INF = math.inf
+_new = tuple.__new__
+# ".000Z" .. ".999Z": the end of a timestamp in the bridge's own form, to its milliseconds
+_MILLIS = {f".{ms:03d}Z": ms for ms in range(1000)}
+_SECONDS: dict[str, int] = {}  # "2026-10-01T00:00:01" -> epoch ms of that second
+_SECONDS_MAX = 100_000
+_HEAD, _TAIL = slice(0, 19), slice(19, None)
+_UNSEEN = object()  # a topic not resolved yet
+_get: Callable[[dict[str, Any], str], Any] = dict.get
+_cut: Callable[[str, slice], str] = getitem
+_NoneType = type(None)
+_STATUS_TYPES = {int, _NoneType}
+_LATENCY_TYPES = {int, float, _NoneType}
+_LOCATION_TYPES = {str, _NoneType}
+# null (or absent) replaced, any other value kept: map(d.get, values, values)
+_None = Callable[[Any, Any], Any]
+_none_0: _None = {None: 0}.get
+_none_minus_1: _None = {None: -1}.get
+_none_nan: _None = {None: math.nan}.get
+_none_empty: _None = {None: ""}.get
+
+
+class ProbeShape(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A probe result as published (docs/interfaces.md#mqtt-topics), every field typed
+    loosely enough that any JSON value the router would accept decodes here."""
+
+    time: str
+    ok: bool
+    status: int | None = None
+    latency_ms: int | float | None = None
+    location: str | None = None
+
+
+_decode_probe_shape = msgspec.json.Decoder(ProbeShape).decode
+DecodeError = msgspec.DecodeError
+
+
+class FastTopics:
+    """Which topics have a fast path, decided by the router's own resolution (layouts and
+    all) and cached per topic like the router's: ``component(topic)`` is the probe's
+    component, or ``None`` for a topic whose decoder is not ``canonical.decode_probe``.
+
+    ``exact(topic)`` says whether to try tier 1 on it: a failed msgspec decode costs twice
+    a successful one (an exception), and a publisher sends one shape, so a topic whose
+    payload once had another shape (an extra field, say) goes straight to tier 2.
+    """
+
+    def __init__(self, rt: Router, cache_max: int = 200_000) -> None:
+        self._router = rt
+        self._probe: Decoder = canonical.decode_probe
+        self._cache: dict[str, str | None] = {}
+        self._cache_max = cache_max
+        self.not_exact: set[str] = set()
+
+    def components(self, topics: list[str]) -> list[str | None]:
+        """``component`` of each topic (a dict lookup each, in C, once they are known)."""
+        found = list(map(self._cache.get, topics, repeat(_UNSEEN)))
+        if _UNSEEN in found:
+            for topic in set(topics):
+                self.component(topic)
+            found = list(map(self._cache.get, topics, repeat(_UNSEEN)))
+            if _UNSEEN in found:  # more new topics than the cache holds: one by one
+                found = list(map(self.component, topics))
+        return found  # type: ignore[return-value]  # no _UNSEEN left
+
+    def component(self, topic: str) -> str | None:
+        try:
+            return self._cache[topic]
+        except KeyError:
+            pass
+        decoder, _source, parts = self._router.resolve(topic)
+        found = parts[2] if decoder is self._probe else None
+        if len(self._cache) >= self._cache_max:
+            self._cache.clear()
+            self.not_exact.clear()
+        self._cache[topic] = found
+        return found
+
+
+def probes(payloads: list[bytes], components: list[str]) -> list[ProbeResult] | None:
+    """Tier 0, a whole segment at once: the events of ``payloads`` (each a probe of
+    ``components[i]``, within the payload limit) when every one of them is a plain probe,
+    else ``None``. The checks of ``_probe`` are made column by column in C (``map`` over
+    the parsed objects, ``min``/``max`` over a column); one message not in the plain shape
+    sends the whole segment message by message, where tiers 1 and 2 take the rest."""
+    try:
+        objects = list(map(orjson.loads, payloads))
+    except orjson.JSONDecodeError:
+        return None
+    if set(map(type, objects)) != {dict}:
+        return None
+    get = _get
+    oks = list(map(get, objects, repeat("ok")))
+    times = list(map(get, objects, repeat("time")))
+    statuses = list(map(get, objects, repeat("status")))
+    latencies = list(map(get, objects, repeat("latency_ms")))
+    locations = list(map(get, objects, repeat("location")))
+    if (set(map(type, oks)) != {bool} or set(map(type, times)) != {str}
+            or not set(map(type, statuses)) <= _STATUS_TYPES
+            or not set(map(type, latencies)) <= _LATENCY_TYPES
+            or not set(map(type, locations)) <= _LOCATION_TYPES):
+        return None
+    # absent or null as 0 for the range checks: 0 is in range for both
+    status_0 = list(map(_none_0, statuses, statuses))
+    latency_0 = list(map(_none_0, latencies, latencies))
+    # floats past 2**63 are valid latencies, but this path leaves them to tier 2
+    if (min(status_0) < 0 or max(status_0) > 999 or min(latency_0) < 0
+            or max(latency_0) > _INT_AS_FLOAT_MAX):
+        return None
+    times_ms = _times_ms(times)
+    if times_ms is None:
+        return None
+    return list(map(_new, repeat(ProbeResult), zip(
+        times_ms, components, oks, map(_none_minus_1, statuses, statuses),
+        map(float, map(_none_nan, latencies, latencies)),
+        map(_none_empty, locations, locations), strict=True)))
+
+
+def _times_ms(times: list[str]) -> list[int] | None:
+    """Epoch ms of timestamps in the bridge's own form (``_probe``'s dict lookups, a column
+    at a time); ``None`` when one is in another form or not a timestamp."""
+    millis = list(map(_MILLIS.get, map(_cut, times, repeat(_TAIL))))
+    if None in millis:
+        return None
+    heads = list(map(_cut, times, repeat(_HEAD)))
+    bases = list(map(_SECONDS.get, heads))
+    if None in bases:
+        for time in {t for t, base in zip(times, bases, strict=True) if base is None}:
+            try:
+                time_ms = parse_rfc3339_ms(time)
+            except (ValueError, OverflowError):
+                return None
+            _remember_second(time, time_ms)
+        bases = list(map(_SECONDS.get, heads))
+        if None in bases:  # the cache was full and cleared meanwhile: not worth it
+            return None
+    return list(map(add, bases, millis))
+
+
+def probe_from_bytes(raw: bytes, component: str) -> ProbeResult | None:
+    """Tier 1: the event of a payload that is exactly the plain shape, else ``None``."""
+    try:
+        shape = _decode_probe_shape(raw)
+    except DecodeError:
+        return None
+    return _probe(shape.time, shape.ok, shape.status, shape.latency_ms, shape.location,
+                  component)
+
+
+def probe_from_json(payload: dict[str, Any], component: str) -> ProbeResult | None:
+    """Tier 2: the event of a parsed object in the plain shape (other fields allowed, as
+    the decoder allows them), else ``None``."""
+    get = payload.get
+    ok = get("ok")
+    if type(ok) is not bool:
+        return None
+    time = get("time")
+    if type(time) is not str:
+        return None
+    location = get("location")
+    if location is not None and type(location) is not str:
+        return None
+    status = get("status")
+    if status is not None and type(status) is not int:  # bool too: 'type is', as _fields
+        return None
+    latency = get("latency_ms")
+    if latency is not None and type(latency) is not int and type(latency) is not float:
+        return None
+    return _probe(time, ok, status, latency, location, component)
+
+
+def _remember_second(time: str, time_ms: int) -> None:
+    """After ``parse_rfc3339_ms(time)`` gave ``time_ms``: the start of its second, for the
+    next timestamps of that second in the same form."""
+    millis = _MILLIS.get(time[19:])
+    if millis is not None and len(time) == 24:
+        if len(_SECONDS) >= _SECONDS_MAX:
+            _SECONDS.clear()
+        _SECONDS[time[:19]] = time_ms - millis
+
+
+def _probe(time: str, ok: bool, status: int | None, latency: float | None,
+           location: str | None, component: str) -> ProbeResult | None:
+    """``canonical._probe``'s checks on values of the right JSON types."""
+    if status is None:
+        status = -1
+    elif not 0 <= status <= 999:
+        return None
+    if latency is None:
+        latency = _NAN
+    elif type(latency) is float:
+        if not 0.0 <= latency < _INF:
+            return None
+    elif 0 <= latency <= _INT_AS_FLOAT_MAX:
+        latency = float(latency)
+    else:
+        return None
+    # the bridge's own timestamp form, 2026-10-01T00:00:01.250Z, by two dict lookups;
+    # anything else, and a second not seen yet, by parse_rfc3339_ms (which then gives the
+    # second's start for the next ones: same result, since the form is the same)
+    base = _SECONDS.get(time[:19]) if len(time) == 24 else None
+    millis = _MILLIS.get(time[19:]) if base is not None else None
+    if base is not None and millis is not None:
+        time_ms = base + millis
+    else:
+        try:
+            time_ms = parse_rfc3339_ms(time)
+        except (ValueError, OverflowError):
+            return None
+        _remember_second(time, time_ms)
+    # tuple.__new__: ProbeResult's keyword-argument constructor costs twice as much, and
+    # the six fields are complete by construction
+    event: ProbeResult = _new(ProbeResult, (time_ms, component, ok, status, latency,
+                                            location or ""))
+    return event

@@ -1,0 +1,246 @@
+"""The probe fast path gives exactly what ``router.decode`` gives, message by message.
+
+Each test decodes the same segments twice, with the fast path (``Decoder()``) and without
+(``Decoder(fast=False)``: every message through ``orjson.loads`` and ``router.decode``), and
+compares events, counters by outcome and by ignored class, and dead letters (their reasons
+included). Payloads are written as JSON text by hand, so that numbers keep their literal
+form (exponents, long mantissas, integers past 64 bits) and both parsers see the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slastream.ingest import fastdecode
+from slastream.ingest.connection import Segment
+from slastream.ingest.decoder import Decoder
+from slastream.ingest.fastdecode import ProbeShape
+from slastream.ingest.recorder import CaptureRecorder
+from slastream.model.events import Event
+
+RECEIVED_MS = 1_790_812_800_000
+TOPICS = ["slastream/probe/api", "slastream/probe/db", "slastream/probe/", "slastream/probe",
+          "slastream/request/api", "x/y"]
+
+_int_text = st.one_of(
+    st.integers(-2000, 2000), st.integers(-(2**70), 2**70),
+    st.sampled_from([2**53, 2**53 + 1, 2**63, 2**63 + 1, 2**64 - 1, 2**64, 10**30]),
+).map(str)
+_float_text = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["1e400", "-1e400", "1E2", "0.1e-400", "-0.0", "-0", "1.5E+3", "2e-3",
+                     "1." + "0" * 40 + "1", "9" * 400, "1" + "0" * 308, "0.5e308",
+                     "17976931348623157e292", "4.9e-324", "123456789012345678901234567890"]),
+    st.builds(lambda a, b, e: f"{a}.{b}e{e}", st.integers(0, 10**20), st.integers(0, 10**25),
+              st.integers(-400, 400)),
+)
+_string_text = st.one_of(
+    st.text(max_size=12).map(lambda s: orjson.dumps(s).decode()),
+    st.sampled_from(['"\\u00e9t\\u00e9"', '"\\ud83d\\ude00"', '"\\ud800"', '"a\\"b"',
+                     '"\\u0000"', '"é"']),
+)
+_timestamp = st.one_of(
+    st.integers(0, 10**6).map(lambda ms: f'"2026-10-01T00:{ms // 60000 % 60:02d}:'
+                                         f'{ms // 1000 % 60:02d}.{ms % 1000:03d}Z"'),
+    st.sampled_from(['"2026-10-01T00:00:00Z"', '"2026-10-01T00:00:00.5Z"',
+                     '"2026-10-01T02:00:00.123+02:00"', '"2026-10-01t00:00:00.000Z"',
+                     '"2026-10-01 00:00:00.000Z"', '"2026-10-01T00:00:00.000z"',
+                     '"2026-10-01T00:00:60.000Z"', '"2026-13-01T00:00:00.000Z"',
+                     '"2026-10-01T00:00:00.12345Z"', '"2026-10-01T00:00:00"', '"yesterday"',
+                     '"2026-10-01T00:00:00.\\u0663\\u0663\\u0663Z"', '""']),
+)
+_scalar = st.one_of(st.sampled_from(["null", "true", "false", "[]", "{}", '[1,"a"]',
+                                     '{"a":1e400}']),
+                    _int_text, _float_text, _string_text, _timestamp)
+_FIELDS = {
+    "time": st.one_of(_timestamp, _scalar),
+    "ok": st.one_of(st.sampled_from(["true", "false"]), _scalar),
+    "status": st.one_of(st.integers(-5, 1005).map(str), _scalar),
+    "latency_ms": st.one_of(_int_text, _float_text, _scalar),
+    "location": st.one_of(_string_text, _scalar),
+}
+
+
+@st.composite
+def probe_object(draw: st.DrawFn) -> str:
+    """A JSON object: some of the probe's fields (each usually of its plain type), maybe
+    repeated (the last one counts, for both parsers), maybe extra fields (the benchmark's
+    padding, a number that overflows, text that is not UTF-8 once written out)."""
+    names = draw(st.lists(st.sampled_from([*_FIELDS, *_FIELDS, "note", "Time"]), max_size=8))
+    members = []
+    for name in names:
+        value = draw(_FIELDS[name]) if name in _FIELDS else draw(_scalar)
+        members.append(f'"{name}":{value}')
+    spaces = draw(st.sampled_from(["", " ", "\n"]))
+    return "{" + f",{spaces}".join(members) + "}"
+
+
+_PLAIN = {
+    "time": _timestamp,
+    "ok": st.sampled_from(["true", "false"]),
+    "status": st.one_of(st.just("null"), st.integers(0, 999).map(str)),
+    "latency_ms": st.one_of(st.just("null"), st.integers(0, 10**6).map(str),
+                            st.floats(0, 1e6).map(repr), _float_text),
+    "location": st.one_of(st.just("null"), _string_text),
+}
+
+
+@st.composite
+def plain_probe(draw: st.DrawFn) -> str:
+    """Mostly the plain shape: optional fields left out, now and then one field of the
+    anything-goes kind, an extra field or a repeated one."""
+    members = []
+    for name, plain in _PLAIN.items():
+        if name in ("time", "ok") or draw(st.booleans()):
+            odd = draw(st.integers(0, 9)) == 0
+            members.append(f'"{name}":{draw(_FIELDS[name] if odd else plain)}')
+    extra = draw(st.integers(0, 5))
+    if extra == 0:
+        members.append(f'"note":{draw(_scalar)}')
+    elif extra == 1:
+        members.append(f'"{draw(st.sampled_from(list(_PLAIN)))}":{draw(_scalar)}')
+    order = draw(st.permutations(members))
+    return "{" + ",".join(order) + "}"
+
+
+@st.composite
+def payload(draw: st.DrawFn) -> bytes:
+    kind = draw(st.integers(0, 9))
+    if kind == 0:
+        items = draw(st.lists(probe_object(), max_size=3))
+        return ("[" + ",".join(items) + "]").encode()
+    if kind == 1:
+        return draw(st.sampled_from([b"", b"{", b"null", b"\xff", b'{"time":"\xff","ok":true}',
+                                     b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"x":"\xff"}',
+                                     b'{"time":"2026-10-01T00:00:00.000Z","ok":true} x',
+                                     b"\xef\xbb\xbf{}"]))
+    if kind >= 5:
+        return draw(plain_probe()).encode()
+    return draw(probe_object()).encode()
+
+
+def _same(a: list[Event], b: list[Event]) -> bool:
+    """Equal events, NaN (an unknown latency) equal to itself."""
+    def key(ev: Event) -> tuple[Any, ...]:
+        return tuple("nan" if type(v) is float and math.isnan(v) else v for v in ev)
+    return [type(e) for e in a] == [type(e) for e in b] and list(map(key, a)) == list(map(key, b))
+
+
+def _decode_both(segments: list[Segment]) -> None:
+    fast, plain = Decoder(), Decoder(fast=False)
+    out_fast: list[Event] = []
+    out_plain: list[Event] = []
+    for _ in range(2):  # the second time, topics are known not to be exact
+        dead_fast = fast.decode(segments, out_fast, None)
+        dead_plain = plain.decode(segments, out_plain, None)
+        assert _same(out_fast, out_plain), (out_fast, out_plain)
+        assert dead_fast == dead_plain
+        assert list(fast.totals.items()) == list(plain.totals.items())
+        assert fast.ignored == plain.ignored
+        assert (fast.received, fast.deadlettered) == (plain.received, plain.deadlettered)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(TOPICS), payload()), min_size=1, max_size=12))
+def test_the_fast_path_decodes_as_the_router(messages: list[tuple[str, bytes]]) -> None:
+    topics = [t for t, _ in messages]
+    payloads = [p for _, p in messages]
+    _decode_both([Segment(None, RECEIVED_MS, topics, payloads, []),
+                  Segment(None, RECEIVED_MS + 1, topics[::-1], payloads[::-1], [])])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(TOPICS[:2]), plain_probe()), min_size=1, max_size=12),
+       st.integers(0, 3))
+def test_a_segment_of_probes_decodes_as_the_router(messages: list[tuple[str, str]],
+                                                   odd: int) -> None:
+    """Segments of probe topics only, mostly plain probes: the whole segment goes at once
+    (tier 0) when every message is plain, message by message otherwise."""
+    topics = [t for t, _ in messages]
+    payloads = [p.encode() for _, p in messages]
+    if odd == 0:  # one message of another kind spoils the segment for tier 0
+        payloads[len(payloads) // 2] = b'{"time":"2026-10-01T00:00:00.000Z","ok":null}'
+    _decode_both([Segment(None, RECEIVED_MS, topics, payloads, [])])
+
+
+def test_whole_segments_take_the_fast_path() -> None:
+    plain = [orjson.dumps({"time": f"2026-10-01T00:00:0{i}.{i:03d}Z", "ok": i % 2 == 0,
+                           "status": None if i == 3 else 200, "latency_ms": 2**63 if i == 4
+                           else i, "location": None if i == 1 else "x"}) for i in range(8)]
+    topics = [f"slastream/probe/c{i % 3}" for i in range(8)]
+    assert fastdecode.probes(plain, [t[16:] for t in topics]) is not None
+    assert fastdecode.probes([*plain, b"[]"], [t[16:] for t in [*topics, topics[0]]]) is None
+    _decode_both([Segment(None, RECEIVED_MS, topics, plain, [])])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_float_text, min_size=1, max_size=20))
+def test_msgspec_and_orjson_read_numbers_alike(numbers: list[str]) -> None:
+    """Tier 1 reads ``latency_ms`` with msgspec, the router with orjson: a number both
+    accept must come out the same (both round to the nearest double)."""
+    for text in numbers:
+        raw = f'{{"time":"2026-10-01T00:00:00.000Z","ok":true,"latency_ms":{text}}}'.encode()
+        try:
+            expected = orjson.loads(raw)["latency_ms"]
+        except orjson.JSONDecodeError:
+            continue
+        try:
+            got = msgspec.json.decode(raw, type=ProbeShape).latency_ms
+        except msgspec.DecodeError:  # tier 1 declines: tier 2 reads it with orjson
+            continue
+        if type(expected) is float and type(got) is float:
+            assert got == expected or (math.isnan(got) and math.isnan(expected)), text
+            assert math.copysign(1, got) == math.copysign(1, expected), text
+        elif type(got) is int and type(expected) is float:
+            # past 64 bits orjson gives a float and msgspec the exact int: tier 1 declines
+            # any int over 2**63 (the router's limit for an int), tier 2 reads orjson's
+            assert got > 2**63, text
+        else:
+            assert type(got) is type(expected) and got == expected, text
+
+
+def test_the_plain_shapes_take_the_fast_path() -> None:
+    """One by one: the benchmark's payload (an extra field: tier 2) and the plain five
+    fields (tier 1)."""
+    messages = [orjson.dumps({"time": "2026-10-01T00:00:00.250Z", "ok": True, "status": 200,
+                              "latency_ms": 12, "note": "x" * 180}),
+                b'{"time":"2026-10-01T00:00:01.000Z","ok":false,"status":null,'
+                b'"latency_ms":null,"location":"eu-west"}',
+                b'{"time":"2026-10-01T00:00:01.001Z","ok":true}', b"{}"]
+    # a message of another topic: the segment goes message by message (tiers 1 and 2)
+    topics = ["slastream/probe/a", "slastream/probe/b", "slastream/probe/b", "x/y"]
+    decoder = Decoder()
+    events: list[Event] = []
+    assert decoder.decode([Segment(None, RECEIVED_MS, topics, messages, [])], events,
+                          None) == []
+    assert decoder._fast.not_exact == {"slastream/probe/a"}
+    assert [(e.time_ms, e.component, e.status, e.location) for e in events] == [
+        (1_790_812_800_250, "a", 200, ""), (1_790_812_801_000, "b", -1, "eu-west"),
+        (1_790_812_801_001, "b", -1, "")]
+    assert math.isnan(events[1].latency_ms) and events[0].latency_ms == 12.0
+    assert decoder.totals == {("probe", "ok"): 3, ("unknown", "ignored"): 1}
+    _decode_both([Segment(None, RECEIVED_MS, topics, messages, [])])
+
+
+async def test_a_recorded_probe_is_recorded_as_parsed(tmp_path: Path) -> None:
+    """With ``--record`` the fast path still writes the capture line of every message."""
+    good = b'{"time":"2026-10-01T00:00:01.000Z","ok":true,"status":200,"latency_ms":3}'
+    segments = [Segment(None, RECEIVED_MS, ["slastream/probe/a", "slastream/probe/a"],
+                        [good, b"{bad"], [])]
+    lines = []
+    for fast in (True, False):
+        path = tmp_path / f"{fast}.jsonl"
+        events: list[Event] = []
+        async with CaptureRecorder(path) as recorder:
+            Decoder(fast=fast).decode(segments, events, recorder)
+            await recorder.flush()
+        assert len(events) == 1
+        lines.append(path.read_bytes())
+    assert lines[0] == lines[1] and lines[0].count(b"\n") == 2
