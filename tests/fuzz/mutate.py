@@ -67,18 +67,29 @@ def deep(levels: int) -> Any:
     return value
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path to a value inside ``value`` (the root is ``()``)."""
-    out = [prefix]
+_MAX_PATHS = 10_000  # a list repeated 50 times over a few rounds has millions of paths
+
+
+def _paths(value: Any) -> list[tuple[Any, ...]]:
+    """The paths to values inside ``value`` (the root is ``()``), depth first, at most
+    ``_MAX_PATHS`` of them: a value grown by repetition is edited among its first ones."""
+    out: list[tuple[Any, ...]] = []
+    _walk(value, (), out)
+    return out
+
+
+def _walk(value: Any, prefix: tuple[Any, ...], out: list[tuple[Any, ...]]) -> None:
+    if len(out) >= _MAX_PATHS:
+        return
+    out.append(prefix)
     if len(prefix) > 40:  # deep nesting: its inside is not worth editing
-        return out
+        return
     if isinstance(value, dict):  # in key order: Protobuf maps come in any order
         for key, item in sorted(value.items(), key=lambda kv: str(kv[0])):
-            out.extend(_paths(item, (*prefix, key)))
+            _walk(item, (*prefix, key), out)
     elif isinstance(value, list) and len(value) < 64:
         for i, item in enumerate(value):
-            out.extend(_paths(item, (*prefix, i)))
-    return out
+            _walk(item, (*prefix, i), out)
 
 
 def _get(value: Any, path: tuple[Any, ...]) -> Any:
