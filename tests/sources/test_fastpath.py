@@ -372,46 +372,6 @@ def test_a_number_beyond_a_double_where_a_decoder_reads_is_rejected_by_it() -> N
     assert full["ingest"] == Counter({("chirpstack", "rejected"): 1})
 
 
-# ------------------------------------------------------------- whole replays
-
-
-def _ledger(config: str, lines: list[bytes], fast: bool) -> dict[str, Any]:
-    engine = Engine(load_settings(ROOT / "examples/contracts" / config))
-    for batch in capture_batches(lines, fast=fast):
-        engine.feed(batch)
-        engine.advance()
-    engine.flush()
-    return {"ledger": engine.ledger(), "ingest": dict(engine.ingest),
-            "rejections": dict(engine.rejections), "store": engine.store.as_dict(),
-            "sli_events": dict(engine.sli_events), "late": engine.late_events}
-
-
-@pytest.mark.parametrize(("scenario", "config"), [
-    ("mclimate", "mclimate.yaml"), ("loriot", "loriot.yaml"), ("evrythng", "evrythng.yaml"),
-    ("cumulocity", "cumulocity.yaml")])
-def test_acceptance_captures_give_identical_ledgers(
-        scenario: str, config: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.acceptance import scenarios
-
-    capture, _ = getattr(scenarios, scenario)(tmp_path)
-    lines = capture.read_bytes().splitlines(keepends=True)
-    for chunk in (8192, 97):
-        monkeypatch.setattr(decoder, "CHUNK", chunk)
-        assert _ledger(config, lines, fast=True) == _ledger(config, lines, fast=False)
-
-
-def test_simulated_network_gives_identical_ledgers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Outages, foreign frames, retransmissions, downlinks, probes and request logs."""
-    scenario = Scenario(devices=120, gateways=6, uplink_interval_s=20.0)
-    lines = [format_line(m) for m in generate(scenario, 1_790_000_000_000, 1800.0, seed=5)]
-    lines.insert(len(lines) // 2, b"garbage\n")
-    monkeypatch.setattr(decoder, "CHUNK", 500)
-    for config in ("loriot.yaml", "mclimate.yaml", "cumulocity.yaml"):
-        fast = _ledger(config, lines, fast=True)
-        assert fast == _ledger(config, lines, fast=False)
-    assert fast["ingest"][("chirpstack_gateway", "ok")] > 1000
-
-
 def test_payload_b64_lines_are_kept_apart_from_json_payloads() -> None:
     line = format_line(Message(1_790_000_000_000, "eu868/gateway/g/event/up", b"\x01\x02"))
     full = assert_same([line])
