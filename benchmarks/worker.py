@@ -48,7 +48,6 @@ from slastream.config import parse_settings
 from slastream.embedded import Tansu
 from slastream.model.events import Event, UplinkDelivered, UplinkReceived
 from slastream.model.spec import Settings
-from slastream.sources.decoder import group
 from slastream.stream.app import StreamWorker
 from slastream.stream.partition import PartitionState, Timing
 from slastream.stream.profile import EMBEDDED
@@ -60,6 +59,7 @@ from slastream.transport.kafka import (
     delivered,
     ensure_topics,
 )
+from slastream.transport.rows import decode_record
 
 TARGET_EVENTS_S = 600_000
 TARGET_CORE_SHARE = 0.80  # of the pure core's events per CPU-second
@@ -191,9 +191,9 @@ def stage_costs(settings: Settings, records: list[bytes], n_events: int) -> dict
     clock = time.thread_time
     for offset, value in enumerate(records):
         t0 = clock()
-        events = codec.decode_grouped(value)
+        batch = decode_record(value)
         t1 = clock()
-        engine.feed(group([])._replace(events=events))
+        engine.feed_columns(batch)
         t2 = clock()
         engine.advance()
         t3 = clock()

@@ -48,11 +48,12 @@ from slastream.stream.records import (
     UsageReportRow,
     marker_app,
 )
-from slastream.transport.codec import decode_batch, decode_grouped
+from slastream.transport.codec import decode_batch
 from slastream.transport.kafka import Partitioner
 from slastream.transport.routes import EVENT_ROUTES, requests_by_client
 from slastream.transport.routes import slos_for_stream as slos_for_stream
 from slastream.transport.routes import stream_of as stream_of
+from slastream.transport.rows import decode_record
 from slastream.usage.counter import UsageCounter
 
 OutageKey = tuple[int, int, str]
@@ -187,15 +188,16 @@ class PartitionState:
         else:
             self.last_record_s = now_s
             try:
-                # grouped by type straight from the record's columns (transport/codec.py)
-                events = decode_grouped(value or b"")
+                # uplinks and deliveries as rows straight from the record's columns, for
+                # the SLIs' per-batch paths (transport/rows.py)
+                batch = decode_record(value or b"")
             except (ValueError, KeyError, TypeError, IndexError):
                 # the bridge dead-letters malformed input; a record that is not even a
                 # batch (another producer on our topic) is counted and skipped
                 self.bad_records += 1
-                events = {}
-            if events:
-                self.engine.feed(group([])._replace(events=events))
+                batch = None
+            if batch is not None and batch.kinds:
+                self.engine.feed_columns(batch)
                 self.engine.advance(hold_ms=self.hold_ms)
         return self._emit(offset)
 

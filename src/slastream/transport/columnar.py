@@ -32,9 +32,10 @@ import struct
 from collections.abc import Iterable, Sequence
 from itertools import chain, compress, count, pairwise, repeat
 from operator import is_
-from typing import Any, get_type_hints
+from typing import Any, NamedTuple, get_type_hints
 
 import numpy as np
+import numpy.typing as npt
 
 from slastream.model.events import EVENT_NAMES, EVENT_TYPES, Event
 
@@ -60,7 +61,7 @@ def _schema(cls: type) -> bytes:
 
 
 SCHEMAS: dict[type, bytes] = {cls: _schema(cls) for cls in EVENT_TYPES.values()}
-_DEFAULTS: dict[type, tuple[Any, ...]] = {
+DEFAULTS: dict[type, tuple[Any, ...]] = {
     cls: tuple(cls._field_defaults[f] for f in cls._fields
                if f in cls._field_defaults)
     for cls in EVENT_TYPES.values()}
@@ -173,13 +174,27 @@ class _Reader:
         self.pos = end
         return data
 
-    def array(self, dtype: np.dtype[Any], count: int) -> list[Any]:
+    def array(self, dtype: np.dtype[Any], count: int) -> npt.NDArray[Any]:
+        """The next aligned column, a view of the record's buffer (no copy)."""
         self.pos += -(self.pos - self.base) % 8
         if self.pos + count * dtype.itemsize > len(self.value):
             raise ValueError("truncated columnar event batch")
-        out: list[Any] = np.frombuffer(self.value, dtype, count, self.pos).tolist()
+        out = np.frombuffer(self.value, dtype, count, self.pos)
         self.pos += count * dtype.itemsize
         return out
+
+
+Raw = npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
+
+
+class Block(NamedTuple):
+    """One type's block as read: each column a view of the record's buffer (the tuple
+    kinds as their lengths and flat values), and how many trailing fields it lacks."""
+
+    cls: type
+    rows: int
+    columns: list[Raw]
+    missing: int
 
 
 def decode_columns(value: bytes) -> list[tuple[type, int, list[Iterable[Any]]]]:
@@ -189,12 +204,13 @@ def decode_columns(value: bytes) -> list[tuple[type, int, list[Iterable[Any]]]]:
     Raises ``ValueError`` on a record that is not a well-formed version 2 batch.
     """
     try:
-        return _decode_columns(value)
+        strings, blocks = read_blocks(value)
+        return [(b.cls, b.rows, python_columns(b, strings)) for b in blocks]
     except (IndexError, struct.error) as exc:  # a string index or a length out of range
         raise ValueError(f"malformed columnar event batch: {exc}") from None
 
 
-def _decode_columns(value: bytes) -> list[tuple[type, int, list[Iterable[Any]]]]:
+def read_blocks(value: bytes) -> tuple[list[str], list[Block]]:
     if len(value) < _HEAD.size:
         raise ValueError("truncated columnar event batch")
     magic, version, kind, blocks, n_strings, table_bytes = _HEAD.unpack_from(value)
@@ -204,7 +220,7 @@ def _decode_columns(value: bytes) -> list[tuple[type, int, list[Iterable[Any]]]]
     strings = _strings(value[start:start + table_bytes], kind, n_strings)
     pos = start + table_bytes
     reader = _Reader(value, pos + (-pos % 8))
-    out: list[tuple[type, int, list[Iterable[Any]]]] = []
+    out: list[Block] = []
     for _ in range(blocks):
         name = reader.take(reader.take(1)[0]).decode()
         cls = EVENT_TYPES.get(name)
@@ -212,21 +228,17 @@ def _decode_columns(value: bytes) -> list[tuple[type, int, list[Iterable[Any]]]]
             raise ValueError(f"unknown event type {name!r}")
         rows, n_cols = _BLOCK.unpack(reader.take(_BLOCK.size))
         schema = SCHEMAS[cls]
-        defaults = _DEFAULTS[cls]
-        if not len(schema) - len(defaults) <= n_cols <= len(schema):
+        if not len(schema) - len(DEFAULTS[cls]) <= n_cols <= len(schema):
             raise ValueError(f"{name} needs {len(schema)} fields, got {n_cols}")
-        columns: list[Iterable[Any]] = []
+        columns: list[Raw] = []
         for i in range(n_cols):
             kind_byte = reader.take(1)
             if kind_byte[0] != schema[i]:
                 raise ValueError(f"{name} field {i}: column kind {kind_byte!r}, "
                                  f"expected {bytes([schema[i]])!r}")
-            columns.append(_read_column(reader, kind_byte, rows, strings))
-        missing = len(schema) - n_cols
-        if missing:
-            columns.extend(repeat(d, rows) for d in defaults[len(defaults) - missing:])
-        out.append((cls, rows, columns))
-    return out
+            columns.append(_read_column(reader, kind_byte, rows))
+        out.append(Block(cls, rows, columns, len(schema) - n_cols))
+    return strings, out
 
 
 def _strings(table: bytes, kind: int, count: int) -> list[str]:
@@ -244,17 +256,37 @@ def _strings(table: bytes, kind: int, count: int) -> list[str]:
     return strings
 
 
-def _read_column(reader: _Reader, kind: bytes, rows: int, strings: list[str]) -> list[Any]:
-    if kind == b"s":
-        return list(map(strings.__getitem__, reader.array(_DTYPES[b"s"], rows)))
+def _read_column(reader: _Reader, kind: bytes, rows: int) -> Raw:
     if kind in (b"I", b"S"):
         lengths = reader.array(_DTYPES[b"s"], rows)
-        flat = reader.array(_DTYPES[b"s" if kind == b"S" else b"i"], sum(lengths))
-        if kind == b"S":
-            flat = list(map(strings.__getitem__, flat))
-        ends = np.cumsum([0, *lengths]).tolist()
-        return list(map(tuple, map(flat.__getitem__, map(slice, ends, ends[1:]))))
+        flat = reader.array(_DTYPES[b"s" if kind == b"S" else b"i"],
+                            int(lengths.sum(dtype=np.int64)))
+        return lengths, flat
     return reader.array(_DTYPES[kind], rows)
+
+
+def python_columns(block: Block, strings: list[str]) -> list[Iterable[Any]]:
+    """The block's columns as lists of Python values, defaults for the missing fields."""
+    out: list[Iterable[Any]] = []
+    for kind, raw in zip(SCHEMAS[block.cls], block.columns, strict=False):
+        if isinstance(raw, tuple):
+            lengths, values = raw
+            flat = values.tolist()
+            if kind == _KIND_S:
+                flat = list(map(strings.__getitem__, flat))
+            ends = np.cumsum([0, *lengths.tolist()]).tolist()
+            out.append(list(map(tuple, map(flat.__getitem__, map(slice, ends, ends[1:])))))
+        elif kind == _KIND_s:
+            out.append(list(map(strings.__getitem__, raw.tolist())))
+        else:
+            out.append(raw.tolist())
+    if block.missing:
+        defaults = DEFAULTS[block.cls]
+        out.extend(repeat(d, block.rows) for d in defaults[len(defaults) - block.missing:])
+    return out
+
+
+_KIND_s, _KIND_S = b"s"[0], b"S"[0]
 
 
 def decode(value: bytes) -> dict[type, list[Event]]:
