@@ -34,12 +34,12 @@ import time
 from types import TracebackType
 from typing import Any, Self
 
-import faust
 from faust.types import TP
 
 from slastream.errors import SlastreamError
 from slastream.health import Link
 from slastream.model.spec import Settings
+from slastream.stream import fetch
 from slastream.stream.breaches import BreachTracker
 from slastream.stream.partition import PartitionState, Tick, Timing, slos_for_stream
 from slastream.stream.profile import PRODUCTION, KafkaProfile
@@ -116,7 +116,8 @@ class StreamWorker:
         self._woken: dict[PartitionId, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._datadir = tempfile.mkdtemp(prefix="slastream-worker-")
-        self.app: Any = faust.App(self.app_id, **profile.faust_options(settings, self._datadir))
+        self.app: Any = fetch.App(self.app_id, fetch_max_wait_ms=profile.fetch_max_wait_ms,
+                                  **profile.faust_options(settings, self._datadir))
         self._define()
 
     # --------------------------------------------------------------------- faust wiring

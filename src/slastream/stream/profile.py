@@ -46,6 +46,9 @@ class KafkaProfile:
     # the bridge's producer, when it runs in the same process (run, demo): one record per
     # batch for the same Tansu quirk (the worker reads "latest" to know it caught up)
     bridge_one_record_per_batch: bool = False
+    # how long the broker may hold a fetch of partitions that have nothing new
+    # (stream/fetch.py: faust's fixed 1.5 s stalls a worker catching up on a backlog)
+    fetch_max_wait_ms: int = 100
 
     def faust_options(self, settings: Settings, datadir: str) -> dict[str, Any]:
         """Keyword arguments for ``faust.App`` (besides the app id)."""
