@@ -18,6 +18,9 @@ such an uplink writes a tombstone that later copies in the same batch must see.
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import repeat
+from operator import add, and_, is_, lshift, rshift, sub
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,6 +52,10 @@ from slastream.sources.columns import (
 if TYPE_CHECKING:
     from slastream.sli.delivery import DeliverySLI
 _BUCKET_MS = 1000
+# the packing of DeliverySLI: ((ns * _T + app) * _S + scope) = ns << 62 | app << 20 | scope
+_SCOPE_BITS = _S.bit_length() - 1
+_NS_SHIFT = _SCOPE_BITS + _T.bit_length() - 1
+_LOW_MASK = (1 << _NS_SHIFT) - 1  # app and scope
 _BOUNDS = np.array(LATENCY_BOUNDS_MS, dtype=np.float64)
 Ints = npt.NDArray[np.int64]
 
@@ -86,8 +93,9 @@ def _not_done(sli: DeliverySLI, keys: Ints) -> npt.NDArray[np.bool_]:
     done = sli._done
     if not done:
         return np.ones(len(keys), dtype=np.bool_)
-    return np.fromiter((k not in done for k in keys.tolist()), dtype=np.bool_,
-                       count=len(keys))
+    # membership in C (map over the bound method), no Python frame per key
+    return ~np.fromiter(map(done.__contains__, keys.tolist()), dtype=np.bool_,
+                        count=len(keys))
 
 
 def rows_apply(sli: DeliverySLI) -> bool:
@@ -119,23 +127,57 @@ def add_uplinks(sli: DeliverySLI, rows: Rows, names: list[str]) -> bool:
         return True
     scope = _scope_index(sli, names_at, names)
     ukeys, earliest, tmin, tfirst = _groups(keys, t)
+    sc = scope[earliest].astype(np.int64)
     pending = sli._pending
-    buckets = sli._buckets
+    key_list = ukeys.tolist()
+    values = list(map(pending.get, key_list))
+    new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
+    tracked = new.copy()  # keys to track at their first copy's second: new, or delivered first
     none, tt = _NONE, _T
-    for key, tm, sc, tf in zip(ukeys.tolist(), tmin.tolist(), scope[earliest].tolist(),
-                               tfirst.tolist(), strict=True):
-        v = pending.get(key)
-        if v is None or v // _S // tt == none:
-            app = none if v is None else v // _S % tt
-            pending[key] = (tm * tt + app) * _S + sc
-            bucket = buckets.get(tf // _BUCKET_MS)
-            if bucket is None:
-                buckets[tf // _BUCKET_MS] = [key]
-            else:
-                bucket.append(key)
+    for at in np.flatnonzero(~new).tolist():  # known keys: a copy in an earlier batch
+        v, tm = values[at], int(tmin[at])
+        if v // _S // tt == none:  # known from its delivery only
+            pending[key_list[at]] = (tm * tt + v // _S % tt) * _S + int(sc[at])
+            tracked[at] = True
         elif tm < v // _S // tt:
-            pending[key] = (tm * tt + v // _S % tt) * _S + sc
+            pending[key_list[at]] = (tm * tt + v // _S % tt) * _S + int(sc[at])
+    if new.any():
+        # _pack(tm, _NONE, scope) = (tm << _NS_SHIFT) + (_NONE << _SCOPE_BITS) + scope: the
+        # low part fits int64, the time's shift is done on Python ints (it does not)
+        low = (none << _SCOPE_BITS) + sc[new]
+        pending.update(zip(_picked(key_list, new), map(
+            add, map(lshift, tmin[new].tolist(), repeat(_NS_SHIFT)), low.tolist()),
+            strict=True))
+    _track_rows(sli, _picked(key_list, tracked), tfirst[tracked])
     return True
+
+
+def _picked(objects: list[int], mask: npt.NDArray[np.bool_]) -> list[int]:
+    """The ``objects`` where ``mask`` holds, the same int objects: a key in the pending
+    dict and in its time bucket is one object, not two (the bytes per tracked uplink)."""
+    return list(map(objects.__getitem__, np.flatnonzero(mask).tolist()))
+
+
+def _track_rows(sli: DeliverySLI, keys: list[int], times: Ints) -> None:
+    """``sli._track`` of each key at its time, in order: each second's keys appended to
+    its bucket in row order, new buckets in order of their first row."""
+    if not len(keys):
+        return
+    seconds = times // _BUCKET_MS
+    order = np.argsort(seconds, kind="stable")
+    in_order = seconds[order]
+    starts = np.flatnonzero(np.concatenate(([True], in_order[1:] != in_order[:-1])))
+    ends = [*starts[1:].tolist(), len(order)]
+    buckets = sli._buckets
+    for g in np.argsort(order[starts], kind="stable").tolist():
+        a, b = int(starts[g]), ends[g]
+        second = int(in_order[a])
+        picked = list(map(keys.__getitem__, order[a:b].tolist()))
+        bucket = buckets.get(second)
+        if bucket is None:
+            buckets[second] = picked
+        else:
+            bucket.extend(picked)
 
 
 def _scope_index(sli: DeliverySLI, name_at: Ints, names: list[str]) -> npt.NDArray[np.int32]:
@@ -175,14 +217,31 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
             return True
     ukeys, _, tmin, tfirst = _groups(keys, t)
     pending = sli._pending
-    none, tt = _NONE, _T
-    for key, tm, tf in zip(ukeys.tolist(), tmin.tolist(), tfirst.tolist(), strict=True):
-        v = pending.get(key)
-        if v is None:
-            pending[key] = (none * tt + tm) * _S
-            sli._track(key, tf)
-        elif tm < v // _S % tt:
-            pending[key] = (v // _S // tt * tt + tm) * _S + v % _S
+    key_list = ukeys.tolist()
+    values = list(map(pending.get, key_list))
+    new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
+    if not new.all():  # known keys (their uplink, mostly): an earlier delivery time wins
+        known = np.flatnonzero(~new)
+        held = [values[at] for at in known.tolist()]
+        # the application time is bits 20-61 of the packed value (any sign: & is modular)
+        app = (np.fromiter(map(and_, held, repeat(_LOW_MASK)), dtype=np.int64,
+                           count=len(held)) >> _SCOPE_BITS)
+        earlier = tmin[known] < app
+        if earlier.any():
+            at = np.flatnonzero(earlier)
+            # _pack(ns, tm, scope) = v + ((tm - app) << _SCOPE_BITS), on Python ints
+            shifts = map(lshift, map(sub, tmin[known][at].tolist(), app[at].tolist()),
+                         repeat(_SCOPE_BITS))
+            pending.update(zip(ukeys[known][at].tolist(),
+                               map(add, [held[i] for i in at.tolist()], shifts),
+                               strict=True))
+    if new.any():
+        # _pack(_NONE, tm, 0) = (_NONE << _NS_SHIFT) + (tm << _SCOPE_BITS)
+        new_keys = _picked(key_list, new)
+        pending.update(zip(new_keys, map(
+            add, repeat(_NONE << _NS_SHIFT),
+            map(lshift, tmin[new].tolist(), repeat(_SCOPE_BITS))), strict=True))
+        _track_rows(sli, new_keys, tfirst[new])
     return True
 
 
@@ -190,8 +249,6 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
 # is cheaper than setting up arrays (a live worker closes a second or two at a time).
 CLOSE_MIN_KEYS = 256
 _APP_MASK = _T - 1
-_SCOPE_BITS = _S.bit_length() - 1  # the packing of DeliverySLI: ((ns * _T + app) * _S + scope)
-_NS_SHIFT = _SCOPE_BITS + _T.bit_length() - 1
 
 
 def close(sli: DeliverySLI, seconds: list[int], watermark_ms: int) -> None:
@@ -200,11 +257,13 @@ def close(sli: DeliverySLI, seconds: list[int], watermark_ms: int) -> None:
     pending = sli._pending
     lists = [sli._buckets.pop(second) for second in seconds]
     keys_list = [key for keys in lists for key in keys]
-    vals = [pending.get(key, -1) for key in keys_list]  # -1: finalised already
+    vals = list(map(pending.get, keys_list, repeat(-1)))  # -1: finalised already
     keys = np.array(keys_list, dtype=np.int64)
-    ns = np.array([v >> _NS_SHIFT for v in vals], dtype=np.int64)  # the packing of add
-    app = np.array([(v >> _SCOPE_BITS) & _APP_MASK for v in vals], dtype=np.int64)
-    region = np.array([v & (_S - 1) for v in vals], dtype=np.int64)
+    # the packing of add, unpacked in C: ns above bit 62, app and scope below
+    ns = np.fromiter(map(rshift, vals, repeat(_NS_SHIFT)), dtype=np.int64, count=len(vals))
+    low = np.fromiter(map(and_, vals, repeat(_LOW_MASK)), dtype=np.int64, count=len(vals))
+    app = (low >> _SCOPE_BITS) & _APP_MASK
+    region = low & (_S - 1)
     limit = watermark_ms - sli.deadline_ms
     live = ns >= 0
     moved = live & (np.minimum(ns, app) >= limit)
@@ -213,8 +272,7 @@ def close(sli: DeliverySLI, seconds: list[int], watermark_ms: int) -> None:
     first = np.zeros(len(keys), dtype=np.bool_)
     first[np.unique(keys, return_index=True)[1]] = True  # a key's later copies find it gone
     final = live & ~moved & first
-    for at in np.flatnonzero(final).tolist():
-        del pending[keys_list[at]]
+    deque(map(pending.__delitem__, keys[final].tolist()), maxlen=0)
     unmatched = final & (ns == _NONE)
     sli.unmatched_deliveries += int(np.count_nonzero(unmatched))
     counted = final & ~unmatched
