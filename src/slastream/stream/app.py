@@ -131,7 +131,11 @@ class StreamWorker:
         self.table: Any = app.Table(
             "checkpoints", partitions=n, key_type=bytes, value_type=bytes,
             help="engine snapshot and last applied offset per input partition")
-        self.inputs: Any = app.topic(*self.topics, partitions=n, **raw)
+        # only the streams an SLO is computed on: a worker without RX2 SLOs would otherwise
+        # fetch the whole gateway topic (every uplink copy again) only to skip it, 8 % of
+        # its CPU on the worker benchmark (docs/architecture.md#performance)
+        read = [t for t, s in self.topics.items() if s in self.computing] or list(self.topics)
+        self.inputs: Any = app.topic(*read, partitions=n, **raw)
         self.slices_out: Any = app.topic(slices_topic(self.settings), **raw)
         self.markers_out: dict[str, Any] = {t: app.topic(t, **raw) for t in self.topics}
         self.breaches_out: Any = app.topic(
