@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import deque
 from itertools import repeat
 from operator import add, and_, is_, lshift, rshift, sub
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -136,6 +136,7 @@ def add_uplinks(sli: DeliverySLI, rows: Rows, names: list[str]) -> bool:
     none, tt = _NONE, _T
     for at in np.flatnonzero(~new).tolist():  # known keys: a copy in an earlier batch
         v, tm = values[at], int(tmin[at])
+        assert v is not None
         if v // _S // tt == none:  # known from its delivery only
             pending[key_list[at]] = (tm * tt + v // _S % tt) * _S + int(sc[at])
             tracked[at] = True
@@ -221,19 +222,19 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
     values = list(map(pending.get, key_list))
     new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
     if not new.all():  # known keys (their uplink, mostly): an earlier delivery time wins
-        known = np.flatnonzero(~new)
-        held = [values[at] for at in known.tolist()]
+        seen = np.flatnonzero(~new)
+        held = cast(list[int], [values[i] for i in seen.tolist()])
         # the application time is bits 20-61 of the packed value (any sign: & is modular)
         app = (np.fromiter(map(and_, held, repeat(_LOW_MASK)), dtype=np.int64,
                            count=len(held)) >> _SCOPE_BITS)
-        earlier = tmin[known] < app
+        earlier = tmin[seen] < app
         if earlier.any():
-            at = np.flatnonzero(earlier)
+            moved = np.flatnonzero(earlier)
             # _pack(ns, tm, scope) = v + ((tm - app) << _SCOPE_BITS), on Python ints
-            shifts = map(lshift, map(sub, tmin[known][at].tolist(), app[at].tolist()),
+            shifts = map(lshift, map(sub, tmin[seen][moved].tolist(), app[moved].tolist()),
                          repeat(_SCOPE_BITS))
-            pending.update(zip(ukeys[known][at].tolist(),
-                               map(add, [held[i] for i in at.tolist()], shifts),
+            pending.update(zip(ukeys[seen][moved].tolist(),
+                               map(add, [held[i] for i in moved.tolist()], shifts),
                                strict=True))
     if new.any():
         # _pack(_NONE, tm, 0) = (_NONE << _NS_SHIFT) + (tm << _SCOPE_BITS)

@@ -12,36 +12,35 @@ an idle worker asking each broker that often whether there is more
 (docs/architecture.md#performance).
 
 faust has no setting for it, so the application swaps in a transport whose consumer
-thread sets aiokafka's own option before the consumer starts. faust is untyped: its
-classes are ``Any`` to mypy.
+thread sets aiokafka's own option before the consumer starts.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers import aiokafka as driver
 
 
-class _ConsumerThread(driver.AIOKafkaConsumerThread):  # type: ignore[misc]
+class _ConsumerThread(driver.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
         # read by AIOKafkaConsumer.start() when it builds its fetcher: set before it starts
-        consumer._fetch_max_wait_ms = self.app.fetch_max_wait_ms
+        consumer._fetch_max_wait_ms = cast(App, self.app).fetch_max_wait_ms
         return consumer
 
 
-class _Consumer(driver.Consumer):  # type: ignore[misc]
+class _Consumer(driver.Consumer):
     def _new_consumer_thread(self) -> Any:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-class _Transport(driver.Transport):  # type: ignore[misc]
+class _Transport(driver.Transport):
     Consumer = _Consumer
 
 
-class App(faust.App):  # type: ignore[misc]
+class App(faust.App):
     """``faust.App`` whose worker consumer long-polls for at most ``fetch_max_wait_ms``."""
 
     def __init__(self, app_id: str, *, fetch_max_wait_ms: int, **options: Any) -> None:
