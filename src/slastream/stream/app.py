@@ -53,6 +53,7 @@ from slastream.stream.records import (
     read_checkpoint,
     write_checkpoint,
 )
+from slastream.stream.sending import SliceSender
 from slastream.stream.view import IngestTotals, LiveView, PartitionId
 from slastream.transport import codec
 from slastream.transport.kafka import RecordReader
@@ -136,7 +137,7 @@ class StreamWorker:
         # its CPU on the worker benchmark (docs/architecture.md#performance)
         read = [t for t, s in self.topics.items() if s in self.computing] or list(self.topics)
         self.inputs: Any = app.topic(*read, partitions=n, **raw)
-        self.slices_out: Any = app.topic(slices_topic(self.settings), **raw)
+        self.sender = SliceSender(app.topic(slices_topic(self.settings), **raw), self.view)
         self.markers_out: dict[str, Any] = {t: app.topic(t, **raw) for t in self.topics}
         self.breaches_out: Any = app.topic(
             codec.topic_name(self.settings.kafka.topic_prefix, codec.BREACHES), **raw)
@@ -193,20 +194,16 @@ class StreamWorker:
         batch = state.apply(msg.offset, msg.key, msg.value, now)
         self.held.setdefault(pid, []).append(event)
         if batch is not None:
-            await self._publish(batch)
+            await self.sender.send(batch)
             if self.partitions.get(pid) is not state:
                 return  # revoked while sending: the new owner takes it from here
         if state.checkpoint_due(now):
+            await self.sender.flush()  # Kafka has every slice batch it covers
+            if self.partitions.get(pid) is not state:
+                return
             self._checkpoint(pid, state, now)
             for held in self.held.pop(pid, []):
                 await stream.ack(held)
-
-    async def _publish(self, batch: SliceBatch) -> None:
-        """Send a slice batch, wait until Kafka has it, then show it in the local view."""
-        sent = await self.slices_out.send(key=batch.key, value=batch.encode(),
-                                          partition=batch.partition)
-        await sent
-        self.view.apply(batch)
 
     def _load(self, pid: PartitionId) -> PartitionState:
         stream, partition = pid
