@@ -155,6 +155,8 @@ async def run_batch_worker(settings: Settings, n_events: int, last: dict[int, in
                 done, cpu = time.perf_counter(), cpu_seconds() - cpu0
                 break
         assert first is not None
+        # untimed: the slice batches still on their way to Kafka reach the local view
+        await worker.sender.flush()
         ledger_totals = Counter[str]()
         for (_slo, _scope, outcome), n in worker.view.sli_event_totals().items():
             ledger_totals[outcome] += n

@@ -22,7 +22,8 @@ from slastream.stream.view import LiveView
 
 class SliceSender:
     """Sends slice batches to ``topic`` (a faust topic) and shows each in ``view`` once
-    Kafka has it."""
+    Kafka has it: when a later send or ``flush`` finds it acknowledged (the view's
+    follower, reading the slices topic, usually applies it before)."""
 
     def __init__(self, topic: Any, view: LiveView) -> None:
         self.topic = topic
