@@ -26,8 +26,9 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from multiprocessing.pool import AsyncResult, Pool
 
 import orjson
 
@@ -86,7 +87,7 @@ def replay(settings: Settings, capture_path: str, workers: int | None = None) ->
             if workers > 1 and size:
                 try:
                     return _parallel(settings, capture_path, size, workers)
-                except _StatefulCapture:
+                except (_StatefulCapture, _WorkerLost):
                     pass
             return _one_pass(settings, capture_path)
     except FileNotFoundError:
@@ -120,25 +121,36 @@ def _parallel(settings: Settings, capture_path: str, size: int, workers: int) ->
     engine = Engine(settings)
     ranges = byte_ranges(capture_path, size, max(workers, -(-size // RANGE_BYTES)))
     jobs = [(capture_path, start, end) for start, end in ranges]
-    with _processes().Pool(workers, initializer=_start_worker, initargs=(settings,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=_processes(), initializer=_start_worker,
+                               initargs=(settings,))
+    try:
         for batch in rechunk(_checked(_decoded(pool, jobs, 2 * workers)), CHUNK):
             engine.feed_columns(batch)
             engine.advance()
+    except BrokenProcessPool:
+        # a decoding process died (killed, out of memory): the range it held is lost, so
+        # the capture is replayed again from its start in this process
+        print("replay: a decoding process ended abruptly; replaying in one process",
+              file=sys.stderr)
+        raise _WorkerLost from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     engine.flush()
     return engine
 
 
-def _decoded(pool: Pool, jobs: list[_Job], ahead: int) -> Iterator[ColumnBatch]:
+def _decoded(pool: ProcessPoolExecutor, jobs: list[_Job], ahead: int
+             ) -> Iterator[ColumnBatch]:
     """The ranges decoded, in file order, at most ``ahead`` of them under way or waiting:
     memory stays bounded when the workers outpace the engine."""
-    queue: deque[AsyncResult[ColumnBatch]] = deque()
+    queue: deque[Future[ColumnBatch]] = deque()
     todo = iter(jobs)
     for job in itertools.islice(todo, ahead):
-        queue.append(pool.apply_async(decode_range, (job,)))
+        queue.append(pool.submit(decode_range, job))
     while queue:
-        part = queue.popleft().get()
+        part = queue.popleft().result()
         for job in itertools.islice(todo, 1):
-            queue.append(pool.apply_async(decode_range, (job,)))
+            queue.append(pool.submit(decode_range, job))
         yield part
 
 
@@ -151,6 +163,10 @@ def _processes() -> multiprocessing.context.BaseContext:
 
 class _StatefulCapture(Exception):
     """A range after the first decoded a message whose decoding depends on earlier lines."""
+
+
+class _WorkerLost(Exception):
+    """A decoding process ended before handing its range over."""
 
 
 def _checked(parts: Iterator[ColumnBatch]) -> Iterator[ColumnBatch]:

@@ -155,6 +155,30 @@ def test_the_things_stack_capture_is_replayed_in_one_pass(
     assert got["ingest"][("tts", "ok")] > 50
 
 
+_decode_range = replay.decode_range
+
+
+def _dies_after_the_first_range(job: tuple[str, int, int],
+                                settings: Any = None) -> columns.ColumnBatch:
+    """A decoding process killed (out of memory, say) while it holds a range."""
+    if job[1] > 0:
+        os._exit(9)
+    return _decode_range(job, settings)
+
+
+def test_a_decoding_process_that_dies_costs_a_pass_not_the_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+) -> None:
+    lines = _with_damage(_simulated())
+    capture = tmp_path / "capture.jsonl"
+    capture.write_bytes(b"".join(lines))
+    config = CONTRACTS / "loriot.yaml"
+    monkeypatch.setattr(replay, "decode_range", _dies_after_the_first_range)
+    got = _parallel(config, capture, 500, monkeypatch, capture.stat().st_size // 4 + 1)
+    assert got == _reference(config, lines, 500)
+    assert "a decoding process ended abruptly" in capfd.readouterr().err
+
+
 def test_a_process_with_threads_spawns_its_workers(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     lines = _simulated()[:2000]
