@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from slastream.sli.rx2_lists import Lists, Uplink, lists_from_columns, lists_from_uplink_columns
 from slastream.sli.state import State, get_array, get_strs, same_length
+from slastream.sources.columns import Names
 
 Key = int | tuple[int, int]
 
@@ -46,22 +47,19 @@ class RecentUplinks:
         self.newest: dict[Key, int] = {}  # in the order the entries were opened
         self.older: dict[Key, list[int]] = {}  # entries with several uplinks only
         self.shift = _SHIFT
-        self.gateways: list[str] = []
-        self.gateway_ids: dict[str, int] = {}
+        self.gateway_names = Names()  # gateway ids by index
         self.regions: list[str] = []
         self.region_ids: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self.newest)
 
-    # ---------------------------------------------------------------------- names
-    def gateway_id(self, name: str) -> int:
-        gid = self.gateway_ids.get(name)
-        if gid is None:
-            gid = self.gateway_ids[name] = len(self.gateways)
-            self.gateways.append(name)
-        return gid
+    @property
+    def gateways(self) -> list[str]:
+        """The gateway ids by index."""
+        return self.gateway_names.names
 
+    # ---------------------------------------------------------------------- names
     def region_id(self, name: str) -> int:
         rid = self.region_ids.get(name)
         if rid is None:
@@ -87,9 +85,9 @@ class RecentUplinks:
     # ---------------------------------------------------------------------- adding
     def add(self, time_ms: int, devaddr: int, gateway: str, region: str) -> None:
         """One gateway copy of an uplink (a copy of a time already held adds nothing)."""
-        gid = self.gateway_ids.get(gateway)
+        gid = self.gateway_names.index.get(gateway)
         if gid is None:
-            gid = self.gateway_id(gateway)
+            gid = self.gateway_names.of(gateway)
         rid = self.region_ids.get(region)
         if rid is None:
             rid = self.region_id(region)
@@ -131,7 +129,7 @@ class RecentUplinks:
         row in turn leaves."""
         if not len(times):
             return
-        g_lut = self._lut(gateways, names, self.gateway_ids, self.gateway_id)
+        g_lut = self._lut(gateways, names, self.gateway_names.index, self.gateway_names.of)
         r_lut = self._lut(regions, names, self.region_ids, self.region_id)
         if (self.shift != _SHIFT or int(times.min()) < 0 or int(times.max()) >= _MAX_FAST_TIME
                 or int(devaddrs.min()) < 0 or int(devaddrs.max()) > _LOW32):
@@ -172,7 +170,7 @@ class RecentUplinks:
     # ---------------------------------------------------------------------- reading
     def newest_at(self, gateway: str, devaddr: int, time_ms: int) -> Uplink | None:
         """The newest uplink of (gateway, DevAddr) at or before ``time_ms``."""
-        gid = self.gateway_ids.get(gateway)
+        gid = self.gateway_names.index.get(gateway)
         if gid is None:
             return None
         key: Key = gid << 32 | devaddr if 0 <= devaddr <= _LOW32 else (gid, devaddr)
@@ -224,7 +222,7 @@ class RecentUplinks:
         for (gateway, devaddr), uplinks in lists.items():
             if not uplinks:
                 continue
-            gid = self.gateway_id(gateway)
+            gid = self.gateway_names.of(gateway)
             rids = [self.region_id(r) for _, r in uplinks]  # may widen the packing first
             packed = [t << self.shift | rid for (t, _), rid in zip(uplinks, rids, strict=True)]
             key: Key = gid << 32 | devaddr if 0 <= devaddr <= _LOW32 else (gid, devaddr)
@@ -325,7 +323,7 @@ class RecentUplinks:
                   or int(all_times.min()) < 0 or int(all_times.max()) >= _MAX_FAST_TIME
                   or len(regions) > 1 << _SHIFT):
             return False
-        g_lut = np.array([self.gateway_id(name) for name in gateways], dtype=np.int64)
+        g_lut = np.array([self.gateway_names.of(name) for name in gateways], dtype=np.int64)
         r_lut = np.array([self.region_id(name) for name in regions], dtype=np.int64)
         keys = (g_lut[g] << 32 | devaddrs).tolist() if n else []
         self.newest = dict(zip(keys, (times << _SHIFT | r_lut[r]).tolist() if n else [],
