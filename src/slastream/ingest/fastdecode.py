@@ -242,19 +242,10 @@ def _probe(time: str, ok: bool, status: int | None, latency: float | None,
         latency = float(latency)
     else:
         return None
-    # the bridge's own timestamp form, 2026-10-01T00:00:01.250Z, by two dict lookups;
-    # anything else, and a second not seen yet, by parse_rfc3339_ms (which then gives the
-    # second's start for the next ones: same result, since the form is the same)
-    base = _SECONDS.get(time[:19]) if len(time) == 24 else None
-    millis = _MILLIS.get(time[19:]) if base is not None else None
-    if base is not None and millis is not None:
-        time_ms = base + millis
-    else:
-        try:
-            time_ms = parse_rfc3339_ms(time)
-        except (ValueError, OverflowError):
-            return None
-        _remember_second(time, time_ms)
+    try:
+        time_ms = parse_rfc3339_ms(time)  # the bridge's own form from its cache of seconds
+    except (ValueError, OverflowError):
+        return None
     # tuple.__new__: ProbeResult's keyword-argument constructor costs twice as much, and
     # the six fields are complete by construction
     event: ProbeResult = _new(ProbeResult, (time_ms, component, ok, status, latency,
