@@ -35,12 +35,20 @@ import binascii
 import struct
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import msgspec
 import orjson
 
-from slastream.model.events import Event, UplinkDelivered, UplinkReceived
+from slastream.model.events import (
+    DownlinkAck,
+    DownlinkCommand,
+    DownlinkOutcome,
+    Event,
+    UplinkDelivered,
+    UplinkReceived,
+)
 from slastream.model.time import parse_rfc3339_ms
 from slastream.sources import chirpstack, chirpstack_gateway, columns, lorawan, router
 from slastream.sources.capture import BadLine, beyond_orjson, parse_line
@@ -49,6 +57,10 @@ from slastream.sources.capture import BadLine, beyond_orjson, parse_line
 _OTHER = 0
 _GATEWAY_UP = 1  # {region}/gateway/{gw}/event/up
 _DEVICE_UP = 2  # application/{app}/device/{devEui}/event/up
+# Decoded by the C loop only (_scan.c); the Python loop hands them to the router.
+_GATEWAY_DOWN = 3  # {region}/gateway/{gw}/command/down
+_GATEWAY_ACK = 4  # {region}/gateway/{gw}/event/ack
+_DEVICE_TXACK = 5  # application/{app}/device/{devEui}/event/txack
 
 # A data uplink's MHDR: MType 010 (unconfirmed) or 100 (confirmed), Major 00; RFU bits 4..2
 # are not looked at, as in chirpstack_gateway.decode_up (LoRaWAN 1.0.x §4.2).
@@ -75,10 +87,40 @@ class DeviceInfo(msgspec.Struct):
     """What the fast path reads of an integration event's ``deviceInfo``."""
 
     tenantId: Any = ""
+    deviceClassEnabled: Any = None
+
+
+class Delay(msgspec.Struct):
+    """``txInfo.timing.delay`` of a downlink (a ``google.protobuf.Duration`` in JSON)."""
+
+    delay: Any = "0s"  # absent: no delay, as the decoder reads it; null is malformed
+
+
+class Timing(msgspec.Struct):
+    """``txInfo.timing`` (ChirpStack v4: one of delay, immediately, gpsEpoch)."""
+
+    delay: Delay | None = None
+    immediately: Any = msgspec.UNSET  # UNSET: the key is absent
+    gpsEpoch: Any = msgspec.UNSET
+
+
+class TxInfo(msgspec.Struct):
+    """What the fast path reads of a ``txInfo``: its timing (v3 writes it as a name)."""
+
+    timing: Timing | str | None = None
+
+
+class Item(msgspec.Struct):
+    """One item of a gateway downlink or its acknowledgement."""
+
+    phyPayload: str | None = None
+    txInfo: TxInfo | None = None
+    status: str | None = None
 
 
 class Payload(msgspec.Struct):
-    """The fields of the two fast shapes, a gateway uplink and an integration ``event/up``;
+    """The fields of the fast shapes (a gateway uplink and an integration ``event/up``, and
+    for the C loop a gateway downlink, its acknowledgement and an integration ``event/txack``);
     any other field of any payload object is skipped (its syntax checked, not converted).
     A field of another type than these fails the typed read, and the line takes the
     plain path."""
@@ -88,6 +130,10 @@ class Payload(msgspec.Struct):
     devAddr: Any = None
     fCnt: Any = 0
     deviceInfo: DeviceInfo | None = None
+    # gateway downlinks and acknowledgements, integration txacks (decoded in _scan.c only)
+    items: list[Item] | None = None
+    downlinkId: Any = None
+    txInfo: TxInfo | None = None
 
 
 class Line(msgspec.Struct):
@@ -96,6 +142,20 @@ class Line(msgspec.Struct):
     received_at: str
     topic: str
     payload: Payload | list[Any] | str | int | float | bool | None = None
+
+
+_READ = msgspec.json.Decoder(Line).decode
+
+_scan: ModuleType | None
+try:  # the C loop, built with the package (pyproject.toml); without it, all in Python
+    from slastream.sources import _scan as _built
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _scan = None
+else:
+    _built.setup(_READ, {t.__name__: t for t in (
+        Line, Payload, RxInfo, DeviceInfo, Item, TxInfo, Timing, Delay, UplinkReceived,
+        UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome)}, msgspec.UNSET)
+    _scan = _built
 
 
 class Batch(NamedTuple):
@@ -118,6 +178,12 @@ def _topic_info(topic: str, rt: router.Router) -> tuple[int, str, str]:
         return _GATEWAY_UP, parts[2], parts[0]  # gateway id, region
     if decoder is chirpstack.decode_up:
         return _DEVICE_UP, parts[1], parts[3]  # application id, devEui
+    if decoder is chirpstack_gateway.decode_down:
+        return _GATEWAY_DOWN, parts[2], ""  # gateway id
+    if decoder is chirpstack_gateway.decode_ack:
+        return _GATEWAY_ACK, parts[2], ""
+    if decoder is chirpstack.decode_txack:
+        return _DEVICE_TXACK, parts[3], ""  # devEui
     return _OTHER, "", ""
 
 
@@ -137,25 +203,28 @@ def batches(lines: Iterable[bytes], chunk: int,
 def column_batches(lines: Iterable[bytes], chunk: int,
                    rt: router.Router = router.DEFAULT,
                    kinds: dict[str, tuple[int, str, str]] | None = None,
-                   ) -> Iterator[columns.ColumnBatch]:
+                   native: bool = True) -> Iterator[columns.ColumnBatch]:
     """Decode capture lines into batches of ``chunk`` messages, gateway uplinks and
     deliveries as columns (``sources/columns.py``); the last batch may be short (or empty).
     ``kinds``: topics classified by an earlier call with the same router (a replay's
     worker process decodes many ranges of one capture), filled as topics are seen.
+    ``native``: the plain gateway uplinks and deliveries decoded by the C loop
+    (``_scan.c``) where it is built; False decodes every line here (the reference the
+    tests hold it to).
     Never raises on bad input: a line that is not valid is counted and skipped.
 
     One loop with everything inlined: at several hundred thousand lines a second a Python
     function call per line is a noticeable share of the time.
     """
     loads = orjson.loads
-    read = msgspec.json.Decoder(Line).decode
+    read = _READ
     a2b = binascii.a2b_base64
     unpack = lorawan.DATA_HEADER.unpack_from
     parse_ts = parse_rfc3339_ms
     millis = _MILLIS
     # 20 characters, the last not ".": no stamp that ``millis`` accepts starts with it.
     head, head_ms = "-" * 20, 0
-    topics: dict[str, tuple[int, int, int]] = {}  # topic -> kind, two name indexes
+    topics: dict[str, tuple[int, int, int, str]] = {}  # topic -> kind, name indexes, string
     if kinds is None:
         kinds = {}
     decode = rt.decode
@@ -180,14 +249,42 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     scratch: list[Event] = []
     gateway_ok = device_ok = n = bad = 0
     first: int | None = None
-    for line in lines:
+    index = names.index
+    skip = _scan.skip if _scan is not None and native else None
+    it = iter(lines)
+    rec: Line | None
+    while True:
+        if skip is not None:
+            # the plain gateway uplinks and deliveries in C, up to the first other line
+            # (rec: its typed read, None when that is still to be made)
+            line, rec, n, first, gateway_more, device_more = skip(
+                it, topics, index, received, delivered, others, others_at, order, n, chunk,
+                first, max_line)
+            gateway_ok += gateway_more
+            device_ok += device_more
+            if line is None:
+                if n < chunk:
+                    break  # the end of the input
+                yield _batch(received, delivered, others, others_at, order, names, ingest,
+                             rejections, n, bad, first, gateway_ok, device_ok, ignored)
+                received, delivered, others, others_at, order, ingest, rejections, \
+                    ignored = fresh()
+                gateway_ok = device_ok = n = bad = 0
+                first = None
+                continue
+        else:
+            line = next(it, None)
+            if line is None:
+                break
+            rec = None
         payload: Any
         try:
-            if len(line) > max_line:
-                raise ValueError  # parse_line rejects it unparsed, as oversize
-            rec = read(line)
-            if not line.isascii():
-                line.decode()  # the typed decoder does not check UTF-8 in what it skips
+            if rec is None:
+                if len(line) > max_line:
+                    raise ValueError  # parse_line rejects it unparsed, as oversize
+                rec = read(line)
+                if not line.isascii():
+                    line.decode()  # the typed decoder does not check UTF-8 in what it skips
             stamp = rec.received_at
             topic = rec.topic
             payload = rec.payload
@@ -228,7 +325,11 @@ def column_batches(lines: Iterable[bytes], chunk: int,
             kind, a, b = known
             if len(topics) >= router.CACHE_MAX:
                 topics.clear()
-            info = topics[topic] = (kind, name_of(a), name_of(b))
+            # the C loop reads the name indexes of the two row kinds, the topic's own
+            # string (gateway id, devEui) of the others
+            info = topics[topic] = ((kind, name_of(a), name_of(b), a)
+                                    if kind in (_GATEWAY_UP, _DEVICE_UP)
+                                    else (kind, -1, -1, a))
         kind = info[0]
         done = False
         if rec is None:

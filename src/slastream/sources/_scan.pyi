@@ -1,0 +1,11 @@
+"""Types of the C loop in ``_scan.c`` (see there and ``fastpath.py``)."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+def setup(read: Callable[[bytes], Any], types: dict[str, type], unset: object) -> None: ...
+def skip(lines: Iterator[bytes], topics: dict[str, tuple[int, int, int, str]],
+         index: dict[str, int], received: bytearray, delivered: bytearray,
+         others: dict[type, list[Any]], others_at: dict[type, list[int]], order: list[type],
+         n: int, chunk: int, first: int | None, max_line: int,
+         ) -> tuple[bytes | None, Any, int, int | None, int, int]: ...

@@ -1,0 +1,270 @@
+"""The C loop (``sources/_scan.c``) decodes exactly what the Python loop decodes.
+
+Two references: ``fastpath.column_batches(native=False)``, the same batches built in Python
+(rows, events, ordinals, names, counters), and the plain path of ``test_fastpath.py``
+(``orjson`` and the router per message). The C loop takes plain gateway uplinks,
+deliveries, gateway downlinks, their acknowledgements and integration txacks; every edge
+below must either give the same result through it or be handed back to Python.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slastream.model.events import DownlinkAck, DownlinkCommand, DownlinkOutcome
+from slastream.simulate import Scenario, generate
+from slastream.sources import _scan, fastpath, router
+from slastream.sources.capture import format_line
+from slastream.sources.columns import ColumnBatch
+
+from . import phy
+from .test_fastpath import STAMP, _line, assert_same
+
+GW = "0016c001f0000030"
+DOWN_TOPIC = f"eu868/gateway/{GW}/command/down"
+ACK_TOPIC = f"eu868/gateway/{GW}/event/ack"
+TXACK_TOPIC = "application/a1/device/70b3d57ed00004fe/event/txack"
+
+
+def _item(frame: bytes, delay: str) -> dict[str, Any]:
+    return {"phyPayload": base64.b64encode(frame).decode(),
+            "txInfo": {"frequency": 867100000, "power": 14,
+                       "modulation": {"lora": {"bandwidth": 125000, "spreadingFactor": 7}},
+                       "timing": {"delay": {"delay": delay}}, "context": "NKcYOw=="}}
+
+
+_DOWN_FRAME = phy.data_frame(phy.UNCONF_DOWN, 0x260B5972, 3, fport=1, payload=b"x")
+DOWN = {"downlinkId": 363023819, "gatewayId": GW,
+        "items": [_item(_DOWN_FRAME, "1s"), _item(_DOWN_FRAME, "2s")]}
+ACK = {"gatewayId": GW, "downlinkId": 363023819,
+       "items": [{"status": "COLLISION_PACKET"}, {"status": "OK"}, {}]}
+TXACK = {"downlinkId": 363023819, "time": "2026-10-01T00:00:00.563229029+00:00",
+         "deviceInfo": {"tenantId": "t1", "devEui": "70b3d57ed00004fe",
+                        "deviceClassEnabled": "CLASS_A", "tags": {}},
+         "fCntDown": 0, "gatewayId": GW,
+         "txInfo": {"frequency": 867100000, "timing": {"delay": {"delay": "1s"}}}}
+
+_ABSENT = object()
+
+
+def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A variant of a payload: ``value`` at ``path`` (``_ABSENT`` removes the key)."""
+    def variant(base: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(base)
+        node: Any = out
+        for key in path[:-1]:
+            node = node[key]
+        if value is _ABSENT:
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = value
+        return out
+    return variant
+
+
+_IDS: list[Any] = [0, 2**32 - 1, 2**32, -1, 1.0, True, None, "7", _ABSENT]
+_DELAYS: list[Any] = ["1s", "0s", "1.5s", "1.500s", "1.000000001s", "1.0000000001s", "1.s",
+                      ".5s", "1", "s", "-1s", "1e3s", "9" * 12 + "s", "9" * 13 + "s", "١s",
+                      None, 5, _ABSENT]
+_FRAMES: dict[str, bytes] = {
+    "data": _DOWN_FRAME,
+    "confirmed": phy.data_frame(phy.CONF_DOWN, 1, 2),
+    "FOpts": phy.data_frame(phy.UNCONF_DOWN, 1, 2, fopts=b"\x02\x03"),
+    "FOpts cut": phy.data_frame(phy.UNCONF_DOWN, 1, 2, fopts=b"\x02\x03")[:13],
+    "11 bytes": phy.data_frame(phy.UNCONF_DOWN, 1, 2)[:-1],
+    "major 1": bytes([_DOWN_FRAME[0] | 0x01]) + _DOWN_FRAME[1:],
+    "join-accept": bytes([0x20]) + b"j" * 16,
+    "join-accept short": bytes([0x20]) + b"j" * 15,
+    "uplink": phy.data_frame(phy.UNCONF_UP, 1, 2),
+    "one byte": b"\x60",
+}
+
+
+def _down_variants() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [DOWN]
+    out += [_set(["downlinkId"], v)(DOWN) for v in _IDS]
+    out += [_set(["downlinkId"], _ABSENT)(_set(["token"], 5)(DOWN))]
+    out += [_set(["items", 1, "txInfo", "timing", "delay", "delay"], v)(DOWN) for v in _DELAYS]
+    for name, frame in _FRAMES.items():
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(frame).decode()
+            out.append(_set(["items", 0, "phyPayload"], text)(DOWN))
+            out.append(_set(["items", 0, "phyPayload"], text.rstrip("="))(DOWN))
+        out.append(_set(["items", 0, "phyPayload"], name)(DOWN))
+    timings: list[Any] = [{"immediately": {}}, {"gpsEpoch": {"timeSinceGpsEpoch": "1s"}},
+                          {"delay": None, "immediately": {}}, {}, {"delay": {}},
+                          {"delay": {"delay": "2s"}, "immediately": {}}, "DELAY",
+                          "IMMEDIATELY", None, 5]
+    out += [_set(["items", 0, "txInfo", "timing"], t)(DOWN) for t in timings]
+    out += [_set(["items", 0, "txInfo"], v)(DOWN) for v in (None, 5, {}, _ABSENT)]
+    out.append(_set(["items", 0, "txInfoLegacy"], {"timing": "IMMEDIATELY"})(
+        _set(["items", 0, "txInfo"], _ABSENT)(DOWN)))
+    out += [_set(["items"], v)(DOWN) for v in
+            ([], None, {}, "x", [5], [DOWN["items"][0]] * 17, [DOWN["items"][0]] * 16,
+             _ABSENT)]
+    v3 = {"phyPayload": base64.b64encode(_DOWN_FRAME).decode(), "token": 9,
+          "txInfo": {"timing": "DELAY", "delayTimingInfo": {"delay": "1s"}}}
+    out += [v3, _set(["items", 0, "phyPayload"], None)(DOWN),
+            _set(["items", 0, "phyPayload"], 5)(DOWN), _set(["items", 0], None)(DOWN)]
+    return out
+
+
+def _ack_variants() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [ACK]
+    out += [_set(["downlinkId"], v)(ACK) for v in _IDS]
+    statuses: list[Any] = ["OK", "", None, 5, "TOO_LATE", "é", _ABSENT]
+    out += [_set(["items", 0, "status"], v)(ACK) for v in statuses]
+    out += [_set(["items"], v)(ACK) for v in ([], None, {}, [5], [{}] * 40, _ABSENT)]
+    out += [{"gatewayId": GW, "token": 3, "error": e} for e in ("", "NONE", "TOO_LATE", 5)]
+    return out
+
+
+def _txack_variants() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [TXACK]
+    classes: list[Any] = ["CLASS_A", "CLASS_B", "CLASS_C", "", None, 5, "class_b", _ABSENT]
+    out += [_set(["deviceInfo", "deviceClassEnabled"], v)(TXACK) for v in classes]
+    out += [_set(["deviceInfo"], v)(TXACK) for v in (None, 5, {}, _ABSENT)]
+    timings: list[Any] = [{"immediately": {}}, {"immediately": None}, {"gpsEpoch": {}},
+                          {}, None, "DELAY", 5, _ABSENT]
+    out += [_set(["txInfo", "timing"], t)(TXACK) for t in timings]
+    out += [_set(["txInfo"], v)(TXACK) for v in (None, 5, {}, _ABSENT)]
+    return out
+
+
+def _lines(topic: str, payloads: list[dict[str, Any]]) -> list[bytes]:
+    return [_line(STAMP, topic, p, False) for p in payloads]
+
+
+def comparable(batches: list[ColumnBatch]) -> list[Any]:
+    return [(b.kinds, {cls: rows.tolist() for cls, rows in b.columns.items()}, b.events,
+             b.others_at, b.names, b.messages, b.ingest, b.rejections, b.bad_lines,
+             b.first_time_ms, b.ignored) for b in batches]
+
+
+def assert_native_same(lines: list[bytes], chunk: int = 7) -> list[ColumnBatch]:
+    """Same batches with and without the C loop, and the same as the plain path."""
+    native = list(fastpath.column_batches(lines, chunk, router.Router()))
+    python = list(fastpath.column_batches(lines, chunk, router.Router(), native=False))
+    assert comparable(native) == comparable(python)
+    assert_same(lines)
+    return native
+
+
+def test_the_c_loop_is_built() -> None:
+    """CI builds it (scripts/bootstrap installs a compiler); without it these tests would
+    compare the Python loop with itself."""
+    assert fastpath._scan is _scan
+
+
+def test_its_events_count_under_the_sources_the_router_names() -> None:
+    """The C loop counts its messages as the gateway's or the integration's; the router
+    must name the same sources for these topics."""
+    gateway = {router.find_decoder(["r", "gateway", "g", *t])[1]
+               for t in (("event", "up"), ("command", "down"), ("event", "ack"))}
+    device = {router.find_decoder(["application", "a", "device", "d", "event", t])[1]
+              for t in ("up", "txack")}
+    assert gateway == {fastpath._GATEWAY_SOURCE}
+    assert device == {fastpath._DEVICE_SOURCE}
+
+
+@pytest.mark.parametrize(("topic", "variants"), [
+    (DOWN_TOPIC, _down_variants()), (ACK_TOPIC, _ack_variants()),
+    (TXACK_TOPIC, _txack_variants())], ids=["down", "ack", "txack"])
+def test_downlink_shapes_and_their_edges(topic: str, variants: list[dict[str, Any]]) -> None:
+    lines = _lines(topic, variants)
+    for line in lines:
+        assert_native_same([line, line])  # the second after the topic is known
+    assert_native_same(lines)
+
+
+def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
+    """Not handed back: the C loop decodes them to the router's events."""
+    lines = (_lines(DOWN_TOPIC, [DOWN, _set(["items", 0, "phyPayload"], base64.b64encode(
+        _FRAMES["join-accept"]).decode())(DOWN)]) + _lines(ACK_TOPIC, [ACK])
+             + _lines(TXACK_TOPIC, [TXACK]))
+    warm = assert_native_same(lines, chunk=100)  # fills the topic table
+    topics: dict[str, tuple[int, int, int, str]] = {
+        DOWN_TOPIC: (fastpath._GATEWAY_DOWN, -1, -1, GW),
+        ACK_TOPIC: (fastpath._GATEWAY_ACK, -1, -1, GW),
+        TXACK_TOPIC: (fastpath._DEVICE_TXACK, -1, -1, "70b3d57ed00004fe")}
+    others: dict[type, list[Any]] = {}
+    others_at: dict[type, list[int]] = {}
+    order: list[type] = []
+    line, rec, n, first, gateway_ok, device_ok = _scan.skip(
+        iter(lines), topics, {}, bytearray(), bytearray(), others, others_at, order, 0, 100,
+        None, 1 << 20)
+    assert (line, rec, n, gateway_ok, device_ok) == (None, None, 4, 3, 1)
+    assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome]
+    assert others == warm[0].events
+    assert others_at == {DownlinkCommand: [0, 1], DownlinkAck: [2], DownlinkOutcome: [3]}
+    assert others[DownlinkCommand][0] == DownlinkCommand(
+        first, GW, 363023819, 0x260B5972, (1000, 2000), False)
+    assert others[DownlinkCommand][1].join_accept is True
+    assert others[DownlinkAck] == [DownlinkAck(first, GW, 363023819,
+                                               ("COLLISION_PACKET", "OK", "IGNORED"))]
+
+
+def test_simulated_network_batches_are_identical() -> None:
+    messages = list(generate(Scenario(devices=40, gateways=5, uplink_interval_s=20.0),
+                             1_790_000_000_000, 900.0, seed=11))
+    lines = [format_line(m) for m in messages]
+    batches = assert_native_same(lines, chunk=500)
+    kinds = {cls for b in batches for cls in b.kinds}
+    assert {DownlinkCommand, DownlinkAck, DownlinkOutcome} <= kinds
+
+
+_STAMPS = ["2026-10-01T00:00:01.250Z", "2026-10-01T00:00:01.999Z", "2024-02-29T23:59:59.000Z",
+           "2023-02-29T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-10-01T24:00:00.000Z",
+           "2026-10-01T23:60:00.000Z", "2026-10-01T23:59:60.000Z", "1969-12-31T23:59:59.999Z",
+           "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z", "2026-10-01t00:00:01.250Z",
+           "2026-10-01 00:00:01.250Z", "2026-10-01T00:00:01.250z", "2026-10-01T00:00:01.25Z",
+           "2026-10-01T00:00:01.2500Z", "2026-10-01T00:00:01.250+00:00", "2026-1O-01T00:00:01.250Z",
+           "2100-02-29T00:00:00.000Z", "2000-02-29T00:00:00.000Z"]
+
+
+def test_timestamps_through_the_c_loop() -> None:
+    lines = [_line(stamp, ACK_TOPIC, ACK, False) for stamp in _STAMPS for _ in range(2)]
+    assert_native_same(lines)
+
+
+_SHAPES = st.sampled_from([(DOWN_TOPIC, DOWN), (ACK_TOPIC, ACK), (TXACK_TOPIC, TXACK)])
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 2**33), st.text(max_size=6),
+                    st.sampled_from(["1s", "OK", "CLASS_B", "YAE=", {}, [], [{}]]))
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A plain downlink shape with one value somewhere replaced, or a key removed."""
+    topic, base = draw(_SHAPES)
+    payload = copy.deepcopy(base)
+    paths: list[list[Any]] = []
+
+    def walk(node: Any, path: list[Any]) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                paths.append([*path, key])
+                walk(value, [*path, key])
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                paths.append([*path, i])
+                walk(value, [*path, i])
+
+    walk(payload, [])
+    path = draw(st.sampled_from(paths))
+    value = draw(st.one_of(_VALUES, st.just(_ABSENT)))
+    if value is _ABSENT and isinstance(path[-1], int):
+        value = None
+    return _line(STAMP, topic, _set(path, value)(payload), False)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(mutated(), min_size=1, max_size=6))
+def test_mutated_downlink_shapes_agree(lines: list[bytes]) -> None:
+    assert_native_same(lines + lines)
