@@ -57,6 +57,8 @@ def third_party_imports() -> dict[str, set[str]]:
             continue  # importing it runs the command line
         module = importlib.import_module(info.name)
         assert module.__file__ is not None
+        if not module.__file__.endswith(".py"):
+            continue  # a compiled extension (sources/_scan.c: Python's C API only)
         for name in imported_packages(Path(module.__file__)):
             if name != "slastream" and name not in sys.stdlib_module_names:
                 found.setdefault(name, set()).add(info.name)
