@@ -7,8 +7,9 @@ alone over the output of the one before, with the cyclic collector paused as
 * read: the file's lines;
 * parse: the typed read of each line (``fastpath.Line``: the fields the fast shapes need,
   the syntax of the rest);
-* decode: ``fastpath.column_batches`` beyond reading and the typed read (topics,
-  timestamps, PHYPayload headers, column rows, ``orjson`` and the router for the rest);
+* decode: ``fastpath.column_batches`` beyond reading and the typed read (the C loop of
+  ``sources/_scan.c`` for the dominant shapes: topics, timestamps, PHYPayload headers,
+  column rows and downlink events; ``orjson`` and the router for the rest);
 * one row per SLI: its ``add`` / ``add_columns`` and ``advance`` (windows, finalisation,
   and the flush at the end);
 * engine: the rest of ``feed_columns`` (input counters, routing, tuples for SLIs without a
