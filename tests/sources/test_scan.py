@@ -184,22 +184,26 @@ def test_downlink_shapes_and_their_edges(topic: str, variants: list[dict[str, An
     assert_native_same(lines)
 
 
+def _unknown(topic: str) -> tuple[int, str, str]:
+    raise AssertionError(f"{topic} is in the table")
+
+
 def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
     """Not handed back: the C loop decodes them to the router's events."""
     lines = (_lines(DOWN_TOPIC, [DOWN, _set(["items", 0, "phyPayload"], base64.b64encode(
         _FRAMES["join-accept"]).decode())(DOWN)]) + _lines(ACK_TOPIC, [ACK])
              + _lines(TXACK_TOPIC, [TXACK]))
     warm = assert_native_same(lines, chunk=100)  # fills the topic table
-    topics: dict[str, tuple[int, int, int, str]] = {
-        DOWN_TOPIC: (fastpath._GATEWAY_DOWN, -1, -1, GW),
-        ACK_TOPIC: (fastpath._GATEWAY_ACK, -1, -1, GW),
-        TXACK_TOPIC: (fastpath._DEVICE_TXACK, -1, -1, "70b3d57ed00004fe")}
+    kinds: dict[str, tuple[int, str, str]] = {
+        DOWN_TOPIC: (fastpath._GATEWAY_DOWN, GW, ""),
+        ACK_TOPIC: (fastpath._GATEWAY_ACK, GW, ""),
+        TXACK_TOPIC: (fastpath._DEVICE_TXACK, "70b3d57ed00004fe", "")}
     others: dict[type, list[Any]] = {}
     others_at: dict[type, list[int]] = {}
     order: list[type] = []
     line, rec, n, first, gateway_ok, device_ok = _scan.skip(
-        iter(lines), topics, {}, bytearray(), bytearray(), others, others_at, order, 0, 100,
-        None, 1 << 20)
+        iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), others, others_at,
+        order, 0, 100, None, 1 << 20)
     assert (line, rec, n, gateway_ok, device_ok) == (None, None, 4, 3, 1)
     assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome]
     assert others == warm[0].events

@@ -35,9 +35,9 @@ static Py_ssize_t off_item_phy, off_item_txinfo, off_item_status;
 static Py_ssize_t off_timing, off_delay, off_immediately, off_gps_epoch, off_delay_text;
 static int g_ready;
 
-/* Topic kinds (fastpath._GATEWAY_UP, ...): the topics dict maps a topic to
- * (kind, name index, name index, string); the indexes are the rows' (uplinks, deliveries),
- * the string the events' (the gateway id of a downlink or ack, the devEui of a txack). */
+/* Topic kinds (fastpath._GATEWAY_UP, ...): the kinds dict maps a topic to (kind, two topic
+ * levels): the names of an uplink's or a delivery's row, or in the first the gateway id of
+ * a downlink or ack, the devEui of a txack. */
 #define KIND_GATEWAY_UP 1
 #define KIND_DEVICE_UP 2
 #define KIND_GATEWAY_DOWN 3
@@ -256,17 +256,27 @@ static int append_row(PyObject *buf, const int64_t *row, Py_ssize_t width)
     return 0;
 }
 
-static int64_t index_of(PyObject *index, PyObject *name)
+/* columns.Names.of: the index of name in the batch's table of names, added when new;
+ * -1 on error. */
+static int64_t name_of(PyObject *names, PyObject *index, PyObject *name)
 {
     PyObject *v = PyDict_GetItemWithError(index, name); /* borrowed */
+    if (v != NULL)
+        return PyLong_AsLongLong(v);
+    if (PyErr_Occurred())
+        return -1;
+    Py_ssize_t at = PyList_GET_SIZE(names);
+    v = PyLong_FromSsize_t(at);
     if (v == NULL)
-        return PyErr_Occurred() ? -2 : -1;
-    return PyLong_AsLongLong(v);
+        return -1;
+    int bad = PyDict_SetItem(index, name, v) < 0 || PyList_Append(names, name) < 0;
+    Py_DECREF(v);
+    return bad ? -1 : at;
 }
 
 /* One line: 1 decoded into a row, 0 not this code's (Python decodes it), -1 error. */
 static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
-                      PyObject *received, PyObject *order)
+                      PyObject *names, PyObject *index, PyObject *received, PyObject *order)
 {
     PyObject *rx = slot(payload, off_rxinfo), *text = slot(payload, off_phy);
     if (rx == NULL || text == NULL || !Py_IS_TYPE(rx, g_rxinfo) || !PyUnicode_CheckExact(text)
@@ -297,9 +307,9 @@ static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
     row[1] = (int64_t)phy[1] | (int64_t)phy[2] << 8 | (int64_t)phy[3] << 16
              | (int64_t)phy[4] << 24;
     row[2] = (int64_t)phy[6] | (int64_t)phy[7] << 8;
-    row[3] = PyLong_AsLongLong(PyTuple_GET_ITEM(info, 1));
-    row[4] = PyLong_AsLongLong(PyTuple_GET_ITEM(info, 2));
-    if ((row[3] == -1 || row[4] == -1) && PyErr_Occurred())
+    /* the names in the order the Python loop interns them: gateway, region */
+    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
+        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0)
         return -1;
     row[5] = mhdr == CONFIRMED;
     row[6] = len > end ? phy[end - 4] : -1;
@@ -318,7 +328,7 @@ static int hexval(int c)
 }
 
 static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
-                     PyObject *index, PyObject *delivered, PyObject *order)
+                     PyObject *names, PyObject *index, PyObject *delivered, PyObject *order)
 {
     PyObject *addr = slot(payload, off_devaddr), *fcnt = slot(payload, off_fcnt);
     PyObject *dinfo = slot(payload, off_deviceinfo);
@@ -350,23 +360,17 @@ static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
         if (tenant == NULL)
             return 0;
     }
-    int64_t tenant_idx;
-    if (tenant != NULL && PyUnicode_CheckExact(tenant)) {
-        tenant_idx = index_of(index, tenant);
-    } else {
-        tenant_idx = index_of(index, s_empty);
-    }
-    if (tenant_idx == -2 || (tenant_idx == -1 && PyErr_Occurred()))
-        return -1;
-    if (tenant_idx < 0)
-        return 0; /* a name not seen yet: Python adds it */
     int64_t row[7];
     row[0] = ms;
     row[1] = devaddr;
     row[2] = count;
-    row[3] = PyLong_AsLongLong(PyTuple_GET_ITEM(info, 1));
-    row[4] = PyLong_AsLongLong(PyTuple_GET_ITEM(info, 2));
-    if ((row[3] == -1 || row[4] == -1) && PyErr_Occurred())
+    /* the names in the order the Python loop interns them: application, device, tenant */
+    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
+        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0)
+        return -1;
+    int64_t tenant_idx = name_of(names, index, tenant != NULL && PyUnicode_CheckExact(tenant)
+                                                   ? tenant : s_empty);
+    if (tenant_idx < 0)
         return -1;
     row[5] = tenant_idx;
     row[6] = n;
@@ -532,7 +536,7 @@ static int gateway_down(PyObject *payload, int64_t ms, PyObject *info, int64_t n
         PyTuple_SET_ITEM(delays, i, v);
     }
     PyObject *ev = event(g_command, Py_BuildValue("(LOLLNO)", (long long)ms,
-                                                  PyTuple_GET_ITEM(info, 3),
+                                                  PyTuple_GET_ITEM(info, 1),
                                                   (long long)downlink_id, (long long)devaddr,
                                                   delays, join ? Py_True : Py_False));
     return append_other(others, others_at, order, g_command, ev, n);
@@ -566,7 +570,7 @@ static int gateway_ack(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
         Py_INCREF(status);
         PyTuple_SET_ITEM(statuses, i, status);
     }
-    PyObject *ev = event(g_ack, Py_BuildValue("(LOLN)", (long long)ms, PyTuple_GET_ITEM(info, 3),
+    PyObject *ev = event(g_ack, Py_BuildValue("(LOLN)", (long long)ms, PyTuple_GET_ITEM(info, 1),
                                               (long long)downlink_id, statuses));
     return append_other(others, others_at, order, g_ack, ev, n);
 }
@@ -595,45 +599,46 @@ static int device_txack(PyObject *payload, int64_t ms, PyObject *info, int64_t n
             || slot(timing, off_gps_epoch) != g_unset))
         return 0;
     PyObject *ev = event(g_outcome, Py_BuildValue("(LOOOOi)", (long long)ms,
-                                                  PyTuple_GET_ITEM(info, 3), Py_True, s_ok,
+                                                  PyTuple_GET_ITEM(info, 1), Py_True, s_ok,
                                                   s_empty, -1));
     return append_other(others, others_at, order, g_outcome, ev, n);
 }
 
 PyDoc_STRVAR(skip_doc,
-"skip(lines, topics, index, received, delivered, others, others_at, order, n, chunk,\n"
-"     first, max_line)\n"
+"skip(lines, kinds, classify, names, index, received, delivered, others, others_at,\n"
+"     order, n, chunk, first, max_line)\n"
 "-> (line, rec, n, first, gateway_ok, device_ok)\n\n"
 "Decode lines from the iterator ``lines`` while they are plain gateway uplinks or\n"
 "deliveries (their rows appended), gateway downlinks, acknowledgements or txacks (their\n"
-"events appended) of known topics and names; stop at the first other\n"
+"events appended; a topic new to ``kinds`` is entered by ``classify(topic)``, which\n"
+"returns its entry; new names are added to ``names`` and ``index``); stop at the first other\n"
 "line (returned with its typed read ``rec``, or None when that read failed or was not\n"
 "made), at the end of the input or when ``n`` reaches ``chunk`` (line None).");
 
 static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 12) {
-        PyErr_SetString(PyExc_TypeError, "skip() takes 12 arguments");
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "skip() takes 14 arguments");
         return NULL;
     }
     if (!g_ready) {
         PyErr_SetString(PyExc_RuntimeError, "skip() before setup()");
         return NULL;
     }
-    PyObject *it = args[0], *topics = args[1], *index = args[2], *received = args[3];
-    PyObject *delivered = args[4], *others = args[5], *others_at = args[6], *order = args[7];
-    PyObject *first = args[10];
-    if (!PyDict_CheckExact(topics) || !PyDict_CheckExact(index)
+    PyObject *it = args[0], *kinds = args[1], *classify = args[2], *names = args[3];
+    PyObject *index = args[4], *received = args[5], *delivered = args[6], *others = args[7];
+    PyObject *others_at = args[8], *order = args[9], *first = args[12];
+    if (!PyDict_CheckExact(kinds) || !PyList_CheckExact(names) || !PyDict_CheckExact(index)
         || !PyByteArray_CheckExact(received) || !PyByteArray_CheckExact(delivered)
         || !PyDict_CheckExact(others) || !PyDict_CheckExact(others_at)
         || !PyList_CheckExact(order)) {
         PyErr_SetString(PyExc_TypeError,
-                        "skip(): dict, dict, bytearray, bytearray, dict, dict, list");
+                        "skip(): dict, list, dict, bytearray, bytearray, dict, dict, list");
         return NULL;
     }
-    int64_t n = PyLong_AsLongLong(args[8]);
-    int64_t chunk = PyLong_AsLongLong(args[9]);
-    Py_ssize_t max_line = PyLong_AsSsize_t(args[11]);
+    int64_t n = PyLong_AsLongLong(args[10]);
+    int64_t chunk = PyLong_AsLongLong(args[11]);
+    Py_ssize_t max_line = PyLong_AsSsize_t(args[13]);
     if (PyErr_Occurred())
         return NULL;
     int64_t first_ms = 0;
@@ -673,21 +678,28 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         int64_t ms = stamp_ms(slot(rec, off_received_at));
         if (ms < 0)
             break;
-        PyObject *info = PyDict_GetItemWithError(topics, topic); /* borrowed */
-        if (info == NULL) {
+        PyObject *info = PyDict_GetItemWithError(kinds, topic);
+        if (info != NULL) {
+            Py_INCREF(info);
+        } else {
             if (PyErr_Occurred())
                 goto error;
+            /* a topic not seen yet: classified (and entered) as the Python loop does */
+            info = PyObject_CallOneArg(classify, topic);
+            if (info == NULL)
+                goto error;
+        }
+        if (!PyTuple_CheckExact(info) || PyTuple_GET_SIZE(info) != 3) {
+            Py_DECREF(info);
             break;
         }
-        if (!PyTuple_CheckExact(info) || PyTuple_GET_SIZE(info) != 4)
-            break;
         long kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
         int done;
         if (kind == KIND_GATEWAY_UP) {
-            done = gateway_up(payload, ms, info, n, received, order);
+            done = gateway_up(payload, ms, info, n, names, index, received, order);
             gateway_ok += done > 0;
         } else if (kind == KIND_DEVICE_UP) {
-            done = device_up(payload, ms, info, n, index, delivered, order);
+            done = device_up(payload, ms, info, n, names, index, delivered, order);
             device_ok += done > 0;
         } else if (kind == KIND_GATEWAY_DOWN) {
             done = gateway_down(payload, ms, info, n, others, others_at, order);
@@ -699,10 +711,9 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             done = device_txack(payload, ms, info, n, others, others_at, order);
             device_ok += done > 0;
         } else {
-            if (kind == -1 && PyErr_Occurred())
-                goto error;
-            done = 0;
+            done = kind == -1 && PyErr_Occurred() ? -1 : 0;
         }
+        Py_DECREF(info);
         if (done < 0)
             goto error;
         if (done == 0)

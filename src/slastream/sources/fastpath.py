@@ -207,7 +207,9 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     """Decode capture lines into batches of ``chunk`` messages, gateway uplinks and
     deliveries as columns (``sources/columns.py``); the last batch may be short (or empty).
     ``kinds``: topics classified by an earlier call with the same router (a replay's
-    worker process decodes many ranges of one capture), filled as topics are seen.
+    worker process decodes many ranges of one capture), filled as topics are seen: topic
+    -> (kind, two topic levels: the names of an uplink's or delivery's row, the gateway id
+    or devEui of the other kinds in the first).
     ``native``: the plain gateway uplinks and deliveries decoded by the C loop
     (``_scan.c``) where it is built; False decodes every line here (the reference the
     tests hold it to).
@@ -224,7 +226,6 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     millis = _MILLIS
     # 20 characters, the last not ".": no stamp that ``millis`` accepts starts with it.
     head, head_ms = "-" * 20, 0
-    topics: dict[str, tuple[int, int, int, str]] = {}  # topic -> kind, name indexes, string
     if kinds is None:
         kinds = {}
     decode = rt.decode
@@ -250,6 +251,14 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     gateway_ok = device_ok = n = bad = 0
     first: int | None = None
     index = names.index
+
+    def classify(topic: str) -> tuple[int, str, str]:
+        """A topic not seen yet: its kind and two topic levels, entered in ``kinds``."""
+        if len(kinds) >= router.CACHE_MAX:
+            kinds.clear()
+        known = kinds[topic] = _topic_info(topic, rt)
+        return known
+
     skip = _scan.skip if _scan is not None and native else None
     it = iter(lines)
     rec: Line | None
@@ -258,8 +267,8 @@ def column_batches(lines: Iterable[bytes], chunk: int,
             # the plain gateway uplinks and deliveries in C, up to the first other line
             # (rec: its typed read, None when that is still to be made)
             line, rec, n, first, gateway_more, device_more = skip(
-                it, topics, index, received, delivered, others, others_at, order, n, chunk,
-                first, max_line)
+                it, kinds, classify, names.names, index, received, delivered, others,
+                others_at, order, n, chunk, first, max_line)
             gateway_ok += gateway_more
             device_ok += device_more
             if line is None:
@@ -315,21 +324,9 @@ def column_batches(lines: Iterable[bytes], chunk: int,
             rec = None
         if first is None:
             first = received_ms
-        info = topics.get(topic)
+        info = kinds.get(topic)
         if info is None:
-            known = kinds.get(topic)
-            if known is None:
-                if len(kinds) >= router.CACHE_MAX:
-                    kinds.clear()
-                known = kinds[topic] = _topic_info(topic, rt)
-            kind, a, b = known
-            if len(topics) >= router.CACHE_MAX:
-                topics.clear()
-            # the C loop reads the name indexes of the two row kinds, the topic's own
-            # string (gateway id, devEui) of the others
-            info = topics[topic] = ((kind, name_of(a), name_of(b), a)
-                                    if kind in (_GATEWAY_UP, _DEVICE_UP)
-                                    else (kind, -1, -1, a))
+            info = classify(topic)
         kind = info[0]
         done = False
         if rec is None:
@@ -355,7 +352,8 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                             order.append(received_t)
                         # lorawan.frame_port inlined: FPort is the byte after FOpts (at
                         # end - MIC), present iff the frame is longer than header+FOpts+MIC
-                        received += up_row(received_ms, devaddr, fcnt, info[1], info[2],
+                        received += up_row(received_ms, devaddr, fcnt, name_of(info[1]),
+                                           name_of(info[2]),
                                            (mhdr & _MHDR_MASK) == _CONFIRMED,
                                            phy[end - 4] if len(phy) > end else -1, n)
                         gateway_ok += 1
@@ -378,7 +376,8 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                     # chirpstack._tenant inlined: deviceInfo.tenantId or ""
                     dinfo = payload.deviceInfo
                     tenant = dinfo.tenantId if dinfo is not None else ""
-                    delivered += dl_row(received_ms, devaddr, fcnt, info[1], info[2],
+                    delivered += dl_row(received_ms, devaddr, fcnt, name_of(info[1]),
+                                        name_of(info[2]),
                                         name_of(tenant if type(tenant) is str else ""), n)
                     device_ok += 1
                     done = True
