@@ -77,26 +77,30 @@ _GATEWAY_SOURCE = router.find_decoder(["r", "gateway", "g", "event", "up"])[1]
 _DEVICE_SOURCE = router.find_decoder(["application", "a", "device", "d", "event", "up"])[1]
 
 
-class RxInfo(msgspec.Struct):
+# gc=False on every struct: decoded JSON holds no reference cycles, and untracked instances
+# are cheaper to make and free (the typed read 0.91 -> 0.82 µs a line, measured).
+
+
+class RxInfo(msgspec.Struct, gc=False):
     """What the fast path reads of a ChirpStack gateway uplink's ``rxInfo``."""
 
     crcStatus: str | None = None  # ChirpStack's field names, as in the JSON
 
 
-class DeviceInfo(msgspec.Struct):
+class DeviceInfo(msgspec.Struct, gc=False):
     """What the fast path reads of an integration event's ``deviceInfo``."""
 
     tenantId: Any = ""
     deviceClassEnabled: Any = None
 
 
-class Delay(msgspec.Struct):
+class Delay(msgspec.Struct, gc=False):
     """``txInfo.timing.delay`` of a downlink (a ``google.protobuf.Duration`` in JSON)."""
 
     delay: Any = "0s"  # absent: no delay, as the decoder reads it; null is malformed
 
 
-class Timing(msgspec.Struct):
+class Timing(msgspec.Struct, gc=False):
     """``txInfo.timing`` (ChirpStack v4: one of delay, immediately, gpsEpoch)."""
 
     delay: Delay | None = None
@@ -104,13 +108,13 @@ class Timing(msgspec.Struct):
     gpsEpoch: Any = msgspec.UNSET
 
 
-class TxInfo(msgspec.Struct):
+class TxInfo(msgspec.Struct, gc=False):
     """What the fast path reads of a ``txInfo``: its timing (v3 writes it as a name)."""
 
     timing: Timing | str | None = None
 
 
-class Item(msgspec.Struct):
+class Item(msgspec.Struct, gc=False):
     """One item of a gateway downlink or its acknowledgement."""
 
     phyPayload: str | None = None
@@ -118,7 +122,7 @@ class Item(msgspec.Struct):
     status: str | None = None
 
 
-class Payload(msgspec.Struct):
+class Payload(msgspec.Struct, gc=False):
     """The fields of the fast shapes (a gateway uplink and an integration ``event/up``, and
     for the C loop a gateway downlink, its acknowledgement and an integration ``event/txack``);
     any other field of any payload object is skipped (its syntax checked, not converted).
@@ -136,7 +140,7 @@ class Payload(msgspec.Struct):
     txInfo: TxInfo | None = None
 
 
-class Line(msgspec.Struct):
+class Line(msgspec.Struct, gc=False):
     """A capture line as the fast path reads it (docs/interfaces.md#capture-files)."""
 
     received_at: str
