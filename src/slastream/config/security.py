@@ -23,7 +23,6 @@ from slastream.model.security import (
     Secret,
     TlsSettings,
 )
-from slastream.transport.security import ssl_context
 
 TLS_KEYS = {"ca_file", "cert_file", "key_file", "key_password_env", "key_password_file",
             "verify", "check_hostname"}
@@ -104,6 +103,9 @@ def tls(c: Checker, raw: Any, path: str) -> TlsSettings | None:
         key_password=password, verify=c.flag(data, "verify", path, True),
         check_hostname=c.flag(data, "check_hostname", path, True))
     if len(c.problems) == before:  # the files exist: are they certificates and keys?
+        # imported here: the Kafka client it brings costs every command (a replay
+        # included) 50 ms of start-up, and only a configuration with TLS needs it
+        from slastream.transport.security import ssl_context
         try:
             ssl_context(settings)
         except ConfigError as exc:

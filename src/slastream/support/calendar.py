@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from types import ModuleType
 from typing import Protocol
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from slastream.model.support import DAY_MS, BusinessHours
 
@@ -71,7 +70,7 @@ class BusinessCalendar:
         self._days = frozenset(hours.days)
         self._closures = frozenset(hours.closures)
         self._holidays = (
-            holidays.country_holidays(hours.country, subdiv=hours.subdivision)
+            _holidays().country_holidays(hours.country, subdiv=hours.subdivision)
             if hours.country
             else None
         )
@@ -143,6 +142,14 @@ class BusinessCalendar:
         raise ValueError(f"no business hours within {_MAX_DAYS} days of {self.hours}")
 
 
+def _holidays() -> ModuleType:
+    """The ``holidays`` package, imported on first use: 40 ms of start-up that only
+    contracts with business hours need."""
+    import holidays
+
+    return holidays
+
+
 @lru_cache(maxsize=256)
 def calendar_for(hours: BusinessHours) -> BusinessCalendar:
     """One calendar per distinct ``BusinessHours`` (their caches are worth keeping)."""
@@ -151,7 +158,7 @@ def calendar_for(hours: BusinessHours) -> BusinessCalendar:
 
 def supported_country(country: str, subdivision: str | None = None) -> bool:
     """Whether the ``holidays`` package knows this country (and subdivision)."""
-    subdivisions = holidays.list_supported_countries().get(country)
+    subdivisions = _holidays().list_supported_countries().get(country)
     if subdivisions is None:
         return False
     return subdivision is None or subdivision in subdivisions
