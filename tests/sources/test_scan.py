@@ -3,8 +3,9 @@
 Two references: ``fastpath.column_batches(native=False)``, the same batches built in Python
 (rows, events, ordinals, names, counters), and the plain path of ``test_fastpath.py``
 (``orjson`` and the router per message). The C loop takes plain gateway uplinks,
-deliveries, gateway downlinks, their acknowledgements and integration txacks; every edge
-below must either give the same result through it or be handed back to Python.
+deliveries, gateway downlinks, their acknowledgements, integration txacks and arrays of
+request records; every edge below must either give the same result through it or be
+handed back to Python.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slastream.model.events import DownlinkAck, DownlinkCommand, DownlinkOutcome
+from slastream.model.events import DownlinkAck, DownlinkCommand, DownlinkOutcome, RequestLog
 from slastream.simulate import Scenario, generate
 from slastream.sources import _scan, fastpath, router
 from slastream.sources.capture import format_line
@@ -138,7 +139,29 @@ def _txack_variants() -> list[dict[str, Any]]:
     return out
 
 
-def _lines(topic: str, payloads: list[dict[str, Any]]) -> list[bytes]:
+REQUEST_TOPIC = "slastream/request/api"
+RECORD = {"time": "2026-10-01T00:00:00.210Z", "duration_ms": 80.9, "status": 200,
+          "client": "client-34"}
+
+
+def _request_variants() -> list[Any]:
+    out: list[Any] = [[RECORD], [RECORD, RECORD], [], RECORD, [5], [RECORD, 5]]
+    edges: dict[str, list[Any]] = {
+        "time": ["2026-10-01T00:00:00.210+00:00", "2026-10-01T00:00:00Z", "x", 5, None,
+                 "2026-02-30T00:00:00.000Z", _ABSENT],
+        "duration_ms": [0, 0.0, -0.0, -1, -0.5, 2**63, 2**63 + 1, 2**64, 1e308, True,
+                        "1", None, _ABSENT],
+        "status": [0, 999, 1000, -1, 200.0, True, "200", None, _ABSENT],
+        "client": ["", "é", 5, None, _ABSENT],
+        "bytes": [0, 2**53 - 1, 2**53, -1, 10.0, 10.5, 2.0**53, -0.0, True, "1", None,
+                  _ABSENT],
+    }
+    for key, values in edges.items():
+        out += [[RECORD, _set([key], v)(RECORD)] for v in values]
+    return out
+
+
+def _lines(topic: str, payloads: list[Any]) -> list[bytes]:
     return [_line(STAMP, topic, p, False) for p in payloads]
 
 
@@ -163,21 +186,11 @@ def test_the_c_loop_is_built() -> None:
     assert fastpath._scan is _scan
 
 
-def test_its_events_count_under_the_sources_the_router_names() -> None:
-    """The C loop counts its messages as the gateway's or the integration's; the router
-    must name the same sources for these topics."""
-    gateway = {router.find_decoder(["r", "gateway", "g", *t])[1]
-               for t in (("event", "up"), ("command", "down"), ("event", "ack"))}
-    device = {router.find_decoder(["application", "a", "device", "d", "event", t])[1]
-              for t in ("up", "txack")}
-    assert gateway == {fastpath._GATEWAY_SOURCE}
-    assert device == {fastpath._DEVICE_SOURCE}
-
-
 @pytest.mark.parametrize(("topic", "variants"), [
     (DOWN_TOPIC, _down_variants()), (ACK_TOPIC, _ack_variants()),
-    (TXACK_TOPIC, _txack_variants())], ids=["down", "ack", "txack"])
-def test_downlink_shapes_and_their_edges(topic: str, variants: list[dict[str, Any]]) -> None:
+    (TXACK_TOPIC, _txack_variants()), (REQUEST_TOPIC, _request_variants())],
+    ids=["down", "ack", "txack", "requests"])
+def test_shapes_and_their_edges(topic: str, variants: list[Any]) -> None:
     lines = _lines(topic, variants)
     for line in lines:
         assert_native_same([line, line])  # the second after the topic is known
@@ -192,22 +205,26 @@ def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
     """Not handed back: the C loop decodes them to the router's events."""
     lines = (_lines(DOWN_TOPIC, [DOWN, _set(["items", 0, "phyPayload"], base64.b64encode(
         _FRAMES["join-accept"]).decode())(DOWN)]) + _lines(ACK_TOPIC, [ACK])
-             + _lines(TXACK_TOPIC, [TXACK]))
+             + _lines(TXACK_TOPIC, [TXACK]) + _lines(REQUEST_TOPIC, [[RECORD, RECORD]]))
     warm = assert_native_same(lines, chunk=100)  # fills the topic table
     kinds: dict[str, tuple[int, str, str]] = {
         DOWN_TOPIC: (fastpath._GATEWAY_DOWN, GW, ""),
         ACK_TOPIC: (fastpath._GATEWAY_ACK, GW, ""),
-        TXACK_TOPIC: (fastpath._DEVICE_TXACK, "70b3d57ed00004fe", "")}
+        TXACK_TOPIC: (fastpath._DEVICE_TXACK, "70b3d57ed00004fe", ""),
+        REQUEST_TOPIC: (fastpath._REQUESTS, "api", "")}
     others: dict[type, list[Any]] = {}
     others_at: dict[type, list[int]] = {}
     order: list[type] = []
-    line, rec, n, first, gateway_ok, device_ok = _scan.skip(
+    ok = [0] * fastpath._KINDS
+    line, rec, n, first = _scan.skip(
         iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), others, others_at,
-        order, 0, 100, None, 1 << 20)
-    assert (line, rec, n, gateway_ok, device_ok) == (None, None, 4, 3, 1)
-    assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome]
+        order, ok, 0, 100, None, 1 << 20)
+    assert (line, rec, n) == (None, None, 5)
+    assert ok == [0, 0, 0, 2, 1, 1, 1]
+    assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog]
     assert others == warm[0].events
-    assert others_at == {DownlinkCommand: [0, 1], DownlinkAck: [2], DownlinkOutcome: [3]}
+    assert others_at == {DownlinkCommand: [0, 1], DownlinkAck: [2], DownlinkOutcome: [3],
+                         RequestLog: [4, 4]}
     assert others[DownlinkCommand][0] == DownlinkCommand(
         first, GW, 363023819, 0x260B5972, (1000, 2000), False)
     assert others[DownlinkCommand][1].join_accept is True
@@ -238,14 +255,15 @@ def test_timestamps_through_the_c_loop() -> None:
     assert_native_same(lines)
 
 
-_SHAPES = st.sampled_from([(DOWN_TOPIC, DOWN), (ACK_TOPIC, ACK), (TXACK_TOPIC, TXACK)])
+_SHAPES = st.sampled_from([(DOWN_TOPIC, DOWN), (ACK_TOPIC, ACK), (TXACK_TOPIC, TXACK),
+                           (REQUEST_TOPIC, [RECORD, RECORD])])
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 2**33), st.text(max_size=6),
                     st.sampled_from(["1s", "OK", "CLASS_B", "YAE=", {}, [], [{}]]))
 
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
-    """A plain downlink shape with one value somewhere replaced, or a key removed."""
+    """A plain shape with one value somewhere replaced, or a key removed."""
     topic, base = draw(_SHAPES)
     payload = copy.deepcopy(base)
     paths: list[list[Any]] = []
@@ -270,5 +288,5 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(mutated(), min_size=1, max_size=6))
-def test_mutated_downlink_shapes_agree(lines: list[bytes]) -> None:
+def test_mutated_shapes_agree(lines: list[bytes]) -> None:
     assert_native_same(lines + lines)

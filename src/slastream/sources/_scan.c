@@ -25,8 +25,10 @@ static PyTypeObject *g_line, *g_payload, *g_rxinfo, *g_devinfo;
 static PyTypeObject *g_item, *g_txinfo, *g_timing, *g_delay;
 static PyObject *g_received, *g_delivered;     /* the event types, for the batch's order */
 static PyTypeObject *g_command, *g_ack, *g_outcome; /* DownlinkCommand, -Ack, -Outcome */
+static PyTypeObject *g_request;                /* RequestLog */
 static PyObject *g_unset;                      /* msgspec.UNSET: a key that is absent */
 static PyObject *s_ignored, *s_ok, *s_empty, *s_class_b, *s_class_c;
+static PyObject *s_time, *s_duration, *s_status, *s_client, *s_bytes;
 static Py_ssize_t off_received_at, off_topic, off_payload;
 static Py_ssize_t off_rxinfo, off_phy, off_devaddr, off_fcnt, off_deviceinfo;
 static Py_ssize_t off_items, off_downlink_id, off_txinfo;
@@ -43,6 +45,8 @@ static int g_ready;
 #define KIND_GATEWAY_DOWN 3
 #define KIND_GATEWAY_ACK 4
 #define KIND_DEVICE_TXACK 5
+#define KIND_REQUESTS 6
+#define KINDS 7
 
 /* LoRaWAN 1.0.x §4.2: MHDR MType 010 / 100, Major 00; RFU bits not looked at. */
 #define MHDR_MASK 0xE3
@@ -96,7 +100,8 @@ static PyObject *setup(PyObject *self, PyObject *args)
         || !(g_delivered = (PyObject *)type_of(types, "UplinkDelivered"))
         || !(g_command = type_of(types, "DownlinkCommand"))
         || !(g_ack = type_of(types, "DownlinkAck"))
-        || !(g_outcome = type_of(types, "DownlinkOutcome")))
+        || !(g_outcome = type_of(types, "DownlinkOutcome"))
+        || !(g_request = type_of(types, "RequestLog")))
         return NULL;
     if (member_offset(g_line, "received_at", &off_received_at) < 0
         || member_offset(g_line, "topic", &off_topic) < 0
@@ -125,7 +130,12 @@ static PyObject *setup(PyObject *self, PyObject *args)
         || !(s_ok = PyUnicode_InternFromString("OK"))
         || !(s_empty = PyUnicode_InternFromString(""))
         || !(s_class_b = PyUnicode_InternFromString("CLASS_B"))
-        || !(s_class_c = PyUnicode_InternFromString("CLASS_C")))
+        || !(s_class_c = PyUnicode_InternFromString("CLASS_C"))
+        || !(s_time = PyUnicode_InternFromString("time"))
+        || !(s_duration = PyUnicode_InternFromString("duration_ms"))
+        || !(s_status = PyUnicode_InternFromString("status"))
+        || !(s_client = PyUnicode_InternFromString("client"))
+        || !(s_bytes = PyUnicode_InternFromString("bytes")))
         return NULL;
     Py_INCREF(read);
     Py_INCREF(unset);
@@ -604,21 +614,119 @@ static int device_txack(PyObject *payload, int64_t ms, PyObject *info, int64_t n
     return append_other(others, others_at, order, g_outcome, ev, n);
 }
 
+/* canonical.decode_request: an array of request records (canonical._request each). */
+static PyObject *request_item(PyObject *obj, PyObject *component)
+{
+    PyObject *t, *d, *st, *cl, *by;
+    if (!PyDict_CheckExact(obj))
+        return Py_NewRef(Py_None);
+    /* borrowed; a lookup error is left to the Python loop, which meets it as well */
+    if ((t = PyDict_GetItemWithError(obj, s_time)) == NULL
+        || (d = PyDict_GetItemWithError(obj, s_duration)) == NULL
+        || (st = PyDict_GetItemWithError(obj, s_status)) == NULL) {
+        PyErr_Clear();
+        return Py_NewRef(Py_None);
+    }
+    cl = PyDict_GetItemWithError(obj, s_client);
+    by = cl == NULL && PyErr_Occurred() ? NULL : PyDict_GetItemWithError(obj, s_bytes);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return Py_NewRef(Py_None);
+    }
+    int64_t ms = stamp_ms(t);
+    if (ms < 0)
+        return Py_NewRef(Py_None);
+    /* _fields.number: a finite float >= 0, or an int from 0 to 2**63 as a float */
+    double duration;
+    if (PyFloat_CheckExact(d)) {
+        duration = PyFloat_AS_DOUBLE(d);
+        if (!(duration >= 0.0 && duration < Py_HUGE_VAL))
+            return Py_NewRef(Py_None);
+    } else if (PyLong_CheckExact(d)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(d, &overflow);
+        if (overflow || v < 0)
+            return Py_NewRef(Py_None);
+        duration = (double)v;
+    } else {
+        return Py_NewRef(Py_None);
+    }
+    /* _status_code, required: an int from 0 to 999 */
+    int overflow;
+    long long status = PyLong_CheckExact(st) ? PyLong_AsLongLongAndOverflow(st, &overflow) : -1;
+    if (!PyLong_CheckExact(st) || overflow || status < 0 || status > 999)
+        return Py_NewRef(Py_None);
+    /* client: a string, or "" when absent or null */
+    if (cl == NULL || cl == Py_None)
+        cl = s_empty;
+    else if (!PyUnicode_CheckExact(cl))
+        return Py_NewRef(Py_None);
+    /* _size: a whole number >= 0 below 2**53 (an int, or a float of that value), or -1 */
+    long long size = -1;
+    if (by != NULL && by != Py_None) {
+        if (PyLong_CheckExact(by)) {
+            size = PyLong_AsLongLongAndOverflow(by, &overflow);
+            if (overflow || size < 0 || size >= (1LL << 53))
+                return Py_NewRef(Py_None);
+        } else if (PyFloat_CheckExact(by)) {
+            double v = PyFloat_AS_DOUBLE(by);
+            if (!(v >= 0.0 && v < 9007199254740992.0) || v != (double)(long long)v)
+                return Py_NewRef(Py_None);
+            size = (long long)v;
+        } else {
+            return Py_NewRef(Py_None);
+        }
+    }
+    return event(g_request, Py_BuildValue("(LOdLOL)", (long long)ms, component, duration,
+                                          status, cl, size));
+}
+
+static int requests(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
+                    PyObject *others, PyObject *others_at, PyObject *order)
+{
+    Py_ssize_t count = PyList_GET_SIZE(payload);
+    if (count == 0) /* an empty batch: ignored, as the decoder says */
+        return 0;
+    PyObject *events = PyList_New(count);
+    if (events == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *ev = request_item(PyList_GET_ITEM(payload, i), PyTuple_GET_ITEM(info, 1));
+        if (ev == NULL || ev == Py_None) { /* all or nothing, as canonical._one_or_many */
+            Py_XDECREF(ev);
+            Py_DECREF(events);
+            return ev == NULL ? -1 : 0;
+        }
+        PyList_SET_ITEM(events, i, ev);
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *ev = PyList_GET_ITEM(events, i);
+        Py_INCREF(ev);
+        if (append_other(others, others_at, order, g_request, ev, n) < 0) {
+            Py_DECREF(events);
+            return -1;
+        }
+    }
+    Py_DECREF(events);
+    return 1;
+}
+
 PyDoc_STRVAR(skip_doc,
 "skip(lines, kinds, classify, names, index, received, delivered, others, others_at,\n"
-"     order, n, chunk, first, max_line)\n"
-"-> (line, rec, n, first, gateway_ok, device_ok)\n\n"
+"     order, ok, n, chunk, first, max_line)\n"
+"-> (line, rec, n, first)\n\n"
 "Decode lines from the iterator ``lines`` while they are plain gateway uplinks or\n"
-"deliveries (their rows appended), gateway downlinks, acknowledgements or txacks (their\n"
-"events appended; a topic new to ``kinds`` is entered by ``classify(topic)``, which\n"
+"deliveries (their rows appended), gateway downlinks, acknowledgements, txacks or arrays\n"
+"of request records (their events appended), counting them in ``ok[kind]``; a topic new\n"
+"to ``kinds`` is entered by ``classify(topic)``, which\n"
 "returns its entry; new names are added to ``names`` and ``index``); stop at the first other\n"
 "line (returned with its typed read ``rec``, or None when that read failed or was not\n"
 "made), at the end of the input or when ``n`` reaches ``chunk`` (line None).");
 
 static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 14) {
-        PyErr_SetString(PyExc_TypeError, "skip() takes 14 arguments");
+    if (nargs != 15) {
+        PyErr_SetString(PyExc_TypeError, "skip() takes 15 arguments");
         return NULL;
     }
     if (!g_ready) {
@@ -627,23 +735,24 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *it = args[0], *kinds = args[1], *classify = args[2], *names = args[3];
     PyObject *index = args[4], *received = args[5], *delivered = args[6], *others = args[7];
-    PyObject *others_at = args[8], *order = args[9], *first = args[12];
+    PyObject *others_at = args[8], *order = args[9], *ok = args[10], *first = args[13];
     if (!PyDict_CheckExact(kinds) || !PyList_CheckExact(names) || !PyDict_CheckExact(index)
         || !PyByteArray_CheckExact(received) || !PyByteArray_CheckExact(delivered)
         || !PyDict_CheckExact(others) || !PyDict_CheckExact(others_at)
-        || !PyList_CheckExact(order)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "skip(): dict, list, dict, bytearray, bytearray, dict, dict, list");
+        || !PyList_CheckExact(order) || !PyList_CheckExact(ok)
+        || PyList_GET_SIZE(ok) != KINDS) {
+        PyErr_SetString(PyExc_TypeError, "skip(): dict, list, dict, bytearray, bytearray, "
+                                         "dict, dict, list, list of a count per kind");
         return NULL;
     }
-    int64_t n = PyLong_AsLongLong(args[10]);
-    int64_t chunk = PyLong_AsLongLong(args[11]);
-    Py_ssize_t max_line = PyLong_AsSsize_t(args[13]);
+    int64_t n = PyLong_AsLongLong(args[11]);
+    int64_t chunk = PyLong_AsLongLong(args[12]);
+    Py_ssize_t max_line = PyLong_AsSsize_t(args[14]);
     if (PyErr_Occurred())
         return NULL;
     int64_t first_ms = 0;
     int have_first = first != Py_None;
-    long long gateway_ok = 0, device_ok = 0;
+    long long counts[KINDS] = {0};
     PyObject *line = NULL, *rec = NULL;
     iternextfunc next = Py_TYPE(it)->tp_iternext;
     if (next == NULL) {
@@ -672,8 +781,7 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         PyObject *payload = slot(rec, off_payload), *topic = slot(rec, off_topic);
         if (!Py_IS_TYPE(rec, g_line) || payload == NULL || topic == NULL
-            || !Py_IS_TYPE(payload, g_payload) || !PyUnicode_CheckExact(topic)
-            || PyUnicode_GET_LENGTH(topic) == 0)
+            || !PyUnicode_CheckExact(topic) || PyUnicode_GET_LENGTH(topic) == 0)
             break;
         int64_t ms = stamp_ms(slot(rec, off_received_at));
         if (ms < 0)
@@ -694,25 +802,27 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             break;
         }
         long kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
-        int done;
-        if (kind == KIND_GATEWAY_UP) {
+        int done = 0;
+        if (kind == KIND_REQUESTS) {
+            if (PyList_CheckExact(payload))
+                done = requests(payload, ms, info, n, others, others_at, order);
+        } else if (!Py_IS_TYPE(payload, g_payload)) {
+            done = 0;
+        } else if (kind == KIND_GATEWAY_UP) {
             done = gateway_up(payload, ms, info, n, names, index, received, order);
-            gateway_ok += done > 0;
         } else if (kind == KIND_DEVICE_UP) {
             done = device_up(payload, ms, info, n, names, index, delivered, order);
-            device_ok += done > 0;
         } else if (kind == KIND_GATEWAY_DOWN) {
             done = gateway_down(payload, ms, info, n, others, others_at, order);
-            gateway_ok += done > 0;
         } else if (kind == KIND_GATEWAY_ACK) {
             done = gateway_ack(payload, ms, info, n, others, others_at, order);
-            gateway_ok += done > 0;
         } else if (kind == KIND_DEVICE_TXACK) {
             done = device_txack(payload, ms, info, n, others, others_at, order);
-            device_ok += done > 0;
-        } else {
-            done = kind == -1 && PyErr_Occurred() ? -1 : 0;
+        } else if (kind == -1 && PyErr_Occurred()) {
+            done = -1;
         }
+        if (done > 0)
+            counts[kind]++;
         Py_DECREF(info);
         if (done < 0)
             goto error;
@@ -726,6 +836,14 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         Py_CLEAR(line);
         n++;
     }
+    for (int k = 0; k < KINDS; k++) {
+        if (counts[k] == 0)
+            continue;
+        long long was = PyLong_AsLongLong(PyList_GET_ITEM(ok, k));
+        PyObject *now = was == -1 && PyErr_Occurred() ? NULL : PyLong_FromLongLong(was + counts[k]);
+        if (now == NULL || PyList_SetItem(ok, k, now) < 0)
+            goto error;
+    }
     PyObject *first_out;
     if (first != Py_None || !have_first) {
         first_out = first;
@@ -735,10 +853,8 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (first_out == NULL)
             goto error;
     }
-    PyObject *result = Py_BuildValue("(NNLNLL)", line ? line : Py_NewRef(Py_None),
-                                     rec ? rec : Py_NewRef(Py_None), (long long)n, first_out,
-                                     gateway_ok, device_ok);
-    return result;
+    return Py_BuildValue("(NNLN)", line ? line : Py_NewRef(Py_None),
+                         rec ? rec : Py_NewRef(Py_None), (long long)n, first_out);
 error:
     Py_XDECREF(line);
     Py_XDECREF(rec);

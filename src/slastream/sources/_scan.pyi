@@ -8,5 +8,5 @@ def skip(lines: Iterator[bytes], kinds: dict[str, tuple[int, str, str]],
          classify: Callable[[str], tuple[int, str, str]], names: list[str],
          index: dict[str, int], received: bytearray, delivered: bytearray,
          others: dict[type, list[Any]], others_at: dict[type, list[int]], order: list[type],
-         n: int, chunk: int, first: int | None, max_line: int,
-         ) -> tuple[bytes | None, Any, int, int | None, int, int]: ...
+         ok: list[int], n: int, chunk: int, first: int | None, max_line: int,
+         ) -> tuple[bytes | None, Any, int, int | None]: ...

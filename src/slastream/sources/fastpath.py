@@ -46,11 +46,12 @@ from slastream.model.events import (
     DownlinkCommand,
     DownlinkOutcome,
     Event,
+    RequestLog,
     UplinkDelivered,
     UplinkReceived,
 )
 from slastream.model.time import parse_rfc3339_ms
-from slastream.sources import chirpstack, chirpstack_gateway, columns, lorawan, router
+from slastream.sources import canonical, chirpstack, chirpstack_gateway, columns, lorawan, router
 from slastream.sources.capture import BadLine, beyond_orjson, parse_line
 
 # Topic kinds with a fast branch; anything else goes to the router.
@@ -61,6 +62,8 @@ _DEVICE_UP = 2  # application/{app}/device/{devEui}/event/up
 _GATEWAY_DOWN = 3  # {region}/gateway/{gw}/command/down
 _GATEWAY_ACK = 4  # {region}/gateway/{gw}/event/ack
 _DEVICE_TXACK = 5  # application/{app}/device/{devEui}/event/txack
+_REQUESTS = 6  # slastream/request/{component}, an array of request records
+_KINDS = 7
 
 # A data uplink's MHDR: MType 010 (unconfirmed) or 100 (confirmed), Major 00; RFU bits 4..2
 # are not looked at, as in chirpstack_gateway.decode_up (LoRaWAN 1.0.x §4.2).
@@ -72,9 +75,11 @@ _MIN_FRAME = lorawan.MIN_DATA_FRAME_BYTES
 # ".000Z" .. ".999Z": the end of a bridge timestamp, to its milliseconds.
 _MILLIS = {f".{ms:03d}Z": ms for ms in range(1000)}
 
-# The ``source`` labels the router gives these two topics (metrics and ledger counters).
-_GATEWAY_SOURCE = router.find_decoder(["r", "gateway", "g", "event", "up"])[1]
-_DEVICE_SOURCE = router.find_decoder(["application", "a", "device", "d", "event", "up"])[1]
+# The ``source`` labels the router gives these topics (metrics and ledger counters), by kind.
+_SOURCES = ("", *(router.find_decoder(parts)[1] for parts in (
+    ["r", "gateway", "g", "event", "up"], ["application", "a", "device", "d", "event", "up"],
+    ["r", "gateway", "g", "command", "down"], ["r", "gateway", "g", "event", "ack"],
+    ["application", "a", "device", "d", "event", "txack"], ["slastream", "request", "c"])))
 
 
 # gc=False on every struct: decoded JSON holds no reference cycles, and untracked instances
@@ -158,7 +163,8 @@ except ImportError:  # pragma: no cover - a build without a C compiler
 else:
     _built.setup(_READ, {t.__name__: t for t in (
         Line, Payload, RxInfo, DeviceInfo, Item, TxInfo, Timing, Delay, UplinkReceived,
-        UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome)}, msgspec.UNSET)
+        UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog)},
+        msgspec.UNSET)
     _scan = _built
 
 
@@ -188,6 +194,8 @@ def _topic_info(topic: str, rt: router.Router) -> tuple[int, str, str]:
         return _GATEWAY_ACK, parts[2], ""
     if decoder is chirpstack.decode_txack:
         return _DEVICE_TXACK, parts[3], ""  # devEui
+    if decoder is canonical.decode_request:
+        return _REQUESTS, parts[2], ""  # component
     return _OTHER, "", ""
 
 
@@ -252,7 +260,8 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     names = columns.Names()
     name_of = names.of
     scratch: list[Event] = []
-    gateway_ok = device_ok = n = bad = 0
+    ok = [0] * _KINDS  # messages decoded by a fast branch, by kind
+    n = bad = 0
     first: int | None = None
     index = names.index
 
@@ -270,19 +279,18 @@ def column_batches(lines: Iterable[bytes], chunk: int,
         if skip is not None:
             # the plain gateway uplinks and deliveries in C, up to the first other line
             # (rec: its typed read, None when that is still to be made)
-            line, rec, n, first, gateway_more, device_more = skip(
+            line, rec, n, first = skip(
                 it, kinds, classify, names.names, index, received, delivered, others,
-                others_at, order, n, chunk, first, max_line)
-            gateway_ok += gateway_more
-            device_ok += device_more
+                others_at, order, ok, n, chunk, first, max_line)
             if line is None:
                 if n < chunk:
                     break  # the end of the input
                 yield _batch(received, delivered, others, others_at, order, names, ingest,
-                             rejections, n, bad, first, gateway_ok, device_ok, ignored)
+                             rejections, n, bad, first, ok, ignored)
                 received, delivered, others, others_at, order, ingest, rejections, \
                     ignored = fresh()
-                gateway_ok = device_ok = n = bad = 0
+                ok = [0] * _KINDS
+                n = bad = 0
                 first = None
                 continue
         else:
@@ -360,7 +368,7 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                                            name_of(info[2]),
                                            (mhdr & _MHDR_MASK) == _CONFIRMED,
                                            phy[end - 4] if len(phy) > end else -1, n)
-                        gateway_ok += 1
+                        ok[_GATEWAY_UP] += 1
                         done = True
         elif kind == _DEVICE_UP and type(payload) is Payload:
             # chirpstack.decode_up: devAddr 8 hex digits (the devaddr_hex checks), fCnt a
@@ -383,7 +391,7 @@ def column_batches(lines: Iterable[bytes], chunk: int,
                     delivered += dl_row(received_ms, devaddr, fcnt, name_of(info[1]),
                                         name_of(info[2]),
                                         name_of(tenant if type(tenant) is str else ""), n)
-                    device_ok += 1
+                    ok[_DEVICE_UP] += 1
                     done = True
         if not done and rec is not None:
             # the router needs the payload as parsed JSON; the line is valid JSON
@@ -425,24 +433,24 @@ def column_batches(lines: Iterable[bytes], chunk: int,
         n += 1
         if n >= chunk:
             yield _batch(received, delivered, others, others_at, order, names, ingest,
-                         rejections, n, bad, first, gateway_ok, device_ok, ignored)
+                         rejections, n, bad, first, ok, ignored)
             received, delivered, others, others_at, order, ingest, rejections, ignored = \
                 fresh()
-            gateway_ok = device_ok = n = bad = 0
+            ok = [0] * _KINDS
+            n = bad = 0
             first = None
     yield _batch(received, delivered, others, others_at, order, names, ingest, rejections, n,
-                 bad, first, gateway_ok, device_ok, ignored)
+                 bad, first, ok, ignored)
 
 
 def _batch(received: bytearray, delivered: bytearray, others: dict[type, list[Event]],
            others_at: dict[type, list[int]], order: list[type], names: columns.Names,
            ingest: Counter[tuple[str, str]], rejections: Counter[str], n: int, bad: int,
-           first: int | None, gateway_ok: int, device_ok: int,
+           first: int | None, ok: list[int],
            ignored: Counter[tuple[str, str]]) -> columns.ColumnBatch:
-    if gateway_ok:
-        ingest[(_GATEWAY_SOURCE, router.OK)] += gateway_ok
-    if device_ok:
-        ingest[(_DEVICE_SOURCE, router.OK)] += device_ok
+    for kind, count in enumerate(ok):
+        if count:
+            ingest[(_SOURCES[kind], router.OK)] += count
     blocks: dict[type, columns.Rows] = {}
     if received:
         blocks[UplinkReceived] = columns.rows(received, columns.UP_WIDTH)
