@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import orjson
@@ -152,7 +153,7 @@ def _decoded(pool: ProcessPoolExecutor, jobs: list[_Job], ahead: int
         part = queue.popleft().result()
         for job in itertools.islice(todo, 1):
             queue.append(pool.submit(_handed_over, job))
-        yield part._replace(events={cls: list(map(cls._make, evs))  # type: ignore[attr-defined]
+        yield part._replace(events={cls: list(map(partial(tuple.__new__, cls), evs))
                                     for cls, evs in part.events.items()})
 
 
