@@ -290,3 +290,127 @@ def mutated(draw: st.DrawFn) -> bytes:
 @given(st.lists(mutated(), min_size=1, max_size=6))
 def test_mutated_shapes_agree(lines: list[bytes]) -> None:
     assert_native_same(lines + lines)
+
+
+# ------------------------------------------- lines read from their bytes (_scan_json.h)
+
+_GW_PAYLOAD = (b'{"phyPayload":"QN3wgSeAQzUGnGyAQNc5b4/P2MHgQS+lnKlQEmc=","txInfo":{"frequency":'
+               b'868500000,"modulation":{"lora":{"bandwidth":125000,"spreadingFactor":8}}},'
+               b'"rxInfo":{"gatewayId":"0016c001f00000ce","uplinkId":18933,"rssi":-92,'
+               b'"snr":8.5,"crcStatus":"CRC_OK","metadata":{"k":"v"}}}')
+_DL_PAYLOAD = (b'{"deduplicationId":"8dc3","deviceInfo":{"tenantId":"t-1","tenantName":"x",'
+               b'"deviceClassEnabled":"CLASS_A","tags":{}},"devAddr":"268d22f3","adr":true,'
+               b'"dr":5,"fCnt":5941,"fPort":19,"confirmed":false,"data":"GOB0J/wL5g==",'
+               b'"rxInfo":[{"gatewayId":"0016c001f000009b","rssi":-118,"snr":-1.5,'
+               b'"crcStatus":"CRC_OK"},{"gatewayId":"0016c001f00000a9"}],"txInfo":'
+               b'{"frequency":867100000},"regionConfigId":"eu868"}')
+_GW_LINE_TOPIC = b"eu868/gateway/0016c001f00000ce/event/up"
+_DL_LINE_TOPIC = b"application/a1/device/70b3d57ed00004fe/event/up"
+
+
+def _raw(topic: bytes, payload: bytes, stamp: bytes = STAMP.encode()) -> bytes:
+    return (b'{"received_at":"' + stamp + b'","topic":"' + topic + b'","payload":' + payload
+            + b"}\n")
+
+
+def _swap(text: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+_GW_EDITS: list[tuple[bytes, bytes]] = [
+    (b'":', b'" : '), (b',"', b' ,\t"'), (b"{", b"{\r\n "), (b"}}}", b"} } }"),
+    (b"4/P2", b"4\\/P2"), (b'"phyPayload"', b'"phy\\u0050ayload"'),
+    (b'"crcStatus":"CRC_OK"', b'"crcStatus":"CRC_OK","crcStatus":"BAD_CRC"'),
+    (b'"crcStatus":"CRC_OK"', b'"crcStatus":"BAD_CRC","crcStatus":"CRC_OK"'),
+    (b'"crcStatus":"CRC_OK"', b'"crcStatus":null'), (b'"crcStatus":"CRC_OK"', b'"crcStatus":5'),
+    (b'"crcStatus":"CRC_OK"', b'"crcStatus":"CRC_\\u004fK"'),
+    (b'"phyPayload":', b'"phyPayload":"QQ==","phyPayload":'),
+    (b'"rxInfo":{', b'"rxInfo":[{'), (b'"k":"v"}}}', b'"k":"v"}]}'),
+    (b'"rxInfo":{', b'"rxInfo":null,"x":{'), (b'"txInfo":{', b'"txInfo":{"timing":{},'),
+    (b'"txInfo":{', b'"txInfo":null,"y":{'), (b'"txInfo":{', b'"txInfo":5,"y":{'),
+    (b'"txInfo":{', b'"items":[],"txInfo":{'),
+    (b'"txInfo":{', b'"downlinkId":[1,{}],"txInfo":{'),
+    (b'"rssi":-92', b'"rssi":-0'), (b'"rssi":-92', b'"rssi":-092'), (b'"rssi":-92', b'"rssi":1.'),
+    (b'"rssi":-92', b'"rssi":.5'), (b'"rssi":-92', b'"rssi":1e400'),
+    (b'"rssi":-92', b'"rssi":1E+2'),
+    (b'"rssi":-92', b'"rssi":1e'), (b'"rssi":-92', b'"rssi":tru'), (b'"rssi":-92', b'"rssi":nul'),
+    (b'"rssi":-92', b'"rssi":' + b"[" * 40 + b"]" * 40),
+    (b'"rssi":-92', b'"rssi":' + b"[" * 10 + b"{}" + b"]" * 10), (b'"k":"v"', b'"k":"v\x01"'),
+    (b'"k":"v"', '"k":"é"'.encode()), (b'"k":"v"', b'"k":"\xff"'), (b'"k":"v"', b'"k":"v\\"'),
+    (b'"k":"v"', b'"k":"v\\\\"'), (b'"k":"v"', b'"k":"v",'), (b'"k":"v"', b'"k" "v"'),
+    (b'"k":"v"', b'"k":"v"]'), (b'"k":"v"', b"\"k\":'v'"), (b'"k":"v"', b'"k":"v" "w"'),
+]
+_DL_EDITS: list[tuple[bytes, bytes]] = [
+    (b'"fCnt":5941', b'"fCnt":0'), (b'"fCnt":5941', b'"fCnt":4294967295'),
+    (b'"fCnt":5941', b'"fCnt":4294967296'), (b'"fCnt":5941', b'"fCnt":123456789012345678901'),
+    (b'"fCnt":5941', b'"fCnt":-1'), (b'"fCnt":5941', b'"fCnt":-0'),
+    (b'"fCnt":5941', b'"fCnt":5941.0'),
+    (b'"fCnt":5941', b'"fCnt":5.941e3'), (b'"fCnt":5941', b'"fCnt":null'),
+    (b'"fCnt":5941', b'"fCnt":"5941"'), (b'"fCnt":5941', b'"fCnt":true'), (b'"fCnt":5941,', b""),
+    (b'"fCnt":5941', b'"fCnt":1,"fCnt":5941'), (b'"fCnt":5941', b'"fCnt":05941'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":"268D22F3"'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":"0x8d22f3"'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":"268d22f"'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":"zzzzzzzz"'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":5'), (b'"devAddr":"268d22f3"', b'"devAddr":null'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":"268d\\u00322f3"'),
+    (b'"devAddr":"268d22f3"', b'"devAddr":"11111111","devAddr":"268d22f3"'),
+    (b'"tenantId":"t-1"', b'"tenantId":"t-2"'), (b'"tenantId":"t-1"', b'"tenantId":""'),
+    (b'"tenantId":"t-1"', b'"tenantId":5'), (b'"tenantId":"t-1"', b'"tenantId":null'),
+    (b'"tenantId":"t-1",', b""), (b'"tenantId":"t-1"', b'"tenantId":"t-\\u0031"'),
+    (b'"tenantId":"t-1"', b'"tenantId":"t-1","tenantId":"t-2"'),
+    (b'"deviceInfo":{', b'"deviceInfo":null,"z":{'), (b'"deviceInfo":{', b'"deviceInfo":[],"z":{'),
+    (b'"deviceClassEnabled":"CLASS_A"', b'"deviceClassEnabled":{"a":[1,2]}'),
+    (b'"rxInfo":[', b'"rxInfo":[5,'), (b'"rxInfo":[', b'"rxInfo":[{"crcStatus":5},'),
+    (b'"rxInfo":[', b'"rxInfo":[],"w":['), (b'"rxInfo":[', b'"rxInfo":{},"w":['),
+]
+_ENVELOPES: list[bytes] = [
+    b'{"topic":"' + _GW_LINE_TOPIC + b'","received_at":"' + STAMP.encode() + b'","payload":'
+    + _GW_PAYLOAD + b"}",
+    b'{"received_at":"' + STAMP.encode() + b'","topic":"' + _GW_LINE_TOPIC + b'","payload":'
+    + _GW_PAYLOAD + b',"x":1}',
+    b' {"received_at":"' + STAMP.encode() + b'","topic":"' + _GW_LINE_TOPIC + b'","payload":'
+    + _GW_PAYLOAD + b"} \r\n",
+    b'{"received_at":"' + STAMP.encode() + b'","topic":"' + _GW_LINE_TOPIC + b'","payload":'
+    + _GW_PAYLOAD + b"}}",
+    b'{"received_at":"' + STAMP.encode() + b'","topic":"' + _GW_LINE_TOPIC + b'","payload":'
+    + _GW_PAYLOAD,
+    _raw(_GW_LINE_TOPIC, b"{}"), _raw(_GW_LINE_TOPIC, b"[]"), _raw(_GW_LINE_TOPIC, b"null"),
+    _raw(b"", _GW_PAYLOAD), _raw(_GW_LINE_TOPIC, _GW_PAYLOAD, b"2026-10-01T00:00:01Z"),
+    _raw(_GW_LINE_TOPIC, _GW_PAYLOAD, b"2026-10-01T00:00:01.250\\u005a"),
+]
+
+
+def test_lines_read_from_their_bytes_agree_with_the_typed_read() -> None:
+    lines = [_raw(_GW_LINE_TOPIC, _GW_PAYLOAD), _raw(_DL_LINE_TOPIC, _DL_PAYLOAD)]
+    lines += [_raw(_GW_LINE_TOPIC, _swap(_GW_PAYLOAD, a, b)) for a, b in _GW_EDITS]
+    lines += [_raw(_DL_LINE_TOPIC, _swap(_DL_PAYLOAD, a, b)) for a, b in _DL_EDITS]
+    lines += _ENVELOPES
+    for line in lines:
+        assert_native_same([line, line])
+    batches = assert_native_same(lines, chunk=1000)
+    assert batches[0].ingest[("chirpstack_gateway", "ok")] > 20
+    assert batches[0].ingest[("chirpstack", "ok")] > 10
+
+
+def test_plain_lines_are_read_from_their_bytes() -> None:
+    """Taken by the byte reader, not the typed read: a failing typed read would hand them
+    to Python instead, and the C loop would stop at the first."""
+    lines = [_raw(_GW_LINE_TOPIC, _GW_PAYLOAD), _raw(_DL_LINE_TOPIC, _DL_PAYLOAD)] * 3
+    asked: list[bytes] = []
+
+    def typed_read(line: bytes) -> Any:
+        asked.append(line)
+        return fastpath._READ(line)
+
+    try:
+        fastpath.setup_native(typed_read)
+        (batch,) = fastpath.column_batches(lines, 100, router.Router())
+        fastpath.setup_native(typed_read)  # and a line the byte reader declines
+        escaped = _raw(_GW_LINE_TOPIC, _swap(_GW_PAYLOAD, b'"k"', b'"\\u006b"'))
+        list(fastpath.column_batches([escaped], 100, router.Router()))
+    finally:
+        fastpath.setup_native(fastpath._READ)
+    assert batch.ingest == {("chirpstack_gateway", "ok"): 3, ("chirpstack", "ok"): 3}
+    assert len(asked) == 1

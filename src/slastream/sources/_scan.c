@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_scan_json.h"
+
 /* What fastpath.setup_native hands over once. */
 static PyObject *g_read;                       /* msgspec decoder of fastpath.Line */
 static PyTypeObject *g_line, *g_payload, *g_rxinfo, *g_devinfo;
@@ -186,12 +188,10 @@ static int64_t days_from_civil(int y, int m, int d)
 static char g_head[19];
 static int64_t g_head_ms = INT64_MIN;
 
-static int64_t stamp_ms(PyObject *text)
+static int64_t stamp_text(const char *s, Py_ssize_t len)
 {
-    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_COMPACT_ASCII(text)
-        || PyUnicode_GET_LENGTH(text) != 24)
+    if (len != 24)
         return -1;
-    const char *s = (const char *)PyUnicode_DATA(text);
     int ms;
     if (s[19] != '.' || s[23] != 'Z' || !digits(s + 20, 3, &ms))
         return -1;
@@ -212,6 +212,13 @@ static int64_t stamp_ms(PyObject *text)
     memcpy(g_head, s, 19);
     g_head_ms = head_ms;
     return head_ms + ms;
+}
+
+static int64_t stamp_ms(PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_COMPACT_ASCII(text))
+        return -1;
+    return stamp_text((const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text));
 }
 
 /* Canonical base64 (RFC 4648 §4, padded, nothing else) into out; its length, or -1 for
@@ -284,25 +291,14 @@ static int64_t name_of(PyObject *names, PyObject *index, PyObject *name)
     return bad ? -1 : at;
 }
 
-/* One line: 1 decoded into a row, 0 not this code's (Python decodes it), -1 error. */
-static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
-                      PyObject *names, PyObject *index, PyObject *received, PyObject *order)
+/* A gateway uplink's row from its PHYPayload's base64 text (the CRC checked by the
+ * caller): 1 appended, 0 not this code's (Python decodes the line), -1 error. */
+static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, PyObject *info,
+                       int64_t n, PyObject *names, PyObject *index, PyObject *received,
+                       PyObject *order)
 {
-    PyObject *rx = slot(payload, off_rxinfo), *text = slot(payload, off_phy);
-    if (rx == NULL || text == NULL || !Py_IS_TYPE(rx, g_rxinfo) || !PyUnicode_CheckExact(text)
-        || !PyUnicode_IS_COMPACT_ASCII(text))
-        return 0;
-    PyObject *crc = slot(rx, off_crc);
-    if (crc == NULL)
-        return 0;
-    if (crc != Py_None) {
-        if (!PyUnicode_CheckExact(crc) || !PyUnicode_IS_COMPACT_ASCII(crc)
-            || PyUnicode_GET_LENGTH(crc) != 6 || memcmp(PyUnicode_DATA(crc), "CRC_OK", 6))
-            return 0;
-    }
     unsigned char phy[MAX_PHY];
-    Py_ssize_t len = b64_decode((const unsigned char *)PyUnicode_DATA(text),
-                                PyUnicode_GET_LENGTH(text), phy);
+    Py_ssize_t len = b64_decode((const unsigned char *)text, text_len, phy);
     if (len < 8)
         return 0;
     int mhdr = phy[0] & MHDR_MASK;
@@ -329,6 +325,30 @@ static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
     return append_row(received, row, 8) < 0 ? -1 : 1;
 }
 
+static int is_crc_ok(const char *s, Py_ssize_t n)
+{
+    return n == 6 && memcmp(s, "CRC_OK", 6) == 0;
+}
+
+/* chirpstack_gateway.decode_up's plain shape from the typed read. */
+static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
+                      PyObject *names, PyObject *index, PyObject *received, PyObject *order)
+{
+    PyObject *rx = slot(payload, off_rxinfo), *text = slot(payload, off_phy);
+    if (rx == NULL || text == NULL || !Py_IS_TYPE(rx, g_rxinfo) || !PyUnicode_CheckExact(text)
+        || !PyUnicode_IS_COMPACT_ASCII(text))
+        return 0;
+    PyObject *crc = slot(rx, off_crc);
+    if (crc == NULL)
+        return 0;
+    if (crc != Py_None
+        && (!PyUnicode_CheckExact(crc) || !PyUnicode_IS_COMPACT_ASCII(crc)
+            || !is_crc_ok((const char *)PyUnicode_DATA(crc), PyUnicode_GET_LENGTH(crc))))
+        return 0;
+    return gateway_row((const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), ms,
+                       info, n, names, index, received, order);
+}
+
 static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
@@ -337,28 +357,50 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* A delivery's row from its devAddr text, fCnt and tenant (NULL: ""): 1 appended, 0 not
+ * this code's, -1 error. */
+static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyObject *tenant,
+                      int64_t ms, PyObject *info, int64_t n, PyObject *names,
+                      PyObject *index, PyObject *delivered, PyObject *order)
+{
+    /* chirpstack.decode_up: devAddr 8 hex digits, fCnt a uint32 */
+    if (addr_len != 8 || count < 0 || count > 0xFFFFFFFFLL)
+        return 0;
+    int64_t devaddr = 0;
+    for (int i = 0; i < 8; i++) {
+        int v = hexval((unsigned char)addr[i]);
+        if (v < 0)
+            return 0;
+        devaddr = devaddr << 4 | v;
+    }
+    int64_t row[7];
+    row[0] = ms;
+    row[1] = devaddr;
+    row[2] = count;
+    /* the names in the order the Python loop interns them: application, device, tenant */
+    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
+        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0
+        || (row[5] = name_of(names, index, tenant != NULL ? tenant : s_empty)) < 0)
+        return -1;
+    row[6] = n;
+    if (PyByteArray_GET_SIZE(delivered) == 0 && PyList_Append(order, g_delivered) < 0)
+        return -1;
+    return append_row(delivered, row, 7) < 0 ? -1 : 1;
+}
+
+/* chirpstack.decode_up's plain shape from the typed read. */
 static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
                      PyObject *names, PyObject *index, PyObject *delivered, PyObject *order)
 {
     PyObject *addr = slot(payload, off_devaddr), *fcnt = slot(payload, off_fcnt);
     PyObject *dinfo = slot(payload, off_deviceinfo);
     if (addr == NULL || fcnt == NULL || dinfo == NULL || !PyUnicode_CheckExact(addr)
-        || !PyUnicode_IS_COMPACT_ASCII(addr) || PyUnicode_GET_LENGTH(addr) != 8
-        || !PyLong_CheckExact(fcnt))
+        || !PyUnicode_IS_COMPACT_ASCII(addr) || !PyLong_CheckExact(fcnt))
         return 0;
-    const char *a = (const char *)PyUnicode_DATA(addr);
-    int64_t devaddr = 0;
-    for (int i = 0; i < 8; i++) {
-        int v = hexval((unsigned char)a[i]);
-        if (v < 0)
-            return 0;
-        devaddr = devaddr << 4 | v;
-    }
     int overflow;
     long long count = PyLong_AsLongLongAndOverflow(fcnt, &overflow);
-    if (overflow || count < 0 || count > 0xFFFFFFFFLL) {
-        if (count == -1 && PyErr_Occurred())
-            return -1;
+    if (overflow || (count == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
         return 0;
     }
     /* chirpstack._tenant: deviceInfo.tenantId when a string, else "" */
@@ -369,24 +411,79 @@ static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
         tenant = slot(dinfo, off_tenant);
         if (tenant == NULL)
             return 0;
+        if (!PyUnicode_CheckExact(tenant))
+            tenant = NULL;
     }
-    int64_t row[7];
-    row[0] = ms;
-    row[1] = devaddr;
-    row[2] = count;
-    /* the names in the order the Python loop interns them: application, device, tenant */
-    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
-        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0)
+    return device_row((const char *)PyUnicode_DATA(addr), PyUnicode_GET_LENGTH(addr), count,
+                      tenant, ms, info, n, names, index, delivered, order);
+}
+
+/* The last tenant id read from the bytes of a line, as a str: a capture has a few tenants,
+ * one str each instead of one per line. */
+static PyObject *g_tenant;
+
+static PyObject *tenant_of(const Raw *raw)
+{
+    if (g_tenant != NULL && PyUnicode_GET_LENGTH(g_tenant) == raw->n
+        && memcmp(PyUnicode_DATA(g_tenant), raw->p, (size_t)raw->n) == 0)
+        return g_tenant;
+    PyObject *fresh = PyUnicode_FromStringAndSize(raw->p, raw->n); /* ASCII: the line is */
+    if (fresh == NULL)
+        return NULL;
+    Py_XSETREF(g_tenant, fresh);
+    return g_tenant;
+}
+
+/* A line read from its bytes (_scan_json.h): 1 decoded into a row, 0 not this code's (the
+ * typed read takes it), -1 error. */
+static int from_bytes(const char *s, Py_ssize_t len, PyObject *kinds, PyObject *classify,
+                      int64_t n, PyObject *names, PyObject *index, PyObject *received,
+                      PyObject *delivered, PyObject *order, long long *counts,
+                      int64_t *ms_out)
+{
+    Fields f;
+    if (!scan_line(s, len, &f))
+        return 0;
+    int64_t ms = stamp_text(f.received_at.p, f.received_at.n);
+    if (ms < 0 || f.topic.n == 0)
+        return 0;
+    PyObject *topic = PyUnicode_FromStringAndSize(f.topic.p, f.topic.n);
+    if (topic == NULL)
         return -1;
-    int64_t tenant_idx = name_of(names, index, tenant != NULL && PyUnicode_CheckExact(tenant)
-                                                   ? tenant : s_empty);
-    if (tenant_idx < 0)
+    PyObject *info = PyDict_GetItemWithError(kinds, topic);
+    if (info != NULL) {
+        Py_INCREF(info);
+    } else if (!PyErr_Occurred()) {
+        info = PyObject_CallOneArg(classify, topic); /* as the Python loop does */
+    }
+    Py_DECREF(topic);
+    if (info == NULL)
         return -1;
-    row[5] = tenant_idx;
-    row[6] = n;
-    if (PyByteArray_GET_SIZE(delivered) == 0 && PyList_Append(order, g_delivered) < 0)
-        return -1;
-    return append_row(delivered, row, 7) < 0 ? -1 : 1;
+    int done = 0;
+    if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3) {
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
+        if (kind == KIND_GATEWAY_UP) {
+            if (f.rx == 1 && f.phy.n >= 0 && (f.crc.n < 0 || is_crc_ok(f.crc.p, f.crc.n)))
+                done = gateway_row(f.phy.p, f.phy.n, ms, info, n, names, index, received,
+                                   order);
+        } else if (kind == KIND_DEVICE_UP) {
+            if (f.devaddr.n >= 0 && f.fcnt >= 0) {
+                PyObject *tenant = NULL;
+                if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(&f.tenant)) == NULL)
+                    done = -1;
+                else
+                    done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, info, n,
+                                      names, index, delivered, order);
+            }
+        } else if (kind == -1 && PyErr_Occurred()) {
+            done = -1;
+        }
+        if (done > 0)
+            counts[kind]++;
+    }
+    Py_DECREF(info);
+    *ms_out = ms;
+    return done;
 }
 
 /* A protobuf uint32 (a downlink id): the value, or -1 for anything else (null, a float, a
@@ -769,9 +866,25 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             }
             break;
         }
-        if (!PyBytes_CheckExact(line) || PyBytes_GET_SIZE(line) > max_line
-            || !is_ascii(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line)))
+        if (!PyBytes_CheckExact(line) || PyBytes_GET_SIZE(line) > max_line)
             break; /* rec None: Python reads it */
+        int64_t ms;
+        int fast = from_bytes(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line), kinds,
+                              classify, n, names, index, received, delivered, order, counts,
+                              &ms);
+        if (fast < 0)
+            goto error;
+        if (fast > 0) {
+            if (!have_first) {
+                have_first = 1;
+                first_ms = ms;
+            }
+            Py_CLEAR(line);
+            n++;
+            continue;
+        }
+        if (!is_ascii(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line)))
+            break; /* rec None: Python reads it (and checks its UTF-8) */
         rec = PyObject_CallOneArg(g_read, line);
         if (rec == NULL) {
             if (!PyErr_ExceptionMatches(PyExc_Exception))
@@ -783,7 +896,7 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (!Py_IS_TYPE(rec, g_line) || payload == NULL || topic == NULL
             || !PyUnicode_CheckExact(topic) || PyUnicode_GET_LENGTH(topic) == 0)
             break;
-        int64_t ms = stamp_ms(slot(rec, off_received_at));
+        ms = stamp_ms(slot(rec, off_received_at));
         if (ms < 0)
             break;
         PyObject *info = PyDict_GetItemWithError(kinds, topic);

@@ -34,7 +34,7 @@ from __future__ import annotations
 import binascii
 import struct
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any, NamedTuple
 
@@ -161,11 +161,20 @@ try:  # the C loop, built with the package (pyproject.toml); without it, all in 
 except ImportError:  # pragma: no cover - a build without a C compiler
     _scan = None
 else:
-    _built.setup(_READ, {t.__name__: t for t in (
-        Line, Payload, RxInfo, DeviceInfo, Item, TxInfo, Timing, Delay, UplinkReceived,
-        UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog)},
-        msgspec.UNSET)
     _scan = _built
+
+
+def setup_native(read: Callable[[bytes], Any]) -> None:
+    """Hand the C loop the typed read (``read``), the structs it reads and the events it
+    makes; done once at import (a test hands it a read of its own)."""
+    if _scan is not None:
+        _scan.setup(read, {t.__name__: t for t in (
+            Line, Payload, RxInfo, DeviceInfo, Item, TxInfo, Timing, Delay, UplinkReceived,
+            UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog)},
+            msgspec.UNSET)
+
+
+setup_native(_READ)
 
 
 class Batch(NamedTuple):
