@@ -10,6 +10,13 @@ malformed field, ...), goes through ``router.decode`` exactly as the engine's pl
 So the fast branches only ever produce what the decoders would have produced: each is the
 decoder's own sequence of checks, cut short at the first sign of anything else.
 
+Where the package was built with its C extension, the loop runs in C (``_scan.c``): it
+takes these two shapes (read from the line's bytes when it is sure of them,
+``_scan_json.h``, else from the typed read below) and also gateway downlinks, their
+acknowledgements, integration txacks and arrays of request records, and hands every line
+it does not finish back to the Python loop below, which stays the reference
+(``native=False``; tests/sources/test_scan.py).
+
 Every line is read whole by a typed msgspec decoder (:class:`Line`): the few fields these
 shapes need are converted, everything else is checked for JSON syntax and skipped
 unconverted, about twice as fast as ``orjson.loads`` building every value. A line it
