@@ -5,7 +5,7 @@ alone over the output of the one before, with the cyclic collector paused as
 ``slastream replay`` runs:
 
 * read: the file's lines;
-* parse: the typed read of each line (``fastpath.Line``: the fields the fast shapes need,
+* parse: the typed read of each line (``shapes.Line``: the fields the fast shapes need,
   the syntax of the rest);
 * decode: ``fastpath.column_batches`` beyond reading and the typed read (the C loop of
   ``sources/_scan.c`` for the dominant shapes: topics, timestamps, PHYPayload headers,
@@ -30,7 +30,7 @@ from slastream.engine import Engine
 from slastream.model.ledger import ledger_json
 from slastream.model.spec import Settings
 from slastream.replay import collector_paused
-from slastream.sources import fastpath, router
+from slastream.sources import fastpath, router, shapes
 from slastream.sources.columns import ColumnBatch
 from slastream.sources.decoder import CHUNK
 
@@ -41,7 +41,7 @@ def stage_costs(settings: Settings, capture: Path) -> dict[str, float]:
     with collector_paused():
         costs["read"] = _cpu(lambda: _read(capture))
         parse = _cpu(lambda: _parse(capture))
-        costs["parse (typed read, fastpath.Line)"] = parse - costs["read"]
+        costs["parse (typed read, shapes.Line)"] = parse - costs["read"]
         batches: list[ColumnBatch] = []
         decode = _cpu(lambda: batches.extend(_decode(settings, capture)))
         costs["decode beyond the typed read"] = decode - parse
@@ -69,7 +69,7 @@ def _read(capture: Path) -> int:
 
 
 def _parse(capture: Path) -> None:
-    read = msgspec.json.Decoder(fastpath.Line).decode
+    read = shapes.read
     with capture.open("rb", buffering=1 << 20) as fh:
         for line in fh:
             try:  # noqa: SIM105 (cheaper per line than contextlib.suppress)

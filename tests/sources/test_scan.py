@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from slastream.model.events import DownlinkAck, DownlinkCommand, DownlinkOutcome, RequestLog
 from slastream.simulate import Scenario, generate
-from slastream.sources import _scan, fastpath, router
+from slastream.sources import _scan, fastpath, router, shapes
 from slastream.sources.capture import format_line
 from slastream.sources.columns import ColumnBatch
 
@@ -402,7 +402,7 @@ def test_plain_lines_are_read_from_their_bytes() -> None:
 
     def typed_read(line: bytes) -> Any:
         asked.append(line)
-        return fastpath._READ(line)
+        return shapes.read(line)
 
     try:
         fastpath.setup_native(typed_read)
@@ -411,6 +411,6 @@ def test_plain_lines_are_read_from_their_bytes() -> None:
         escaped = _raw(_GW_LINE_TOPIC, _swap(_GW_PAYLOAD, b'"k"', b'"\\u006b"'))
         list(fastpath.column_batches([escaped], 100, router.Router()))
     finally:
-        fastpath.setup_native(fastpath._READ)
+        fastpath.setup_native(shapes.read)
     assert batch.ingest == {("chirpstack_gateway", "ok"): 3, ("chirpstack", "ok"): 3}
     assert len(asked) == 1

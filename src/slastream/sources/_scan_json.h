@@ -3,11 +3,11 @@
  * The bridge writes {"received_at":"...","topic":"...","payload":{...}}. For a gateway
  * uplink or an integration event/up, scan_line checks the whole line as JSON (RFC 8259)
  * and picks out the fields the row needs, without the typed read's objects. It answers
- * only when sure: a line it accepts is one the typed read (fastpath.Line) accepts too, with
+ * only when sure: a line it accepts is one the typed read (shapes.Line) accepts too, with
  * the same values in those fields. Anything else (another key order, an escape in a
  * string, a byte that is not ASCII (outside strings JSON's grammar refuses it), a
  * number it does not read, a repeated key, a field of another type than
- * fastpath.Payload declares, deep nesting, invalid JSON) gets 0, and the line takes the
+ * shapes.Payload declares, deep nesting, invalid JSON) gets 0, and the line takes the
  * typed read as before: this code never rejects a line, it only declines it.
  */
 #ifndef SLASTREAM_SCAN_JSON_H
@@ -267,7 +267,7 @@ static int members(Cursor *c, Fields *f, Member member, int depth)
         *seen |= (bit);                                                                      \
     } while (0)
 
-/* fastpath.RxInfo: crcStatus str | None; the rest skipped. */
+/* shapes.RxInfo: crcStatus str | None; the rest skipped. */
 static int rxinfo_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, unsigned *seen,
                          int depth)
 {
@@ -278,7 +278,7 @@ static int rxinfo_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, un
     return value(c, depth);
 }
 
-/* fastpath.DeviceInfo: tenantId and deviceClassEnabled Any; the rest skipped. */
+/* shapes.DeviceInfo: tenantId and deviceClassEnabled Any; the rest skipped. */
 static int devinfo_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, unsigned *seen,
                           int depth)
 {
@@ -293,7 +293,7 @@ static int devinfo_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, u
     return value(c, depth);
 }
 
-/* fastpath.TxInfo, in an uplink: its timing (typed Timing | str | None) is left to the
+/* shapes.TxInfo, in an uplink: its timing (typed Timing | str | None) is left to the
  * typed read; the rest skipped. */
 static int txinfo_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, unsigned *seen,
                          int depth)
@@ -342,7 +342,7 @@ static int object_or_null(Cursor *c, Fields *f, Member member, int *is_object, i
     return members(c, f, member, depth);
 }
 
-/* fastpath.Payload, as a gateway uplink or a delivery has it. */
+/* shapes.Payload, as a gateway uplink or a delivery has it. */
 static int payload_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, unsigned *seen,
                           int depth)
 {

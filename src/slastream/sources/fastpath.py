@@ -17,10 +17,9 @@ acknowledgements, integration txacks and arrays of request records, and hands ev
 it does not finish back to the Python loop below, which stays the reference
 (``native=False``; tests/sources/test_scan.py).
 
-Every line is read whole by a typed msgspec decoder (:class:`Line`): the few fields these
-shapes need are converted, everything else is checked for JSON syntax and skipped
-unconverted, about twice as fast as ``orjson.loads`` building every value. A line it
-refuses takes ``parse_line``; any other shape is parsed again by ``orjson`` for the router.
+Every line is read whole by a typed msgspec decoder (``shapes.read``: the fields these
+shapes need converted, the rest checked and skipped). A line it refuses takes
+``parse_line``; any other shape is parsed again by ``orjson`` for the router.
 Locating fields with ``bytes.find`` instead would not tell a valid line from a damaged one
 (a dropped comma deep in ``txInfo``), and a capture line that is not JSON must be rejected,
 not decoded. Two checks the typed read leaves out are made here: UTF-8 (``bytes.decode``
@@ -58,8 +57,17 @@ from slastream.model.events import (
     UplinkReceived,
 )
 from slastream.model.time import parse_rfc3339_ms
-from slastream.sources import canonical, chirpstack, chirpstack_gateway, columns, lorawan, router
+from slastream.sources import (
+    canonical,
+    chirpstack,
+    chirpstack_gateway,
+    columns,
+    lorawan,
+    router,
+    shapes,
+)
 from slastream.sources.capture import BadLine, beyond_orjson, parse_line
+from slastream.sources.shapes import Delay, DeviceInfo, Item, Line, Payload, RxInfo, Timing, TxInfo
 
 # Topic kinds with a fast branch; anything else goes to the router.
 _OTHER = 0
@@ -89,79 +97,6 @@ _SOURCES = ("", *(router.find_decoder(parts)[1] for parts in (
     ["application", "a", "device", "d", "event", "txack"], ["slastream", "request", "c"])))
 
 
-# gc=False on every struct: decoded JSON holds no reference cycles, and untracked instances
-# are cheaper to make and free (the typed read 0.91 -> 0.82 µs a line, measured).
-
-
-class RxInfo(msgspec.Struct, gc=False):
-    """What the fast path reads of a ChirpStack gateway uplink's ``rxInfo``."""
-
-    crcStatus: str | None = None  # ChirpStack's field names, as in the JSON
-
-
-class DeviceInfo(msgspec.Struct, gc=False):
-    """What the fast path reads of an integration event's ``deviceInfo``."""
-
-    tenantId: Any = ""
-    deviceClassEnabled: Any = None
-
-
-class Delay(msgspec.Struct, gc=False):
-    """``txInfo.timing.delay`` of a downlink (a ``google.protobuf.Duration`` in JSON)."""
-
-    delay: Any = "0s"  # absent: no delay, as the decoder reads it; null is malformed
-
-
-class Timing(msgspec.Struct, gc=False):
-    """``txInfo.timing`` (ChirpStack v4: one of delay, immediately, gpsEpoch)."""
-
-    delay: Delay | None = None
-    immediately: Any = msgspec.UNSET  # UNSET: the key is absent
-    gpsEpoch: Any = msgspec.UNSET
-
-
-class TxInfo(msgspec.Struct, gc=False):
-    """What the fast path reads of a ``txInfo``: its timing (v3 writes it as a name)."""
-
-    timing: Timing | str | None = None
-
-
-class Item(msgspec.Struct, gc=False):
-    """One item of a gateway downlink or its acknowledgement."""
-
-    phyPayload: str | None = None
-    txInfo: TxInfo | None = None
-    status: str | None = None
-
-
-class Payload(msgspec.Struct, gc=False):
-    """The fields of the fast shapes (a gateway uplink and an integration ``event/up``, and
-    for the C loop a gateway downlink, its acknowledgement and an integration ``event/txack``);
-    any other field of any payload object is skipped (its syntax checked, not converted).
-    A field of another type than these fails the typed read, and the line takes the
-    plain path."""
-
-    rxInfo: RxInfo | list[RxInfo] | None = None
-    phyPayload: str | None = None
-    devAddr: Any = None
-    fCnt: Any = 0
-    deviceInfo: DeviceInfo | None = None
-    # gateway downlinks and acknowledgements, integration txacks (decoded in _scan.c only)
-    items: list[Item] | None = None
-    downlinkId: Any = None
-    txInfo: TxInfo | None = None
-
-
-class Line(msgspec.Struct, gc=False):
-    """A capture line as the fast path reads it (docs/interfaces.md#capture-files)."""
-
-    received_at: str
-    topic: str
-    payload: Payload | list[Any] | str | int | float | bool | None = None
-
-
-_READ = msgspec.json.Decoder(Line).decode
-
 _scan: ModuleType | None
 try:  # the C loop, built with the package (pyproject.toml); without it, all in Python
     from slastream.sources import _scan as _built
@@ -181,7 +116,7 @@ def setup_native(read: Callable[[bytes], Any]) -> None:
             msgspec.UNSET)
 
 
-setup_native(_READ)
+setup_native(shapes.read)
 
 
 class Batch(NamedTuple):
@@ -247,7 +182,7 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     function call per line is a noticeable share of the time.
     """
     loads = orjson.loads
-    read = _READ
+    read = shapes.read
     a2b = binascii.a2b_base64
     unpack = lorawan.DATA_HEADER.unpack_from
     parse_ts = parse_rfc3339_ms

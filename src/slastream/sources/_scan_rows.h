@@ -1,0 +1,195 @@
+/* Gateway uplinks and deliveries to column rows, from the typed read or from the line's
+ * bytes (_scan_json.h).
+ * Part of _scan.c's one translation unit: included there, after its globals. */
+#ifndef SLASTREAM_SCAN_ROWS_H
+#define SLASTREAM_SCAN_ROWS_H
+
+/* A gateway uplink's row from its PHYPayload's base64 text (the CRC checked by the
+ * caller): 1 appended, 0 not this code's (Python decodes the line), -1 error. */
+static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, PyObject *info,
+                       int64_t n, PyObject *names, PyObject *index, PyObject *received,
+                       PyObject *order)
+{
+    unsigned char phy[MAX_PHY];
+    Py_ssize_t len = b64_decode((const unsigned char *)text, text_len, phy);
+    if (len < 8)
+        return 0;
+    int mhdr = phy[0] & MHDR_MASK;
+    if (mhdr != UNCONFIRMED && mhdr != CONFIRMED)
+        return 0;
+    int fctrl = phy[5];
+    Py_ssize_t end = MIN_FRAME + (fctrl & 0x0F);
+    if (len < end)
+        return 0;
+    int64_t row[8];
+    row[0] = ms;
+    row[1] = (int64_t)phy[1] | (int64_t)phy[2] << 8 | (int64_t)phy[3] << 16
+             | (int64_t)phy[4] << 24;
+    row[2] = (int64_t)phy[6] | (int64_t)phy[7] << 8;
+    /* the names in the order the Python loop interns them: gateway, region */
+    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
+        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0)
+        return -1;
+    row[5] = mhdr == CONFIRMED;
+    row[6] = len > end ? phy[end - 4] : -1;
+    row[7] = n;
+    if (PyByteArray_GET_SIZE(received) == 0 && PyList_Append(order, g_received) < 0)
+        return -1;
+    return append_row(received, row, 8) < 0 ? -1 : 1;
+}
+
+static int is_crc_ok(const char *s, Py_ssize_t n)
+{
+    return n == 6 && memcmp(s, "CRC_OK", 6) == 0;
+}
+
+/* chirpstack_gateway.decode_up's plain shape from the typed read. */
+static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
+                      PyObject *names, PyObject *index, PyObject *received, PyObject *order)
+{
+    PyObject *rx = slot(payload, off_rxinfo), *text = slot(payload, off_phy);
+    if (rx == NULL || text == NULL || !Py_IS_TYPE(rx, g_rxinfo) || !PyUnicode_CheckExact(text)
+        || !PyUnicode_IS_COMPACT_ASCII(text))
+        return 0;
+    PyObject *crc = slot(rx, off_crc);
+    if (crc == NULL)
+        return 0;
+    if (crc != Py_None
+        && (!PyUnicode_CheckExact(crc) || !PyUnicode_IS_COMPACT_ASCII(crc)
+            || !is_crc_ok((const char *)PyUnicode_DATA(crc), PyUnicode_GET_LENGTH(crc))))
+        return 0;
+    return gateway_row((const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), ms,
+                       info, n, names, index, received, order);
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A delivery's row from its devAddr text, fCnt and tenant (NULL: ""): 1 appended, 0 not
+ * this code's, -1 error. */
+static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyObject *tenant,
+                      int64_t ms, PyObject *info, int64_t n, PyObject *names,
+                      PyObject *index, PyObject *delivered, PyObject *order)
+{
+    /* chirpstack.decode_up: devAddr 8 hex digits, fCnt a uint32 */
+    if (addr_len != 8 || count < 0 || count > 0xFFFFFFFFLL)
+        return 0;
+    int64_t devaddr = 0;
+    for (int i = 0; i < 8; i++) {
+        int v = hexval((unsigned char)addr[i]);
+        if (v < 0)
+            return 0;
+        devaddr = devaddr << 4 | v;
+    }
+    int64_t row[7];
+    row[0] = ms;
+    row[1] = devaddr;
+    row[2] = count;
+    /* the names in the order the Python loop interns them: application, device, tenant */
+    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
+        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0
+        || (row[5] = name_of(names, index, tenant != NULL ? tenant : s_empty)) < 0)
+        return -1;
+    row[6] = n;
+    if (PyByteArray_GET_SIZE(delivered) == 0 && PyList_Append(order, g_delivered) < 0)
+        return -1;
+    return append_row(delivered, row, 7) < 0 ? -1 : 1;
+}
+
+/* chirpstack.decode_up's plain shape from the typed read. */
+static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
+                     PyObject *names, PyObject *index, PyObject *delivered, PyObject *order)
+{
+    PyObject *addr = slot(payload, off_devaddr), *fcnt = slot(payload, off_fcnt);
+    PyObject *dinfo = slot(payload, off_deviceinfo);
+    if (addr == NULL || fcnt == NULL || dinfo == NULL || !PyUnicode_CheckExact(addr)
+        || !PyUnicode_IS_COMPACT_ASCII(addr) || !PyLong_CheckExact(fcnt))
+        return 0;
+    int overflow;
+    long long count = PyLong_AsLongLongAndOverflow(fcnt, &overflow);
+    if (overflow || (count == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    /* chirpstack._tenant: deviceInfo.tenantId when a string, else "" */
+    PyObject *tenant = NULL;
+    if (dinfo != Py_None) {
+        if (!Py_IS_TYPE(dinfo, g_devinfo))
+            return 0;
+        tenant = slot(dinfo, off_tenant);
+        if (tenant == NULL)
+            return 0;
+        if (!PyUnicode_CheckExact(tenant))
+            tenant = NULL;
+    }
+    return device_row((const char *)PyUnicode_DATA(addr), PyUnicode_GET_LENGTH(addr), count,
+                      tenant, ms, info, n, names, index, delivered, order);
+}
+
+/* The last tenant id read from the bytes of a line, as a str: a capture has a few tenants,
+ * one str each instead of one per line. */
+static PyObject *g_tenant;
+
+static PyObject *tenant_of(const Raw *raw)
+{
+    if (g_tenant != NULL && PyUnicode_GET_LENGTH(g_tenant) == raw->n
+        && memcmp(PyUnicode_DATA(g_tenant), raw->p, (size_t)raw->n) == 0)
+        return g_tenant;
+    PyObject *fresh = PyUnicode_FromStringAndSize(raw->p, raw->n); /* ASCII: the line is */
+    if (fresh == NULL)
+        return NULL;
+    Py_XSETREF(g_tenant, fresh);
+    return g_tenant;
+}
+
+/* A line read from its bytes (_scan_json.h): 1 decoded into a row, 0 not this code's (the
+ * typed read takes it), -1 error. */
+static int from_bytes(const char *s, Py_ssize_t len, Batch *b, int64_t n, int64_t *ms_out)
+{
+    Fields f;
+    if (!scan_line(s, len, &f))
+        return 0;
+    int64_t ms = stamp_text(f.received_at.p, f.received_at.n);
+    if (ms < 0 || f.topic.n == 0)
+        return 0;
+    PyObject *topic = PyUnicode_FromStringAndSize(f.topic.p, f.topic.n);
+    if (topic == NULL)
+        return -1;
+    PyObject *info = kind_of(b, topic);
+    Py_DECREF(topic);
+    if (info == NULL)
+        return -1;
+    int done = 0;
+    long kind = -1;
+    if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3) {
+        kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
+        if (kind == KIND_GATEWAY_UP) {
+            if (f.rx == 1 && f.phy.n >= 0 && (f.crc.n < 0 || is_crc_ok(f.crc.p, f.crc.n)))
+                done = gateway_row(f.phy.p, f.phy.n, ms, info, n, b->names, b->index,
+                                   b->received, b->order);
+        } else if (kind == KIND_DEVICE_UP) {
+            if (f.devaddr.n >= 0 && f.fcnt >= 0) {
+                PyObject *tenant = NULL;
+                if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(&f.tenant)) == NULL)
+                    done = -1;
+                else
+                    done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, info, n,
+                                      b->names, b->index, b->delivered, b->order);
+            }
+        } else if (kind == -1 && PyErr_Occurred()) {
+            done = -1;
+        }
+    }
+    Py_DECREF(info);
+    if (done > 0)
+        b->counts[kind]++;
+    *ms_out = ms;
+    return done;
+}
+
+#endif
