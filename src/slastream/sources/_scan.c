@@ -63,6 +63,16 @@ typedef struct {
     long long counts[KINDS]; /* messages decoded here, by kind */
 } Batch;
 
+/* The end of a line's decoding: its entry released, a decoded line counted by kind. */
+static int finish(Batch *b, PyObject *info, long kind, int done, int64_t ms, int64_t *ms_out)
+{
+    Py_DECREF(info);
+    if (done > 0)
+        b->counts[kind]++;
+    *ms_out = ms;
+    return done;
+}
+
 /* The kinds entry of a topic (a new reference): looked up, or classified and entered by
  * the Python loop's own function. */
 static PyObject *kind_of(Batch *b, PyObject *topic)
@@ -254,11 +264,7 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
             done = -1;
         }
     }
-    Py_DECREF(info);
-    if (done > 0)
-        b->counts[kind]++;
-    *ms_out = ms;
-    return done;
+    return finish(b, info, kind, done, ms, ms_out);
 }
 
 PyDoc_STRVAR(skip_doc,

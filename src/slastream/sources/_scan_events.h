@@ -58,18 +58,27 @@ done:
     return r;
 }
 
+/* The v4 shape of a downlink and its acknowledgement: the downlink id, -1 unless it is a
+ * uint32 and *items a non-empty list (the v3 shape, and any other, is left to Python). */
+static int64_t items_and_id(PyObject *payload, PyObject **items)
+{
+    PyObject *id = slot(payload, off_downlink_id);
+    *items = slot(payload, off_items);
+    if (*items == NULL || id == NULL || !PyList_CheckExact(*items)
+        || PyList_GET_SIZE(*items) == 0)
+        return -1;
+    return uint32_of(id);
+}
+
 /* chirpstack_gateway.decode_down, v4 shape: items, each with txInfo.timing.delay. */
 static int gateway_down(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
                         PyObject *others, PyObject *others_at, PyObject *order)
 {
-    PyObject *items = slot(payload, off_items), *id = slot(payload, off_downlink_id);
-    if (items == NULL || id == NULL || !PyList_CheckExact(items)
-        || PyList_GET_SIZE(items) == 0)
+    PyObject *items;
+    int64_t downlink_id = items_and_id(payload, &items);
+    if (downlink_id < 0 || !Py_IS_TYPE(PyList_GET_ITEM(items, 0), g_item))
         return 0;
-    int64_t downlink_id = uint32_of(id);
     PyObject *first = PyList_GET_ITEM(items, 0);
-    if (downlink_id < 0 || !Py_IS_TYPE(first, g_item))
-        return 0;
     PyObject *text = slot(first, off_item_phy);
     if (text == NULL || !PyUnicode_CheckExact(text) || !PyUnicode_IS_COMPACT_ASCII(text))
         return 0;
@@ -126,11 +135,8 @@ static int gateway_down(PyObject *payload, int64_t ms, PyObject *info, int64_t n
 static int gateway_ack(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
                        PyObject *others, PyObject *others_at, PyObject *order)
 {
-    PyObject *items = slot(payload, off_items), *id = slot(payload, off_downlink_id);
-    if (items == NULL || id == NULL || !PyList_CheckExact(items)
-        || PyList_GET_SIZE(items) == 0)
-        return 0;
-    int64_t downlink_id = uint32_of(id);
+    PyObject *items;
+    int64_t downlink_id = items_and_id(payload, &items);
     if (downlink_id < 0)
         return 0;
     Py_ssize_t count = PyList_GET_SIZE(items);

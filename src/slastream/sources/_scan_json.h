@@ -141,43 +141,64 @@ static int number(Cursor *c, int64_t *whole)
 
 static int value(Cursor *c, int depth);
 
-/* An object or array whose members are only checked. */
-static int container(Cursor *c, int depth)
+/* Past the opening bracket at c->p: 1 when the container is empty (and passed too). */
+static inline int opened_empty(Cursor *c, char close)
 {
-    if (depth > MAX_DEPTH)
-        return 0;
-    char close = *c->p == '{' ? '}' : ']';
     c->p++;
     ws(c);
     if (c->p < c->end && *c->p == close) {
         c->p++;
         return 1;
     }
-    for (;;) {
-        if (close == '}') {
-            Raw key;
-            if (!str(c, &key))
-                return 0;
-            ws(c);
-            if (c->p >= c->end || *c->p != ':')
-                return 0;
-            c->p++;
-            ws(c);
-        }
-        if (!value(c, depth + 1))
-            return 0;
-        ws(c);
-        if (c->p >= c->end)
-            return 0;
-        if (*c->p == ',') {
-            c->p++;
-            ws(c);
-            continue;
-        }
-        if (*c->p != close)
-            return 0;
+    return 0;
+}
+
+/* A member's key and colon. */
+static inline int key_colon(Cursor *c, Raw *key)
+{
+    if (!str(c, key))
+        return 0;
+    ws(c);
+    if (c->p >= c->end || *c->p != ':')
+        return 0;
+    c->p++;
+    ws(c);
+    return 1;
+}
+
+/* After a member or element: 1 at the next one (past a comma), 2 past the closing
+ * bracket, 0 anything else. */
+static inline int after_item(Cursor *c, char close)
+{
+    ws(c);
+    if (c->p >= c->end)
+        return 0;
+    if (*c->p == ',') {
         c->p++;
+        ws(c);
         return 1;
+    }
+    if (*c->p != close)
+        return 0;
+    c->p++;
+    return 2;
+}
+
+/* An object or array whose members are only checked. */
+static int container(Cursor *c, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return 0;
+    char close = *c->p == '{' ? '}' : ']';
+    if (opened_empty(c, close))
+        return 1;
+    for (;;) {
+        Raw key;
+        if ((close == '}' && !key_colon(c, &key)) || !value(c, depth + 1))
+            return 0;
+        int next = after_item(c, close);
+        if (next != 1)
+            return next == 2;
     }
 }
 
@@ -226,35 +247,15 @@ static int members(Cursor *c, Fields *f, Member member, int depth)
     if (depth > MAX_DEPTH || c->p >= c->end || *c->p != '{')
         return 0;
     unsigned seen = 0;
-    c->p++;
-    ws(c);
-    if (c->p < c->end && *c->p == '}') {
-        c->p++;
+    if (opened_empty(c, '}'))
         return 1;
-    }
     for (;;) {
         Raw key;
-        if (!str(c, &key))
+        if (!key_colon(c, &key) || !member(c, key.p, key.n, f, &seen, depth + 1))
             return 0;
-        ws(c);
-        if (c->p >= c->end || *c->p != ':')
-            return 0;
-        c->p++;
-        ws(c);
-        if (!member(c, key.p, key.n, f, &seen, depth + 1))
-            return 0;
-        ws(c);
-        if (c->p >= c->end)
-            return 0;
-        if (*c->p == ',') {
-            c->p++;
-            ws(c);
-            continue;
-        }
-        if (*c->p != '}')
-            return 0;
-        c->p++;
-        return 1;
+        int next = after_item(c, '}');
+        if (next != 1)
+            return next == 2;
     }
 }
 
@@ -308,27 +309,14 @@ static int objects(Cursor *c, Fields *f, Member member, int depth)
 {
     if (depth > MAX_DEPTH)
         return 0;
-    c->p++; /* [ */
-    ws(c);
-    if (c->p < c->end && *c->p == ']') {
-        c->p++;
+    if (opened_empty(c, ']'))
         return 1;
-    }
     for (;;) {
         if (!members(c, f, member, depth + 1))
             return 0;
-        ws(c);
-        if (c->p >= c->end)
-            return 0;
-        if (*c->p == ',') {
-            c->p++;
-            ws(c);
-            continue;
-        }
-        if (*c->p != ']')
-            return 0;
-        c->p++;
-        return 1;
+        int next = after_item(c, ']');
+        if (next != 1)
+            return next == 2;
     }
 }
 

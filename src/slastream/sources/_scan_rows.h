@@ -185,11 +185,7 @@ static int from_bytes(const char *s, Py_ssize_t len, Batch *b, int64_t n, int64_
             done = -1;
         }
     }
-    Py_DECREF(info);
-    if (done > 0)
-        b->counts[kind]++;
-    *ms_out = ms;
-    return done;
+    return finish(b, info, kind, done, ms, ms_out);
 }
 
 #endif
