@@ -74,15 +74,26 @@ static int finish(Batch *b, PyObject *info, long kind, int done, int64_t ms, int
 }
 
 /* The kinds entry of a topic (a new reference): looked up, or classified and entered by
- * the Python loop's own function. */
-static PyObject *kind_of(Batch *b, PyObject *topic)
+ * the Python loop's own function; *kind its kind (0 for an entry of another form). */
+static PyObject *kind_of(Batch *b, PyObject *topic, long *kind)
 {
     PyObject *info = PyDict_GetItemWithError(b->kinds, topic);
-    if (info != NULL) {
+    if (info != NULL)
         Py_INCREF(info);
-        return info;
+    else if (PyErr_Occurred() || (info = PyObject_CallOneArg(b->classify, topic)) == NULL)
+        return NULL;
+    *kind = 0;
+    if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3) {
+        *kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
+        if (*kind < 0 || *kind >= KINDS) {
+            if (PyErr_Occurred()) {
+                Py_DECREF(info);
+                return NULL;
+            }
+            *kind = 0;
+        }
     }
-    return PyErr_Occurred() ? NULL : PyObject_CallOneArg(b->classify, topic);
+    return info;
 }
 
 /* LoRaWAN 1.0.x §4.2: MHDR MType 010 / 100, Major 00; RFU bits not looked at. */
@@ -236,33 +247,26 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
     int64_t ms = stamp_ms(slot(rec, off_received_at));
     if (ms < 0)
         return 0;
-    PyObject *info = kind_of(b, topic);
+    long kind;
+    PyObject *info = kind_of(b, topic, &kind);
     if (info == NULL)
         return -1;
     int done = 0;
-    long kind = -1;
-    if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3) {
-        kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
-        if (kind == KIND_REQUESTS) {
-            if (PyList_CheckExact(payload))
-                done = requests(payload, ms, info, n, b->others, b->others_at, b->order);
-        } else if (!Py_IS_TYPE(payload, g_payload)) {
-            done = 0;
-        } else if (kind == KIND_GATEWAY_UP) {
-            done = gateway_up(payload, ms, info, n, b->names, b->index, b->received,
-                              b->order);
-        } else if (kind == KIND_DEVICE_UP) {
-            done = device_up(payload, ms, info, n, b->names, b->index, b->delivered,
-                             b->order);
-        } else if (kind == KIND_GATEWAY_DOWN) {
-            done = gateway_down(payload, ms, info, n, b->others, b->others_at, b->order);
-        } else if (kind == KIND_GATEWAY_ACK) {
-            done = gateway_ack(payload, ms, info, n, b->others, b->others_at, b->order);
-        } else if (kind == KIND_DEVICE_TXACK) {
-            done = device_txack(payload, ms, info, n, b->others, b->others_at, b->order);
-        } else if (kind == -1 && PyErr_Occurred()) {
-            done = -1;
-        }
+    if (kind == KIND_REQUESTS) {
+        if (PyList_CheckExact(payload))
+            done = requests(payload, ms, info, n, b->others, b->others_at, b->order);
+    } else if (!Py_IS_TYPE(payload, g_payload)) {
+        done = 0;
+    } else if (kind == KIND_GATEWAY_UP) {
+        done = gateway_up(payload, ms, info, n, b->names, b->index, b->received, b->order);
+    } else if (kind == KIND_DEVICE_UP) {
+        done = device_up(payload, ms, info, n, b->names, b->index, b->delivered, b->order);
+    } else if (kind == KIND_GATEWAY_DOWN) {
+        done = gateway_down(payload, ms, info, n, b->others, b->others_at, b->order);
+    } else if (kind == KIND_GATEWAY_ACK) {
+        done = gateway_ack(payload, ms, info, n, b->others, b->others_at, b->order);
+    } else if (kind == KIND_DEVICE_TXACK) {
+        done = device_txack(payload, ms, info, n, b->others, b->others_at, b->order);
     }
     return finish(b, info, kind, done, ms, ms_out);
 }

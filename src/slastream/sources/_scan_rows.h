@@ -160,30 +160,23 @@ static int from_bytes(const char *s, Py_ssize_t len, Batch *b, int64_t n, int64_
     PyObject *topic = PyUnicode_FromStringAndSize(f.topic.p, f.topic.n);
     if (topic == NULL)
         return -1;
-    PyObject *info = kind_of(b, topic);
+    long kind;
+    PyObject *info = kind_of(b, topic, &kind);
     Py_DECREF(topic);
     if (info == NULL)
         return -1;
     int done = 0;
-    long kind = -1;
-    if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3) {
-        kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
-        if (kind == KIND_GATEWAY_UP) {
-            if (f.rx == 1 && f.phy.n >= 0 && (f.crc.n < 0 || is_crc_ok(f.crc.p, f.crc.n)))
-                done = gateway_row(f.phy.p, f.phy.n, ms, info, n, b->names, b->index,
-                                   b->received, b->order);
-        } else if (kind == KIND_DEVICE_UP) {
-            if (f.devaddr.n >= 0 && f.fcnt >= 0) {
-                PyObject *tenant = NULL;
-                if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(&f.tenant)) == NULL)
-                    done = -1;
-                else
-                    done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, info, n,
-                                      b->names, b->index, b->delivered, b->order);
-            }
-        } else if (kind == -1 && PyErr_Occurred()) {
+    if (kind == KIND_GATEWAY_UP) {
+        if (f.rx == 1 && f.phy.n >= 0 && (f.crc.n < 0 || is_crc_ok(f.crc.p, f.crc.n)))
+            done = gateway_row(f.phy.p, f.phy.n, ms, info, n, b->names, b->index,
+                               b->received, b->order);
+    } else if (kind == KIND_DEVICE_UP && f.devaddr.n >= 0 && f.fcnt >= 0) {
+        PyObject *tenant = NULL;
+        if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(&f.tenant)) == NULL)
             done = -1;
-        }
+        else
+            done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, info, n,
+                              b->names, b->index, b->delivered, b->order);
     }
     return finish(b, info, kind, done, ms, ms_out);
 }
