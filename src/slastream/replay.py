@@ -17,7 +17,6 @@ one pass instead.
 from __future__ import annotations
 
 import gc
-import io
 import itertools
 import multiprocessing
 import os
@@ -238,8 +237,8 @@ def decode_range(job: _Job, settings: Settings | None = None) -> ColumnBatch:
     with open(path, "rb") as fh:
         fh.seek(start)
         data = fh.read(end - start)
-    lines = io.BytesIO(data)  # lines as a file yields them (split after each b"\n" only)
-    (batch,) = fastpath.column_batches(lines, sys.maxsize, worker.router, worker.kinds)
+    # the range whole: split into lines as a file yields them (after each b"\n" only)
+    (batch,) = fastpath.column_batches(data, sys.maxsize, worker.router, worker.kinds)
     return batch
 
 

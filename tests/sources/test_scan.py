@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -172,11 +173,17 @@ def comparable(batches: list[ColumnBatch]) -> list[Any]:
 
 
 def assert_native_same(lines: list[bytes], chunk: int = 7) -> list[ColumnBatch]:
-    """Same batches with and without the C loop, and the same as the plain path."""
+    """Same batches with and without the C loop, and the same as the plain path; and the
+    same from one buffer of the lines (a replay's byte range) as from its file lines."""
     native = list(fastpath.column_batches(lines, chunk, router.Router()))
     python = list(fastpath.column_batches(lines, chunk, router.Router(), native=False))
     assert comparable(native) == comparable(python)
     assert_same(lines)
+    buffer = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+    as_file = list(fastpath.column_batches(io.BytesIO(buffer), chunk, router.Router(),
+                                           native=False))
+    assert comparable(list(fastpath.column_batches(buffer, chunk, router.Router()))) == \
+        comparable(as_file)
     return native
 
 
@@ -216,9 +223,9 @@ def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
     others_at: dict[type, list[int]] = {}
     order: list[type] = []
     ok = [0] * fastpath._KINDS
-    line, rec, n, first = _scan.skip(
+    line, rec, n, first, _ = _scan.skip(
         iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), others, others_at,
-        order, ok, 0, 100, None, 1 << 20)
+        order, ok, 0, 100, None, 1 << 20, 0)
     assert (line, rec, n) == (None, None, 5)
     assert ok == [0, 0, 0, 2, 1, 1, 1]
     assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog]

@@ -273,9 +273,10 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
 
 PyDoc_STRVAR(skip_doc,
 "skip(lines, kinds, classify, names, index, received, delivered, others, others_at,\n"
-"     order, ok, n, chunk, first, max_line)\n"
-"-> (line, rec, n, first)\n\n"
-"Decode lines from the iterator ``lines`` while they are plain gateway uplinks or\n"
+"     order, ok, n, chunk, first, max_line, pos)\n"
+"-> (line, rec, n, first, pos)\n\n"
+"Decode lines from ``lines`` (an iterator, or a bytes buffer of lines read from ``pos``\n"
+"on) while they are plain gateway uplinks or\n"
 "deliveries (their rows appended), gateway downlinks, acknowledgements, txacks or arrays\n"
 "of request records (their events appended), counting them in ``ok[kind]``; a topic new\n"
 "to ``kinds`` is entered by ``classify(topic)``, which\n"
@@ -285,8 +286,8 @@ PyDoc_STRVAR(skip_doc,
 
 static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 15) {
-        PyErr_SetString(PyExc_TypeError, "skip() takes 15 arguments");
+    if (nargs != 16) {
+        PyErr_SetString(PyExc_TypeError, "skip() takes 16 arguments");
         return NULL;
     }
     if (!g_ready) {
@@ -308,32 +309,59 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     int64_t n = PyLong_AsLongLong(args[11]);
     int64_t chunk = PyLong_AsLongLong(args[12]);
     Py_ssize_t max_line = PyLong_AsSsize_t(args[14]);
+    Py_ssize_t pos = PyLong_AsSsize_t(args[15]);
     if (PyErr_Occurred())
         return NULL;
-    iternextfunc next = Py_TYPE(it)->tp_iternext;
-    if (next == NULL) {
-        PyErr_SetString(PyExc_TypeError, "skip(): lines is not an iterator");
+    /* lines from an iterator, or from a buffer of whole lines split here at each b"\n"
+     * (kept, as a file's lines keep it), from pos on */
+    const char *buf = NULL;
+    Py_ssize_t size = 0;
+    iternextfunc next = NULL;
+    if (PyBytes_CheckExact(it)) {
+        buf = PyBytes_AS_STRING(it);
+        size = PyBytes_GET_SIZE(it);
+        if (pos < 0 || pos > size) {
+            PyErr_SetString(PyExc_ValueError, "skip(): pos outside the buffer");
+            return NULL;
+        }
+    } else if ((next = Py_TYPE(it)->tp_iternext) == NULL) {
+        PyErr_SetString(PyExc_TypeError, "skip(): lines is neither bytes nor an iterator");
         return NULL;
     }
     int64_t first_ms = 0;
     int have_first = first != Py_None;
     PyObject *line = NULL, *rec = NULL;
     while (n < chunk) {
-        line = next(it);
-        if (line == NULL) {
-            if (PyErr_Occurred()) {
-                if (!PyErr_ExceptionMatches(PyExc_StopIteration))
-                    return NULL;
-                PyErr_Clear();
+        const char *s;
+        Py_ssize_t len;
+        if (buf != NULL) {
+            if (pos >= size)
+                break;
+            const char *nl = memchr(buf + pos, '\n', (size_t)(size - pos));
+            s = buf + pos;
+            len = (nl != NULL ? nl + 1 - buf : size) - pos;
+            pos += len;
+        } else {
+            line = next(it);
+            if (line == NULL) {
+                if (PyErr_Occurred()) {
+                    if (!PyErr_ExceptionMatches(PyExc_StopIteration))
+                        return NULL;
+                    PyErr_Clear();
+                }
+                break;
             }
-            break;
+            if (!PyBytes_CheckExact(line))
+                break; /* rec None: Python reads it */
+            s = PyBytes_AS_STRING(line);
+            len = PyBytes_GET_SIZE(line);
         }
-        if (!PyBytes_CheckExact(line) || PyBytes_GET_SIZE(line) > max_line)
-            break; /* rec None: Python reads it */
         int64_t ms;
-        const char *s = PyBytes_AS_STRING(line);
-        Py_ssize_t len = PyBytes_GET_SIZE(line);
-        int done = from_bytes(s, len, &b, n, &ms);
+        int done = len > max_line ? 0 : from_bytes(s, len, &b, n, &ms);
+        if (done == 0 && line == NULL && (line = PyBytes_FromStringAndSize(s, len)) == NULL)
+            goto error;
+        if (len > max_line)
+            break; /* rec None: Python rejects it */
         if (done == 0) {
             if (!is_ascii(s, len))
                 break; /* rec None: Python reads it (and checks its UTF-8) */
@@ -375,8 +403,8 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (first_out == NULL)
             goto error;
     }
-    return Py_BuildValue("(NNLN)", line ? line : Py_NewRef(Py_None),
-                         rec ? rec : Py_NewRef(Py_None), (long long)n, first_out);
+    return Py_BuildValue("(NNLNn)", line ? line : Py_NewRef(Py_None),
+                         rec ? rec : Py_NewRef(Py_None), (long long)n, first_out, pos);
 error:
     Py_XDECREF(line);
     Py_XDECREF(rec);

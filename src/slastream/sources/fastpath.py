@@ -38,6 +38,7 @@ same points and lateness is judged the same.
 from __future__ import annotations
 
 import binascii
+import io
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -163,7 +164,7 @@ def batches(lines: Iterable[bytes], chunk: int,
 
 
 # A hot loop kept whole for speed: a function call per line costs a noticeable share.
-def column_batches(lines: Iterable[bytes], chunk: int,
+def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
                    rt: router.Router = router.DEFAULT,
                    kinds: dict[str, tuple[int, str, str]] | None = None,
                    native: bool = True) -> Iterator[columns.ColumnBatch]:
@@ -173,6 +174,7 @@ def column_batches(lines: Iterable[bytes], chunk: int,
     worker process decodes many ranges of one capture), filled as topics are seen: topic
     -> (kind, two topic levels: the names of an uplink's or delivery's row, the gateway id
     or devEui of the other kinds in the first).
+    ``lines``: an iterable of lines (a file), or one buffer of whole lines.
     ``native``: the plain gateway uplinks and deliveries decoded by the C loop
     (``_scan.c``) where it is built; False decodes every line here (the reference the
     tests hold it to).
@@ -224,15 +226,19 @@ def column_batches(lines: Iterable[bytes], chunk: int,
         return known
 
     skip = _scan.skip if _scan is not None and native else None
-    it = iter(lines)
+    # lines, or a whole buffer of them (a replay's byte range), which the C loop splits
+    # itself, making a bytes object only of each line it hands back
+    it: Iterator[bytes] = iter(io.BytesIO(lines) if isinstance(lines, bytes) else lines)
+    feed: Iterator[bytes] | bytes = lines if isinstance(lines, bytes) and skip is not None else it
+    pos = 0  # in a buffer: where the next line starts
     rec: Line | None
     while True:
         if skip is not None:
             # the plain gateway uplinks and deliveries in C, up to the first other line
             # (rec: its typed read, None when that is still to be made)
-            line, rec, n, first = skip(
-                it, kinds, classify, names.names, index, received, delivered, others,
-                others_at, order, ok, n, chunk, first, max_line)
+            line, rec, n, first, pos = skip(
+                feed, kinds, classify, names.names, index, received, delivered, others,
+                others_at, order, ok, n, chunk, first, max_line, pos)
             if line is None:
                 if n < chunk:
                     break  # the end of the input
