@@ -140,6 +140,22 @@ def _txack_variants() -> list[dict[str, Any]]:
     return out
 
 
+LOG_TOPIC = "application/a1/device/70b3d57ed00004fe/event/log"
+LOG = {"time": "2026-10-01T00:00:05.923030204+00:00", "deviceInfo": TXACK["deviceInfo"],
+       "level": "WARNING", "code": "UPLINK_F_CNT_RESET", "description": "reset",
+       "context": {"deduplication_id": "x"}}
+
+
+def _log_variants() -> list[Any]:
+    codes: list[Any] = ["DOWNLINK_GATEWAY", "UNKNOWN", "", None, 5, "x" * 60, _ABSENT]
+    out: list[Any] = [LOG, [LOG], "text"]
+    out += [_set(["code"], v)(LOG) for v in codes]
+    gateway = _set(["level"], "ERROR")(_set(["code"], "DOWNLINK_GATEWAY")(LOG))
+    out += [gateway, _set(["description"], "TOO_LATE")(gateway),
+            _set(["deviceInfo", "deviceClassEnabled"], "CLASS_C")(gateway)]
+    return out
+
+
 REQUEST_TOPIC = "slastream/request/api"
 RECORD = {"time": "2026-10-01T00:00:00.210Z", "duration_ms": 80.9, "status": 200,
           "client": "client-34"}
@@ -195,8 +211,8 @@ def test_the_c_loop_is_built() -> None:
 
 @pytest.mark.parametrize(("topic", "variants"), [
     (DOWN_TOPIC, _down_variants()), (ACK_TOPIC, _ack_variants()),
-    (TXACK_TOPIC, _txack_variants()), (REQUEST_TOPIC, _request_variants())],
-    ids=["down", "ack", "txack", "requests"])
+    (TXACK_TOPIC, _txack_variants()), (REQUEST_TOPIC, _request_variants()),
+    (LOG_TOPIC, _log_variants())], ids=["down", "ack", "txack", "requests", "log"])
 def test_shapes_and_their_edges(topic: str, variants: list[Any]) -> None:
     lines = _lines(topic, variants)
     for line in lines:
@@ -225,9 +241,9 @@ def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
     ok = [0] * fastpath._KINDS
     line, rec, n, first, _ = _scan.skip(
         iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), others, others_at,
-        order, ok, 0, 100, None, 1 << 20, 0)
+        order, ok, 0, 100, None, 1 << 20, 0, {})
     assert (line, rec, n) == (None, None, 5)
-    assert ok == [0, 0, 0, 2, 1, 1, 1]
+    assert ok == [0, 0, 0, 2, 1, 1, 1, 0]
     assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog]
     assert others == warm[0].events
     assert others_at == {DownlinkCommand: [0, 1], DownlinkAck: [2], DownlinkOutcome: [3],
@@ -237,6 +253,22 @@ def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
     assert others[DownlinkCommand][1].join_accept is True
     assert others[DownlinkAck] == [DownlinkAck(first, GW, 363023819,
                                                ("COLLISION_PACKET", "OK", "IGNORED"))]
+
+
+def test_ignored_logs_are_counted_by_the_c_loop_after_the_first() -> None:
+    """The first log event of a batch goes through Python (its ignored reason class takes
+    its place among the counters, as on the plain path); the C loop counts the rest."""
+    lines = _lines(LOG_TOPIC, [LOG, LOG, LOG])
+    key = (fastpath._SOURCES[fastpath._DEVICE_LOG], fastpath._LOG_IGNORED)
+    kinds = {LOG_TOPIC: (fastpath._DEVICE_LOG, "70b3d57ed00004fe", "")}
+    for ignored, handed_back, counted in (({}, lines[0], 0), ({key: 1}, None, 3)):
+        ok = [0] * fastpath._KINDS
+        line, _, n, _, _ = _scan.skip(
+            iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), {}, {}, [], ok,
+            0, 100, None, 1 << 20, 0, ignored)
+        assert (line, n, ok[fastpath._DEVICE_LOG]) == (handed_back, counted, counted)
+    (batch,) = assert_native_same(lines, chunk=100)
+    assert batch.ignored == {key: 3}
 
 
 def test_simulated_network_batches_are_identical() -> None:
@@ -263,7 +295,7 @@ def test_timestamps_through_the_c_loop() -> None:
 
 
 _SHAPES = st.sampled_from([(DOWN_TOPIC, DOWN), (ACK_TOPIC, ACK), (TXACK_TOPIC, TXACK),
-                           (REQUEST_TOPIC, [RECORD, RECORD])])
+                           (REQUEST_TOPIC, [RECORD, RECORD]), (LOG_TOPIC, LOG)])
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(-2, 2**33), st.text(max_size=6),
                     st.sampled_from(["1s", "OK", "CLASS_B", "YAE=", {}, [], [{}]]))
 

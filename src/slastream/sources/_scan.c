@@ -35,11 +35,12 @@ static PyObject *g_received, *g_delivered;     /* the event types, for the batch
 static PyTypeObject *g_command, *g_ack, *g_outcome; /* DownlinkCommand, -Ack, -Outcome */
 static PyTypeObject *g_request;                /* RequestLog */
 static PyObject *g_unset;                      /* msgspec.UNSET: a key that is absent */
+static PyObject *g_log_key;                    /* (source, reason class) of an ignored log */
 static PyObject *s_ignored, *s_ok, *s_empty, *s_class_b, *s_class_c;
-static PyObject *s_time, *s_duration, *s_status, *s_client, *s_bytes;
+static PyObject *s_time, *s_duration, *s_status, *s_client, *s_bytes, *s_downlink_gateway;
 static Py_ssize_t off_received_at, off_topic, off_payload;
 static Py_ssize_t off_rxinfo, off_phy, off_devaddr, off_fcnt, off_deviceinfo;
-static Py_ssize_t off_items, off_downlink_id, off_txinfo;
+static Py_ssize_t off_items, off_downlink_id, off_txinfo, off_code;
 static Py_ssize_t off_crc, off_tenant, off_class;
 static Py_ssize_t off_item_phy, off_item_txinfo, off_item_status;
 static Py_ssize_t off_timing, off_delay, off_immediately, off_gps_epoch, off_delay_text;
@@ -54,12 +55,13 @@ static int g_ready;
 #define KIND_GATEWAY_ACK 4
 #define KIND_DEVICE_TXACK 5
 #define KIND_REQUESTS 6
-#define KINDS 7
+#define KIND_DEVICE_LOG 7
+#define KINDS 8
 
 /* What skip() appends to: the batch being decoded, as the Python loop holds it. */
 typedef struct {
     PyObject *kinds, *classify, *names, *index, *received, *delivered, *others, *others_at,
-        *order;
+        *order, *ignored;
     long long counts[KINDS]; /* messages decoded here, by kind */
 } Batch;
 
@@ -137,8 +139,9 @@ static PyTypeObject *type_of(PyObject *types, const char *name)
 
 static PyObject *setup(PyObject *self, PyObject *args)
 {
-    PyObject *read, *types, *unset;
-    if (!PyArg_ParseTuple(args, "OO!O", &read, &PyDict_Type, &types, &unset))
+    PyObject *read, *types, *unset, *log_key;
+    if (!PyArg_ParseTuple(args, "OO!OO!", &read, &PyDict_Type, &types, &unset, &PyTuple_Type,
+                          &log_key))
         return NULL;
     if (!(g_line = type_of(types, "Line")) || !(g_payload = type_of(types, "Payload"))
         || !(g_rxinfo = type_of(types, "RxInfo")) || !(g_devinfo = type_of(types, "DeviceInfo"))
@@ -162,6 +165,7 @@ static PyObject *setup(PyObject *self, PyObject *args)
         || member_offset(g_payload, "items", &off_items) < 0
         || member_offset(g_payload, "downlinkId", &off_downlink_id) < 0
         || member_offset(g_payload, "txInfo", &off_txinfo) < 0
+        || member_offset(g_payload, "code", &off_code) < 0
         || member_offset(g_rxinfo, "crcStatus", &off_crc) < 0
         || member_offset(g_devinfo, "tenantId", &off_tenant) < 0
         || member_offset(g_devinfo, "deviceClassEnabled", &off_class) < 0
@@ -183,10 +187,12 @@ static PyObject *setup(PyObject *self, PyObject *args)
         || !(s_duration = PyUnicode_InternFromString("duration_ms"))
         || !(s_status = PyUnicode_InternFromString("status"))
         || !(s_client = PyUnicode_InternFromString("client"))
-        || !(s_bytes = PyUnicode_InternFromString("bytes")))
+        || !(s_bytes = PyUnicode_InternFromString("bytes"))
+        || !(s_downlink_gateway = PyUnicode_InternFromString("DOWNLINK_GATEWAY")))
         return NULL;
     Py_INCREF(read);
     Py_INCREF(unset);
+    Py_XSETREF(g_log_key, Py_NewRef(log_key));
     g_read = read;
     g_unset = unset;
     g_ready = 1;
@@ -267,18 +273,24 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
         done = gateway_ack(payload, ms, info, n, b->others, b->others_at, b->order);
     } else if (kind == KIND_DEVICE_TXACK) {
         done = device_txack(payload, ms, info, n, b->others, b->others_at, b->order);
+    } else if (kind == KIND_DEVICE_LOG) {
+        /* the batch's first ignored log goes through Python: its reason class takes its
+         * place among the batch's ignored counters, in the order the plain path gives */
+        int seen = PyDict_Contains(b->ignored, g_log_key);
+        done = seen < 0 ? -1 : seen ? device_log(payload) : 0;
     }
     return finish(b, info, kind, done, ms, ms_out);
 }
 
 PyDoc_STRVAR(skip_doc,
 "skip(lines, kinds, classify, names, index, received, delivered, others, others_at,\n"
-"     order, ok, n, chunk, first, max_line, pos)\n"
+"     order, ok, n, chunk, first, max_line, pos, ignored)\n"
 "-> (line, rec, n, first, pos)\n\n"
 "Decode lines from ``lines`` (an iterator, or a bytes buffer of lines read from ``pos``\n"
 "on) while they are plain gateway uplinks or\n"
 "deliveries (their rows appended), gateway downlinks, acknowledgements, txacks or arrays\n"
-"of request records (their events appended), counting them in ``ok[kind]``; a topic new\n"
+"of request records (their events appended), or log events that are ignored, counting\n"
+"them in ``ok[kind]``; a topic new\n"
 "to ``kinds`` is entered by ``classify(topic)``, which\n"
 "returns its entry; new names are added to ``names`` and ``index``); stop at the first other\n"
 "line (returned with its typed read ``rec``, or None when that read failed or was not\n"
@@ -286,8 +298,8 @@ PyDoc_STRVAR(skip_doc,
 
 static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 16) {
-        PyErr_SetString(PyExc_TypeError, "skip() takes 16 arguments");
+    if (nargs != 17) {
+        PyErr_SetString(PyExc_TypeError, "skip() takes 17 arguments");
         return NULL;
     }
     if (!g_ready) {
@@ -295,12 +307,13 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Batch b = {args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8],
-               args[9], {0}};
+               args[9], args[16], {0}};
     PyObject *it = args[0], *ok = args[10], *first = args[13];
     if (!PyDict_CheckExact(b.kinds) || !PyList_CheckExact(b.names)
         || !PyDict_CheckExact(b.index) || !PyByteArray_CheckExact(b.received)
         || !PyByteArray_CheckExact(b.delivered) || !PyDict_CheckExact(b.others)
         || !PyDict_CheckExact(b.others_at) || !PyList_CheckExact(b.order)
+        || !PyDict_Check(b.ignored)
         || !PyList_CheckExact(ok) || PyList_GET_SIZE(ok) != KINDS) {
         PyErr_SetString(PyExc_TypeError, "skip(): dict, list, dict, bytearray, bytearray, "
                                          "dict, dict, list, list of a count per kind");
@@ -413,8 +426,8 @@ error:
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(read, types, unset): the typed read, the structs and event types by name, "
-     "msgspec.UNSET"},
+     "setup(read, types, unset, log_key): the typed read, the structs and event types by "
+     "name, msgspec.UNSET, the ignored counter's key of a log event"},
     {"skip", (PyCFunction)(void (*)(void))skip, METH_FASTCALL, skip_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -3,10 +3,12 @@
 from collections.abc import Callable, Iterator
 from typing import Any
 
-def setup(read: Callable[[bytes], Any], types: dict[str, type], unset: object) -> None: ...
+def setup(read: Callable[[bytes], Any], types: dict[str, type], unset: object,
+          log_key: tuple[str, str]) -> None: ...
 def skip(lines: Iterator[bytes] | bytes, kinds: dict[str, tuple[int, str, str]],
          classify: Callable[[str], tuple[int, str, str]], names: list[str],
          index: dict[str, int], received: bytearray, delivered: bytearray,
          others: dict[type, list[Any]], others_at: dict[type, list[int]], order: list[type],
          ok: list[int], n: int, chunk: int, first: int | None, max_line: int, pos: int,
+         ignored: dict[tuple[str, str], int],
          ) -> tuple[bytes | None, Any, int, int | None, int]: ...

@@ -190,6 +190,25 @@ static int device_txack(PyObject *payload, int64_t ms, PyObject *info, int64_t n
     return append_other(others, others_at, order, g_outcome, ev, n);
 }
 
+/* chirpstack.decode_log: 1 when the event is ignored (any code but DOWNLINK_GATEWAY; absent
+ * or null is UNKNOWN), 0 for the decoder to look at. */
+static int device_log(PyObject *payload)
+{
+    PyObject *code = slot(payload, off_code);
+    if (code == NULL)
+        return 0;
+    if (code == Py_None)
+        return 1;
+    if (!PyUnicode_CheckExact(code))
+        return 0;
+    int same = PyUnicode_Compare(code, s_downlink_gateway);
+    if (same == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return same != 0;
+}
+
 /* canonical.decode_request: an array of request records (canonical._request each). */
 static PyObject *request_item(PyObject *obj, PyObject *component)
 {

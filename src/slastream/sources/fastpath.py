@@ -79,7 +79,8 @@ _GATEWAY_DOWN = 3  # {region}/gateway/{gw}/command/down
 _GATEWAY_ACK = 4  # {region}/gateway/{gw}/event/ack
 _DEVICE_TXACK = 5  # application/{app}/device/{devEui}/event/txack
 _REQUESTS = 6  # slastream/request/{component}, an array of request records
-_KINDS = 7
+_DEVICE_LOG = 7  # application/{app}/device/{devEui}/event/log: mostly ignored
+_KINDS = 8
 
 # A data uplink's MHDR: MType 010 (unconfirmed) or 100 (confirmed), Major 00; RFU bits 4..2
 # are not looked at, as in chirpstack_gateway.decode_up (LoRaWAN 1.0.x §4.2).
@@ -95,7 +96,10 @@ _MILLIS = {f".{ms:03d}Z": ms for ms in range(1000)}
 _SOURCES = ("", *(router.find_decoder(parts)[1] for parts in (
     ["r", "gateway", "g", "event", "up"], ["application", "a", "device", "d", "event", "up"],
     ["r", "gateway", "g", "command", "down"], ["r", "gateway", "g", "event", "ack"],
-    ["application", "a", "device", "d", "event", "txack"], ["slastream", "request", "c"])))
+    ["application", "a", "device", "d", "event", "txack"], ["slastream", "request", "c"],
+    ["application", "a", "device", "d", "event", "log"])))
+# a log event the C loop takes is ignored (chirpstack.decode_log), under this reason class
+_LOG_IGNORED = router.ignored_class("log UNKNOWN")
 
 
 _scan: ModuleType | None
@@ -114,7 +118,7 @@ def setup_native(read: Callable[[bytes], Any]) -> None:
         _scan.setup(read, {t.__name__: t for t in (
             Line, Payload, RxInfo, DeviceInfo, Item, TxInfo, Timing, Delay, UplinkReceived,
             UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog)},
-            msgspec.UNSET)
+            msgspec.UNSET, (_SOURCES[_DEVICE_LOG], _LOG_IGNORED))
 
 
 setup_native(shapes.read)
@@ -148,6 +152,8 @@ def _topic_info(topic: str, rt: router.Router) -> tuple[int, str, str]:
         return _DEVICE_TXACK, parts[3], ""  # devEui
     if decoder is canonical.decode_request:
         return _REQUESTS, parts[2], ""  # component
+    if decoder is chirpstack.decode_log:
+        return _DEVICE_LOG, parts[3], ""
     return _OTHER, "", ""
 
 
@@ -213,7 +219,7 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
     names = columns.Names()
     name_of = names.of
     scratch: list[Event] = []
-    ok = [0] * _KINDS  # messages decoded by a fast branch, by kind
+    ok = [0] * _KINDS  # messages decoded (or, logs, ignored) by the C loop, by kind
     n = bad = 0
     first: int | None = None
     index = names.index
@@ -238,7 +244,7 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
             # (rec: its typed read, None when that is still to be made)
             line, rec, n, first, pos = skip(
                 feed, kinds, classify, names.names, index, received, delivered, others,
-                others_at, order, ok, n, chunk, first, max_line, pos)
+                others_at, order, ok, n, chunk, first, max_line, pos, ignored)
             if line is None:
                 if n < chunk:
                     break  # the end of the input
@@ -406,7 +412,10 @@ def _batch(received: bytearray, delivered: bytearray, others: dict[type, list[Ev
            first: int | None, ok: list[int],
            ignored: Counter[tuple[str, str]]) -> columns.ColumnBatch:
     for kind, count in enumerate(ok):
-        if count:
+        if count and kind == _DEVICE_LOG:  # the key is there: the first log went by Python
+            ingest[(_SOURCES[kind], router.IGNORED)] += count
+            ignored[(_SOURCES[kind], _LOG_IGNORED)] += count
+        elif count:
             ingest[(_SOURCES[kind], router.OK)] += count
     blocks: dict[type, columns.Rows] = {}
     if received:

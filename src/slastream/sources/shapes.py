@@ -76,6 +76,7 @@ class Payload(msgspec.Struct, gc=False):
     items: list[Item] | None = None
     downlinkId: Any = None
     txInfo: TxInfo | None = None
+    code: Any = None  # an integration log event's
 
 
 class Line(msgspec.Struct, gc=False):
