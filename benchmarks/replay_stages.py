@@ -5,11 +5,12 @@ alone over the output of the one before, with the cyclic collector paused as
 ``slastream replay`` runs:
 
 * read: the file's lines;
-* parse: the typed read of each line (``shapes.Line``: the fields the fast shapes need,
-  the syntax of the rest);
-* decode: ``fastpath.column_batches`` beyond reading and the typed read (the C loop of
-  ``sources/_scan.c`` for the dominant shapes: topics, timestamps, PHYPayload headers,
-  column rows and downlink events; ``orjson`` and the router for the rest);
+* parse: the byte reader of the C loop (``sources/_scan_json.h``) over every line: each
+  line it takes (most of a capture) is checked as JSON and its fields picked out, in the
+  replay as here;
+* decode: ``fastpath.column_batches`` beyond that (the C loop of ``sources/_scan.c``:
+  topics, timestamps, PHYPayload headers, column rows and downlink events; the typed read
+  of the lines the byte reader declines; ``orjson`` and the router for the rest);
 * one row per SLI: its ``add`` / ``add_columns`` and ``advance`` (windows, finalisation,
   and the flush at the end);
 * engine: the rest of ``feed_columns`` (input counters, routing, tuples for SLIs without a
@@ -24,13 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from slastream.engine import Engine
 from slastream.model.ledger import ledger_json
 from slastream.model.spec import Settings
 from slastream.replay import collector_paused
-from slastream.sources import fastpath, router, shapes
+from slastream.sources import _scan, fastpath, router
 from slastream.sources.columns import ColumnBatch
 from slastream.sources.decoder import CHUNK
 
@@ -40,11 +39,13 @@ def stage_costs(settings: Settings, capture: Path) -> dict[str, float]:
     costs: dict[str, float] = {}
     with collector_paused():
         costs["read"] = _cpu(lambda: _read(capture))
-        parse = _cpu(lambda: _parse(capture))
-        costs["parse (typed read, shapes.Line)"] = parse - costs["read"]
+        taken: list[int] = []
+        parse = _cpu(lambda: taken.append(_parse(capture)))
+        costs[f"parse (the byte reader; it takes {taken[0]:,} lines)"] = parse - costs["read"]
         batches: list[ColumnBatch] = []
         decode = _cpu(lambda: batches.extend(_decode(settings, capture)))
-        costs["decode beyond the typed read"] = decode - parse
+        costs["decode (beyond that: the C loop, the typed read and Python for the rest)"] = \
+            decode - parse
         engine = Engine(settings)
         per_sli = _timed_slis(engine)
         feed = _cpu(lambda: _feed(engine, batches))
@@ -68,14 +69,11 @@ def _read(capture: Path) -> int:
         return sum(1 for _ in fh)
 
 
-def _parse(capture: Path) -> None:
-    read = shapes.read
+def _parse(capture: Path) -> int:
+    """The byte reader (``sources/_scan_json.h``) over every line: the lines it takes are
+    parsed this way in a replay; the rest are read by the typed read, within decode."""
     with capture.open("rb", buffering=1 << 20) as fh:
-        for line in fh:
-            try:  # noqa: SIM105 (cheaper per line than contextlib.suppress)
-                read(line)
-            except msgspec.MsgspecError:
-                pass  # the fast path parses it again with orjson
+        return _scan.scan(fh)
 
 
 def _decode(settings: Settings, capture: Path) -> list[ColumnBatch]:

@@ -424,7 +424,29 @@ error:
     return NULL;
 }
 
+PyDoc_STRVAR(scan_doc,
+"scan(lines) -> int\n\n"
+"How many of the lines the byte reader (_scan_json.h) takes: the parse stage alone, for\n"
+"benchmarks/replay_stages.py.");
+
+static PyObject *scan(PyObject *self, PyObject *lines)
+{
+    PyObject *it = PyObject_GetIter(lines), *line;
+    if (it == NULL)
+        return NULL;
+    long long taken = 0;
+    Fields f;
+    while ((line = PyIter_Next(it)) != NULL) {
+        if (PyBytes_Check(line))
+            taken += scan_line(PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line), &f);
+        Py_DECREF(line);
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? NULL : PyLong_FromLongLong(taken);
+}
+
 static PyMethodDef methods[] = {
+    {"scan", scan, METH_O, scan_doc},
     {"setup", setup, METH_VARARGS,
      "setup(read, types, unset, log_key): the typed read, the structs and event types by "
      "name, msgspec.UNSET, the ignored counter's key of a log event"},

@@ -1,6 +1,6 @@
 """Types of the C loop in ``_scan.c`` (see there and ``fastpath.py``)."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 def setup(read: Callable[[bytes], Any], types: dict[str, type], unset: object,
@@ -12,3 +12,4 @@ def skip(lines: Iterator[bytes] | bytes, kinds: dict[str, tuple[int, str, str]],
          ok: list[int], n: int, chunk: int, first: int | None, max_line: int, pos: int,
          ignored: dict[tuple[str, str], int],
          ) -> tuple[bytes | None, Any, int, int | None, int]: ...
+def scan(lines: Iterable[bytes]) -> int: ...
