@@ -13,8 +13,9 @@ decoder's own sequence of checks, cut short at the first sign of anything else.
 Where the package was built with its C extension, the loop runs in C (``_scan.c``): it
 takes these two shapes (read from the line's bytes when it is sure of them,
 ``_scan_json.h``, else from the typed read below) and also gateway downlinks, their
-acknowledgements, integration txacks and arrays of request records, and hands every line
-it does not finish back to the Python loop below, which stays the reference
+acknowledgements, integration txacks, arrays of request records and the log events the
+decoder ignores, and hands every line it does not finish back to the Python loop below,
+which stays the reference
 (``native=False``; tests/sources/test_scan.py).
 
 Every line is read whole by a typed msgspec decoder (``shapes.read``: the fields these
@@ -103,7 +104,7 @@ _LOG_IGNORED = router.ignored_class("log UNKNOWN")
 
 
 _scan: ModuleType | None
-try:  # the C loop, built with the package (pyproject.toml); without it, all in Python
+try:  # the C loop, built with the package (setup.py); without it, all in Python
     from slastream.sources import _scan as _built
 except ImportError:  # pragma: no cover - a build without a C compiler
     _scan = None
@@ -181,9 +182,8 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
     -> (kind, two topic levels: the names of an uplink's or delivery's row, the gateway id
     or devEui of the other kinds in the first).
     ``lines``: an iterable of lines (a file), or one buffer of whole lines.
-    ``native``: the plain gateway uplinks and deliveries decoded by the C loop
-    (``_scan.c``) where it is built; False decodes every line here (the reference the
-    tests hold it to).
+    ``native``: the shapes the C loop takes decoded there (``_scan.c``) where it is built;
+    False decodes every line here (the reference the tests hold it to).
     Never raises on bad input: a line that is not valid is counted and skipped.
 
     One loop with everything inlined: at several hundred thousand lines a second a Python
@@ -240,8 +240,8 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
     rec: Line | None
     while True:
         if skip is not None:
-            # the plain gateway uplinks and deliveries in C, up to the first other line
-            # (rec: its typed read, None when that is still to be made)
+            # the shapes the C loop takes, up to the first other line (rec: its typed
+            # read, None when that is still to be made)
             line, rec, n, first, pos = skip(
                 feed, kinds, classify, names.names, index, received, delivered, others,
                 others_at, order, ok, n, chunk, first, max_line, pos, ignored)
