@@ -2,10 +2,10 @@
 
 Two references: ``fastpath.column_batches(native=False)``, the same batches built in Python
 (rows, events, ordinals, names, counters), and the plain path of ``test_fastpath.py``
-(``orjson`` and the router per message). The C loop takes plain gateway uplinks,
-deliveries, gateway downlinks, their acknowledgements, integration txacks and arrays of
-request records; every edge below must either give the same result through it or be
-handed back to Python.
+(``orjson`` and the router per message). The C loop takes plain gateway uplinks and
+deliveries (from the line's bytes, or from the typed read), gateway downlinks, their
+acknowledgements, integration txacks, arrays of request records and ignored log events;
+every edge below must either give the same result through it or be handed back to Python.
 """
 
 from __future__ import annotations
