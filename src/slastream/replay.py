@@ -212,7 +212,7 @@ class _Worker:
 
     def __init__(self, settings: Settings) -> None:
         self.router = router.for_settings(settings)
-        self.kinds: dict[str, tuple[int, str, str]] = {}
+        self.topics = fastpath.Topics()
 
 
 _worker: _Worker | None = None
@@ -238,7 +238,7 @@ def decode_range(job: _Job, settings: Settings | None = None) -> ColumnBatch:
         fh.seek(start)
         data = fh.read(end - start)
     # the range whole: split into lines as a file yields them (after each b"\n" only)
-    (batch,) = fastpath.column_batches(data, sys.maxsize, worker.router, worker.kinds)
+    (batch,) = fastpath.column_batches(data, sys.maxsize, worker.router, worker.topics)
     return batch
 
 

@@ -240,8 +240,8 @@ def test_plain_downlink_shapes_are_taken_by_the_c_loop() -> None:
     order: list[type] = []
     ok = [0] * fastpath._KINDS
     line, rec, n, first, _ = _scan.skip(
-        iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), others, others_at,
-        order, ok, 0, 100, None, 1 << 20, 0, {})
+        iter(lines), _scan.Topics(kinds), _unknown, [], {}, bytearray(), bytearray(), others,
+        others_at, order, ok, 0, 100, None, 1 << 20, 0, {})
     assert (line, rec, n) == (None, None, 5)
     assert ok == [0, 0, 0, 2, 1, 1, 1, 0]
     assert order == [DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog]
@@ -264,7 +264,8 @@ def test_ignored_logs_are_counted_by_the_c_loop_after_the_first() -> None:
     for ignored, handed_back, counted in (({}, lines[0], 0), ({key: 1}, None, 3)):
         ok = [0] * fastpath._KINDS
         line, _, n, _, _ = _scan.skip(
-            iter(lines), kinds, _unknown, [], {}, bytearray(), bytearray(), {}, {}, [], ok,
+            iter(lines), _scan.Topics(kinds), _unknown, [], {}, bytearray(), bytearray(), {}, {},
+            [], ok,
             0, 100, None, 1 << 20, 0, ignored)
         assert (line, n, ok[fastpath._DEVICE_LOG]) == (handed_back, counted, counted)
     (batch,) = assert_native_same(lines, chunk=100)
@@ -453,3 +454,55 @@ def test_plain_lines_are_read_from_their_bytes() -> None:
         fastpath.setup_native(shapes.read)
     assert batch.ingest == {("chirpstack_gateway", "ok"): 3, ("chirpstack", "ok"): 3}
     assert len(asked) == 1
+
+
+def _gateway_line(gateway: int, width: int = 16) -> bytes:
+    return _raw(b"eu868/gateway/%0*x/event/up" % (width, gateway), _GW_PAYLOAD)
+
+
+def _delivery_line(device: int, tenant: bytes = b"t-1") -> bytes:
+    return _raw(b"application/a1/device/%016x/event/up" % device,
+                _swap(_DL_PAYLOAD, b'"t-1"', b'"' + tenant + b'"'))
+
+
+def _same_with(topics: fastpath.Topics, lines: list[bytes], chunk: int = 1000) -> None:
+    got = list(fastpath.column_batches(lines, chunk, router.Router(), topics))
+    want = list(fastpath.column_batches(lines, chunk, router.Router(), native=False))
+    assert comparable(got) == comparable(want)
+
+
+def test_one_topic_table_for_many_calls() -> None:
+    """A replay's worker keeps one Topics for all its byte ranges, each decoded with a new
+    table of names: the name indexes a topic's slot keeps are those of the table in use,
+    interned in the Python loop's order (here each range meets the names in another
+    order), and so is the last tenant's (the next range starts with the same one)."""
+    first = [_gateway_line(1), _delivery_line(7), _gateway_line(2), _delivery_line(8, b"t-2"),
+             _gateway_line(1), _delivery_line(7)]
+    second = [_delivery_line(7), _gateway_line(3), _delivery_line(8, b"t-2"),
+              _gateway_line(2), _delivery_line(9, b"t-2"), _delivery_line(7)]
+    topics = fastpath.Topics()
+    for lines in (first, second, first, list(reversed(second))):
+        _same_with(topics, lines)
+    assert topics.table is not None and len(topics.table) == 6
+    _same_with(topics, first + second, chunk=2)  # one table of names for many batches
+
+
+def test_the_topic_table_bound_and_long_topics() -> None:
+    """More topics than the C loop's table holds (emptied when full, then filled again)
+    and topics longer than a slot keeps in place: the same batches."""
+    many = [_gateway_line(i) for i in range(_scan.TOPICS_MAX + 50)]
+    topics = fastpath.Topics()
+    _same_with(topics, many + many[:100], chunk=20_000)
+    assert topics.table is not None and len(topics.table) < _scan.TOPICS_MAX
+    long = [_gateway_line(i, width=200) for i in range(3)]
+    assert len(long[0].split(b'"')[7]) > 200
+    assert_native_same(long + long[::-1])
+
+
+def test_topics_that_are_not_plain_ascii() -> None:
+    """Escaped in the line (the typed read makes a str that is not ASCII, looked up by its
+    UTF-8), written as UTF-8 (the line goes to Python), a lone surrogate (declined)."""
+    escaped = _raw(b"eu868/gateway/\\u00e9t\\u00e9/event/up", _GW_PAYLOAD)
+    written = _raw("eu868/gateway/été/event/up".encode(), _GW_PAYLOAD)
+    surrogate = _raw(b"eu868/gateway/\\ud800/event/up", _GW_PAYLOAD)
+    assert_native_same([escaped, written, escaped, surrogate, written, surrogate, escaped])

@@ -58,44 +58,22 @@ static int g_ready;
 #define KIND_DEVICE_LOG 7
 #define KINDS 8
 
+#include "_scan_topics.h"
+
 /* What skip() appends to: the batch being decoded, as the Python loop holds it. */
 typedef struct {
-    PyObject *kinds, *classify, *names, *index, *received, *delivered, *others, *others_at,
+    PyObject *topics, *classify, *names, *index, *received, *delivered, *others, *others_at,
         *order, *ignored;
     long long counts[KINDS]; /* messages decoded here, by kind */
 } Batch;
 
-/* The end of a line's decoding: its entry released, a decoded line counted by kind. */
-static int finish(Batch *b, PyObject *info, long kind, int done, int64_t ms, int64_t *ms_out)
+/* The end of a line's decoding: a decoded line counted by kind. */
+static int finish(Batch *b, long kind, int done, int64_t ms, int64_t *ms_out)
 {
-    Py_DECREF(info);
     if (done > 0)
         b->counts[kind]++;
     *ms_out = ms;
     return done;
-}
-
-/* The kinds entry of a topic (a new reference): looked up, or classified and entered by
- * the Python loop's own function; *kind its kind (0 for an entry of another form). */
-static PyObject *kind_of(Batch *b, PyObject *topic, long *kind)
-{
-    PyObject *info = PyDict_GetItemWithError(b->kinds, topic);
-    if (info != NULL)
-        Py_INCREF(info);
-    else if (PyErr_Occurred() || (info = PyObject_CallOneArg(b->classify, topic)) == NULL)
-        return NULL;
-    *kind = 0;
-    if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3) {
-        *kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
-        if (*kind < 0 || *kind >= KINDS) {
-            if (PyErr_Occurred()) {
-                Py_DECREF(info);
-                return NULL;
-            }
-            *kind = 0;
-        }
-    }
-    return info;
 }
 
 /* LoRaWAN 1.0.x §4.2: MHDR MType 010 / 100, Major 00; RFU bits not looked at. */
@@ -238,6 +216,40 @@ static int64_t name_of(PyObject *names, PyObject *index, PyObject *name)
     return bad ? -1 : at;
 }
 
+/* The name indexes of a topic's two levels (an uplink's gateway and region, a delivery's
+ * application and device) in the batch's table of names, interned in that order when the
+ * slot has none for this table yet: names are only ever added to a table, so they stay
+ * valid. -1 on error. */
+static int slot_names(Batch *b, Slot *sl, int64_t *first, int64_t *second)
+{
+    Topics *t = (Topics *)b->topics;
+    if (sl->gen != t->gen) {
+        if ((sl->idx[0] = name_of(b->names, b->index, PyTuple_GET_ITEM(sl->info, 1))) < 0
+            || (sl->idx[1] = name_of(b->names, b->index, PyTuple_GET_ITEM(sl->info, 2))) < 0)
+            return -1;
+        sl->gen = t->gen;
+    }
+    *first = sl->idx[0];
+    *second = sl->idx[1];
+    return 0;
+}
+
+/* name_of of a delivery's tenant, the last one's index kept (a capture has a few). */
+static int64_t tenant_index(Batch *b, PyObject *tenant)
+{
+    Topics *t = (Topics *)b->topics;
+    if (t->tenant == tenant && t->tenant_gen == t->gen)
+        return t->tenant_idx;
+    int64_t idx = name_of(b->names, b->index, tenant);
+    if (idx < 0)
+        return -1;
+    Py_INCREF(tenant);
+    Py_XSETREF(t->tenant, tenant); /* held: no later str can have its address */
+    t->tenant_gen = t->gen;
+    t->tenant_idx = idx;
+    return idx;
+}
+
 #include "_scan_fields.h"
 #include "_scan_rows.h"
 #include "_scan_events.h"
@@ -252,10 +264,24 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
     int64_t ms = stamp_ms(slot(rec, off_received_at));
     if (ms < 0)
         return 0;
-    long kind;
-    PyObject *info = kind_of(b, topic, &kind);
-    if (info == NULL)
+    /* the topic by its UTF-8 bytes, as the byte reader looks it up */
+    const char *key;
+    Py_ssize_t key_len;
+    if (PyUnicode_IS_COMPACT_ASCII(topic)) {
+        key = (const char *)PyUnicode_DATA(topic);
+        key_len = PyUnicode_GET_LENGTH(topic);
+    } else if ((key = PyUnicode_AsUTF8AndSize(topic, &key_len)) == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+            return -1;
+        PyErr_Clear(); /* a lone surrogate: Python decodes the line */
+        return 0;
+    }
+    Slot *sl = topic_slot((Topics *)b->topics, b->classify, key, key_len,
+                          topic_hash(key, key_len), topic);
+    if (sl == NULL)
         return -1;
+    long kind = sl->kind;
+    PyObject *info = sl->info;
     int done = 0;
     if (kind == KIND_REQUESTS) {
         if (PyList_CheckExact(payload))
@@ -263,9 +289,9 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
     } else if (!Py_IS_TYPE(payload, g_payload)) {
         done = 0;
     } else if (kind == KIND_GATEWAY_UP) {
-        done = gateway_up(payload, ms, info, n, b->names, b->index, b->received, b->order);
+        done = gateway_up(payload, ms, sl, n, b);
     } else if (kind == KIND_DEVICE_UP) {
-        done = device_up(payload, ms, info, n, b->names, b->index, b->delivered, b->order);
+        done = device_up(payload, ms, sl, n, b);
     } else if (kind == KIND_GATEWAY_DOWN) {
         done = gateway_down(payload, ms, info, n, b->others, b->others_at, b->order);
     } else if (kind == KIND_GATEWAY_ACK) {
@@ -278,11 +304,11 @@ static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
         int seen = PyDict_Contains(b->ignored, g_log_key);
         done = seen < 0 ? -1 : seen ? device_log(payload) : 0;
     }
-    return finish(b, info, kind, done, ms, ms_out);
+    return finish(b, kind, done, ms, ms_out);
 }
 
 PyDoc_STRVAR(skip_doc,
-"skip(lines, kinds, classify, names, index, received, delivered, others, others_at,\n"
+"skip(lines, topics, classify, names, index, received, delivered, others, others_at,\n"
 "     order, ok, n, chunk, first, max_line, pos, ignored)\n"
 "-> (line, rec, n, first, pos)\n\n"
 "Decode lines from ``lines`` (an iterator, or a bytes buffer of lines read from ``pos``\n"
@@ -290,7 +316,7 @@ PyDoc_STRVAR(skip_doc,
 "deliveries (their rows appended), gateway downlinks, acknowledgements, txacks or arrays\n"
 "of request records (their events appended), or log events that are ignored, counting\n"
 "them in ``ok[kind]``; a topic new\n"
-"to ``kinds`` is entered by ``classify(topic)``, which\n"
+"to ``topics`` (a Topics, and its kinds dict) is entered by ``classify(topic)``, which\n"
 "returns its entry; new names are added to ``names`` and ``index``); stop at the first other\n"
 "line (returned with its typed read ``rec``, or None when that read failed or was not\n"
 "made), at the end of the input or when ``n`` reaches ``chunk`` (line None).");
@@ -308,13 +334,13 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Batch b = {args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8],
                args[9], args[16], {0}};
     PyObject *it = args[0], *ok = args[10], *first = args[13];
-    if (!PyDict_CheckExact(b.kinds) || !PyList_CheckExact(b.names)
+    if (!Py_IS_TYPE(b.topics, &TopicsType) || !PyList_CheckExact(b.names)
         || !PyDict_CheckExact(b.index) || !PyByteArray_CheckExact(b.received)
         || !PyByteArray_CheckExact(b.delivered) || !PyDict_CheckExact(b.others)
         || !PyDict_CheckExact(b.others_at) || !PyList_CheckExact(b.order)
         || !PyDict_Check(b.ignored)
         || !PyList_CheckExact(ok) || PyList_GET_SIZE(ok) != KINDS) {
-        PyErr_SetString(PyExc_TypeError, "skip(): dict, list, dict, bytearray, bytearray, "
+        PyErr_SetString(PyExc_TypeError, "skip(): Topics, list, dict, bytearray, bytearray, "
                                          "dict, dict, list, list of a count per kind");
         return NULL;
     }
@@ -324,6 +350,7 @@ static PyObject *skip(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t pos = PyLong_AsSsize_t(args[15]);
     if (PyErr_Occurred())
         return NULL;
+    topics_use((Topics *)b.topics, b.index);
     /* lines from an iterator, or from a buffer of whole lines split here at each b"\n"
      * (kept, as a file's lines keep it), from pos on */
     const char *buf = NULL;
@@ -462,5 +489,15 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__scan(void)
 {
     b64_init();
-    return PyModule_Create(&module);
+    if (PyType_Ready(&TopicsType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Topics", (PyObject *)&TopicsType) < 0
+        || PyModule_AddIntConstant(m, "TOPICS_MAX", TOPICS_MAX) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

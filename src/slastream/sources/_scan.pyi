@@ -5,7 +5,13 @@ from typing import Any
 
 def setup(read: Callable[[bytes], Any], types: dict[str, type], unset: object,
           log_key: tuple[str, str]) -> None: ...
-def skip(lines: Iterator[bytes] | bytes, kinds: dict[str, tuple[int, str, str]],
+TOPICS_MAX: int
+
+class Topics:
+    def __init__(self, kinds: dict[str, tuple[int, str, str]]) -> None: ...
+    def __len__(self) -> int: ...
+
+def skip(lines: Iterator[bytes] | bytes, topics: Topics,
          classify: Callable[[str], tuple[int, str, str]], names: list[str],
          index: dict[str, int], received: bytearray, delivered: bytearray,
          others: dict[type, list[Any]], others_at: dict[type, list[int]], order: list[type],

@@ -6,9 +6,8 @@
 
 /* A gateway uplink's row from its PHYPayload's base64 text (the CRC checked by the
  * caller): 1 appended, 0 not this code's (Python decodes the line), -1 error. */
-static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, PyObject *info,
-                       int64_t n, PyObject *names, PyObject *index, PyObject *received,
-                       PyObject *order)
+static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, Slot *sl,
+                       int64_t n, Batch *b)
 {
     unsigned char phy[MAX_PHY];
     Py_ssize_t len = b64_decode((const unsigned char *)text, text_len, phy);
@@ -27,15 +26,14 @@ static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, PyObje
              | (int64_t)phy[4] << 24;
     row[2] = (int64_t)phy[6] | (int64_t)phy[7] << 8;
     /* the names in the order the Python loop interns them: gateway, region */
-    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
-        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0)
+    if (slot_names(b, sl, &row[3], &row[4]) < 0)
         return -1;
     row[5] = mhdr == CONFIRMED;
     row[6] = len > end ? phy[end - 4] : -1;
     row[7] = n;
-    if (PyByteArray_GET_SIZE(received) == 0 && PyList_Append(order, g_received) < 0)
+    if (PyByteArray_GET_SIZE(b->received) == 0 && PyList_Append(b->order, g_received) < 0)
         return -1;
-    return append_row(received, row, 8) < 0 ? -1 : 1;
+    return append_row(b->received, row, 8) < 0 ? -1 : 1;
 }
 
 static int is_crc_ok(const char *s, Py_ssize_t n)
@@ -44,8 +42,7 @@ static int is_crc_ok(const char *s, Py_ssize_t n)
 }
 
 /* chirpstack_gateway.decode_up's plain shape from the typed read. */
-static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
-                      PyObject *names, PyObject *index, PyObject *received, PyObject *order)
+static int gateway_up(PyObject *payload, int64_t ms, Slot *sl, int64_t n, Batch *b)
 {
     PyObject *rx = slot(payload, off_rxinfo), *text = slot(payload, off_phy);
     if (rx == NULL || text == NULL || !Py_IS_TYPE(rx, g_rxinfo) || !PyUnicode_CheckExact(text)
@@ -59,7 +56,7 @@ static int gateway_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
             || !is_crc_ok((const char *)PyUnicode_DATA(crc), PyUnicode_GET_LENGTH(crc))))
         return 0;
     return gateway_row((const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), ms,
-                       info, n, names, index, received, order);
+                       sl, n, b);
 }
 
 static int hexval(int c)
@@ -73,8 +70,7 @@ static int hexval(int c)
 /* A delivery's row from its devAddr text, fCnt and tenant (NULL: ""): 1 appended, 0 not
  * this code's, -1 error. */
 static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyObject *tenant,
-                      int64_t ms, PyObject *info, int64_t n, PyObject *names,
-                      PyObject *index, PyObject *delivered, PyObject *order)
+                      int64_t ms, Slot *sl, int64_t n, Batch *b)
 {
     /* chirpstack.decode_up: devAddr 8 hex digits, fCnt a uint32 */
     if (addr_len != 8 || count < 0 || count > 0xFFFFFFFFLL)
@@ -91,19 +87,17 @@ static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyOb
     row[1] = devaddr;
     row[2] = count;
     /* the names in the order the Python loop interns them: application, device, tenant */
-    if ((row[3] = name_of(names, index, PyTuple_GET_ITEM(info, 1))) < 0
-        || (row[4] = name_of(names, index, PyTuple_GET_ITEM(info, 2))) < 0
-        || (row[5] = name_of(names, index, tenant != NULL ? tenant : s_empty)) < 0)
+    if (slot_names(b, sl, &row[3], &row[4]) < 0
+        || (row[5] = tenant_index(b, tenant != NULL ? tenant : s_empty)) < 0)
         return -1;
     row[6] = n;
-    if (PyByteArray_GET_SIZE(delivered) == 0 && PyList_Append(order, g_delivered) < 0)
+    if (PyByteArray_GET_SIZE(b->delivered) == 0 && PyList_Append(b->order, g_delivered) < 0)
         return -1;
-    return append_row(delivered, row, 7) < 0 ? -1 : 1;
+    return append_row(b->delivered, row, 7) < 0 ? -1 : 1;
 }
 
 /* chirpstack.decode_up's plain shape from the typed read. */
-static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
-                     PyObject *names, PyObject *index, PyObject *delivered, PyObject *order)
+static int device_up(PyObject *payload, int64_t ms, Slot *sl, int64_t n, Batch *b)
 {
     PyObject *addr = slot(payload, off_devaddr), *fcnt = slot(payload, off_fcnt);
     PyObject *dinfo = slot(payload, off_deviceinfo);
@@ -128,7 +122,7 @@ static int device_up(PyObject *payload, int64_t ms, PyObject *info, int64_t n,
             tenant = NULL;
     }
     return device_row((const char *)PyUnicode_DATA(addr), PyUnicode_GET_LENGTH(addr), count,
-                      tenant, ms, info, n, names, index, delivered, order);
+                      tenant, ms, sl, n, b);
 }
 
 /* The last tenant id read from the bytes of a line, as a str: a capture has a few tenants,
@@ -147,38 +141,55 @@ static PyObject *tenant_of(const Raw *raw)
     return g_tenant;
 }
 
+/* Where the bridge's line form ({"received_at":"<24 characters>","topic":"...) puts the
+ * topic. */
+#define TOPIC_AT 51
+
 /* A line read from its bytes (_scan_json.h): 1 decoded into a row, 0 not this code's (the
  * typed read takes it), -1 error. */
 static int from_bytes(const char *s, Py_ssize_t len, Batch *b, int64_t n, int64_t *ms_out)
 {
+    Topics *t = (Topics *)b->topics;
+    /* the topic where the bridge's form has it: its slot is fetched while the line is
+     * read (a guess: the line's own reading below decides) */
+    const char *peek = NULL;
+    Py_ssize_t peek_n = -1;
+    uint64_t h = 0;
+    if (len > TOPIC_AT && memcmp(s, "{\"received_at\":\"", 16) == 0
+        && memcmp(s + TOPIC_AT - 11, "\",\"topic\":\"", 11) == 0) {
+        const char *q = memchr(s + TOPIC_AT, '"', (size_t)(len - TOPIC_AT));
+        if (q != NULL) {
+            peek = s + TOPIC_AT;
+            peek_n = q - peek;
+            h = topic_hash(peek, peek_n);
+            topic_prefetch(t, h);
+        }
+    }
     Fields f;
     if (!scan_line(s, len, &f))
         return 0;
     int64_t ms = stamp_text(f.received_at.p, f.received_at.n);
     if (ms < 0 || f.topic.n == 0)
         return 0;
-    PyObject *topic = PyUnicode_FromStringAndSize(f.topic.p, f.topic.n);
-    if (topic == NULL)
+    /* the topic by its bytes: ASCII without escapes, its UTF-8 as it stands */
+    if (f.topic.p != peek || f.topic.n != peek_n)
+        h = topic_hash(f.topic.p, f.topic.n);
+    Slot *sl = topic_slot(t, b->classify, f.topic.p, f.topic.n, h, NULL);
+    if (sl == NULL)
         return -1;
-    long kind;
-    PyObject *info = kind_of(b, topic, &kind);
-    Py_DECREF(topic);
-    if (info == NULL)
-        return -1;
+    long kind = sl->kind;
     int done = 0;
     if (kind == KIND_GATEWAY_UP) {
         if (f.rx == 1 && f.phy.n >= 0 && (f.crc.n < 0 || is_crc_ok(f.crc.p, f.crc.n)))
-            done = gateway_row(f.phy.p, f.phy.n, ms, info, n, b->names, b->index,
-                               b->received, b->order);
+            done = gateway_row(f.phy.p, f.phy.n, ms, sl, n, b);
     } else if (kind == KIND_DEVICE_UP && f.devaddr.n >= 0 && f.fcnt >= 0) {
         PyObject *tenant = NULL;
         if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(&f.tenant)) == NULL)
             done = -1;
         else
-            done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, info, n,
-                              b->names, b->index, b->delivered, b->order);
+            done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, sl, n, b);
     }
-    return finish(b, info, kind, done, ms, ms_out);
+    return finish(b, kind, done, ms, ms_out);
 }
 
 #endif

@@ -125,6 +125,22 @@ def setup_native(read: Callable[[bytes], Any]) -> None:
 setup_native(shapes.read)
 
 
+class Topics:
+    """The topics classified with one router, kept from one call of :func:`column_batches`
+    to the next (a replay's worker decodes many ranges of one capture).
+
+    ``kinds``: topic -> (kind, two topic levels: the names of an uplink's or delivery's
+    row, the gateway id or devEui of the other kinds in the first). ``table``: the C
+    loop's copy of the same entries, looked up by a line's bytes, with each topic's name
+    indexes in the batch (``_scan_topics.h``); None without the C loop."""
+
+    __slots__ = ("kinds", "table")
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, tuple[int, str, str]] = {}
+        self.table = _scan.Topics(self.kinds) if _scan is not None else None
+
+
 class Batch(NamedTuple):
     """What ``chunk`` decoded messages (or the end of the input) produced."""
 
@@ -173,14 +189,12 @@ def batches(lines: Iterable[bytes], chunk: int,
 # A hot loop kept whole for speed: a function call per line costs a noticeable share.
 def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
                    rt: router.Router = router.DEFAULT,
-                   kinds: dict[str, tuple[int, str, str]] | None = None,
+                   topics: Topics | None = None,
                    native: bool = True) -> Iterator[columns.ColumnBatch]:
     """Decode capture lines into batches of ``chunk`` messages, gateway uplinks and
     deliveries as columns (``sources/columns.py``); the last batch may be short (or empty).
-    ``kinds``: topics classified by an earlier call with the same router (a replay's
-    worker process decodes many ranges of one capture), filled as topics are seen: topic
-    -> (kind, two topic levels: the names of an uplink's or delivery's row, the gateway id
-    or devEui of the other kinds in the first).
+    ``topics``: topics classified by an earlier call with the same router (:class:`Topics`),
+    filled as topics are seen.
     ``lines``: an iterable of lines (a file), or one buffer of whole lines.
     ``native``: the shapes the C loop takes decoded there (``_scan.c``) where it is built;
     False decodes every line here (the reference the tests hold it to).
@@ -197,8 +211,9 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
     millis = _MILLIS
     # 20 characters, the last not ".": no stamp that ``millis`` accepts starts with it.
     head, head_ms = "-" * 20, 0
-    if kinds is None:
-        kinds = {}
+    if topics is None:
+        topics = Topics()
+    kinds = topics.kinds
     decode = rt.decode
     received_t = UplinkReceived
     delivered_t = UplinkDelivered
@@ -232,6 +247,7 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
         return known
 
     skip = _scan.skip if _scan is not None and native else None
+    table = topics.table
     # lines, or a whole buffer of them (a replay's byte range), which the C loop splits
     # itself, making a bytes object only of each line it hands back
     it: Iterator[bytes] = iter(io.BytesIO(lines) if isinstance(lines, bytes) else lines)
@@ -243,7 +259,7 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
             # the shapes the C loop takes, up to the first other line (rec: its typed
             # read, None when that is still to be made)
             line, rec, n, first, pos = skip(
-                feed, kinds, classify, names.names, index, received, delivered, others,
+                feed, table, classify, names.names, index, received, delivered, others,
                 others_at, order, ok, n, chunk, first, max_line, pos, ignored)
             if line is None:
                 if n < chunk:
