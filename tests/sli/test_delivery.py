@@ -275,9 +275,26 @@ _BOUNDARY_LATENCIES = [  # 300 ms and 100 ms: on the bounds of two latency bucke
     UplinkReceived(T0 + 5_000, 0x26000002, 1, "gw", "eu868", False, 1)]
 
 
+# in time order, as a capture's rows almost always are: keys first heard in another order
+# than they sort, heard again, in a tie, and in two regions
+_IN_TIME_ORDER = [
+    UplinkReceived(T0, 0x26000002, 3, "gw", "us915", False, 1),
+    UplinkReceived(T0, 0x26000001, 0, "gw", "eu868", False, 1),
+    UplinkReceived(T0 + 40, 0x26000002, 3, "gw2", "eu868", False, 1),
+    UplinkReceived(T0 + 40, 0x26000001, 1, "gw2", "eu868", False, 1),
+    UplinkReceived(T0 + 40, 0x26000001, 0, "gw3", "us915", False, 1),
+    UplinkDelivered(T0 + 300, 0x26000001, 0x10000, "a", "d"),
+    UplinkReceived(T0 + 1_200, 0x26000001, 1, "gw", "us915", False, 1),
+    UplinkDelivered(T0 + 1_300, 0x26000002, 0x10003, "a", "d")]
+
+
 @settings(max_examples=100, deadline=None)
 @example(batches=[(_BOUNDARY_LATENCIES, True)], scope_by="region", mac_only=True,
          prefixes=((0x26000000, 7),))
+@example(batches=[(_IN_TIME_ORDER[:5], False), (_IN_TIME_ORDER[5:], True)],
+         scope_by="region", mac_only=True, prefixes=((0x26000000, 7),))
+@example(batches=[(_IN_TIME_ORDER[5:6], False), (_IN_TIME_ORDER, True)],
+         scope_by="region", mac_only=True, prefixes=())
 @given(batches=st.lists(st.tuples(st.lists(st.one_of(_UPLINK, _DELIVERY, _OUTAGE), max_size=16),
                                   st.booleans()), max_size=6),
        scope_by=st.sampled_from(["network", "region"]), mac_only=st.booleans(),

@@ -79,6 +79,14 @@ def _ours(sli: DeliverySLI, devaddr: Ints) -> npt.NDArray[np.bool_]:
 def _groups(keys: Ints, t: Ints) -> tuple[Ints, Ints, Ints, Ints]:
     """Per distinct key, in order of its first row: the key, the row of its earliest time
     (the first such row on ties), that time, and the time of its first row."""
+    if np.all(t[1:] >= t[:-1]):
+        # rows in time order (a capture's, almost always): a key's first row is its
+        # earliest, and one stable sort by key (half a lexsort) finds them
+        by_key = np.argsort(keys, kind="stable")
+        sorted_keys = keys[by_key]
+        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        first_row = np.sort(by_key[starts])
+        return keys[first_row], first_row, t[first_row], t[first_row]
     by_key = np.lexsort((t, keys))  # stable: ties keep row order
     sorted_keys = keys[by_key]
     starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
@@ -133,15 +141,26 @@ def add_uplinks(sli: DeliverySLI, rows: Rows, names: list[str]) -> bool:
     values = list(map(pending.get, key_list))
     new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
     tracked = new.copy()  # keys to track at their first copy's second: new, or delivered first
-    none, tt = _NONE, _T
-    for at in np.flatnonzero(~new).tolist():  # known keys: a copy in an earlier batch
-        v, tm = values[at], int(tmin[at])
-        assert v is not None
-        if v // _S // tt == none:  # known from its delivery only
-            pending[key_list[at]] = (tm * tt + v // _S % tt) * _S + int(sc[at])
-            tracked[at] = True
-        elif tm < v // _S // tt:
-            pending[key_list[at]] = (tm * tt + v // _S % tt) * _S + int(sc[at])
+    none = _NONE
+    if not new.all():  # known keys: a copy or the delivery in an earlier batch
+        known = np.flatnonzero(~new)
+        held = list(map(values.__getitem__, known.tolist()))
+        # the packing taken apart in C: ns above bit 62 (_NONE: known from its delivery
+        # only), the application time below
+        ns = np.fromiter(map(rshift, held, repeat(_NS_SHIFT)), dtype=np.int64,
+                         count=len(held))
+        app = np.fromiter(map(and_, held, repeat(_LOW_MASK)), dtype=np.int64,
+                          count=len(held)) >> _SCOPE_BITS
+        tm = tmin[known]
+        tracked[known[ns == none]] = True
+        # the earliest copy and its scope: _pack(tm, app, scope), the time's shift on
+        # Python ints (it does not fit int64)
+        moved = np.flatnonzero((ns == none) | (tm < ns))
+        if len(moved):
+            low = (app[moved] << _SCOPE_BITS) + sc[known[moved]]
+            pending.update(zip(map(key_list.__getitem__, known[moved].tolist()), map(
+                add, map(lshift, tm[moved].tolist(), repeat(_NS_SHIFT)), low.tolist()),
+                strict=True))
     if new.any():
         # _pack(tm, _NONE, scope) = (tm << _NS_SHIFT) + (_NONE << _SCOPE_BITS) + scope: the
         # low part fits int64, the time's shift is done on Python ints (it does not)
@@ -169,11 +188,13 @@ def _track_rows(sli: DeliverySLI, keys: list[int], times: Ints) -> None:
     in_order = seconds[order]
     starts = np.flatnonzero(np.concatenate(([True], in_order[1:] != in_order[:-1])))
     ends = [*starts[1:].tolist(), len(order)]
+    begins = starts.tolist()
+    firsts = in_order[starts].tolist()
+    by_second = list(map(keys.__getitem__, order.tolist()))
     buckets = sli._buckets
     for g in np.argsort(order[starts], kind="stable").tolist():
-        a, b = int(starts[g]), ends[g]
-        second = int(in_order[a])
-        picked = list(map(keys.__getitem__, order[a:b].tolist()))
+        second = firsts[g]
+        picked = by_second[begins[g]:ends[g]]
         bucket = buckets.get(second)
         if bucket is None:
             buckets[second] = picked
@@ -223,7 +244,7 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
     new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
     if not new.all():  # known keys (their uplink, mostly): an earlier delivery time wins
         seen = np.flatnonzero(~new)
-        held = cast(list[int], [values[i] for i in seen.tolist()])
+        held = cast(list[int], list(map(values.__getitem__, seen.tolist())))
         # the application time is bits 20-61 of the packed value (any sign: & is modular)
         app = (np.fromiter(map(and_, held, repeat(_LOW_MASK)), dtype=np.int64,
                            count=len(held)) >> _SCOPE_BITS)
@@ -234,7 +255,7 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
             shifts = map(lshift, map(sub, tmin[seen][moved].tolist(), app[moved].tolist()),
                          repeat(_SCOPE_BITS))
             pending.update(zip(ukeys[seen][moved].tolist(),
-                               map(add, [held[i] for i in moved.tolist()], shifts),
+                               map(add, map(held.__getitem__, moved.tolist()), shifts),
                                strict=True))
     if new.any():
         # _pack(_NONE, tm, 0) = (_NONE << _NS_SHIFT) + (tm << _SCOPE_BITS)
