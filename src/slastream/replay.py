@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 
 from slastream.engine import Engine
@@ -39,7 +41,7 @@ from slastream.model.ledger import ledger_json
 from slastream.model.spec import Settings
 from slastream.model.time import Month
 from slastream.sources import fastpath, router
-from slastream.sources.columns import ColumnBatch, rechunk
+from slastream.sources.columns import ColumnBatch, Names, rechunk, renamed
 from slastream.sources.decoder import CHUNK
 
 # Ranges of about this size: large enough that a range's hand-over (a few arrays and the
@@ -142,28 +144,53 @@ def _parallel(settings: Settings, capture_path: str, size: int, workers: int) ->
 
 def _decoded(pool: ProcessPoolExecutor, jobs: list[_Job], ahead: int
              ) -> Iterator[ColumnBatch]:
-    """The ranges decoded, in file order, at most ``ahead`` of them under way or waiting:
-    memory stays bounded when the workers outpace the engine."""
-    queue: deque[Future[ColumnBatch]] = deque()
+    """The ranges decoded, in file order, at most ``ahead`` of them under way or waiting
+    (memory stays bounded when the workers outpace the engine), their names in one table.
+
+    A worker names strings by its own table, kept across its ranges, and hands over only
+    the names it added since its previous range (``_handed_over``); its ranges arrive here
+    in the order it decoded them (the pool hands out jobs in order), so each worker's
+    table is rebuilt here as a map to the engine's table, and a range's name columns are
+    mapped through it. Each string is looked up here once per worker, not once per range
+    (a range of a 10,000-device network names most devices)."""
+    queue: deque[Future[_HandedOver]] = deque()
     todo = iter(jobs)
     for job in itertools.islice(todo, ahead):
         queue.append(pool.submit(_handed_over, job))
+    names = Names()
+    luts: dict[int, npt.NDArray[np.int64]] = {}  # by worker: its name index -> the engine's
     while queue:
-        part = queue.popleft().result()
+        part, worker, known = queue.popleft().result()
         for job in itertools.islice(todo, 1):
             queue.append(pool.submit(_handed_over, job))
-        yield part._replace(events={cls: list(map(partial(tuple.__new__, cls), evs))
-                                    for cls, evs in part.events.items()})
+        lut = luts.get(worker, np.zeros(0, dtype=np.int64))
+        assert len(lut) == known, "a worker's names handed over out of order"
+        if part.names:
+            lut = luts[worker] = np.concatenate(
+                (lut, np.array(names.of_all(part.names), dtype=np.int64)))
+        yield renamed(part, lut, names)._replace(
+            events={cls: list(map(partial(tuple.__new__, cls), evs))
+                    for cls, evs in part.events.items()})
 
 
-def _handed_over(job: _Job) -> ColumnBatch:
-    """A range decoded in a worker, its events as plain tuples: a named tuple pickles
-    through Python code of its own, over three times the cost (0.07 against 0.02 s for the
-    events of 10 ranges; measured), and ``_decoded`` makes them named again."""
+# a range as a worker hands it over: the batch (its names: those new to the worker's table),
+# the worker (its process id), how many names the worker had handed over before
+_HandedOver = tuple[ColumnBatch, int, int]
+
+
+def _handed_over(job: _Job) -> _HandedOver:
+    """A range decoded in a worker, with the names its table gained since the worker's
+    previous range, its events as plain tuples: a named tuple pickles through Python code
+    of its own, over three times the cost (0.07 against 0.02 s for the events of 10
+    ranges; measured), and ``_decoded`` makes them named again."""
     part = decode_range(job)
+    worker = _worker
+    assert worker is not None
+    known = worker.sent
+    worker.sent = len(part.names)
     plain: dict[type, list[Any]] = {cls: list(map(tuple, evs))
                                     for cls, evs in part.events.items()}
-    return part._replace(events=plain)
+    return part._replace(events=plain, names=part.names[known:]), os.getpid(), known
 
 
 def _processes() -> multiprocessing.context.BaseContext:
@@ -208,11 +235,14 @@ def byte_ranges(path: str, size: int, parts: int) -> list[tuple[int, int]]:
 
 class _Worker:
     """What a decoding process keeps from one range to the next: the router of the
-    settings and the topics it has classified (a capture's topics repeat in every range)."""
+    settings, the topics it has classified (a capture's topics repeat in every range), its
+    table of names and how many of them it has handed over."""
 
     def __init__(self, settings: Settings) -> None:
         self.router = router.for_settings(settings)
         self.topics = fastpath.Topics()
+        self.names = Names()
+        self.sent = 0
 
 
 _worker: _Worker | None = None
@@ -227,7 +257,8 @@ def _start_worker(settings: Settings) -> None:
 def decode_range(job: _Job, settings: Settings | None = None) -> ColumnBatch:
     """One byte range of a capture as one column batch (message ordinals from 0), as a
     worker process decodes it: with the process's router (``settings`` when there is
-    none), its sessions fresh (``router.Sessions``: see the module's docstring)."""
+    none), its sessions fresh (``router.Sessions``: see the module's docstring), its
+    names those of the process's table (every name of the ranges it decoded so far)."""
     path, start, end = job
     worker = _worker
     if worker is None:
@@ -238,7 +269,8 @@ def decode_range(job: _Job, settings: Settings | None = None) -> ColumnBatch:
         fh.seek(start)
         data = fh.read(end - start)
     # the range whole: split into lines as a file yields them (after each b"\n" only)
-    (batch,) = fastpath.column_batches(data, sys.maxsize, worker.router, worker.topics)
+    (batch,) = fastpath.column_batches(data, sys.maxsize, worker.router, worker.topics,
+                                       names=worker.names)
     return batch
 
 

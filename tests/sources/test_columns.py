@@ -251,7 +251,7 @@ def test_rechunk_cuts_where_one_pass_cuts(cuts: list[int], chunk: int) -> None:
 
 
 def rechunk_all(parts: list[columns.ColumnBatch], chunk: int) -> list[columns.ColumnBatch]:
-    return list(columns.rechunk(iter(parts), chunk))
+    return list(columns.rechunk(columns.one_table(parts), chunk))
 
 
 def test_rows_materialise_to_the_decoders_tuples() -> None:

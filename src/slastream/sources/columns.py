@@ -109,32 +109,46 @@ def as_events(batch: ColumnBatch) -> dict[type, list[Event]]:
     return out
 
 
+def one_table(parts: Iterable[ColumnBatch]) -> Iterator[ColumnBatch]:
+    """Parts decoded each with its own table of names, their name indexes mapped into one
+    table that every part yielded shares (what :func:`rechunk` takes)."""
+    names = Names()
+    for part in parts:
+        yield renamed(part, np.array(names.of_all(part.names), dtype=np.int64), names)
+
+
+def renamed(part: ColumnBatch, lut: npt.NDArray[np.int64], names: Names) -> ColumnBatch:
+    """``part`` with each name index ``i`` of its rows replaced by ``lut[i]``, an index into
+    ``names``."""
+    columns = {}
+    for cls, block in part.columns.items():
+        block = block.copy()
+        for col in _NAME_COLUMNS[cls]:
+            block[:, col] = lut[block[:, col]]
+        columns[cls] = block
+    return part._replace(columns=columns, names=names.names)
+
+
 def rechunk(parts: Iterable[ColumnBatch], chunk: int) -> Iterator[ColumnBatch]:
     """Cut consecutive decoded byte ranges into batches of ``chunk`` messages, exactly where
     one pass over the whole input closes its batches (``fastpath.column_batches``).
 
-    Each part's name indexes are mapped into one table shared by every batch yielded. A
+    The parts share one table of names (:func:`one_table`), which the batches share too. A
     part's input counters go with the batch that holds its first message: the engine only
     adds them up. The last batch may be short or empty, as in one pass.
     """
-    names = Names()
+    names: list[str] = []
     pending: list[ColumnBatch] = []  # parts (or their tails) not yet yielded, in order
     held = 0
     for part in parts:
-        lut = np.array(names.of_all(part.names) or [0], dtype=np.int64)
-        columns = {}
-        for cls, block in part.columns.items():
-            block = block.copy()
-            for col in _NAME_COLUMNS[cls]:
-                block[:, col] = lut[block[:, col]]
-            columns[cls] = block
-        pending.append(part._replace(columns=columns, names=names.names))
+        names = part.names
+        pending.append(part)
         held += part.messages
         while held >= chunk:
             taken, pending = _take(pending, chunk)
             held -= chunk
             yield taken
-    yield _merge(pending, names.names)
+    yield _merge(pending, names)
 
 
 def _take(parts: list[ColumnBatch], n: int) -> tuple[ColumnBatch, list[ColumnBatch]]:

@@ -190,11 +190,14 @@ def batches(lines: Iterable[bytes], chunk: int,
 def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
                    rt: router.Router = router.DEFAULT,
                    topics: Topics | None = None,
-                   native: bool = True) -> Iterator[columns.ColumnBatch]:
+                   native: bool = True,
+                   names: columns.Names | None = None) -> Iterator[columns.ColumnBatch]:
     """Decode capture lines into batches of ``chunk`` messages, gateway uplinks and
     deliveries as columns (``sources/columns.py``); the last batch may be short (or empty).
     ``topics``: topics classified by an earlier call with the same router (:class:`Topics`),
     filled as topics are seen.
+    ``names``: the table of names the batches' name columns index (one for every batch),
+    new by default; a replay's worker keeps one for all its ranges.
     ``lines``: an iterable of lines (a file), or one buffer of whole lines.
     ``native``: the shapes the C loop takes decoded there (``_scan.c``) where it is built;
     False decodes every line here (the reference the tests hold it to).
@@ -231,7 +234,8 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
         return bytearray(), bytearray(), {}, {}, [], Counter(), Counter(), Counter()
 
     received, delivered, others, others_at, order, ingest, rejections, ignored = fresh()
-    names = columns.Names()
+    if names is None:
+        names = columns.Names()
     name_of = names.of
     scratch: list[Event] = []
     ok = [0] * _KINDS  # messages decoded (or, logs, ignored) by the C loop, by kind
