@@ -19,7 +19,7 @@ such an uplink writes a tombstone that later copies in the same batch must see.
 from __future__ import annotations
 
 from collections import deque
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add, and_, is_, lshift, rshift, sub
 from typing import TYPE_CHECKING, cast
 
@@ -278,7 +278,7 @@ def close(sli: DeliverySLI, seconds: list[int], watermark_ms: int) -> None:
     slices, tombstones, counters and re-tracked keys, in the same order."""
     pending = sli._pending
     lists = [sli._buckets.pop(second) for second in seconds]
-    keys_list = [key for keys in lists for key in keys]
+    keys_list = list(chain.from_iterable(lists))
     vals = list(map(pending.get, keys_list, repeat(-1)))  # -1: finalised already
     keys = np.array(keys_list, dtype=np.int64)
     # the packing of add, unpacked in C: ns above bit 62, app and scope below
