@@ -244,10 +244,18 @@ def test_rechunk_cuts_where_one_pass_cuts(cuts: list[int], chunk: int) -> None:
     assert [b.messages for b in again] == [b.messages for b in whole]
     assert [columns.as_events(b) for b in again] == [columns.as_events(b) for b in whole]
     assert [list(columns.as_events(b)) for b in again] == [b.kinds for b in whole]
+    # each row's and event's message ordinal, from the batch's start, as one pass numbers them
+    assert [b.others_at for b in again] == [b.others_at for b in whole]
+    assert [_ordinals(b) for b in again] == [_ordinals(b) for b in whole]
     for field in ("ingest", "rejections", "ignored"):
         assert sum((getattr(b, field) for b in again), Counter()) == sum(
             (getattr(b, field) for b in whole), Counter())
     assert sum(b.bad_lines for b in again) == sum(b.bad_lines for b in whole)
+
+
+def _ordinals(batch: columns.ColumnBatch) -> dict[type, list[int]]:
+    return {cls: rows[:, columns._MESSAGE_COLUMN[cls]].tolist()
+            for cls, rows in batch.columns.items() if len(rows)}
 
 
 def rechunk_all(parts: list[columns.ColumnBatch], chunk: int) -> list[columns.ColumnBatch]:

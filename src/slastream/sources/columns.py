@@ -16,6 +16,7 @@ message counts a single pass would have cut them (:func:`rechunk`, used by
 from __future__ import annotations
 
 import struct
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
@@ -136,13 +137,17 @@ def rechunk(parts: Iterable[ColumnBatch], chunk: int) -> Iterator[ColumnBatch]:
     The parts share one table of names (:func:`one_table`), which the batches share too. A
     part's input counters go with the batch that holds its first message: the engine only
     adds them up. The last batch may be short or empty, as in one pass.
+
+    What is left of a part after a cut keeps the part's rows and ordinals as they are,
+    with the count of its messages already taken (``_Held``): a cut copies nothing, and
+    the ordinals are made relative to the batch once, when it is put together (``_merge``).
     """
     names: list[str] = []
-    pending: list[ColumnBatch] = []  # parts (or their tails) not yet yielded, in order
+    pending: list[_Held] = []  # parts (or what is left of them) not yet yielded, in order
     held = 0
     for part in parts:
         names = part.names
-        pending.append(part)
+        pending.append((part, 0))
         held += part.messages
         while held >= chunk:
             taken, pending = _take(pending, chunk)
@@ -151,43 +156,49 @@ def rechunk(parts: Iterable[ColumnBatch], chunk: int) -> Iterator[ColumnBatch]:
     yield _merge(pending, names)
 
 
-def _take(parts: list[ColumnBatch], n: int) -> tuple[ColumnBatch, list[ColumnBatch]]:
+# a part, or what is left of it after a cut (``messages`` then counts what is left), and how
+# many of its messages were taken before: its ordinals start there
+_Held = tuple[ColumnBatch, int]
+
+
+def _take(parts: list[_Held], n: int) -> tuple[ColumnBatch, list[_Held]]:
     """The first ``n`` messages of ``parts`` as one batch, and what is left."""
-    head: list[ColumnBatch] = []
-    for i, part in enumerate(parts):
+    head: list[_Held] = []
+    for i, (part, skip) in enumerate(parts):
         if part.messages < n:
-            head.append(part)
+            head.append((part, skip))
             n -= part.messages
             continue
-        first, rest = _split(part, n)
-        left = parts[i + 1:] if rest.messages == 0 and not rest.events else [rest, *parts[i + 1:]]
+        first, rest = _split(part, skip, n)
+        left = parts[i + 1:] if rest[0].messages == 0 and not rest[0].events else [
+            rest, *parts[i + 1:]]
         return _merge([*head, first], part.names), left
     raise AssertionError("not enough messages held")
 
 
-def _split(part: ColumnBatch, n: int) -> tuple[ColumnBatch, ColumnBatch]:
-    """A part's first ``n`` messages (with all its counters), and the rest renumbered."""
+def _split(part: ColumnBatch, skip: int, n: int) -> tuple[_Held, _Held]:
+    """A part's first ``n`` messages (with all its counters), and the rest; neither copied
+    nor renumbered (``skip``: the part's messages taken before)."""
+    cut = skip + n
     cols_a, cols_b = {}, {}
     for cls, block in part.columns.items():
-        at = int(np.searchsorted(block[:, _MESSAGE_COLUMN[cls]], n))
-        tail = block[at:].copy()
-        tail[:, _MESSAGE_COLUMN[cls]] -= n
-        cols_a[cls], cols_b[cls] = block[:at], tail
+        at = int(np.searchsorted(block[:, _MESSAGE_COLUMN[cls]], cut))
+        cols_a[cls], cols_b[cls] = block[:at], block[at:]
     ev_a: dict[type, list[Event]] = {}
     ev_b: dict[type, list[Event]] = {}
     at_a: dict[type, list[int]] = {}
     at_b: dict[type, list[int]] = {}
     for cls, evs in part.events.items():
         ordinals = part.others_at[cls]
-        cut = int(np.searchsorted(np.asarray(ordinals), n))
-        if cut:
-            ev_a[cls], at_a[cls] = evs[:cut], ordinals[:cut]
-        if cut < len(evs):
-            ev_b[cls], at_b[cls] = evs[cut:], [o - n for o in ordinals[cut:]]
+        at = bisect_left(ordinals, cut)
+        if at:
+            ev_a[cls], at_a[cls] = evs[:at], ordinals[:at]
+        if at < len(evs):
+            ev_b[cls], at_b[cls] = evs[at:], ordinals[at:]
     first = part._replace(columns=cols_a, events=ev_a, others_at=at_a, messages=n)
     rest = ColumnBatch([], cols_b, ev_b, at_b, part.names, part.messages - n, Counter(),
                        Counter(), 0, None, Counter())
-    return _with_kinds(first), _with_kinds(rest)
+    return (_with_kinds(first), skip), (_with_kinds(rest), cut)
 
 
 def _with_kinds(part: ColumnBatch) -> ColumnBatch:
@@ -204,10 +215,10 @@ def _with_kinds(part: ColumnBatch) -> ColumnBatch:
     return part._replace(kinds=[cls for _, _, cls in sorted(firsts, key=lambda f: f[:2])])
 
 
-def _merge(parts: list[ColumnBatch], names: list[str]) -> ColumnBatch:
-    """Consecutive parts as one batch (message ordinals continue across them)."""
-    if len(parts) == 1:
-        return parts[0]._replace(names=names)
+def _merge(parts: list[_Held], names: list[str]) -> ColumnBatch:
+    """Consecutive parts as one batch, its ordinals from 0 and continuing across them."""
+    if len(parts) == 1 and parts[0][1] == 0:
+        return parts[0][0]._replace(names=names)
     columns: dict[type, list[Rows]] = {}
     events: dict[type, list[Event]] = {}
     others_at: dict[type, list[int]] = {}
@@ -217,16 +228,18 @@ def _merge(parts: list[ColumnBatch], names: list[str]) -> ColumnBatch:
     ignored: Counter[tuple[str, str]] = Counter()
     base = bad = 0
     first: int | None = None
-    for p, part in enumerate(parts):
+    for p, (part, skip) in enumerate(parts):
+        shift = base - skip
         for rank, cls in enumerate(part.kinds):
             firsts.setdefault(cls, (p, rank))
         for cls, block in part.columns.items():
             shifted = block.copy()
-            shifted[:, _MESSAGE_COLUMN[cls]] += base
+            shifted[:, _MESSAGE_COLUMN[cls]] += shift
             columns.setdefault(cls, []).append(shifted)
         for cls, evs in part.events.items():
             events.setdefault(cls, []).extend(evs)
-            others_at.setdefault(cls, []).extend(o + base for o in part.others_at[cls])
+            others_at.setdefault(cls, []).extend(
+                part.others_at[cls] if not shift else [o + shift for o in part.others_at[cls]])
         ingest.update(part.ingest)
         rejections.update(part.rejections)
         ignored.update(part.ignored)
@@ -235,6 +248,7 @@ def _merge(parts: list[ColumnBatch], names: list[str]) -> ColumnBatch:
             first = part.first_time_ms
         base += part.messages
     kinds = sorted(firsts, key=lambda cls: firsts[cls])
-    return ColumnBatch(kinds, {cls: np.concatenate(blocks) for cls, blocks in columns.items()},
+    return ColumnBatch(kinds, {cls: np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+                               for cls, blocks in columns.items()},
                        events, others_at, names, base, ingest, rejections, bad, first,
                        ignored)
