@@ -19,9 +19,10 @@
 #ifndef SLASTREAM_SCAN_TOPICS_H
 #define SLASTREAM_SCAN_TOPICS_H
 
-/* Entries at most: a table of 2^17 slots of 192 bytes (24 MiB). More topics than that
- * (a network of over 20,000 devices) empty it now and then: classified again, through the
- * kinds dict, as before this table. */
+/* Entries at most: a table of 2^17 slots of 192 bytes (24 MiB). More topics than that (a
+ * ChirpStack network of more than about 16,000 devices: up to four integration topics
+ * each, besides its gateways') empty it now and then: classified again, through the kinds
+ * dict, as before this table. */
 #define TOPICS_MAX 65536
 #define INLINE_KEY 128 /* a topic up to this long is kept in its slot (any ChirpStack one) */
 
