@@ -125,20 +125,21 @@ static int device_up(PyObject *payload, int64_t ms, Slot *sl, int64_t n, Batch *
                       tenant, ms, sl, n, b);
 }
 
-/* The last tenant id read from the bytes of a line, as a str: a capture has a few tenants,
- * one str each instead of one per line. */
-static PyObject *g_tenant;
-
-static PyObject *tenant_of(const Raw *raw)
+/* A tenant id read from the bytes of a line, as a str (borrowed): the last tenant named
+ * (Topics.tenant) when it is the same, so that a capture's few tenants make a str each,
+ * not one per line, and tenant_index finds its index without a lookup. */
+static PyObject *tenant_of(Topics *t, const Raw *raw)
 {
-    if (g_tenant != NULL && PyUnicode_GET_LENGTH(g_tenant) == raw->n
-        && memcmp(PyUnicode_DATA(g_tenant), raw->p, (size_t)raw->n) == 0)
-        return g_tenant;
+    PyObject *last = t->tenant;
+    if (last != NULL && PyUnicode_IS_COMPACT_ASCII(last) && PyUnicode_GET_LENGTH(last) == raw->n
+        && memcmp(PyUnicode_DATA(last), raw->p, (size_t)raw->n) == 0)
+        return last;
     PyObject *fresh = PyUnicode_FromStringAndSize(raw->p, raw->n); /* ASCII: the line is */
     if (fresh == NULL)
         return NULL;
-    Py_XSETREF(g_tenant, fresh);
-    return g_tenant;
+    Py_XSETREF(t->tenant, fresh);
+    t->tenant_gen = 0; /* no index yet */
+    return fresh;
 }
 
 /* Where the bridge's line form ({"received_at":"<24 characters>","topic":"...) puts the
@@ -184,7 +185,7 @@ static int from_bytes(const char *s, Py_ssize_t len, Batch *b, int64_t n, int64_
             done = gateway_row(f.phy.p, f.phy.n, ms, sl, n, b);
     } else if (kind == KIND_DEVICE_UP && f.devaddr.n >= 0 && f.fcnt >= 0) {
         PyObject *tenant = NULL;
-        if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(&f.tenant)) == NULL)
+        if (f.devinfo == 1 && f.tenant.n >= 0 && (tenant = tenant_of(t, &f.tenant)) == NULL)
             done = -1;
         else
             done = device_row(f.devaddr.p, f.devaddr.n, f.fcnt, tenant, ms, sl, n, b);

@@ -51,7 +51,8 @@ typedef struct {
     Py_ssize_t cap, used;
     PyObject *index;  /* the names table (its index dict) the slots' idx refer to */
     uint64_t gen;     /* counts the names tables seen: a slot's idx is valid iff equal */
-    PyObject *tenant; /* the last tenant named, its index in the names table of tenant_gen */
+    PyObject *tenant; /* the last tenant named (tenant_of, tenant_index), and its index in
+                         the names table of tenant_gen (0: none) */
     uint64_t tenant_gen;
     int64_t tenant_idx;
 } Topics;
