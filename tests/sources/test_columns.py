@@ -259,7 +259,11 @@ def _ordinals(batch: columns.ColumnBatch) -> dict[type, list[int]]:
 
 
 def rechunk_all(parts: list[columns.ColumnBatch], chunk: int) -> list[columns.ColumnBatch]:
-    return list(columns.rechunk(columns.one_table(parts), chunk))
+    """``rechunk`` of parts decoded apart, their names first mapped into one table."""
+    names = columns.Names()
+    shared = [columns.renamed(part, np.array(names.of_all(part.names), dtype=np.int64), names)
+              for part in parts]
+    return list(columns.rechunk(iter(shared), chunk))
 
 
 def test_rows_materialise_to_the_decoders_tuples() -> None:

@@ -110,14 +110,6 @@ def as_events(batch: ColumnBatch) -> dict[type, list[Event]]:
     return out
 
 
-def one_table(parts: Iterable[ColumnBatch]) -> Iterator[ColumnBatch]:
-    """Parts decoded each with its own table of names, their name indexes mapped into one
-    table that every part yielded shares (what :func:`rechunk` takes)."""
-    names = Names()
-    for part in parts:
-        yield renamed(part, np.array(names.of_all(part.names), dtype=np.int64), names)
-
-
 def renamed(part: ColumnBatch, lut: npt.NDArray[np.int64], names: Names) -> ColumnBatch:
     """``part`` with each name index ``i`` of its rows replaced by ``lut[i]``, an index into
     ``names``."""
@@ -134,7 +126,7 @@ def rechunk(parts: Iterable[ColumnBatch], chunk: int) -> Iterator[ColumnBatch]:
     """Cut consecutive decoded byte ranges into batches of ``chunk`` messages, exactly where
     one pass over the whole input closes its batches (``fastpath.column_batches``).
 
-    The parts share one table of names (:func:`one_table`), which the batches share too. A
+    The parts share one table of names (:func:`renamed`), which the batches share too. A
     part's input counters go with the batch that holds its first message: the engine only
     adds them up. The last batch may be short or empty, as in one pass.
 
