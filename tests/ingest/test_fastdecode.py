@@ -10,6 +10,8 @@ form (exponents, long mantissas, integers past 64 bits) and both parsers see the
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -133,18 +135,36 @@ def _same(a: list[Event], b: list[Event]) -> bool:
     return [type(e) for e in a] == [type(e) for e in b] and list(map(key, a)) == list(map(key, b))
 
 
+@contextmanager
+def _without_native() -> Iterator[None]:
+    """The fast path as a build without the C extension runs it (tiers 0, 1 and 2)."""
+    built = fastdecode.native_module
+    fastdecode.native_module = None
+    try:
+        yield
+    finally:
+        fastdecode.native_module = built
+
+
 def _decode_both(segments: list[Segment]) -> None:
-    fast, plain = Decoder(), Decoder(fast=False)
-    out_fast: list[Event] = []
+    """The fast path, with and without its C tier, against the router alone."""
+    assert fastdecode.native_module is not None  # the package is built with its extension
+    native, python, plain = Decoder(), Decoder(), Decoder(fast=False)
+    out_native: list[Event] = []
+    out_python: list[Event] = []
     out_plain: list[Event] = []
     for _ in range(2):  # the second time, topics are known not to be exact
-        dead_fast = fast.decode(segments, out_fast, None)
+        dead_native = native.decode(segments, out_native, None)
+        with _without_native():
+            dead_python = python.decode(segments, out_python, None)
         dead_plain = plain.decode(segments, out_plain, None)
-        assert _same(out_fast, out_plain), (out_fast, out_plain)
-        assert dead_fast == dead_plain
-        assert list(fast.totals.items()) == list(plain.totals.items())
-        assert fast.ignored == plain.ignored
-        assert (fast.received, fast.deadlettered) == (plain.received, plain.deadlettered)
+        for fast, out, dead in ((native, out_native, dead_native),
+                                (python, out_python, dead_python)):
+            assert _same(out, out_plain), (out, out_plain)
+            assert dead == dead_plain
+            assert list(fast.totals.items()) == list(plain.totals.items())
+            assert fast.ignored == plain.ignored
+            assert (fast.received, fast.deadlettered) == (plain.received, plain.deadlettered)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -171,6 +191,7 @@ def test_a_segment_of_probes_decodes_as_the_router(messages: list[tuple[str, str
 
 
 def test_whole_segments_take_the_fast_path() -> None:
+    """Tier 0, the Python tier of a whole segment."""
     plain = [orjson.dumps({"time": f"2026-10-01T00:00:0{i}.{i:03d}Z", "ok": i % 2 == 0,
                            "status": None if i == 3 else 200, "latency_ms": 2**63 if i == 4
                            else i, "location": None if i == 1 else "x"}) for i in range(8)]
@@ -218,8 +239,9 @@ def test_the_plain_shapes_take_the_fast_path() -> None:
     topics = ["slastream/probe/a", "slastream/probe/b", "slastream/probe/b", "x/y"]
     decoder = Decoder()
     events: list[Event] = []
-    assert decoder.decode([Segment(None, RECEIVED_MS, topics, messages, [])], events,
-                          None) == []
+    with _without_native():
+        assert decoder.decode([Segment(None, RECEIVED_MS, topics, messages, [])], events,
+                              None) == []
     assert decoder._fast.not_exact == {"slastream/probe/a"}
     assert [(e.time_ms, e.component, e.status, e.location) for e in events] == [
         (1_790_812_800_250, "a", 200, ""), (1_790_812_801_000, "b", -1, "eu-west"),
@@ -244,3 +266,50 @@ async def test_a_recorded_probe_is_recorded_as_parsed(tmp_path: Path) -> None:
         assert len(events) == 1
         lines.append(path.read_bytes())
     assert lines[0] == lines[1] and lines[0].count(b"\n") == 2
+
+
+def test_the_c_tier_takes_plain_probes_and_declines_the_rest() -> None:
+    """Tier C makes the event of every plain probe, the benchmark's padded one included,
+    and declines (never rejects) what it is not sure of; the router decides those."""
+    taken = [orjson.dumps({"time": "2026-10-01T00:00:00.250Z", "ok": True, "status": 200,
+                           "latency_ms": 12, "note": "x" * 180}),
+             b' {"ok" : false , "time":"2026-10-01T00:00:01.000Z","status":null,'
+             b'"latency_ms":0.1,"location":"eu-west", "x": [1, {"y": -2.5}, null]}\n',
+             b'{"time":"2028-02-29T23:59:59.999Z","ok":true,"status":999,"latency_ms":null,'
+             b'"location":null}']
+    declined = [
+        b'[{"time":"2026-10-01T00:00:00.000Z","ok":true}]',  # an array of probes
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"location":"Z\\u00fcrich"}',
+        '{"time":"2026-10-01T00:00:00.000Z","ok":true,"location":"Zürich"}'.encode(),
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"latency_ms":1e2}',
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"x":1e400}',  # the router rejects
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"latency_ms":-0.0}',
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"latency_ms":' + b"9" * 19 + b"}",
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"ok":false}',  # repeated
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"status":1000}',
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"status":200.0}',
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":1}',
+        b'{"time":"2026-10-01T00:00:00.000Z"}',
+        b'{"time":"2026-10-01T00:00:00Z","ok":true}',  # parse_rfc3339_ms's form
+        b'{"time":"2026-02-29T00:00:00.000Z","ok":true}',  # no such day: rejected
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true} x',
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,}',
+        b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"x":"\xff"}',
+        b"\xef\xbb\xbf{}",
+    ]
+    components: list[str | None] = ["api"] * (len(taken) + len(declined))
+    found = fastdecode.native_probes([*taken, *declined], components, 10_000)
+    assert found is not None
+    events, count = found
+    assert count == len(taken) and events[len(taken):] == [None] * len(declined)
+    assert [(e.time_ms, e.ok, e.status, e.latency_ms, e.location)
+            for e in events[:2] if e is not None] == [
+        (1_790_812_800_250, True, 200, 12.0, ""), (1_790_812_801_000, False, -1, 0.1,
+                                                     "eu-west")]
+    # a topic that is not a probe's, and a payload over the limit, are declined too
+    assert fastdecode.native_probes(taken[:2], [None, "api"], 10_000) == (
+        [None, events[1]], 1)
+    assert fastdecode.native_probes(taken[:1], ["api"], len(taken[0]) - 1) == ([None], 0)
+    topics = ["slastream/probe/api"] * len(components)
+    _decode_both([Segment(None, RECEIVED_MS, topics, [*taken, *declined], []),
+                  Segment(None, RECEIVED_MS, topics[:3], taken, [])])

@@ -206,7 +206,7 @@ def assert_native_same(lines: list[bytes], chunk: int = 7) -> list[ColumnBatch]:
 def test_the_c_loop_is_built() -> None:
     """CI builds it (scripts/bootstrap installs a compiler); without it these tests would
     compare the Python loop with itself."""
-    assert fastpath._scan is _scan
+    assert fastpath.native_module is _scan
 
 
 @pytest.mark.parametrize(("topic", "variants"), [

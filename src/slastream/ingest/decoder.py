@@ -7,6 +7,8 @@ capture decodes exactly what the live bridge decoded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import repeat
 from typing import cast
 
 import orjson
@@ -14,7 +16,7 @@ import orjson
 from slastream.ingest import fastdecode
 from slastream.ingest.connection import Segment
 from slastream.ingest.recorder import CaptureRecorder
-from slastream.model.events import Event
+from slastream.model.events import Event, ProbeResult
 from slastream.sources import router
 from slastream.sources.capture import Message
 from slastream.transport import codec
@@ -46,9 +48,10 @@ class Decoder:
                recorder: CaptureRecorder | None) -> list[tuple[str, bytes]]:
         """Decode ``segments`` into ``events``; returns dead letters ``(key, value)``.
 
-        Plain probes take the fast path (``fastdecode.py``: a segment of nothing else at
-        once, else message by message), which gives the events ``router.decode`` would
-        give; anything else, and every message the fast path does not take, goes through
+        Plain probes take the fast path (``fastdecode.py``: a segment's payloads read in C
+        where the extension is built, else a segment of nothing but probes at once, else
+        message by message), which gives the events ``router.decode`` would give; anything
+        else, and every message the fast path does not take, goes through
         ``router.decode``.
         """
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
@@ -72,9 +75,21 @@ class Decoder:
         for segment in segments:
             received_ms = segment.received_ms
             received += len(segment.topics)
+            made: Iterable[ProbeResult | None] = repeat(None)  # tier C's events, by message
             if whole and segment.topics:
                 components = self._fast.components(segment.topics)
-                if None not in components and max(map(len, segment.payloads)) <= limit:
+                native = fastdecode.native_probes(segment.payloads, components, limit)
+                if native is not None:
+                    made, taken = native
+                    if taken == len(segment.topics):
+                        if not fast_ok:
+                            totals.setdefault(probe_ok, 0)
+                        events.extend(cast("list[ProbeResult]", made))
+                        fast_ok += taken
+                        continue
+                    if not taken:
+                        made = repeat(None)
+                elif None not in components and max(map(len, segment.payloads)) <= limit:
                     batch = fastdecode.probes(segment.payloads,
                                               cast("list[str]", components))
                     if batch is not None:
@@ -83,7 +98,15 @@ class Decoder:
                         events.extend(batch)
                         fast_ok += len(batch)
                         continue
-            for topic, raw in zip(segment.topics, segment.payloads, strict=True):
+            # made: as long as the segment, or repeat(None)
+            for topic, raw, made_event in zip(segment.topics, segment.payloads, made,
+                                              strict=False):
+                if made_event is not None:
+                    if not fast_ok:
+                        totals.setdefault(probe_ok, 0)
+                    append(made_event)
+                    fast_ok += 1
+                    continue
                 if len(raw) <= limit:
                     component = component_of(topic) if fast else None
                     if (component is not None and from_bytes is not None

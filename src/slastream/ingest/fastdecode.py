@@ -12,10 +12,14 @@ another type, a value out of range, a timestamp that is not the plain form) goes
 ``router.decode`` as before, so outcomes, reasons and events are the same message by
 message (tests/ingest/test_fastdecode.py compares them, and tests/fuzz runs both).
 
-Three tiers, the first that takes a message wins:
+The tiers, the first that takes a message wins:
 
-0. A segment (one socket read) of nothing but probes, each in the plain shape: parsed with
-   ``orjson.loads`` and checked column by column in C, the events built by ``map``.
+C. Where the package was built with its C extension, a segment's (one socket read's)
+   payloads are read straight from their bytes (``sources/_scan_probe.h``): each plain
+   probe made into its event there, every other message declined (never rejected) and
+   left to tiers 1 and 2 and the router. 0.1-0.2 µs a message where tier 0 takes 1.1.
+0. Without the extension, a segment of nothing but probes, each in the plain shape: parsed
+   with ``orjson.loads`` and checked column by column in C, the events built by ``map``.
 1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five
    fields and nothing else (``forbid_unknown_fields``). Nothing is skipped, so every byte
    is validated by the typed decode: a payload with any other field, or a value of another
@@ -42,6 +46,7 @@ from slastream.model.events import ProbeResult
 from slastream.model.time import parse_rfc3339_ms
 from slastream.sources import canonical
 from slastream.sources._fields import _INT_AS_FLOAT_MAX
+from slastream.sources.fastpath import native_module
 from slastream.sources.router import Decoder, Router
 
 _NAN = math.nan
@@ -122,6 +127,18 @@ class FastTopics:
             self.not_exact.clear()
         self._cache[topic] = found
         return found
+
+
+def native_probes(payloads: list[bytes], components: list[str | None],
+                  limit: int) -> tuple[list[ProbeResult | None], int] | None:
+    """Tier C: the event of each payload that is a plain probe (of ``components[i]``, not
+    ``None``, within ``limit`` bytes), ``None`` for every other, and how many were made;
+    ``None`` without the C extension."""
+    if native_module is None:  # pragma: no cover - a build without a C compiler
+        return None
+    found: tuple[list[ProbeResult | None], int] = native_module.probes(
+        payloads, components, limit, ProbeResult)
+    return found
 
 
 def probes(payloads: list[bytes], components: list[str]) -> list[ProbeResult] | None:

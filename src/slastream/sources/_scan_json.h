@@ -36,6 +36,10 @@ typedef struct {
 
 typedef struct {
     const char *p, *end;
+    /* 1: decline a number with an exponent or of more than 32 characters, the numbers
+     * that can overflow a double, which orjson refuses and the typed read accepts
+     * (_scan_probe.h reads payloads the router would parse with orjson) */
+    int finite;
 } Cursor;
 
 static inline void ws(Cursor *c)
@@ -96,7 +100,7 @@ static inline int str(Cursor *c, Raw *out)
 static int number(Cursor *c, int64_t *whole)
 {
     const char *s = c->p;
-    int plain = 1;
+    int plain = 1, exponent = 0;
     if (c->p < c->end && *c->p == '-') {
         c->p++;
         plain = 0;
@@ -122,6 +126,7 @@ static int number(Cursor *c, int64_t *whole)
     if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
         c->p++;
         plain = 0;
+        exponent = 1;
         if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
             c->p++;
         if (c->p >= c->end || *c->p < '0' || *c->p > '9')
@@ -129,6 +134,8 @@ static int number(Cursor *c, int64_t *whole)
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
             c->p++;
     }
+    if (c->finite && (exponent || c->p - s > 32))
+        return 0;
     *whole = -1;
     if (plain && c->p - s <= 18) {
         int64_t v = 0;
@@ -380,7 +387,7 @@ static int payload_member(Cursor *c, const char *key, Py_ssize_t n, Fields *f, u
 static int scan_line(const char *s, Py_ssize_t n, Fields *f)
 {
     static const char head[] = "{\"received_at\":";
-    Cursor c = {s, s + n};
+    Cursor c = {s, s + n, 0};
     f->phy.n = f->crc.n = f->devaddr.n = f->tenant.n = -1;
     f->rx = f->devinfo = 0;
     f->fcnt = 0;

@@ -103,20 +103,20 @@ _SOURCES = ("", *(router.find_decoder(parts)[1] for parts in (
 _LOG_IGNORED = router.ignored_class("log UNKNOWN")
 
 
-_scan: ModuleType | None
+native_module: ModuleType | None
 try:  # the C loop, built with the package (setup.py); without it, all in Python
     from slastream.sources import _scan as _built
 except ImportError:  # pragma: no cover - a build without a C compiler
-    _scan = None
+    native_module = None
 else:
-    _scan = _built
+    native_module = _built
 
 
 def setup_native(read: Callable[[bytes], Any]) -> None:
     """Hand the C loop the typed read (``read``), the structs it reads and the events it
     makes; done once at import (a test hands it a read of its own)."""
-    if _scan is not None:
-        _scan.setup(read, {t.__name__: t for t in (
+    if native_module is not None:
+        native_module.setup(read, {t.__name__: t for t in (
             Line, Payload, RxInfo, DeviceInfo, Item, TxInfo, Timing, Delay, UplinkReceived,
             UplinkDelivered, DownlinkCommand, DownlinkAck, DownlinkOutcome, RequestLog)},
             msgspec.UNSET, (_SOURCES[_DEVICE_LOG], _LOG_IGNORED))
@@ -138,7 +138,8 @@ class Topics:
 
     def __init__(self) -> None:
         self.kinds: dict[str, tuple[int, str, str]] = {}
-        self.table = _scan.Topics(self.kinds) if _scan is not None else None
+        self.table = (native_module.Topics(self.kinds) if native_module is not None
+                      else None)
 
 
 class Batch(NamedTuple):
@@ -250,7 +251,7 @@ def column_batches(lines: Iterable[bytes] | bytes, chunk: int,
         known = kinds[topic] = _topic_info(topic, rt)
         return known
 
-    skip = _scan.skip if _scan is not None and native else None
+    skip = native_module.skip if native_module is not None and native else None
     table = topics.table
     # lines, or a whole buffer of them (a replay's byte range), which the C loop splits
     # itself, making a bytes object only of each line it hands back
