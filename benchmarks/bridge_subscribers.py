@@ -49,7 +49,7 @@ def paho_subscriber(port: int, total: int, client_id: str, v5: bool = True,
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    state = {"n": 0, "first": 0.0, "last": 0.0}
+    state = {"n": 0, "first": 0.0, "last": 0.0, "reads": 0}
     brokers: list[list[float]] = [[], []]
 
     def on_message(client: Any, userdata: Any, message: Any) -> None:
@@ -115,7 +115,7 @@ async def aiomqtt_subscriber(port: int, total: int, client_id: str) -> dict[str,
 
 async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str, Any]:
     """The bridge's MQTT connection alone: count, acknowledge at once."""
-    state = {"n": 0, "first": 0.0, "last": 0.0}
+    state = {"n": 0, "first": 0.0, "last": 0.0, "reads": 0}
     brokers: list[list[float]] = [[], []]
     done = asyncio.Event()
 
@@ -126,6 +126,7 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
             state["cpu_first"] = time.process_time()
             brokers[0] = broker_cpu()
         state["n"] += len(segment.topics)
+        state["reads"] += 1
         state["last"] = now
         state["cpu_last"] = time.process_time()
         segment.conn.ack(segment.acks)
@@ -142,7 +143,7 @@ async def asyncio_subscriber(port: int, total: int, client_id: str) -> dict[str,
     conn.close()
     return {"messages": state["n"], "seconds": state["last"] - state["first"],
             "cpu_seconds": state.get("cpu_last", 0.0) - state.get("cpu_first", 0.0),
-            **broker_result(brokers[0], brokers[1] or broker_cpu())}
+            "reads": state["reads"], **broker_result(brokers[0], brokers[1] or broker_cpu())}
 
 
 def run_role(role: str, port: int, total: int, client_id: str) -> None:

@@ -95,6 +95,10 @@ async def test_a_stopped_broker_is_mqtt_downtime_and_not_network_loss(
     await broker.start()
     settings = parse_settings(config(broker.url, tansu.bootstrap, name), f"{name}.yaml")
     t0 = (now_ms() - 45 * MINUTE_MS) // MINUTE_MS * MINUTE_MS
+    # the prober's 30 minutes in one calendar month: the ledger is read for t0's month
+    month = Month.containing(t0 + 30 * MINUTE_MS, "UTC")
+    if month.start_ms > t0:
+        t0 = month.start_ms - 31 * MINUTE_MS
     clock = VirtualClock(t0)
     urls: list[str] = []
     stop, stop_prober = asyncio.Event(), asyncio.Event()
