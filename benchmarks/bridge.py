@@ -28,7 +28,8 @@ spent per message from the subscriber's first message to its last (``/proc``: th
 share the machine's cores, and Mosquitto spends more per message on a slower consumer), how
 many messages a socket read brought (the MQTT side's cost falls with bigger reads), and
 the per-stage costs of the bridge's CPU work on the same messages, without brokers: decode,
-route and group, encode (columnar, and the JSON records of version 1 for comparison).
+route and group, encode (columnar, and the JSON records of version 1 for comparison), and
+the decode step on simulated ChirpStack traffic, which takes the router's path.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ import json
 import struct
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -54,6 +57,7 @@ from slastream.ingest.forward import CHUNK_MESSAGES
 from slastream.model.events import Event
 from slastream.model.spec import Settings
 from slastream.model.time import format_rfc3339_ms, now_ms, parse_rfc3339_ms
+from slastream.simulate import lorawan_day, write_capture
 from slastream.transport import codec
 from slastream.transport.kafka import (
     MAX_EVENTS_PER_RECORD,
@@ -252,6 +256,35 @@ def stage_costs(total: int, chunk_size: int = CHUNK_MESSAGES) -> dict[str, float
     return {stage: seconds / total * 1e6 for stage, seconds in spent.items()}
 
 
+def lorawan_messages(count: int) -> list[tuple[str, bytes]]:
+    """(topic, payload) of about ``count`` messages of a simulated LoRaWAN network (the
+    replay benchmark's: ChirpStack gateway copies, integration events, downlinks, their
+    acknowledgements), as the bridge would receive them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lorawan.jsonl"
+        # lorawan_day(): 10,000 devices every 10 minutes, about 60 messages a second
+        write_capture(path, lorawan_day(), parse_rfc3339_ms("2026-10-01T00:00:00Z"),
+                      count / 60, seed=1)
+        with open(path, "rb") as fh:
+            lines = [orjson.loads(line) for line in fh]
+    return [(line["topic"], orjson.dumps(line["payload"])) for line in lines[:count]]
+
+
+def lorawan_decode_cost(count: int, chunk_size: int) -> float:
+    """CPU microseconds per message of the bridge's decode step on LoRaWAN traffic: no
+    fast path of its own, every message through the router."""
+    messages = lorawan_messages(count)
+    decoder = Decoder()
+    events: list[Event] = []
+    started = time.thread_time()
+    for i in range(0, len(messages), chunk_size):
+        chunk = messages[i:i + chunk_size]
+        decoder.decode([Segment(None, now_ms(), [t for t, _ in chunk], [p for _, p in chunk],
+                                [])], events, None)
+        events.clear()
+    return (time.thread_time() - started) / len(messages) * 1e6
+
+
 def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
     bridge = results.get("bridge", {})
     chunk = CHUNK_MESSAGES
@@ -263,6 +296,8 @@ def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
           f"{chunk:,} messages, the run's average):")
     for stage in STAGES:
         print(f"  {stage:<24} {costs[stage]:7.3f}")
+    print(f"  {'decode, LoRaWAN':<24} {lorawan_decode_cost(100_000, chunk):7.3f}  (not in the "
+          f"run above: ChirpStack gateway and integration messages, through the router)")
     for name in ("bridge", "asyncio"):
         if results.get(name, {}).get("rate"):
             print(f"  {'whole ' + name:<24} {1e6 / results[name]['rate']:7.3f}  "
