@@ -12,8 +12,8 @@ SOURCES = "src/slastream/sources/"
 setup(ext_modules=[Extension(
     "slastream.sources._scan",
     sources=[SOURCES + "_scan.c"],
-    depends=[SOURCES + name for name in ("_scan_events.h", "_scan_fields.h", "_scan_json.h",
-                                         "_scan_probe.h", "_scan_rows.h", "_scan_topics.h")],
+    depends=[SOURCES + name for name in ("_scan_bridge.h", "_scan_events.h", "_scan_fields.h",
+                                         "_scan_json.h", "_scan_rows.h", "_scan_topics.h")],
     extra_compile_args=["-O2"],
     optional=True,
 )])

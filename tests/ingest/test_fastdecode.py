@@ -25,7 +25,9 @@ from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
 from slastream.ingest.fastdecode import ProbeShape
 from slastream.ingest.recorder import CaptureRecorder
-from slastream.model.events import Event
+from slastream.model.events import Event, UplinkReceived
+from tests.sources import phy
+from tests.sources.test_scan import _DL_EDITS, _DL_PAYLOAD, _GW_EDITS, _GW_PAYLOAD, _swap
 
 RECEIVED_MS = 1_790_812_800_000
 TOPICS = ["slastream/probe/api", "slastream/probe/db", "slastream/probe/", "slastream/probe",
@@ -297,19 +299,112 @@ def test_the_c_tier_takes_plain_probes_and_declines_the_rest() -> None:
         b'{"time":"2026-10-01T00:00:00.000Z","ok":true,"x":"\xff"}',
         b"\xef\xbb\xbf{}",
     ]
-    components: list[str | None] = ["api"] * (len(taken) + len(declined))
-    found = fastdecode.native_probes([*taken, *declined], components, 10_000)
+    components: list[fastdecode.Info] = ["api"] * (len(taken) + len(declined))
+    found = fastdecode.native_events([*taken, *declined], components, 10_000, RECEIVED_MS)
     assert found is not None
-    events, count = found
-    assert count == len(taken) and events[len(taken):] == [None] * len(declined)
+    events, count, uplinks = found
+    assert (count, uplinks) == (len(taken), 0)
+    assert events[len(taken):] == [None] * len(declined)
     assert [(e.time_ms, e.ok, e.status, e.latency_ms, e.location)
             for e in events[:2] if e is not None] == [
         (1_790_812_800_250, True, 200, 12.0, ""), (1_790_812_801_000, False, -1, 0.1,
                                                      "eu-west")]
     # a topic that is not a probe's, and a payload over the limit, are declined too
-    assert fastdecode.native_probes(taken[:2], [None, "api"], 10_000) == (
-        [None, events[1]], 1)
-    assert fastdecode.native_probes(taken[:1], ["api"], len(taken[0]) - 1) == ([None], 0)
+    assert fastdecode.native_events(taken[:2], [None, "api"], 10_000, RECEIVED_MS) == (
+        [None, events[1]], 1, 0)
+    assert fastdecode.native_events(taken[:1], ["api"], len(taken[0]) - 1,
+                                    RECEIVED_MS) == ([None], 0, 0)
     topics = ["slastream/probe/api"] * len(components)
     _decode_both([Segment(None, RECEIVED_MS, topics, [*taken, *declined], []),
                   Segment(None, RECEIVED_MS, topics[:3], taken, [])])
+
+
+GATEWAY_TOPIC = "eu868/gateway/0016c001f00000ce/event/up"
+
+
+def _uplink(frame: bytes) -> bytes:
+    return _swap(_GW_PAYLOAD, b"QN3wgSeAQzUGnGyAQNc5b4/P2MHgQS+lnKlQEmc=", phy.b64(frame).encode())
+
+
+_FRAMES = [
+    phy.data_frame(phy.UNCONF_UP, 0x260B5972, 7, fport=1, payload=b"x"),
+    phy.data_frame(phy.CONF_UP, 0x260B5972, 0xFFFF, fopts=b"\x02\x03", fport=0),
+    phy.data_frame(phy.UNCONF_UP, 0x01020304, 1),  # no FPort
+    phy.data_frame(phy.UNCONF_UP, 0x01020304, 1, fopts=b"\x02"),
+    phy.data_frame(phy.UNCONF_UP, 0x01020304, 1, major=1),  # unknown Major: ignored
+    phy.data_frame(phy.UNCONF_DOWN, 0x01020304, 1),  # not an uplink: ignored
+    phy.join_request(1, 2, 3), phy.proprietary(), phy.rejoin_request(),
+    phy.data_frame(phy.UNCONF_UP, 0x01020304, 1)[:11],  # too short: rejected
+    bytes([0x40, 1, 2, 3, 4, 0x05, 0, 0, 1, 2, 3, 4]),  # FOptsLen past the end: rejected
+    b"",
+]
+
+
+def test_the_c_tier_takes_plain_gateway_uplinks() -> None:
+    """Tier C makes the UplinkReceived of a ChirpStack gateway uplink in its plain shape and
+    declines every edit of it that the replay's byte reader declines (escapes, repeated
+    fields, rxInfo as a list or null, numbers it does not read, ...), non-canonical base64
+    and every frame that is not a LoRaWAN 1.0 data uplink; decoded with the router alone
+    and with the Python tiers, every payload gives the same events, counters and dead
+    letters."""
+    found = fastdecode.native_events([_GW_PAYLOAD],
+                                     [(fastdecode.UPLINK, "0016c001f00000ce", "eu868")],
+                                     10_000, RECEIVED_MS)
+    assert found is not None
+    assert found[1:] == (0, 1)
+    by_router: list[Event] = []
+    Decoder(fast=False).decode([Segment(None, RECEIVED_MS, [GATEWAY_TOPIC], [_GW_PAYLOAD],
+                                        [])], by_router, None)
+    assert found[0] == by_router and type(by_router[0]) is UplinkReceived
+    edited = [_GW_PAYLOAD.replace(old, new, 1) for old, new in _GW_EDITS]
+    frames = [_uplink(frame) for frame in _FRAMES]
+    # unpadded, URL-safe: the router's to read
+    non_canonical = [_swap(_GW_PAYLOAD, b"Emc=", b"Emc"), _swap(_GW_PAYLOAD, b"4/P2", b"4_P2")]
+    payloads = [_GW_PAYLOAD, *edited, *frames, *non_canonical,
+                _swap(_GW_PAYLOAD, b'"crcStatus":"CRC_OK",', b""), b" " + _GW_PAYLOAD + b"\n"]
+    topics = [GATEWAY_TOPIC] * len(payloads)
+    _decode_both([Segment(None, RECEIVED_MS, topics, payloads, [])])
+    _decode_both([Segment(None, RECEIVED_MS, topics[:1] * 3, [_GW_PAYLOAD] * 3, [])])
+    for payload in payloads:  # alone in a segment, as one message per socket read
+        _decode_both([Segment(None, RECEIVED_MS, [GATEWAY_TOPIC], [payload], [])])
+
+
+DELIVERY_TOPIC = "application/a1/device/70b3d57ed00004fe/event/up"
+
+
+def test_the_c_tier_takes_plain_integration_uplinks() -> None:
+    """Tier C makes the UplinkDelivered of a ChirpStack integration uplink in its plain
+    shape and declines the edits the replay's byte reader declines; every payload decodes
+    as with the router alone and with the Python tiers."""
+    found = fastdecode.native_events([_DL_PAYLOAD],
+                                     [(fastdecode.DELIVERY, "a1", "70b3d57ed00004fe")],
+                                     10_000, RECEIVED_MS)
+    assert found is not None
+    assert found[1:] == (0, 1)
+    by_router: list[Event] = []
+    Decoder(fast=False).decode([Segment(None, RECEIVED_MS, [DELIVERY_TOPIC], [_DL_PAYLOAD],
+                                        [])], by_router, None)
+    assert found[0] == by_router and by_router[0].tenant == "t-1"  # type: ignore[union-attr]
+    payloads = [_DL_PAYLOAD, *(_DL_PAYLOAD.replace(old, new, 1) for old, new in _DL_EDITS),
+                *(_DL_PAYLOAD.replace(old, new, 1) for old, new in _GW_EDITS[:4]),
+                _swap(_DL_PAYLOAD, b'"fCnt":5941,', b""),  # absent: 0
+                _swap(_DL_PAYLOAD, b'"tenantId":"t-1"', b'"tenantId":"t-1\\u00e9"')]
+    topics = [DELIVERY_TOPIC] * len(payloads)
+    _decode_both([Segment(None, RECEIVED_MS, topics, payloads, [])])
+    for payload in payloads:
+        _decode_both([Segment(None, RECEIVED_MS, [DELIVERY_TOPIC], [payload], [])])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([*TOPICS, GATEWAY_TOPIC, GATEWAY_TOPIC,
+                                           "us915/gateway/gw-2/event/up", DELIVERY_TOPIC]),
+                          st.one_of(payload(), st.sampled_from(range(len(_FRAMES))))),
+                min_size=1, max_size=12))
+def test_segments_of_probes_uplinks_and_others_decode_as_the_router(
+        messages: list[tuple[str, bytes | int]]) -> None:
+    """Probes, gateway uplinks (of every frame kind), integration uplinks and other
+    messages mixed in one segment: the counters keep the router's order of first
+    appearance."""
+    payloads = [(_DL_PAYLOAD if t == DELIVERY_TOPIC else _uplink(_FRAMES[p]))
+                if isinstance(p, int) else p for t, p in messages]
+    _decode_both([Segment(None, RECEIVED_MS, [t for t, _ in messages], payloads, [])])

@@ -16,13 +16,13 @@ import orjson
 from slastream.ingest import fastdecode
 from slastream.ingest.connection import Segment
 from slastream.ingest.recorder import CaptureRecorder
-from slastream.model.events import Event, ProbeResult
+from slastream.model.events import Event, ProbeResult, UplinkDelivered, UplinkReceived
 from slastream.sources import router
 from slastream.sources.capture import Message
 from slastream.transport import codec
 
 # the source label of probe topics (metrics, ledger counters): the router's own
-PROBE_SOURCE = router.find_decoder(["slastream", "probe", "c"])[1]
+PROBE_SOURCE = fastdecode.PROBE_SOURCE
 
 
 class Decoder:
@@ -49,10 +49,10 @@ class Decoder:
         """Decode ``segments`` into ``events``; returns dead letters ``(key, value)``.
 
         Plain probes take the fast path (``fastdecode.py``: a segment's payloads read in C
-        where the extension is built, else a segment of nothing but probes at once, else
-        message by message), which gives the events ``router.decode`` would give; anything
-        else, and every message the fast path does not take, goes through
-        ``router.decode``.
+        where the extension is built, plain ChirpStack uplinks too, else a segment
+        of nothing but probes at once, else message by message), which gives the events
+        ``router.decode`` would give; anything else, and every message the fast path does
+        not take, goes through ``router.decode``.
         """
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
         decode, rejected, ignored = self.router.decode, router.REJECTED, router.IGNORED
@@ -66,6 +66,8 @@ class Decoder:
         totals = self.totals
         fast_ok = 0  # messages the fast path took, counted as (probe, ok)
         probe_ok = (PROBE_SOURCE, router.OK)
+        made_ok = {UplinkReceived: (fastdecode.UPLINK_SOURCE, router.OK),
+                   UplinkDelivered: (fastdecode.DELIVERY_SOURCE, router.OK)}
         dead: list[tuple[str, bytes]] = []
         received = 0
         limit = self.router.max_payload_bytes
@@ -75,37 +77,43 @@ class Decoder:
         for segment in segments:
             received_ms = segment.received_ms
             received += len(segment.topics)
-            made: Iterable[ProbeResult | None] = repeat(None)  # tier C's events, by message
+            made: Iterable[Event | None] = repeat(None)  # tier C's events, by message
             if whole and segment.topics:
-                components = self._fast.components(segment.topics)
-                native = fastdecode.native_probes(segment.payloads, components, limit)
+                infos = self._fast.infos(segment.topics)
+                native = fastdecode.native_events(segment.payloads, infos, limit, received_ms)
                 if native is not None:
-                    made, taken = native
-                    if taken == len(segment.topics):
+                    made, probes, others = native
+                    if probes == len(segment.topics):
                         if not fast_ok:
                             totals.setdefault(probe_ok, 0)
-                        events.extend(cast("list[ProbeResult]", made))
-                        fast_ok += taken
+                        events.extend(cast("list[Event]", made))
+                        fast_ok += probes
                         continue
-                    if not taken:
+                    if not probes and not others:
                         made = repeat(None)
-                elif None not in components and max(map(len, segment.payloads)) <= limit:
-                    batch = fastdecode.probes(segment.payloads,
-                                              cast("list[str]", components))
-                    if batch is not None:
-                        if not fast_ok:
-                            totals.setdefault(probe_ok, 0)
-                        events.extend(batch)
-                        fast_ok += len(batch)
-                        continue
+                else:  # without the extension: probes only, tier 0
+                    components = self._fast.components(segment.topics)
+                    if None not in components and max(map(len, segment.payloads)) <= limit:
+                        batch = fastdecode.probes(segment.payloads,
+                                                  cast("list[str]", components))
+                        if batch is not None:
+                            if not fast_ok:
+                                totals.setdefault(probe_ok, 0)
+                            events.extend(batch)
+                            fast_ok += len(batch)
+                            continue
             # made: as long as the segment, or repeat(None)
             for topic, raw, made_event in zip(segment.topics, segment.payloads, made,
                                               strict=False):
                 if made_event is not None:
-                    if not fast_ok:
-                        totals.setdefault(probe_ok, 0)
+                    if type(made_event) is ProbeResult:
+                        if not fast_ok:
+                            totals.setdefault(probe_ok, 0)
+                        fast_ok += 1
+                    else:
+                        key = made_ok[type(made_event)]
+                        totals[key] = totals.get(key, 0) + 1
                     append(made_event)
-                    fast_ok += 1
                     continue
                 if len(raw) <= limit:
                     component = component_of(topic) if fast else None

@@ -15,9 +15,11 @@ message (tests/ingest/test_fastdecode.py compares them, and tests/fuzz runs both
 The tiers, the first that takes a message wins:
 
 C. Where the package was built with its C extension, a segment's (one socket read's)
-   payloads are read straight from their bytes (``sources/_scan_probe.h``): each plain
-   probe made into its event there, every other message declined (never rejected) and
-   left to tiers 1 and 2 and the router. 0.2-0.3 µs a message where tier 0 takes 1.1.
+   payloads are read straight from their bytes (``sources/_scan_bridge.h``): each plain
+   probe, and each plain ChirpStack gateway or integration uplink, made into its event
+   there, every other message declined (never rejected) and left to tiers 1 and 2 and the
+   router.
+   0.2-0.3 µs a probe where tier 0 takes 1.1.
 0. Without the extension, a segment of nothing but probes, each in the plain shape: parsed
    with ``orjson.loads`` and checked column by column in C, the events built by ``map``.
 1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five
@@ -42,12 +44,12 @@ from typing import Any
 import msgspec
 import orjson
 
-from slastream.model.events import ProbeResult
+from slastream.model.events import Event, ProbeResult, UplinkDelivered, UplinkReceived
 from slastream.model.time import parse_rfc3339_ms
-from slastream.sources import canonical
+from slastream.sources import canonical, chirpstack, chirpstack_gateway
 from slastream.sources._fields import _INT_AS_FLOAT_MAX
 from slastream.sources.fastpath import native_module
-from slastream.sources.router import Decoder, Router
+from slastream.sources.router import Decoder, Router, find_decoder
 
 _NAN = math.nan
 _INF = math.inf
@@ -58,6 +60,10 @@ _SECONDS: dict[str, int] = {}  # "2026-10-01T00:00:01" -> epoch ms of that secon
 _SECONDS_MAX = 100_000
 _HEAD, _TAIL = slice(0, 19), slice(19, None)
 _UNSEEN = object()  # a topic not resolved yet
+# the router's source labels of the messages tier C makes events of
+PROBE_SOURCE = find_decoder(["slastream", "probe", "c"])[1]
+UPLINK_SOURCE = find_decoder(["eu868", "gateway", "g", "event", "up"])[1]
+DELIVERY_SOURCE = find_decoder(["application", "a", "device", "d", "event", "up"])[1]
 _get: Callable[[dict[str, Any], str], Any] = dict.get
 _cut: Callable[[str, slice], str] = getitem
 _NoneType = type(None)
@@ -87,41 +93,67 @@ _decode_probe_shape = msgspec.json.Decoder(ProbeShape).decode
 DecodeError = msgspec.DecodeError
 
 
+# What a topic's messages are, for the fast path: a probe's component, a gateway uplink's
+# (UPLINK, gateway, region), an integration uplink's (DELIVERY, application, device), or
+# None (the router's alone)
+Info = str | tuple[int, str, str] | None
+UPLINK, DELIVERY = 1, 2  # as _scan_bridge.h numbers them
+
+
 class FastTopics:
     """Which topics have a fast path, decided by the router's own resolution (layouts and
-    all) and cached per topic like the router's: ``component(topic)`` is the probe's
-    component, or ``None`` for a topic whose decoder is not ``canonical.decode_probe``.
+    all) and cached per topic like the router's: ``info(topic)`` is the probe's component
+    for a topic whose decoder is ``canonical.decode_probe``, the gateway and region for
+    one whose decoder is ``chirpstack_gateway.decode_up``, the application and device for
+    ``chirpstack.decode_up``, else ``None`` (:data:`Info`); ``component(topic)`` the
+    component alone.
 
-    ``exact(topic)`` says whether to try tier 1 on it: a failed msgspec decode costs twice
-    a successful one (an exception), and a publisher sends one shape, so a topic whose
+    ``not_exact`` holds the topics not to try tier 1 on: a failed msgspec decode costs
+    twice a successful one (an exception), and a publisher sends one shape, so a topic whose
     payload once had another shape (an extra field, say) goes straight to tier 2.
     """
 
     def __init__(self, rt: Router, cache_max: int = 200_000) -> None:
         self._router = rt
         self._probe: Decoder = canonical.decode_probe
-        self._cache: dict[str, str | None] = {}
+        self._uplink: Decoder = chirpstack_gateway.decode_up
+        self._delivery: Decoder = chirpstack.decode_up
+        self._cache: dict[str, Info] = {}
         self._cache_max = cache_max
         self.not_exact: set[str] = set()
 
-    def components(self, topics: list[str]) -> list[str | None]:
-        """``component`` of each topic (a dict lookup each, in C, once they are known)."""
+    def infos(self, topics: list[str]) -> list[Info]:
+        """``info`` of each topic (a dict lookup each, in C, once they are known)."""
         found = list(map(self._cache.get, topics, repeat(_UNSEEN)))
         if _UNSEEN in found:
             for topic in set(topics):
-                self.component(topic)
+                self.info(topic)
             found = list(map(self._cache.get, topics, repeat(_UNSEEN)))
             if _UNSEEN in found:  # more new topics than the cache holds: one by one
-                found = list(map(self.component, topics))
+                found = list(map(self.info, topics))
         return found  # type: ignore[return-value]  # no _UNSEEN left
 
+    def components(self, topics: list[str]) -> list[str | None]:
+        """``component`` of each topic."""
+        return [found if type(found) is str else None for found in self.infos(topics)]
+
     def component(self, topic: str) -> str | None:
+        found = self.info(topic)
+        return found if type(found) is str else None
+
+    def info(self, topic: str) -> Info:
         try:
             return self._cache[topic]
         except KeyError:
             pass
-        decoder, _source, parts = self._router.resolve(topic)
-        found = parts[2] if decoder is self._probe else None
+        decoder, source, parts = self._router.resolve(topic)
+        found: Info = None
+        if decoder is self._probe:
+            found = parts[2]
+        elif decoder is self._uplink and source == UPLINK_SOURCE:
+            found = (UPLINK, parts[2], parts[0])  # as decode_up names them
+        elif decoder is self._delivery and source == DELIVERY_SOURCE:
+            found = (DELIVERY, parts[1], parts[3])
         if len(self._cache) >= self._cache_max:
             self._cache.clear()
             self.not_exact.clear()
@@ -129,15 +161,16 @@ class FastTopics:
         return found
 
 
-def native_probes(payloads: list[bytes], components: list[str | None],
-                  limit: int) -> tuple[list[ProbeResult | None], int] | None:
-    """Tier C: the event of each payload that is a plain probe (of ``components[i]``, not
-    ``None``, within ``limit`` bytes), ``None`` for every other, and how many were made;
-    ``None`` without the C extension."""
+def native_events(payloads: list[bytes], infos: list[Info], limit: int,
+                  received_ms: int) -> tuple[list[Event | None], int, int] | None:
+    """Tier C: the event of each payload of at most ``limit`` bytes that is a plain probe,
+    gateway uplink or integration uplink (``infos[i]`` says which), ``None`` for every
+    other, how many probes were made and how many uplinks of either kind; ``None`` without
+    the C extension."""
     if native_module is None:  # pragma: no cover - a build without a C compiler
         return None
-    found: tuple[list[ProbeResult | None], int] = native_module.probes(
-        payloads, components, limit, ProbeResult)
+    found: tuple[list[Event | None], int, int] = native_module.messages(
+        payloads, infos, limit, received_ms, (ProbeResult, UplinkReceived, UplinkDelivered))
     return found
 
 

@@ -17,8 +17,9 @@
  * fields are Struct slots read here at their offsets (the member descriptors say where).
  * The parts: _scan_fields.h (timestamps, base64, uint32, Duration), _scan_rows.h (the two
  * row types), _scan_events.h (the other events), _scan_json.h (the byte reader); one
- * translation unit. The bridge's probe reader (``probes``, _scan_probe.h) shares the byte
- * reader and the timestamps.
+ * translation unit. The bridge's reader of probe results and gateway uplinks
+ * (``messages``, _scan_bridge.h) shares the byte reader, the timestamps and the frame
+ * header.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -254,7 +255,7 @@ static int64_t tenant_index(Batch *b, PyObject *tenant)
 #include "_scan_fields.h"
 #include "_scan_rows.h"
 #include "_scan_events.h"
-#include "_scan_probe.h"
+#include "_scan_bridge.h"
 
 /* A line from its typed read ``rec``: 1 decoded, 0 not this code's, -1 error. */
 static int from_typed_read(PyObject *rec, Batch *b, int64_t n, int64_t *ms_out)
@@ -479,14 +480,14 @@ static PyMethodDef methods[] = {
      "setup(read, types, unset, log_key): the typed read, the structs and event types by "
      "name, msgspec.UNSET, the ignored counter's key of a log event"},
     {"skip", (PyCFunction)(void (*)(void))skip, METH_FASTCALL, skip_doc},
-    {"probes", (PyCFunction)(void (*)(void))probes, METH_FASTCALL, probes_doc},
+    {"messages", (PyCFunction)(void (*)(void))messages, METH_FASTCALL, messages_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_scan",
     "The replay's hot loop for plain gateway uplinks and deliveries (fastpath.py), and the "
-    "bridge's for plain probe results (ingest/fastdecode.py).", -1,
+    "bridge's for plain probe results and gateway uplinks (ingest/fastdecode.py).", -1,
     methods,
 };
 

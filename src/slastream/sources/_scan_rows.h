@@ -4,10 +4,10 @@
 #ifndef SLASTREAM_SCAN_ROWS_H
 #define SLASTREAM_SCAN_ROWS_H
 
-/* A gateway uplink's row from its PHYPayload's base64 text (the CRC checked by the
- * caller): 1 appended, 0 not this code's (Python decodes the line), -1 error. */
-static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, Slot *sl,
-                       int64_t n, Batch *b)
+/* A data uplink's header from its PHYPayload's base64 text (canonical base64 only):
+ * 1 with DevAddr, FCnt, confirmed (0/1) and FPort (-1: none) in out[0..3], 0 anything
+ * else (chirpstack_gateway.decode_up decides). */
+static int uplink_header(const char *text, Py_ssize_t text_len, int64_t out[4])
 {
     unsigned char phy[MAX_PHY];
     Py_ssize_t len = b64_decode((const unsigned char *)text, text_len, phy);
@@ -20,16 +20,31 @@ static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, Slot *
     Py_ssize_t end = MIN_FRAME + (fctrl & 0x0F);
     if (len < end)
         return 0;
+    out[0] = (int64_t)phy[1] | (int64_t)phy[2] << 8 | (int64_t)phy[3] << 16
+             | (int64_t)phy[4] << 24;
+    out[1] = (int64_t)phy[6] | (int64_t)phy[7] << 8;
+    out[2] = mhdr == CONFIRMED;
+    out[3] = len > end ? phy[end - 4] : -1;
+    return 1;
+}
+
+/* A gateway uplink's row from its PHYPayload's base64 text (the CRC checked by the
+ * caller): 1 appended, 0 not this code's (Python decodes the line), -1 error. */
+static int gateway_row(const char *text, Py_ssize_t text_len, int64_t ms, Slot *sl,
+                       int64_t n, Batch *b)
+{
+    int64_t head[4];
+    if (!uplink_header(text, text_len, head))
+        return 0;
     int64_t row[8];
     row[0] = ms;
-    row[1] = (int64_t)phy[1] | (int64_t)phy[2] << 8 | (int64_t)phy[3] << 16
-             | (int64_t)phy[4] << 24;
-    row[2] = (int64_t)phy[6] | (int64_t)phy[7] << 8;
+    row[1] = head[0];
+    row[2] = head[1];
     /* the names in the order the Python loop interns them: gateway, region */
     if (slot_names(b, sl, &row[3], &row[4]) < 0)
         return -1;
-    row[5] = mhdr == CONFIRMED;
-    row[6] = len > end ? phy[end - 4] : -1;
+    row[5] = head[2];
+    row[6] = head[3];
     row[7] = n;
     if (PyByteArray_GET_SIZE(b->received) == 0 && PyList_Append(b->order, g_received) < 0)
         return -1;
