@@ -29,7 +29,7 @@ share the machine's cores, and Mosquitto spends more per message on a slower con
 many messages a socket read brought (the MQTT side's cost falls with bigger reads), and
 the per-stage costs of the bridge's CPU work on the same messages, without brokers: decode,
 route and group, encode (columnar, and the JSON records of version 1 for comparison), and
-the decode step on simulated ChirpStack traffic, which takes the router's path.
+the decode step on simulated ChirpStack traffic.
 """
 
 from __future__ import annotations
@@ -271,8 +271,8 @@ def lorawan_messages(count: int) -> list[tuple[str, bytes]]:
 
 
 def lorawan_decode_cost(count: int, chunk_size: int) -> float:
-    """CPU microseconds per message of the bridge's decode step on LoRaWAN traffic: no
-    fast path of its own, every message through the router."""
+    """CPU microseconds per message of the bridge's decode step on LoRaWAN traffic (plain
+    gateway and integration uplinks read in C, the rest through the router)."""
     messages = lorawan_messages(count)
     decoder = Decoder()
     events: list[Event] = []
@@ -297,7 +297,7 @@ def print_stage_costs(total: int, results: dict[str, dict[str, Any]]) -> None:
     for stage in STAGES:
         print(f"  {stage:<24} {costs[stage]:7.3f}")
     print(f"  {'decode, LoRaWAN':<24} {lorawan_decode_cost(100_000, chunk):7.3f}  (not in the "
-          f"run above: ChirpStack gateway and integration messages, through the router)")
+          f"run above: simulated ChirpStack gateway and integration messages)")
     for name in ("bridge", "asyncio"):
         if results.get(name, {}).get("rate"):
             print(f"  {'whole ' + name:<24} {1e6 / results[name]['rate']:7.3f}  "

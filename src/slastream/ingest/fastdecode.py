@@ -1,4 +1,5 @@
-"""The bridge's decode fast path for the commonest payload shape: a single probe result.
+"""The bridge's decode fast path for the commonest payloads: probe results and, where the
+C extension is built, ChirpStack gateway and integration uplinks.
 
 ``router.decode`` goes through the topic's decoder, its field helpers and their exception
 frames; for a probe that is most of the bridge's CPU per message (benchmarks/bridge.py

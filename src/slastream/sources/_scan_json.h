@@ -38,7 +38,7 @@ typedef struct {
     const char *p, *end;
     /* 1: decline a number with an exponent or of more than 32 characters, the numbers
      * that can overflow a double, which orjson refuses and the typed read accepts
-     * (_scan_probe.h reads payloads the router would parse with orjson) */
+     * (_scan_bridge.h reads payloads the router would parse with orjson) */
     int finite;
 } Cursor;
 
