@@ -25,7 +25,7 @@ from slastream.ingest.connection import Segment
 from slastream.ingest.decoder import Decoder
 from slastream.ingest.fastdecode import ProbeShape
 from slastream.ingest.recorder import CaptureRecorder
-from slastream.model.events import Event, UplinkReceived
+from slastream.model.events import Event, UplinkDelivered, UplinkReceived
 from tests.sources import phy
 from tests.sources.test_scan import _DL_EDITS, _DL_PAYLOAD, _GW_EDITS, _GW_PAYLOAD, _swap
 
@@ -340,6 +340,17 @@ _FRAMES = [
 ]
 
 
+def _taken_as_by_router(topic: str, raw: bytes) -> Event:
+    """The event tier C makes of one message, checked against the router's."""
+    found = fastdecode.native_events([raw], Decoder()._fast.infos([topic]), 10_000,
+                                     RECEIVED_MS)
+    by_router: list[Event] = []
+    Decoder(fast=False).decode([Segment(None, RECEIVED_MS, [topic], [raw], [])], by_router,
+                               None)
+    assert found is not None and found[1:] == (0, 1) and found[0] == by_router
+    return by_router[0]
+
+
 def test_the_c_tier_takes_plain_gateway_uplinks() -> None:
     """Tier C makes the UplinkReceived of a ChirpStack gateway uplink in its plain shape and
     declines every edit of it that the replay's byte reader declines (escapes, repeated
@@ -347,15 +358,7 @@ def test_the_c_tier_takes_plain_gateway_uplinks() -> None:
     and every frame that is not a LoRaWAN 1.0 data uplink; decoded with the router alone
     and with the Python tiers, every payload gives the same events, counters and dead
     letters."""
-    found = fastdecode.native_events([_GW_PAYLOAD],
-                                     [(fastdecode.UPLINK, "0016c001f00000ce", "eu868")],
-                                     10_000, RECEIVED_MS)
-    assert found is not None
-    assert found[1:] == (0, 1)
-    by_router: list[Event] = []
-    Decoder(fast=False).decode([Segment(None, RECEIVED_MS, [GATEWAY_TOPIC], [_GW_PAYLOAD],
-                                        [])], by_router, None)
-    assert found[0] == by_router and type(by_router[0]) is UplinkReceived
+    assert type(_taken_as_by_router(GATEWAY_TOPIC, _GW_PAYLOAD)) is UplinkReceived
     edited = [_GW_PAYLOAD.replace(old, new, 1) for old, new in _GW_EDITS]
     frames = [_uplink(frame) for frame in _FRAMES]
     # unpadded, URL-safe: the router's to read
@@ -376,15 +379,8 @@ def test_the_c_tier_takes_plain_integration_uplinks() -> None:
     """Tier C makes the UplinkDelivered of a ChirpStack integration uplink in its plain
     shape and declines the edits the replay's byte reader declines; every payload decodes
     as with the router alone and with the Python tiers."""
-    found = fastdecode.native_events([_DL_PAYLOAD],
-                                     [(fastdecode.DELIVERY, "a1", "70b3d57ed00004fe")],
-                                     10_000, RECEIVED_MS)
-    assert found is not None
-    assert found[1:] == (0, 1)
-    by_router: list[Event] = []
-    Decoder(fast=False).decode([Segment(None, RECEIVED_MS, [DELIVERY_TOPIC], [_DL_PAYLOAD],
-                                        [])], by_router, None)
-    assert found[0] == by_router and by_router[0].tenant == "t-1"  # type: ignore[union-attr]
+    delivered = _taken_as_by_router(DELIVERY_TOPIC, _DL_PAYLOAD)
+    assert type(delivered) is UplinkDelivered and delivered.tenant == "t-1"
     payloads = [_DL_PAYLOAD, *(_DL_PAYLOAD.replace(old, new, 1) for old, new in _DL_EDITS),
                 *(_DL_PAYLOAD.replace(old, new, 1) for old, new in _GW_EDITS[:4]),
                 _swap(_DL_PAYLOAD, b'"fCnt":5941,', b""),  # absent: 0
