@@ -5,8 +5,8 @@
  * (docs/interfaces.md#mqtt-topics); a gateway's uplink as ChirpStack's UplinkFrame, of
  * which chirpstack_gateway.decode_up reads rxInfo.crcStatus and phyPayload; an
  * integration's uplink as its UplinkEvent, of which chirpstack.decode_up reads devAddr,
- * fCnt and deviceInfo.tenantId. messages()
- * makes the event that router.decode would make of each payload, or declines it (None):
+ * fCnt and deviceInfo.tenantId. messages() makes the event that router.decode would make
+ * of each payload, or declines it (None):
  * the payload is checked as JSON (RFC 8259) the way orjson, the router's parser, checks
  * it, and the fields with the decoder's checks. It answers only when sure: an escape in a
  * string, a byte that is not ASCII, a number with an exponent or longer than 32
