@@ -21,9 +21,6 @@ from slastream.sources import router
 from slastream.sources.capture import Message
 from slastream.transport import codec
 
-# the source label of probe topics (metrics, ledger counters): the router's own
-PROBE_SOURCE = fastdecode.PROBE_SOURCE
-
 
 class Decoder:
     """Decodes chunks of segments; counts messages by ``(source, outcome)``.
@@ -65,7 +62,7 @@ class Decoder:
         ignored_totals = self.ignored
         totals = self.totals
         fast_ok = 0  # messages the fast path took, counted as (probe, ok)
-        probe_ok = (PROBE_SOURCE, router.OK)
+        probe_ok = (fastdecode.PROBE_SOURCE, router.OK)
         made_ok = {UplinkReceived: (fastdecode.UPLINK_SOURCE, router.OK),
                    UplinkDelivered: (fastdecode.DELIVERY_SOURCE, router.OK)}
         dead: list[tuple[str, bytes]] = []
@@ -82,15 +79,13 @@ class Decoder:
                 infos = self._fast.infos(segment.topics)
                 native = fastdecode.native_events(segment.payloads, infos, limit, received_ms)
                 if native is not None:
-                    made, probes, others = native
+                    made, probes, _others = native
                     if probes == len(segment.topics):
                         if not fast_ok:
                             totals.setdefault(probe_ok, 0)
                         events.extend(cast("list[Event]", made))
                         fast_ok += probes
                         continue
-                    if not probes and not others:
-                        made = repeat(None)
                 else:  # without the extension: probes only, tier 0
                     components = self._fast.components(segment.topics)
                     if None not in components and max(map(len, segment.payloads)) <= limit:

@@ -61,7 +61,8 @@ _SECONDS: dict[str, int] = {}  # "2026-10-01T00:00:01" -> epoch ms of that secon
 _SECONDS_MAX = 100_000
 _HEAD, _TAIL = slice(0, 19), slice(19, None)
 _UNSEEN = object()  # a topic not resolved yet
-# the router's source labels of the messages tier C makes events of
+# the router's source labels (metrics, ledger counters) of the messages tier C makes
+# events of
 PROBE_SOURCE = find_decoder(["slastream", "probe", "c"])[1]
 UPLINK_SOURCE = find_decoder(["eu868", "gateway", "g", "event", "up"])[1]
 DELIVERY_SOURCE = find_decoder(["application", "a", "device", "d", "event", "up"])[1]

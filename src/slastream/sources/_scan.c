@@ -17,9 +17,9 @@
  * fields are Struct slots read here at their offsets (the member descriptors say where).
  * The parts: _scan_fields.h (timestamps, base64, uint32, Duration), _scan_rows.h (the two
  * row types), _scan_events.h (the other events), _scan_json.h (the byte reader); one
- * translation unit. The bridge's reader of probe results and gateway uplinks
- * (``messages``, _scan_bridge.h) shares the byte reader, the timestamps and the frame
- * header.
+ * translation unit. The bridge's reader of probe results and ChirpStack uplinks
+ * (``messages``, _scan_bridge.h) shares the byte reader, the timestamps, the frame header
+ * and the DevAddr.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -487,7 +487,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_scan",
     "The replay's hot loop for plain gateway uplinks and deliveries (fastpath.py), and the "
-    "bridge's for plain probe results and gateway uplinks (ingest/fastdecode.py).", -1,
+    "bridge's for plain probe results and ChirpStack uplinks (ingest/fastdecode.py).", -1,
     methods,
 };
 

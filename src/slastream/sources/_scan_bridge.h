@@ -135,21 +135,14 @@ static int probe_payload(const char *s, Py_ssize_t n, Probe *pr)
     return c.p == c.end && (seen & 3) == 3;
 }
 
-static PyObject *g_status[STATUS_MAX + 1]; /* the ints 0-999, made once */
-static PyObject *g_location;               /* the last location read, reused while equal */
-static PyObject *g_blank;                  /* "" */
+static PyObject *g_blank;              /* "" */
+static PyObject *g_location, *g_tenant; /* the last location and tenant read */
 
-static PyObject *probe_location(const Raw *r)
+/* A text field read by str() (ASCII), as a str; absent, null or empty: "". */
+static PyObject *text_of(const Raw *r, PyObject **last)
 {
-    if (r->n <= 0)
-        return Py_NewRef(g_blank);
-    if (g_location != NULL && PyUnicode_GET_LENGTH(g_location) == r->n
-        && memcmp(PyUnicode_1BYTE_DATA(g_location), r->p, (size_t)r->n) == 0)
-        return Py_NewRef(g_location);
-    PyObject *text = PyUnicode_DecodeASCII(r->p, r->n, NULL); /* ASCII: str() said so */
-    if (text != NULL)
-        Py_XSETREF(g_location, Py_NewRef(text));
-    return text;
+    int fresh;
+    return r->n <= 0 ? Py_NewRef(g_blank) : ascii_text(last, r->p, r->n, &fresh);
 }
 
 /* A new event of type cls (a NamedTuple: a tuple of its own type) holding fields[0..n),
@@ -177,39 +170,26 @@ static PyObject *untracked_event(PyTypeObject *cls, PyObject **fields, int n)
 }
 
 /* The event of one payload: a new ProbeResult, Py_None (declined), or NULL (an error). */
-static PyObject *probe_event(PyTypeObject *cls, PyObject *raw, PyObject *component,
-                             Py_ssize_t limit)
+static PyObject *probe_event(PyTypeObject *cls, PyObject *raw, PyObject *component)
 {
     Probe pr;
-    if (!PyUnicode_CheckExact(component) || !PyBytes_CheckExact(raw)
-        || PyBytes_GET_SIZE(raw) > limit
-        || !probe_payload(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), &pr))
+    if (!probe_payload(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), &pr))
         return Py_NewRef(Py_None);
     int64_t time_ms = stamp_text(pr.time.p, pr.time.n);
     if (time_ms < 0)
         return Py_NewRef(Py_None); /* another form: parse_rfc3339_ms's */
-    PyObject *status;
-    if (pr.status < 0) {
-        status = PyLong_FromLong(-1);
-    } else {
-        if (g_status[pr.status] == NULL && (g_status[pr.status] = PyLong_FromLong(
-                                                (long)pr.status)) == NULL)
-            return NULL;
-        status = Py_NewRef(g_status[pr.status]);
-    }
     PyObject *fields[6] = {
-        PyLong_FromLongLong(time_ms), Py_NewRef(component), PyBool_FromLong(pr.ok), status,
-        PyFloat_FromDouble(pr.latency), probe_location(&pr.location),
+        PyLong_FromLongLong(time_ms), Py_NewRef(component), PyBool_FromLong(pr.ok),
+        PyLong_FromLongLong(pr.status), PyFloat_FromDouble(pr.latency),
+        text_of(&pr.location, &g_location),
     };
     return untracked_event(cls, fields, 6);
 }
 
-/* A ChirpStack payload of at most limit bytes read into f (_scan_json.h's payload
- * fields): 1 when it is one object, valid, and nothing but whitespace follows; 0 else. */
-static int chirpstack_fields(PyObject *raw, Py_ssize_t limit, Fields *f)
+/* A ChirpStack payload read into f (_scan_json.h's payload fields): 1 when it is one
+ * object, valid, and nothing but whitespace follows; 0 else. */
+static int chirpstack_fields(PyObject *raw, Fields *f)
 {
-    if (!PyBytes_CheckExact(raw) || PyBytes_GET_SIZE(raw) > limit)
-        return 0;
     const char *s = PyBytes_AS_STRING(raw);
     Cursor c = {s, s + PyBytes_GET_SIZE(raw), 1};
     f->phy.n = f->crc.n = f->devaddr.n = f->tenant.n = -1;
@@ -224,13 +204,13 @@ static int chirpstack_fields(PyObject *raw, Py_ssize_t limit, Fields *f)
 
 /* A gateway uplink's event: a new UplinkReceived, Py_None (declined), or NULL. */
 static PyObject *uplink_event(PyTypeObject *cls, PyObject *raw, PyObject *names,
-                              PyObject *ms, Py_ssize_t limit)
+                              PyObject *ms)
 {
     Fields f;
     int64_t head[4];
     /* rxInfo one object, its crcStatus absent, null or CRC_OK (the decoder ignores the
      * rest); a list of them, the decoder's to read */
-    if (!chirpstack_fields(raw, limit, &f) || f.rx != 1 || f.phy.n < 0
+    if (!chirpstack_fields(raw, &f) || f.rx != 1 || f.phy.n < 0
         || (f.crc.n >= 0 && !is_crc_ok(f.crc.p, f.crc.n))
         || !uplink_header(f.phy.p, f.phy.n, head))
         return Py_NewRef(Py_None);
@@ -242,39 +222,19 @@ static PyObject *uplink_event(PyTypeObject *cls, PyObject *raw, PyObject *names,
     return untracked_event(cls, fields, 7);
 }
 
-static PyObject *g_tenant; /* the last tenant read, reused while equal */
-
 /* An integration uplink's event (chirpstack.decode_up's plain shape): a new
  * UplinkDelivered, Py_None (declined), or NULL. */
 static PyObject *delivery_event(PyTypeObject *cls, PyObject *raw, PyObject *names,
-                                PyObject *ms, Py_ssize_t limit)
+                                PyObject *ms)
 {
     Fields f;
+    int64_t devaddr;
     /* devAddr 8 hex digits, fCnt a plain uint32 (devaddr_hex, uint32) */
-    if (!chirpstack_fields(raw, limit, &f) || f.devaddr.n != 8 || f.fcnt < 0
-        || f.fcnt > 0xFFFFFFFFLL)
+    if (!chirpstack_fields(raw, &f) || f.fcnt < 0 || f.fcnt > 0xFFFFFFFFLL
+        || f.devaddr.n < 0 || !devaddr_of(f.devaddr.p, f.devaddr.n, &devaddr))
         return Py_NewRef(Py_None);
-    int64_t devaddr = 0;
-    for (int i = 0; i < 8; i++) {
-        int v = hexval((unsigned char)f.devaddr.p[i]);
-        if (v < 0)
-            return Py_NewRef(Py_None);
-        devaddr = devaddr << 4 | v;
-    }
     /* chirpstack._tenant: deviceInfo.tenantId when a string, else "" */
-    PyObject *tenant;
-    Raw *t = &f.tenant;
-    if (f.devinfo != 1 || t->n <= 0) {
-        tenant = Py_NewRef(g_blank);
-    } else if (g_tenant != NULL && PyUnicode_GET_LENGTH(g_tenant) == t->n
-               && memcmp(PyUnicode_1BYTE_DATA(g_tenant), t->p, (size_t)t->n) == 0) {
-        tenant = Py_NewRef(g_tenant);
-    } else {
-        tenant = PyUnicode_DecodeASCII(t->p, t->n, NULL); /* ASCII: str() said so */
-        if (tenant == NULL)
-            return NULL;
-        Py_XSETREF(g_tenant, Py_NewRef(tenant));
-    }
+    PyObject *tenant = f.devinfo == 1 ? text_of(&f.tenant, &g_tenant) : Py_NewRef(g_blank);
     PyObject *fields[6] = {
         Py_NewRef(ms), PyLong_FromLongLong(devaddr), PyLong_FromLongLong(f.fcnt),
         Py_NewRef(PyTuple_GET_ITEM(names, 1)), Py_NewRef(PyTuple_GET_ITEM(names, 2)), tenant,
@@ -327,8 +287,10 @@ static PyObject *messages(PyObject *self, PyObject *const *args, Py_ssize_t narg
         PyObject *raw = PyList_GET_ITEM(args[0], i), *info = PyList_GET_ITEM(args[1], i);
         PyObject *ev = NULL;
         long kind = 0;
-        if (PyUnicode_CheckExact(info)) {
-            ev = probe_event(cls[0], raw, info, limit);
+        if (!PyBytes_CheckExact(raw) || PyBytes_GET_SIZE(raw) > limit) {
+            ev = Py_NewRef(Py_None); /* over the limit: the router rejects it */
+        } else if (PyUnicode_CheckExact(info)) {
+            ev = probe_event(cls[0], raw, info);
             probes += ev != NULL && ev != Py_None;
         } else {
             if (PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) == 3
@@ -337,9 +299,9 @@ static PyObject *messages(PyObject *self, PyObject *const *args, Py_ssize_t narg
                 && PyUnicode_CheckExact(PyTuple_GET_ITEM(info, 2)))
                 kind = PyLong_AsLong(PyTuple_GET_ITEM(info, 0));
             if (kind == INFO_UPLINK)
-                ev = uplink_event(cls[1], raw, info, args[3], limit);
+                ev = uplink_event(cls[1], raw, info, args[3]);
             else if (kind == INFO_DELIVERY)
-                ev = delivery_event(cls[2], raw, info, args[3], limit);
+                ev = delivery_event(cls[2], raw, info, args[3]);
             else if (!PyErr_Occurred())
                 ev = Py_NewRef(Py_None);
             others += ev != NULL && ev != Py_None;

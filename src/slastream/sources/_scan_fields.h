@@ -153,4 +153,21 @@ static int64_t duration_ms(PyObject *v)
     return ms;
 }
 
+/* A str of ASCII bytes (a new reference): *last when it holds the same text, else a new
+ * str that *last then holds (*fresh set). A few distinct values repeated message after
+ * message (tenants, probe locations) make one str each, not one per message. */
+static PyObject *ascii_text(PyObject **last, const char *p, Py_ssize_t n, int *fresh)
+{
+    *fresh = 0;
+    if (*last != NULL && PyUnicode_IS_COMPACT_ASCII(*last) && PyUnicode_GET_LENGTH(*last) == n
+        && memcmp(PyUnicode_DATA(*last), p, (size_t)n) == 0)
+        return Py_NewRef(*last);
+    PyObject *text = PyUnicode_DecodeASCII(p, n, NULL);
+    if (text == NULL)
+        return NULL;
+    Py_XSETREF(*last, Py_NewRef(text));
+    *fresh = 1;
+    return text;
+}
+
 #endif

@@ -82,13 +82,10 @@ static int hexval(int c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* A delivery's row from its devAddr text, fCnt and tenant (NULL: ""): 1 appended, 0 not
- * this code's, -1 error. */
-static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyObject *tenant,
-                      int64_t ms, Slot *sl, int64_t n, Batch *b)
+/* A devAddr as chirpstack.decode_up reads it, 8 hex digits: 1 with its value, 0 else. */
+static int devaddr_of(const char *addr, Py_ssize_t n, int64_t *out)
 {
-    /* chirpstack.decode_up: devAddr 8 hex digits, fCnt a uint32 */
-    if (addr_len != 8 || count < 0 || count > 0xFFFFFFFFLL)
+    if (n != 8)
         return 0;
     int64_t devaddr = 0;
     for (int i = 0; i < 8; i++) {
@@ -97,6 +94,19 @@ static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyOb
             return 0;
         devaddr = devaddr << 4 | v;
     }
+    *out = devaddr;
+    return 1;
+}
+
+/* A delivery's row from its devAddr text, fCnt and tenant (NULL: ""): 1 appended, 0 not
+ * this code's, -1 error. */
+static int device_row(const char *addr, Py_ssize_t addr_len, int64_t count, PyObject *tenant,
+                      int64_t ms, Slot *sl, int64_t n, Batch *b)
+{
+    /* chirpstack.decode_up: devAddr 8 hex digits, fCnt a uint32 */
+    int64_t devaddr;
+    if (count < 0 || count > 0xFFFFFFFFLL || !devaddr_of(addr, addr_len, &devaddr))
+        return 0;
     int64_t row[7];
     row[0] = ms;
     row[1] = devaddr;
@@ -145,16 +155,14 @@ static int device_up(PyObject *payload, int64_t ms, Slot *sl, int64_t n, Batch *
  * not one per line, and tenant_index finds its index without a lookup. */
 static PyObject *tenant_of(Topics *t, const Raw *raw)
 {
-    PyObject *last = t->tenant;
-    if (last != NULL && PyUnicode_IS_COMPACT_ASCII(last) && PyUnicode_GET_LENGTH(last) == raw->n
-        && memcmp(PyUnicode_DATA(last), raw->p, (size_t)raw->n) == 0)
-        return last;
-    PyObject *fresh = PyUnicode_FromStringAndSize(raw->p, raw->n); /* ASCII: the line is */
-    if (fresh == NULL)
+    int fresh;
+    PyObject *text = ascii_text(&t->tenant, raw->p, raw->n, &fresh); /* ASCII: the line is */
+    if (text == NULL)
         return NULL;
-    Py_XSETREF(t->tenant, fresh);
-    t->tenant_gen = 0; /* no index yet */
-    return fresh;
+    if (fresh)
+        t->tenant_gen = 0; /* no index yet */
+    Py_DECREF(text); /* t->tenant holds it */
+    return text;
 }
 
 /* Where the bridge's line form ({"received_at":"<24 characters>","topic":"...) puts the
