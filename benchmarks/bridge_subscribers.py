@@ -49,7 +49,7 @@ def paho_subscriber(port: int, total: int, client_id: str, v5: bool = True,
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
-    state = {"n": 0, "first": 0.0, "last": 0.0, "reads": 0}
+    state = {"n": 0, "first": 0.0, "last": 0.0}
     brokers: list[list[float]] = [[], []]
 
     def on_message(client: Any, userdata: Any, message: Any) -> None:

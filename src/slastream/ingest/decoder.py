@@ -45,11 +45,11 @@ class Decoder:
                recorder: CaptureRecorder | None) -> list[tuple[str, bytes]]:
         """Decode ``segments`` into ``events``; returns dead letters ``(key, value)``.
 
-        Plain probes take the fast path (``fastdecode.py``: a segment's payloads read in C
-        where the extension is built, plain ChirpStack uplinks too, else a segment
-        of nothing but probes at once, else message by message), which gives the events
-        ``router.decode`` would give; anything else, and every message the fast path does
-        not take, goes through ``router.decode``.
+        Plain probes, and plain ChirpStack uplinks where the C extension is built, take the
+        fast path (``fastdecode.py``: a segment's payloads read in C, else, without the
+        extension, a segment of nothing but probes at once, else message by message), which
+        gives the events ``router.decode`` would give; anything else, and every message the
+        fast path does not take, goes through ``router.decode``.
         """
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
         decode, rejected, ignored = self.router.decode, router.REJECTED, router.IGNORED

@@ -19,8 +19,7 @@ C. Where the package was built with its C extension, a segment's (one socket rea
    payloads are read straight from their bytes (``sources/_scan_bridge.h``): each plain
    probe, and each plain ChirpStack gateway or integration uplink, made into its event
    there, every other message declined (never rejected) and left to tiers 1 and 2 and the
-   router.
-   0.2-0.3 µs a probe where tier 0 takes 1.1.
+   router. 0.2-0.3 µs a probe where tier 0 takes 1.1.
 0. Without the extension, a segment of nothing but probes, each in the plain shape: parsed
    with ``orjson.loads`` and checked column by column in C, the events built by ``map``.
 1. Message by message, ``msgspec`` decodes the raw bytes into ``ProbeShape``, the five
