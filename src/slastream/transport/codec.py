@@ -2,10 +2,11 @@
 
 One Kafka record carries a *batch* of canonical events (a faust agent pays a fixed cost per
 record, so per-event records cap a worker at ~12k events/s; batches lift that limit).
-Two versions of the record value, told apart by their first bytes on read:
+Two formats of the record value, told apart by their first bytes on read:
 
-* version 2 (written since the columnar format, ``columnar.py``): a binary header, then the
-  events column by column per type, so both ends convert whole columns instead of rows;
+* columnar, versions 3 (written now) and 2 (written before integer columns were narrowed),
+  ``columnar.py``: a binary header, then the events column by column per type, so both
+  ends convert whole columns instead of rows;
 * version 1 (written by earlier releases, and still by the worker's markers):
   ``{"v": 1, "events": [[type_name, field, field, ...], ...]}`` as JSON. A row shorter
   than its type (written before the type gained trailing fields with defaults) is
@@ -65,7 +66,7 @@ def topic_name(prefix: str, stream: str) -> str:
 
 
 def encode_batch(events: Sequence[Event]) -> bytes:
-    """A Kafka record value holding ``events``: version 2 (columnar), or version 1 when a
+    """A Kafka record value holding ``events``: columnar (version 3), or version 1 when a
     value does not fit its column (an integer outside 64 bits, a field of the wrong type
     from a faulty decoder), so that no event is refused for the format's sake."""
     try:
@@ -163,11 +164,11 @@ def decode_grouped(value: bytes) -> dict[type, list[Event]]:
 
 
 def decode_batch(value: bytes) -> list[Event]:
-    """Events of one record (either version): in the order written for version 1, by
-    type for version 2. Raises ``ValueError`` on a record of another format."""
+    """Events of one record (any version): in the order written for version 1, by type
+    for the columnar ones. Raises ``ValueError`` on a record of another format."""
     if columnar.is_columnar(value):
         return [ev for events in columnar.decode(value).values() for ev in events]
     obj = orjson.loads(value)
     if not isinstance(obj, dict) or obj.get("v") != JSON_VERSION:
-        raise ValueError("not a slastream event batch (v1 or v2)")
+        raise ValueError("not a slastream event batch (v1, v2 or v3)")
     return [event_from_row(row) for row in obj["events"]]

@@ -1,4 +1,4 @@
-"""The columnar event batch: version 2 of the Kafka record format
+"""The columnar event batch: versions 2 and 3 of the Kafka record format
 (docs/interfaces.md#event-batches).
 
 A record holds its events column by column, one block per event type, so that both ends
@@ -7,18 +7,28 @@ building and parsing one JSON row per event. Layout, little-endian, every column
 starting at a multiple of 8 bytes from the start of the record::
 
     magic   b"\\x00SLB"  (a JSON record starts with "{": the two never collide)
-    u16     version (2)
+    u16     version (3; version 2 records are still read)
     u8      string table kind: 0 = strings joined by NUL, 1 = u32 lengths then the text
     u8      number of event type blocks
     u32     number of strings;  u32 length of the table in bytes;  the table (UTF-8)
     per block:
         u8 length of the type name, the name (``model/events.py``'s ``EVENT_TYPES``)
         u32 rows;  u8 columns
-        per column: u8 kind, padding to 8, then the data
-            i  int64[rows]       f  float64[rows]       b  bool[rows] (a byte, 0 or 1)
-            s  uint32[rows]: index into the record's string table
-            I  uint32[rows] lengths, padding, int64[sum]: a tuple of ints per row
-            S  uint32[rows] lengths, uint32[sum] string indices: a tuple of strings per row
+        per column: u8 kind, then
+            i s b  (version 3) u8 width (0, 1, 2, 4 or 8), padding to 8, int64 base, then
+                   ``width`` bytes a row: the unsigned offset of each value from the base
+                   (width 0: every row is the base; width 8: the int64 values, base 0)
+            i s b  (version 2) padding to 8, then int64[rows], uint32[rows] string
+                   indices, bool[rows] (a byte, 0 or 1)
+            f      padding to 8, float64[rows]
+            I      padding, uint32[rows] lengths, padding, int64[sum]: a tuple of ints
+            S      padding, uint32[rows] lengths, uint32[sum] string indices
+
+Version 3 stores what a record of one partition holds in a few bytes a value: times a
+few seconds apart, DevAddrs of one NetID, frame counters, gateway indices in a table of
+a few hundred names, a region or a flag that is the same in every row. A LoRaWAN record
+of the bridge takes 9-12 bytes an event instead of 42, which is what Kafka stores and
+what the worker's consumer copies (docs/architecture.md#worker).
 
 A block with fewer columns than its type has fields was written before the type gained
 trailing fields with defaults: the defaults complete it (as in version 1). The column
@@ -40,10 +50,18 @@ import numpy.typing as npt
 from slastream.model.events import EVENT_NAMES, EVENT_TYPES, Event
 
 MAGIC = b"\x00SLB"
-VERSION = 2
+VERSION = 3  # written; 2 is read too
+READ_VERSIONS = (2, 3)
 _NUL_JOINED, _LENGTHS = 0, 1
 _HEAD = struct.Struct("<4sHBBII")  # magic, version, string table kind, blocks, strings, bytes
 _BLOCK = struct.Struct("<IB")  # rows, columns
+_BASE = struct.Struct("<q")
+_INT64_MAX = (1 << 63) - 1
+# a packed column's width byte and the padding after it, by width and padding length
+_CONSTANT = {w: [bytes([w]) + bytes(n) for n in range(8)] for w in (0, 1, 2, 4, 8)}
+_PACKED = frozenset(b"isb")  # kinds stored as base + offsets in version 3
+_WIDTHS = {0: None, 1: np.dtype("<u1"), 2: np.dtype("<u2"), 4: np.dtype("<u4"),
+           8: np.dtype("<i8")}
 
 _KINDS: dict[Any, bytes] = {int: b"i", float: b"f", bool: b"b", str: b"s",
                             tuple[int, ...]: b"I", tuple[str, ...]: b"S"}
@@ -94,13 +112,38 @@ class _Writer:
         self.pad()
         self.put(np.fromiter(values, dtype, count).tobytes())
 
+    def packed(self, values: Iterable[int], count: int) -> None:
+        """A version 3 integer column: its width, its base (the smallest value), and each
+        value's offset from the base in the fewest bytes that hold the largest offset.
+        Raises ``OverflowError`` on an integer outside 64 bits."""
+        column = np.fromiter(values, np.int64, count)
+        if not count:
+            self.constant(0)
+            return
+        low = int(column.min())
+        span = int(column.max()) - low
+        width = 0 if not span else 1 if span < 0x100 else 2 if span < 0x10000 else \
+            4 if span < 0x100000000 else 8
+        if width == 8:
+            self.constant(0, width)
+            self.put(column.tobytes())
+            return
+        self.constant(low, width)
+        if width:
+            if low:
+                column -= low
+            self.put(column.astype(_WIDTHS[width]).tobytes())
+
+    def constant(self, base: int, width: int = 0) -> None:
+        """The head of a version 3 integer column; alone (width 0), every row is ``base``."""
+        self.put(_CONSTANT[width][-(self.size + 1) % 8] + _BASE.pack(base))
+
     def strings_column(self, values: Sequence[str]) -> None:
         if values and values.count(values[0]) == len(values):  # one value (a region, say)
-            self.pad()
-            self.put(np.full(len(values), len(self.strings), _DTYPES[b"s"]).tobytes())
+            self.constant(len(self.strings))
             self.strings.append(values[0])
         else:
-            self.array(self.indices(values), _DTYPES[b"s"], len(values))
+            self.packed(self.indices(values), len(values))
 
     def indices(self, values: Sequence[str]) -> Iterable[int]:
         """Indices of ``values`` in the record's string table, which grows by the distinct
@@ -113,7 +156,7 @@ class _Writer:
 
 
 def encode(events: Sequence[Event]) -> bytes:
-    """A version 2 record of ``events`` (any mix of types; order kept within a type)."""
+    """A version 3 record of ``events`` (any mix of types; order kept within a type)."""
     types = list(map(type, events))
     distinct = dict.fromkeys(types)  # in order of first appearance
     body = _Writer()
@@ -133,6 +176,8 @@ def _column(out: _Writer, kind: bytes, column: Sequence[Any]) -> None:
     out.put(kind)
     if kind == b"s":
         out.strings_column(column)
+    elif kind in b"ib":
+        out.packed(column, len(column))
     elif kind in b"IS":
         out.array(map(len, column), _DTYPES[b"s"], len(column))
         flat = list(chain.from_iterable(column))
@@ -184,7 +229,32 @@ class _Reader:
         return out
 
 
-Raw = npt.NDArray[Any] | tuple[npt.NDArray[Any], npt.NDArray[Any]]
+class Packed:
+    """An integer, string-index or flag column as read: every row is ``base`` plus its
+    entry in ``offsets`` (a view of the record's buffer), or ``base`` alone when
+    ``offsets`` is None. A version 2 column is its array with base 0."""
+
+    __slots__ = ("base", "offsets")
+
+    def __init__(self, base: int, offsets: npt.NDArray[Any] | None) -> None:
+        self.base = base
+        self.offsets = offsets
+
+    def max(self) -> int:
+        """The largest value (the base in an empty column)."""
+        if self.offsets is None or not len(self.offsets):
+            return self.base
+        return self.base + int(self.offsets.max())
+
+    def tolist(self, rows: int) -> list[int]:
+        if self.offsets is None:
+            return [self.base] * rows
+        if self.base:
+            return (self.offsets.astype(np.int64) + self.base).tolist()  # type: ignore[no-any-return]
+        return self.offsets.tolist()  # type: ignore[no-any-return]
+
+
+Raw = npt.NDArray[Any] | Packed | tuple[npt.NDArray[Any], npt.NDArray[Any]]
 
 
 class Block(NamedTuple):
@@ -201,7 +271,7 @@ def decode_columns(value: bytes) -> list[tuple[type, int, list[Iterable[Any]]]]:
     """``(event type, rows, columns)`` per block, each column a list of Python values
     (strings resolved, tuples built), trailing fields a record lacks as repeated defaults.
 
-    Raises ``ValueError`` on a record that is not a well-formed version 2 batch.
+    Raises ``ValueError`` on a record that is not a well-formed columnar batch.
     """
     try:
         strings, blocks = read_blocks(value)
@@ -214,8 +284,8 @@ def read_blocks(value: bytes) -> tuple[list[str], list[Block]]:
     if len(value) < _HEAD.size:
         raise ValueError("truncated columnar event batch")
     magic, version, kind, blocks, n_strings, table_bytes = _HEAD.unpack_from(value)
-    if magic != MAGIC or version != VERSION:
-        raise ValueError(f"not a slastream event batch (v{VERSION})")
+    if magic != MAGIC or version not in READ_VERSIONS:
+        raise ValueError(f"not a slastream event batch (v{'/v'.join(map(str, READ_VERSIONS))})")
     start = _HEAD.size
     strings = _strings(value[start:start + table_bytes], kind, n_strings)
     pos = start + table_bytes
@@ -236,7 +306,7 @@ def read_blocks(value: bytes) -> tuple[list[str], list[Block]]:
             if kind_byte[0] != schema[i]:
                 raise ValueError(f"{name} field {i}: column kind {kind_byte!r}, "
                                  f"expected {bytes([schema[i]])!r}")
-            columns.append(_read_column(reader, kind_byte, rows))
+            columns.append(_read_column(reader, kind_byte, rows, version))
         out.append(Block(cls, rows, columns, len(schema) - n_cols))
     return strings, out
 
@@ -256,41 +326,66 @@ def _strings(table: bytes, kind: int, count: int) -> list[str]:
     return strings
 
 
-def _read_column(reader: _Reader, kind: bytes, rows: int) -> Raw:
+def _read_column(reader: _Reader, kind: bytes, rows: int, version: int) -> Raw:
     if kind in (b"I", b"S"):
         lengths = reader.array(_DTYPES[b"s"], rows)
         flat = reader.array(_DTYPES[b"s" if kind == b"S" else b"i"],
                             int(lengths.sum(dtype=np.int64)))
         return lengths, flat
-    return reader.array(_DTYPES[kind], rows)
+    if kind[0] not in _PACKED:
+        return reader.array(_DTYPES[kind], rows)
+    if version == 2:
+        return Packed(0, reader.array(_DTYPES[kind], rows))
+    width = reader.take(1)[0]
+    if width not in _WIDTHS:
+        raise ValueError(f"column width {width}")
+    reader.pos += -(reader.pos - reader.base) % 8
+    (base,) = _BASE.unpack(reader.take(_BASE.size))
+    dtype = _WIDTHS[width]
+    column = Packed(base, None if dtype is None else reader.array(dtype, rows))
+    if width == 8 and base:
+        raise ValueError("a column of int64 values with a base")
+    if width and width < 8 and base > _INT64_MAX - (1 << 8 * width) + 1 and \
+            column.max() > _INT64_MAX:
+        raise ValueError("column values past 64 bits")
+    if kind != b"i" and (base < 0 or (kind == b"b" and column.max() > 1)):
+        raise ValueError(f"column of kind {kind!r} out of range")
+    return column
 
 
 def python_columns(block: Block, strings: list[str]) -> list[Iterable[Any]]:
     """The block's columns as lists of Python values, defaults for the missing fields."""
     out: list[Iterable[Any]] = []
+    rows = block.rows
     for kind, raw in zip(SCHEMAS[block.cls], block.columns, strict=False):
-        if isinstance(raw, tuple):
-            lengths, values = raw
-            flat = values.tolist()
+        if isinstance(raw, Packed):
+            values = raw.tolist(rows)
+            if kind == _KIND_s:
+                out.append(list(map(strings.__getitem__, values)))
+            elif kind == _KIND_b:
+                out.append(list(map(bool, values)))
+            else:
+                out.append(values)
+        elif isinstance(raw, tuple):
+            lengths, flat_values = raw
+            flat = flat_values.tolist()
             if kind == _KIND_S:
                 flat = list(map(strings.__getitem__, flat))
             ends = np.cumsum([0, *lengths.tolist()]).tolist()
             out.append(list(map(tuple, map(flat.__getitem__, map(slice, ends, ends[1:])))))
-        elif kind == _KIND_s:
-            out.append(list(map(strings.__getitem__, raw.tolist())))
         else:
             out.append(raw.tolist())
     if block.missing:
         defaults = DEFAULTS[block.cls]
-        out.extend(repeat(d, block.rows) for d in defaults[len(defaults) - block.missing:])
+        out.extend(repeat(d, rows) for d in defaults[len(defaults) - block.missing:])
     return out
 
 
-_KIND_s, _KIND_S = b"s"[0], b"S"[0]
+_KIND_s, _KIND_S, _KIND_b = b"s"[0], b"S"[0], b"b"[0]
 
 
 def decode(value: bytes) -> dict[type, list[Event]]:
-    """Events of a version 2 record by type, each list in the order written."""
+    """Events of a columnar record by type, each list in the order written."""
     out: dict[type, list[Event]] = {}
     new = tuple.__new__
     for cls, rows, columns in decode_columns(value):

@@ -1,4 +1,4 @@
-"""A version 2 record (``columnar.py``) as the engine's column batch, for the live worker.
+"""A columnar record (``columnar.py``) as the engine's column batch, for the live worker.
 
 Gateway uplinks and deliveries, almost every event of the ``lorawan`` and ``gateway``
 topics, go to the SLIs as the int64 row arrays the replay decodes captures into
@@ -32,11 +32,11 @@ for _cls, _width in _WIDTH.items():
 
 
 def decode_rows(value: bytes) -> ColumnBatch:
-    """The events of a version 2 record as a column batch without input counters, the
-    types in the record's order. Every row comes from the one record: its message
-    ordinal is 0.
+    """The events of a columnar record (version 2 or 3) as a column batch without input
+    counters, the types in the record's order. Every row comes from the one record: its
+    message ordinal is 0.
 
-    Raises ``ValueError`` on a record that is not a well-formed version 2 batch.
+    Raises ``ValueError`` on a record that is not a well-formed columnar batch.
     """
     try:
         strings, blocks = columnar.read_blocks(value)
@@ -70,10 +70,15 @@ def _rows(block: columnar.Block, names: list[str], n_strings: int) -> Rows:
     out = np.zeros((block.rows, _WIDTH[block.cls]), dtype=np.int64)
     for i, (kind, raw) in enumerate(zip(columnar.SCHEMAS[block.cls], block.columns,
                                         strict=False)):
-        assert not isinstance(raw, tuple)  # no tuple kinds in these types (checked above)
-        if kind == _STRING and block.rows and int(raw.max()) >= n_strings:
+        assert isinstance(raw, columnar.Packed)  # only such kinds in these types (above)
+        if kind == _STRING and block.rows and raw.max() >= n_strings:
             raise IndexError("string index out of range")
-        out[:, i] = raw
+        if raw.offsets is None:
+            out[:, i] = raw.base
+        else:
+            out[:, i] = raw.offsets
+            if raw.base:
+                out[:, i] += raw.base
     if block.missing:
         defaults = columnar.DEFAULTS[block.cls]
         first = len(columnar.SCHEMAS[block.cls]) - block.missing
@@ -91,8 +96,8 @@ def _default_value(default: Any, names: list[str]) -> int:
 
 
 def decode_record(value: bytes) -> ColumnBatch:
-    """The events of a record of either version as a column batch (``Engine.feed_columns``):
-    version 2 by ``decode_rows``, version 1 (JSON, the markers' format) as tuples.
+    """The events of a record of any version as a column batch (``Engine.feed_columns``):
+    columnar ones by ``decode_rows``, version 1 (JSON, the markers' format) as tuples.
 
     Raises what ``codec.decode_grouped`` raises on a record of another format.
     """
