@@ -18,9 +18,10 @@ One run, one Tansu (started here unless ``--kafka``), two faust applications:
 The pure core (the same records through one partition's state in this process, no Kafka)
 runs on columnar records (version 3) and on JSON records (version 1), with the cost of
 each stage of a record: decode, feed, advance/finalise, emit. Then ``--rounds`` rounds of
-the pure core and the worker back to back (each worker a new consumer group over the same
-records): the worker's share of its pure core is the median of the rounds' shares, per
-CPU-second, so a neighbour's load on the shared machine weighs on both sides of a ratio.
+the worker, each between two runs of the pure core (each worker a new consumer group over
+the same records): the worker's share of its pure core is the median of the rounds'
+shares, per CPU-second, each against the mean of the core's runs around it, so a
+neighbour's load on the shared machine weighs on both sides of a ratio.
 
 Prints events/s of each and their ratios. Targets (docs/architecture.md#performance):
 >= 600,000 events/s per worker process and >= 80 % of its pure core, ahead of the
@@ -345,20 +346,24 @@ async def amain(args: argparse.Namespace) -> int:
         gc.freeze()
         core_rate, _ = report_core(batch, records, json_records, n, args.repeat)
         del json_records
-        # rounds of the pure core and the worker back to back, each worker a new consumer
-        # group reading the same records: the share is a ratio measured under the same
-        # load, and its median over rounds is steadier than one run against another
+        # rounds of the worker between two runs of the pure core, each worker a new
+        # consumer group reading the same records: a round's share is the worker's rate
+        # against the mean of the core's just before and just after, a ratio measured under
+        # the same load, and its median over rounds is steadier than one run against another
         rounds: list[tuple[float, float, float, dict[str, float]]] = []
+        before = run_pure_core(batch, records, n)[1]
         for r in range(args.rounds):
-            round_core = run_pure_core(batch, records, n)[1]
             group = replace(batch, kafka=replace(batch.kafka,
                                                  app_id=f"{batch.kafka.app_id}-{r}"))
             rate, seconds, fig = await run_batch_worker(group, n, last, args.checkpoint_s)
+            after = run_pure_core(batch, records, n)[1]
+            round_core = (before + after) / 2
             rounds.append((rate, round_core, n / fig["cpu_s"] / round_core, fig))
             print(f"  round {r + 1}: worker {rate:,.0f} events/s, {n / fig['cpu_s']:,.0f} "
                   f"per CPU-second ({seconds:.2f} s, {fig['cpu_s']:.2f} CPU-s); pure core "
-                  f"just before {round_core:,.0f} per CPU-second; share "
+                  f"{before:,.0f} before and {after:,.0f} after, per CPU-second; share "
                   f"{rounds[-1][2]:.0%}", flush=True)
+            before = after
         del records
         rate = statistics.median(r[0] for r in rounds)
         share = statistics.median(r[2] for r in rounds)
