@@ -88,4 +88,4 @@ class FakeSource:
     def pipeline(self) -> dict[str, float]:
         return {"watermark_delay_seconds": 121.5, "late_events_total": 3.0,
                 "consumer_lag_messages": 42.0, "tracked_uplinks": 7.0, "rejected_total": 5.0,
-                "something_new": 1.0}
+                "skipped_records_total": 2.0, "something_new": 1.0}

@@ -111,6 +111,7 @@ def test_pipeline_figures_and_counters_follow_the_source_at_each_scrape() -> Non
     assert value(first["slastream_late_events"], "slastream_late_events_total") == 3
     assert value(first["slastream_consumer_lag_messages"],
                  "slastream_consumer_lag_messages") == 42
+    assert value(first["slastream_skipped_records"], "slastream_skipped_records_total") == 2
     assert not any("something_new" in name for name in first)
 
 

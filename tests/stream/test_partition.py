@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from slastream.engine import Engine
-from slastream.model.events import BridgeOutage
+from slastream.model.events import BridgeOutage, RequestLog
 from slastream.sli.delivery import DeliverySLI
 from slastream.sli.slices import TOTAL
 from slastream.sources.decoder import message_batches
@@ -243,3 +243,17 @@ def test_an_open_bridge_outage_holds_the_watermark_until_it_closes() -> None:
                    if isinstance(sli, DeliverySLI)) > 0
     # without the announcement, the ticks judged the uplinks before the window was known
     assert _slices(run(unheld)[1]) != expected
+
+
+def test_a_record_of_a_newer_version_is_counted_logged_and_skipped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # what a worker of this release does with a bridge's record of a later version
+    newer = bytearray(codec.encode_batch([RequestLog(1_790_000_000_000, "api", 1.0, 200, "c")]))
+    newer[4] = 4
+    state = PartitionState.fresh(settings(), codec.SERVICE, 0, APP, TIMING, 0.0)
+    with caplog.at_level("WARNING", logger="slastream.stream.partition"):
+        state.apply(0, b"k", bytes(newer), 0.0)
+        state.apply(1, b"k", bytes(newer), 0.0)
+    assert state.bad_records == 2 and not state.has_data
+    [line] = [r.getMessage() for r in caplog.records]  # the first of a run, not each
+    assert "service[0] offset 0: skipped a record" in line and "v2/v3" in line

@@ -33,6 +33,7 @@ slastream_watermark_delay_seconds                gauge
 slastream_late_events_total                      counter
 slastream_consumer_lag_messages                  gauge      (when the source reports it)
 slastream_tracked_uplinks                        gauge      (when the source reports it)
+slastream_skipped_records_total                  counter    (when the source reports it)
 slastream_collector_errors_total                 counter    section
 slastream_mqtt_connection_errors_total           counter    reason (bridge in the process only)
 ==============================================  =========  ==================================
@@ -93,6 +94,11 @@ PIPELINE_METRICS: dict[str, tuple[str, str, str]] = {
     "tracked_uplinks": (
         "slastream_tracked_uplinks", "gauge",
         "Uplinks held in delivery-matching state, waiting for their deadline."),
+    "skipped_records_total": (
+        "slastream_skipped_records", "counter",
+        "Kafka records skipped as not an event batch this release reads (another producer "
+        "on the topic, or a record version of a newer release), over this worker's "
+        "partitions."),
     **LINK_METRICS,
 }
 

@@ -285,8 +285,8 @@ class StreamWorker:
                                    encode_inject(self.app_id, missing))
 
     def local_figures(self) -> dict[str, float]:
-        """Consumer lag (records not yet applied) and uplinks held in delivery state,
-        over the partitions this worker holds."""
+        """Consumer lag (records not yet applied), uplinks held in delivery state and
+        records skipped as unreadable, over the partitions this worker holds."""
         lag = 0
         for (stream, partition), state in list(self.partitions.items()):
             highwater = self.app.consumer.highwater(TP(self.topic_of[stream], partition))
@@ -294,7 +294,9 @@ class StreamWorker:
                 lag += max(0, int(highwater) - 1 - state.offset)
         tracked = sum(st.engine.pipeline().get("tracked_uplinks", 0.0)
                       for st in self.partitions.values())
-        return {"consumer_lag_messages": float(lag), "tracked_uplinks": float(tracked)}
+        skipped = sum(st.bad_records for st in self.partitions.values())
+        return {"consumer_lag_messages": float(lag), "tracked_uplinks": float(tracked),
+                "skipped_records_total": float(skipped)}
 
     def _caught_up(self, topic: str, partition: int, state: PartitionState) -> bool:
         highwater = self.app.consumer.highwater(TP(topic, partition))

@@ -25,6 +25,7 @@ records of the partition before they take effect (see ``records.py``):
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -56,6 +57,7 @@ from slastream.transport.routes import stream_of as stream_of
 from slastream.transport.rows import decode_record
 from slastream.usage.counter import UsageCounter
 
+log = logging.getLogger(__name__)
 OutageKey = tuple[int, int, str]
 
 
@@ -191,10 +193,16 @@ class PartitionState:
                 # uplinks and deliveries as rows straight from the record's columns, for
                 # the SLIs' per-batch paths (transport/rows.py)
                 batch = decode_record(value or b"")
-            except (ValueError, KeyError, TypeError, IndexError):
+            except (ValueError, KeyError, TypeError, IndexError) as exc:
                 # the bridge dead-letters malformed input; a record that is not even a
-                # batch (another producer on our topic) is counted and skipped
+                # batch (another producer on our topic, a bridge of a newer release with
+                # a record version this one does not read) is counted and skipped
                 self.bad_records += 1
+                if self.bad_records == 1 or self.bad_records % 1000 == 0:
+                    log.warning("%s[%d] offset %d: skipped a record that is not an event "
+                                "batch this release reads (%s); %d skipped so far",
+                                self.stream, self.partition, offset,
+                                str(exc).splitlines()[0][:200], self.bad_records)
                 batch = None
             if batch is not None and batch.kinds:
                 self.engine.feed_columns(batch)
