@@ -27,8 +27,8 @@ starting at a multiple of 8 bytes from the start of the record::
 Version 3 stores what a record of one partition holds in a few bytes a value: times a
 few seconds apart, DevAddrs of one NetID, frame counters, gateway indices in a table of
 a few hundred names, a region or a flag that is the same in every row. A LoRaWAN record
-of the bridge takes 9-12 bytes an event instead of 42, which is what Kafka stores and
-what the worker's consumer copies (docs/architecture.md#worker).
+of the bridge takes 11-14 bytes an event instead of 42-44, which is what Kafka stores
+and what the worker's consumer copies (docs/architecture.md#worker).
 
 A block with fewer columns than its type has fields was written before the type gained
 trailing fields with defaults: the defaults complete it (as in version 1). The column
