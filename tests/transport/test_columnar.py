@@ -305,3 +305,11 @@ def test_flags_past_one_and_negative_string_indices_are_refused() -> None:
     bad_index.indices(["bridge-1"])
     with pytest.raises(ValueError):
         codec.decode_batch(columnar._head(bad_index, 1))
+
+
+def test_a_flag_holding_another_truthy_value_is_written_as_one() -> None:
+    # a faulty decoder's 2 in a bool field: stored as 1, never as a record readers refuse
+    events: list[Event] = [UplinkReceived(T, 1, 2, "gw", "eu868", 2, -1),  # type: ignore[arg-type]
+                           UplinkReceived(T, 1, 3, "gw", "eu868", 0, -1)]  # type: ignore[arg-type]
+    assert [ev.confirmed for ev in codec.decode_batch(codec.encode_batch(events))] == [  # type: ignore[union-attr]
+        True, False]

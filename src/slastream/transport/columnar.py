@@ -112,12 +112,10 @@ class _Writer:
         self.pad()
         self.put(np.fromiter(values, dtype, count).tobytes())
 
-    def packed(self, values: Iterable[int], count: int) -> None:
+    def packed(self, column: npt.NDArray[np.int64]) -> None:
         """A version 3 integer column: its width, its base (the smallest value), and each
-        value's offset from the base in the fewest bytes that hold the largest offset.
-        Raises ``OverflowError`` on an integer outside 64 bits."""
-        column = np.fromiter(values, np.int64, count)
-        if not count:
+        value's offset from the base in the fewest bytes that hold the largest offset."""
+        if not len(column):
             self.constant(0)
             return
         low = int(column.min())
@@ -143,7 +141,7 @@ class _Writer:
             self.constant(len(self.strings))
             self.strings.append(values[0])
         else:
-            self.packed(self.indices(values), len(values))
+            self.packed(np.fromiter(self.indices(values), np.int64, len(values)))
 
     def indices(self, values: Sequence[str]) -> Iterable[int]:
         """Indices of ``values`` in the record's string table, which grows by the distinct
@@ -176,8 +174,10 @@ def _column(out: _Writer, kind: bytes, column: Sequence[Any]) -> None:
     out.put(kind)
     if kind == b"s":
         out.strings_column(column)
-    elif kind in b"ib":
-        out.packed(column, len(column))
+    elif kind == b"i":  # OverflowError on an integer outside 64 bits
+        out.packed(np.fromiter(column, np.int64, len(column)))
+    elif kind == b"b":  # 0 or 1, whatever a faulty decoder put there
+        out.packed(np.fromiter(column, np.bool_, len(column)).astype(np.int64))
     elif kind in b"IS":
         out.array(map(len, column), _DTYPES[b"s"], len(column))
         flat = list(chain.from_iterable(column))
