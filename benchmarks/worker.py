@@ -350,25 +350,24 @@ async def amain(args: argparse.Namespace) -> int:
         # consumer group reading the same records: a round's share is the worker's rate
         # against the mean of the core's just before and just after, a ratio measured under
         # the same load, and its median over rounds is steadier than one run against another
-        rounds: list[tuple[float, float, float, dict[str, float]]] = []
+        rounds: list[tuple[float, float, dict[str, float]]] = []  # rate, share, figures
         before = run_pure_core(batch, records, n)[1]
         for r in range(args.rounds):
             group = replace(batch, kafka=replace(batch.kafka,
                                                  app_id=f"{batch.kafka.app_id}-{r}"))
             rate, seconds, fig = await run_batch_worker(group, n, last, args.checkpoint_s)
             after = run_pure_core(batch, records, n)[1]
-            round_core = (before + after) / 2
-            rounds.append((rate, round_core, n / fig["cpu_s"] / round_core, fig))
+            rounds.append((rate, n / fig["cpu_s"] / ((before + after) / 2), fig))
             print(f"  round {r + 1}: worker {rate:,.0f} events/s, {n / fig['cpu_s']:,.0f} "
                   f"per CPU-second ({seconds:.2f} s, {fig['cpu_s']:.2f} CPU-s); pure core "
                   f"{before:,.0f} before and {after:,.0f} after, per CPU-second; share "
-                  f"{rounds[-1][2]:.0%}", flush=True)
+                  f"{rounds[-1][1]:.0%}", flush=True)
             before = after
         del records
         rate = statistics.median(r[0] for r in rounds)
-        share = statistics.median(r[2] for r in rounds)
-        cpu_rate = statistics.median(n / r[3]["cpu_s"] for r in rounds)
-        fig = rounds[-1][3]
+        share = statistics.median(r[1] for r in rounds)
+        cpu_rate = statistics.median(n / r[2]["cpu_s"] for r in rounds)
+        fig = rounds[-1][2]
         print(f"batch worker:     {rate:>10,.0f} events/s  (median of {len(rounds)} rounds "
               f"of {n:,} events; {fig['records']:,} records of <= {MAX_EVENTS_PER_RECORD} "
               f"events; produced in {produce_s:.1f} s; checkpoint every "
@@ -402,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint-s", type=float, default=5.0)
     p.add_argument("--repeat", type=int, default=3, help="runs of the pure core (median)")
     p.add_argument("--rounds", type=int, default=3,
-                   help="rounds of the pure core and the worker back to back (median share)")
+                   help="worker runs, each between two runs of the pure core (median share)")
     args = p.parse_args(argv)
     configure_logging()
     return asyncio.run(amain(args))

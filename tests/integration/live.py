@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -56,3 +57,12 @@ def replayed(config: Path, capture: Path, month: str,
         env=env or {**os.environ, "PYTHONPATH": str(ROOT / "src")})
     assert out.returncode == 0, out.stderr.decode()
     return dict(json.loads(out.stdout))
+
+
+def metric(url: str, name: str) -> float | None:
+    """The value of the unlabelled sample ``name`` on ``url``'s /metrics; None if absent."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return None

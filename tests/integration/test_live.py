@@ -45,7 +45,7 @@ from slastream.stream.partition import slos_for_stream
 from slastream.transport import codec
 from slastream.transport.kafka import EventProducer, Partitioner, RecordReader, delivered
 from tests.brokers import KafkaBroker, MqttBroker
-from tests.integration.live import live_pipeline, replayed
+from tests.integration.live import live_pipeline, metric, replayed
 from tests.stream.helpers import CONFIG
 
 pytestmark = pytest.mark.integration
@@ -154,16 +154,10 @@ def produce_newer_record(settings: Settings, events: list[Event]) -> None:
     asyncio.run(run())
 
 
-def metric(url: str, name: str) -> float:
-    text = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
-    [line] = [ln for ln in text.splitlines() if ln.startswith(f"{name} ")]
-    return float(line.split()[1])
-
-
 def wait_skipped(urls: list[str], want: float, deadline: float) -> None:
     """Until the workers at ``urls`` have skipped ``want`` records between them."""
     name = "slastream_skipped_records_total"
-    while (got := sum(metric(url, name) for url in urls)) != want:
+    while (got := sum(metric(url, name) or 0.0 for url in urls)) != want:
         assert time.monotonic() < deadline, f"{name}: {got}, expected {want}"
         time.sleep(0.5)
 

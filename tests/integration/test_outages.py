@@ -37,7 +37,7 @@ from slastream.simulate.live import publish_live
 from slastream.sources.capture import Message, parse_line
 from slastream.stream.profile import EMBEDDED
 from tests.brokers import KafkaBroker
-from tests.integration.live import live_pipeline, replayed
+from tests.integration.live import live_pipeline, metric, replayed
 from tests.integration.test_live import comparable, get_json, wait_complete, workers
 from tests.stream.helpers import CONFIG
 
@@ -90,14 +90,6 @@ def healthz(url: str) -> tuple[int, dict[str, Any]]:
             return response.status, dict(json.loads(response.read()))
     except urllib.error.HTTPError as exc:
         return exc.code, dict(json.loads(exc.read()))
-
-
-def metric(url: str, name: str) -> float | None:
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    return None
 
 
 async def unhealthy(url: str, broker: str) -> None:

@@ -202,7 +202,8 @@ class PartitionState:
                     log.warning("%s[%d] offset %d: skipped a record that is not an event "
                                 "batch this release reads (%s); %d skipped so far",
                                 self.stream, self.partition, offset,
-                                str(exc).splitlines()[0][:200], self.bad_records)
+                                str(exc).partition("\n")[0][:200] or type(exc).__name__,
+                                self.bad_records)
                 batch = None
             if batch is not None and batch.kinds:
                 self.engine.feed_columns(batch)
