@@ -9,6 +9,7 @@ worker's tests (tests/integration) run them inside faust, rebalances included.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from types import SimpleNamespace
 from typing import Any
 
@@ -172,3 +173,14 @@ async def test_only_the_fetch_loops_race_is_taken_over() -> None:
     ours.close()
     other.close()
     await flow.close()
+
+
+def test_fausts_fetch_loop_still_races_each_delivery_against_suspended_flow() -> None:
+    """The call this consumer takes over: should a faust release change it, the worker
+    would fall back to mode's ``wait_first`` (correct, four tasks a record again), and
+    this test says so."""
+    from faust.transport.consumer import Consumer
+
+    source = inspect.getsource(Consumer._drain_messages)
+    assert "self.wait_first(" in source
+    assert "callback(message), self.suspend_flow.wait()" in " ".join(source.split())
