@@ -23,7 +23,10 @@ the same records): the worker's share of its pure core is the median of the roun
 shares, per CPU-second, each against the mean of the core's runs around it, so a
 neighbour's load on the shared machine weighs on both sides of a ratio.
 
-Prints events/s of each and their ratios. Targets (docs/architecture.md#performance):
+Prints events/s of each and their ratios, and each round's CPU per event split into the
+engine (``PartitionState.apply``), the rest of the main thread (faust's fetch loop,
+conductor and stream, the agent, slice output, the event loop) and the other threads (the
+consumer's fetching). Targets (docs/architecture.md#performance):
 >= 600,000 events/s per worker process and >= 80 % of its pure core, ahead of the
 per-event agent. Numbers, never assertions.
 """
@@ -139,38 +142,70 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+class ApplyClock:
+    """CPU time of this thread spent in ``PartitionState.apply`` (the worker's engine),
+    read around each call: two clock reads a record, not an event."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._apply = PartitionState.apply
+
+    def __enter__(self) -> ApplyClock:
+        clock, apply = time.thread_time, self._apply
+
+        def timed(state: PartitionState, *args: Any) -> Any:
+            t = clock()
+            try:
+                return apply(state, *args)
+            finally:
+                self.seconds += clock() - t
+
+        PartitionState.apply = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        PartitionState.apply = self._apply  # type: ignore[method-assign]
+
+
 async def run_batch_worker(settings: Settings, n_events: int, last: dict[int, int],
                            checkpoint_s: float) -> tuple[float, float, dict[str, float]]:
     """(events/s, seconds, figures) of the slastream worker over the ``n_events`` events
-    already in Kafka (``last``: the last offset of each partition)."""
+    already in Kafka (``last``: the last offset of each partition). The figures split
+    its CPU: the engine (``apply``), the rest of the main thread (faust, the event loop,
+    slice output) and the other threads (the consumer's)."""
     worker = StreamWorker(settings, EMBEDDED, Timing(checkpoint_interval_s=checkpoint_s))
-    async with worker:
-        first: float | None = None
-        cpu0 = 0.0
-        while True:
-            await asyncio.sleep(0.01)
-            if worker.failure:
-                raise SystemExit(f"worker failed: {worker.failure}")
-            states = {p: s for (st, p), s in worker.partitions.items() if st == codec.LORAWAN}
-            if first is None and states:
-                first, cpu0 = time.perf_counter(), cpu_seconds()
-            if len(states) == len(last) and all(
-                    states[p].offset >= off for p, off in last.items()):
-                done, cpu = time.perf_counter(), cpu_seconds() - cpu0
-                break
-        assert first is not None
-        # untimed: the slice batches still on their way to Kafka reach the local view
-        await worker.sender.flush()
-        ledger_totals = Counter[str]()
-        for (_slo, _scope, outcome), n in worker.view.sli_event_totals().items():
-            ledger_totals[outcome] += n
-        tracked = sum(s.engine.pipeline()["tracked_uplinks"] for s in states.values())
+    with ApplyClock() as engine:
+        async with worker:
+            first: float | None = None
+            cpu0 = main0 = engine0 = 0.0
+            while True:
+                await asyncio.sleep(0.01)
+                if worker.failure:
+                    raise SystemExit(f"worker failed: {worker.failure}")
+                states = {p: s for (st, p), s in worker.partitions.items()
+                          if st == codec.LORAWAN}
+                if first is None and states:
+                    first, cpu0, main0 = time.perf_counter(), cpu_seconds(), time.thread_time()
+                    engine0 = engine.seconds
+                if len(states) == len(last) and all(
+                        states[p].offset >= off for p, off in last.items()):
+                    done, cpu = time.perf_counter(), cpu_seconds() - cpu0
+                    main, applied = time.thread_time() - main0, engine.seconds - engine0
+                    break
+            assert first is not None
+            # untimed: the slice batches still on their way to Kafka reach the local view
+            await worker.sender.flush()
+            ledger_totals = Counter[str]()
+            for (_slo, _scope, outcome), n in worker.view.sli_event_totals().items():
+                ledger_totals[outcome] += n
+            tracked = sum(s.engine.pipeline()["tracked_uplinks"] for s in states.values())
     seconds = done - first
     good, bad = ledger_totals["good"], ledger_totals["bad"]
     return n_events / seconds, seconds, {
         "records": sum(o + 1 for o in last.values()),
         "final_uplinks": good + bad, "ratio": good / (good + bad) if good + bad else 0.0,
-        "tracked_uplinks": tracked, "cpu_s": cpu,
+        "tracked_uplinks": tracked, "cpu_s": cpu, "apply_s": applied,
+        "main_other_s": main - applied, "threads_s": max(0.0, cpu - main),
     }
 
 
@@ -362,6 +397,9 @@ async def amain(args: argparse.Namespace) -> int:
                   f"per CPU-second ({seconds:.2f} s, {fig['cpu_s']:.2f} CPU-s); pure core "
                   f"{before:,.0f} before and {after:,.0f} after, per CPU-second; share "
                   f"{rounds[-1][1]:.0%}", flush=True)
+            print(f"           CPU us an event: engine (apply) {fig['apply_s'] / n * 1e6:.3f}, "
+                  f"rest of the main thread {fig['main_other_s'] / n * 1e6:.3f}, other "
+                  f"threads {fig['threads_s'] / n * 1e6:.3f}", flush=True)
             before = after
         del records
         rate = statistics.median(r[0] for r in rounds)
