@@ -66,6 +66,23 @@ async def deliver_to(queue: asyncio.Queue[int], value: int) -> str:
     return "delivered"
 
 
+def full_queue() -> asyncio.Queue[int]:
+    """A stream buffer with no room: a delivery into it waits."""
+    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
+    queue.put_nowait(0)
+    return queue
+
+
+async def waiting_delivery(flow: Flow, queue: asyncio.Queue[int],
+                           value: int) -> asyncio.Task[Any]:
+    """The fetch loop's task, delivering ``value`` into the full ``queue``, waiting."""
+    task = asyncio.create_task(flow.wait_first(deliver_to(queue, value),
+                                               flow.suspend_flow.wait()))
+    await asyncio.sleep(0.01)
+    assert not task.done()
+    return task
+
+
 async def test_a_delivery_that_completes_returns_its_result() -> None:
     flow = Flow()
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -89,8 +106,7 @@ async def test_with_flow_suspended_the_record_is_not_delivered() -> None:
 @pytest.mark.parametrize("event", ["suspend_flow", "_stopped", "_crashed"])
 async def test_a_waiting_delivery_is_abandoned_when_flow_stops(event: str) -> None:
     flow = Flow()
-    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
-    queue.put_nowait(0)  # full: the delivery waits for room, as into a full stream buffer
+    queue = full_queue()
 
     async def fetch_loop() -> tuple[Any, str]:
         first = await flow.wait_first(deliver_to(queue, 1), flow.suspend_flow.wait())
@@ -112,11 +128,8 @@ async def test_a_waiting_delivery_is_abandoned_when_flow_stops(event: str) -> No
 
 async def test_after_the_flow_resumes_records_are_delivered_and_interrupted_again() -> None:
     flow = Flow()
-    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
-    queue.put_nowait(0)
-    waiting = asyncio.create_task(flow.wait_first(deliver_to(queue, 1),
-                                                  flow.suspend_flow.wait()))
-    await asyncio.sleep(0.01)
+    queue = full_queue()
+    waiting = await waiting_delivery(flow, queue, 1)
     flow.stop_flow()
     await settle()
     assert waiting.done() and waiting.result() == WaitResults([], [], True)
@@ -126,9 +139,7 @@ async def test_after_the_flow_resumes_records_are_delivered_and_interrupted_agai
     assert await flow.wait_first(delivery, flow.suspend_flow.wait()) == WaitResults(
         [delivery], ["delivered"], False)
     # the watcher is armed again: a second suspension interrupts the next waiting delivery
-    waiting = asyncio.create_task(flow.wait_first(deliver_to(queue, 3),
-                                                  flow.suspend_flow.wait()))
-    await asyncio.sleep(0.01)
+    waiting = await waiting_delivery(flow, queue, 3)
     flow.stop_flow()
     await settle()
     assert waiting.done() and waiting.result() == WaitResults([], [], True)
@@ -138,11 +149,7 @@ async def test_after_the_flow_resumes_records_are_delivered_and_interrupted_agai
 
 async def test_cancelling_the_fetch_loop_still_cancels_it() -> None:
     flow = Flow()
-    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
-    queue.put_nowait(0)
-    loop_task = asyncio.create_task(flow.wait_first(deliver_to(queue, 1),
-                                                    flow.suspend_flow.wait()))
-    await asyncio.sleep(0.01)
+    loop_task = await waiting_delivery(flow, full_queue(), 1)
     loop_task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await loop_task
@@ -151,11 +158,7 @@ async def test_cancelling_the_fetch_loop_still_cancels_it() -> None:
 
 async def test_cancelled_from_outside_while_interrupted_it_stops() -> None:
     flow = Flow()
-    queue: asyncio.Queue[int] = asyncio.Queue(maxsize=1)
-    queue.put_nowait(0)
-    loop_task = asyncio.create_task(flow.wait_first(deliver_to(queue, 1),
-                                                    flow.suspend_flow.wait()))
-    await asyncio.sleep(0.01)
+    loop_task = await waiting_delivery(flow, full_queue(), 1)
     flow._stopped.set()
     await asyncio.sleep(0)  # the watcher runs and interrupts the delivery ...
     loop_task.cancel()  # ... and the app stops the fetcher in the same step
