@@ -146,6 +146,7 @@ def produce_newer_record(settings: Settings, events: list[Event]) -> None:
     one does not read would write it, into the lorawan topic."""
     value = bytearray(codec.encode_batch(events))
     value[4] = 99  # the columnar record's version
+
     async def run() -> None:
         async with EventProducer(settings.kafka) as producer:
             await delivered([await producer.send_record(codec.LORAWAN, bytes(value),

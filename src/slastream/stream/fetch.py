@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable
+from collections.abc import Coroutine
 from typing import Any, cast
 
 import faust
@@ -68,12 +68,13 @@ class _Consumer(driver.Consumer):
         return bool(self.suspend_flow.is_set() or self._stopped.is_set()
                     or self._crashed.is_set())
 
-    async def _deliver(self, delivery: Awaitable[Any], flow_wait: Any) -> Any:
+    async def _deliver(self, delivery: Coroutine[Any, Any, Any],
+                       flow_wait: Coroutine[Any, Any, Any]) -> Any:
         """What ``wait_first`` returns for the pair: the delivery's result, or "stopped"
         when flow is suspended or the consumer stops before it completes."""
         flow_wait.close()
         if self._halted():
-            cast(Any, delivery).close()
+            delivery.close()
             return WaitResults([], [], True)
         if self._watcher is None or self._watcher.done():
             self._watcher = self.add_future(self._watch())
