@@ -14,9 +14,10 @@ the two shapes in-flight state takes when it is large:
 
 Row order is part of the result: the patch describes the newer document as the older one
 with rows dropped, rows changed in place and rows appended, which is how a Python dict
-(the state behind the columns) changes. When the newer document's order is not that (a
-key deleted and added again), the table is stored whole instead, so a patch is exact for
-any pair of documents.
+changes, or, when both documents hold the table in increasing key order (the delivery
+SLI's tables, ``sli/table.py``), with the added rows merged into their place (``merge``).
+When the newer document's order is neither, the table is stored whole instead, so a patch
+is exact for any pair of documents.
 """
 
 from __future__ import annotations
@@ -152,35 +153,42 @@ def _columns(doc: dict[str, Any], prefix: str) -> dict[str, tuple[str, tuple[int
 def _diff_rows(old: dict[str, Any], new: dict[str, Any], prefix: str,
                columns: dict[str, Any]) -> tuple[bool, Patch | None]:
     """Whether the change of one table is a rows patch (keys unique, the newer order
-    "drop, change in place, append"), and that patch (``None``: no change)."""
+    "drop, change in place, append", or both in increasing key order: "drop, change in
+    place, merge"), and that patch (``None``: no change)."""
     key = prefix + _KEY[1:]
     ok, nk = old[key], new[key]
-    order = np.argsort(ok, kind="stable")
+    merge = bool(np.all(ok[1:] > ok[:-1]) and np.all(nk[1:] > nk[:-1]))
+    order = np.arange(len(ok)) if merge else np.argsort(ok, kind="stable")
     sorted_old = ok[order]
-    if np.any(np.diff(np.sort(nk)) == 0) or np.any(np.diff(sorted_old) == 0):
+    if not merge and (np.any(np.diff(np.sort(nk)) == 0) or np.any(np.diff(sorted_old) == 0)):
         return False, None  # keys that are not unique
     at = np.searchsorted(sorted_old, nk)
     at[at == len(ok)] = 0
     found = sorted_old[at] == nk if len(ok) else np.zeros(len(nk), np.bool_)
     r = int(found.sum())
-    source = order[at[:r]]  # row of the old table each kept row comes from
-    if not found[:r].all() or np.any(np.diff(source) <= 0):
+    rows = np.flatnonzero(found) if merge else np.arange(r)  # the new rows kept
+    source = order[at[rows]]  # row of the old table each kept row comes from
+    if not merge and (not found[:r].all() or np.any(np.diff(source) <= 0)):
         return False, None
     kept = np.zeros(len(ok), np.bool_)
     kept[source] = True
     changed = np.zeros(r, np.bool_)
     for name in columns:
         if name != key:
-            ne = new[name][:r] != old[name][source]
+            ne = new[name][rows] != old[name][source]
             if ne.ndim > 1:  # a row differs if any of its values does
                 ne = ne.reshape(r, -1).any(axis=1) if ne.size else np.zeros(r, np.bool_)
             changed |= ne
     if kept.all() and not changed.any() and r == len(nk):
         return True, None
     where = np.flatnonzero(changed)
-    return True, {"drop": ok[~kept], "at": where.astype(np.int64),
-                  "changed": {n: new[n][:r][where] for n in columns if n != key},
-                  "added": {n: new[n][r:] for n in columns}}
+    added = np.flatnonzero(~found) if merge else np.arange(r, len(nk))
+    out = {"drop": ok[~kept], "at": where.astype(np.int64),
+           "changed": {n: new[n][rows[where]] for n in columns if n != key},
+           "added": {n: new[n][added] for n in columns}}
+    if merge:
+        out["merge"] = True
+    return True, out
 
 
 def _patch_rows(old: dict[str, Any], prefix: str, rows: Patch) -> dict[str, Any]:
@@ -206,6 +214,11 @@ def _patch_rows(old: dict[str, Any], prefix: str, rows: Patch) -> dict[str, Any]
         if name != key:
             head[at] = changed[name]
         out[name] = np.concatenate([head, np.asarray(tail, dtype=column.dtype)])
+    if rows.get("merge"):  # the added rows into their place in increasing key order
+        order = np.argsort(out[key], kind="stable")
+        if np.any(np.diff(out[key][order]) == 0):
+            raise ValueError(f"a rows patch of {key!r} adds keys it has")
+        out = {name: column[order] for name, column in out.items()}
     return out
 
 

@@ -178,9 +178,10 @@ def _groups(groups: dict[int, list[int]]) -> State:
 
 def _delivery(a: dict[str, Any]) -> State:
     # version 1 packed a pending uplink as (ns_ms * 2**42 + app_ms) * 256 + region and a
-    # tombstone as (ns_ms * 256 + region) * 2 + delivered
-    pending = list(a["_pending"].items())
-    done = list(a["_done"].items())
+    # tombstone as (ns_ms * 256 + region) * 2 + delivered; tables in increasing key order,
+    # as the delivery SLI writes them now (sli/table.py)
+    pending = sorted(a["_pending"].items())
+    done = sorted(a["_done"].items())
     times = [(v // 256 // _T, v // 256 % _T) for _, v in pending]
     return {
         "pending_key": np.array([k for k, _ in pending], dtype=np.int64),

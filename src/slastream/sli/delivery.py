@@ -21,15 +21,16 @@ received by the network server arrive at the consuming application. So:
   was decoded; one still without is an unmatched delivery
   (docs/semantics.md#the-things-stack).
 
-State per tracked uplink is one dict entry ``int key -> int value`` (about 114 bytes).
+State per tracked uplink is one entry of a table of int64s (``sli/table.py``): 32 bytes a
+pending uplink, 16 a tombstone, in tables kept between 1/4 and 5/8 full.
 """
 
 from __future__ import annotations
 
-import sys
-from collections import deque
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import chain
+
+import numpy as np
 
 from slastream.model.events import (
     BridgeOutage,
@@ -46,17 +47,17 @@ from slastream.sli.slices import GOOD, new_vector
 from slastream.sli.state import (
     State,
 )
+from slastream.sli.table import Table, new_table
 from slastream.sources.columns import Rows
 
-# A pending uplink is one int: ``(ns_ms * _T + app_ms) * _S + scope`` ("_pack" in the
-# comments of ``add``), a side not seen yet holding _NONE. A tombstone is
-# ``(ns_ms * _S + scope) * 2 + delivered``. ``scope`` indexes ``_scopes``: the region (known
-# when the uplink is heard), or the tenant or application (the owner named by the uplink's
-# delivery or known for its DevAddr when heard; 0, ``unattributed``, until then and resolved
-# again when it is finalised). Checkpoints spell both out as columns (delivery_state.py).
-# With 20 scope bits a pending int stays within 4 digits of CPython's int (40 bytes).
-_NONE = (1 << 42) - 1  # "not seen" marker in a packed time field
-_T = 1 << 42
+# A pending uplink is three values under its key: ``(ns_ms, app_ms, scope)``, a side not
+# seen yet holding _NONE (later than any time: the earliest of two sides is a min). A
+# tombstone is one: ``(ns_ms * _S + scope) * 2 + delivered``. ``scope`` indexes
+# ``_scopes``: the region (known when the uplink is heard), or the tenant or application
+# (the owner named by the uplink's delivery or known for its DevAddr when heard; 0,
+# ``unattributed``, until then and resolved again when it is finalised). Checkpoints spell
+# both out as columns (delivery_state.py).
+_NONE = (1 << 42) - 1  # "not seen" marker of a time
 _SCOPE_BITS = 20
 _S = 1 << _SCOPE_BITS
 _S2 = 2 * _S
@@ -82,10 +83,10 @@ class DeliverySLI(SLI):
         # one prefix (the common case) is checked inline in add(); several go to is_ours
         self._prefixes = [(32 - bits, prefix >> (32 - bits)) for prefix, bits in
                           lw.devaddr_prefixes]
-        self._pending: dict[int, int] = {}
+        self._pending: Table[tuple[int, int, int]] = new_table(3)  # key → (ns, app, scope)
         self._buckets: dict[int, list[int]] = {}  # second of first sighting → keys
         # recently finalised uplinks (tombstones): key → (ns_ms * _S + scope) * 2 + delivered
-        self._done: dict[int, int] = {}
+        self._done: Table[int] = new_table(1)
         self._done_buckets: dict[int, list[int]] = {}
         self._scopes: list[str] = []
         self._scope_idx: dict[str, int] = {}
@@ -99,8 +100,6 @@ class DeliverySLI(SLI):
         self.mac_only = 0
         self.unmatched_deliveries = 0
         self.outage_excluded = 0
-        # bytes of each dict when last rebuilt (see _right_size)
-        self._sized = {"pending": sys.getsizeof({}), "done": sys.getsizeof({})}
 
     # ----------------------------------------------------------------------------- input
     def _region(self, name: str) -> int:
@@ -147,8 +146,8 @@ class DeliverySLI(SLI):
     # One function on purpose, longer than the usual limit: it is the replay's hot loop, and
     # splitting it costs a call per event.
     def add(self, events: Sequence[Event]) -> None:
-        # One pass, state and helpers in locals, _pack and _track inlined, events
-        # unpacked as tuples (a NamedTuple attribute is a descriptor call).
+        # One pass, state and helpers in locals, _track inlined, events unpacked as tuples
+        # (a NamedTuple attribute is a descriptor call).
         pending = self._pending
         done = self._done
         buckets = self._buckets
@@ -163,7 +162,6 @@ class DeliverySLI(SLI):
         # §4.3.2) never reach the application; count_mac_only false leaves them out.
         skip_mac = not self._lorawan.count_mac_only
         none = _NONE
-        tt = _T
         for ev in events:
             if type(ev) is UplinkReceived:
                 t, devaddr, fcnt16, _, region_name, _, fport = ev
@@ -189,21 +187,21 @@ class DeliverySLI(SLI):
                     scope = self._region(region_name)
                 elif attribution is None:
                     scope = 0
-                elif v is not None and v % _S:
-                    scope = v % _S  # named by its delivery
+                elif v is not None and v[2]:
+                    scope = v[2]  # named by its delivery
                 else:
                     scope = self._owner_scope(attribution.learned(devaddr))
                 if v is None:
-                    pending[key] = (t * tt + none) * _S + scope  # _pack(t, _NONE, scope)
+                    pending[key] = (t, none, scope)
                     bucket = buckets.get(t // _BUCKET_MS)  # _track(key, t)
                     if bucket is None:
                         buckets[t // _BUCKET_MS] = [key]
                     else:
                         bucket.append(key)
                 else:
-                    ns = v // _S // tt
+                    ns = v[0]
                     if ns == none or t < ns:
-                        pending[key] = (t * tt + v // _S % tt) * _S + scope
+                        pending[key] = (t, v[1], scope)
                         if ns == none:
                             self._track(key, t)
             elif type(ev) is UplinkDelivered:
@@ -222,20 +220,19 @@ class DeliverySLI(SLI):
                     idx = attribution.owner_index(tenant, application)
                     owner = self._owner_scope(idx)
                     # an uplink heard under this owner: its DevAddr's owner is known already
-                    if v is None or v % _S != owner:
+                    if v is None or v[2] != owner:
                         attribution.learn_index(devaddr, idx)
                 d = done.get(key)
                 if d is not None:
                     self._late_delivery(key, d, t)
                     continue
                 if v is None:
-                    pending[key] = (none * tt + t) * _S + owner  # _pack(_NONE, t, owner)
+                    pending[key] = (none, t, owner)
                     self._track(key, t)
                 else:
-                    app = v // _S % tt
-                    if t < app or (owner and owner != v % _S):
-                        pending[key] = (v // _S // tt * tt + min(t, app)) * _S + (
-                            owner or v % _S)
+                    app = v[1]
+                    if t < app or (owner and owner != v[2]):
+                        pending[key] = (v[0], min(t, app), owner or v[2])
             elif type(ev) is BridgeOutage:
                 self._outages.append((ev.start_ms, ev.end_ms))
             elif type(ev) is DeviceJoined:
@@ -277,7 +274,7 @@ class DeliverySLI(SLI):
         """
         v = self._pending.get(key)
         if v is not None:
-            if v // _S // _T != _NONE:
+            if v[0] != _NONE:
                 return 0  # the counter is in use by an uplink already tracked: that one counts
             del self._pending[key]
         self._done[key] = -1
@@ -330,7 +327,7 @@ class DeliverySLI(SLI):
                 v = pending.get(key)
                 if v is None:
                     continue
-                ns, app, scope = v // _S // _T, v // _S % _T, v % _S
+                ns, app, scope = v
                 first = min(ns, app)
                 if first >= limit:  # moved: tracked again at its new time
                     self._track(key, first)
@@ -357,27 +354,11 @@ class DeliverySLI(SLI):
 
     def _forget(self, before_s: int) -> None:
         """Drop tombstones of uplinks too old to receive stragglers within lateness."""
-        done = self._done
-        for second in [s for s in self._done_buckets if s < before_s]:
-            # the loop in C: no Python frame per key
-            deque(map(done.pop, self._done_buckets.pop(second), repeat(None)), maxlen=0)
-        self._right_size()
-
-    def _right_size(self) -> None:
-        """Rebuild a dict of uplinks that has grown since it was last built.
-
-        Uplinks come and go all the time, and a CPython dict that has had many deletions
-        resizes to three times its entries, which doubles its memory (84 instead of 42
-        bytes an uplink at 250,000). Rebuilt by insertion, it takes the smallest size that
-        holds them; it grows again only after as many new uplinks as it has headroom for,
-        so this runs once per resize: the cost per uplink is constant. Order and key
-        objects are kept (the state is the same, only smaller)."""
-        if sys.getsizeof(self._pending) > self._sized["pending"]:
-            self._pending = _rebuilt(self._pending)
-            self._sized["pending"] = sys.getsizeof(self._pending)
-        if sys.getsizeof(self._done) > self._sized["done"]:
-            self._done = _rebuilt(self._done)
-            self._sized["done"] = sys.getsizeof(self._done)
+        old = [self._done_buckets.pop(s) for s in [s for s in self._done_buckets
+                                                   if s < before_s]]
+        if old:
+            self._done.remove(np.fromiter(chain.from_iterable(old), dtype=np.int64,
+                                          count=sum(map(len, old))))
 
     # ---------------------------------------------------------------------- checkpoints
     def state(self) -> State:
@@ -397,13 +378,3 @@ class DeliverySLI(SLI):
     def tracked(self) -> int:
         return len(self._pending)
 
-
-def _rebuilt(table: dict[int, int]) -> dict[int, int]:
-    """``table`` inserted anew into a dict of the smallest size that holds it, in C.
-
-    ``dict(table)`` copies the layout as it is only from a dict with no deletions that
-    is at least half full (CPython's ``dict_merge``); a dict that has grown since its
-    last rebuild is neither, so it is inserted entry by entry into a table sized for its
-    entries: the size a dict built key by key would have, at about half the CPU of a
-    comprehension (a rebuild of 100,000 entries: 7 instead of 12 ms)."""
-    return dict(table)

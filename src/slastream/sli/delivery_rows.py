@@ -3,10 +3,11 @@
 ``DeliverySLI.add`` walks events one by one; here the same batch is reduced with numpy
 first (watermark bookkeeping, foreign frames, one group per (DevAddr, FCnt) key: its
 earliest time, the scope of that earliest copy, the time of its first copy) and only the
-groups touch the pending-uplink dict. The result is the state ``add`` leaves: the same
-pending values, tombstones, time buckets (keys in order of their first copy), scope
-indexes and counters. A gateway copy has 2.2 copies per uplink on average in a simulated
-network, so the dict work shrinks by that factor and the per-event tuple work goes.
+groups touch the table of pending uplinks, as whole arrays (``sli/table.py``). The result
+is the state ``add`` leaves: the same pending values, tombstones, time buckets (keys in
+order of their first copy), scope indexes and counters. A gateway copy has 2.2 copies per
+uplink on average in a simulated network, so the table work shrinks by that factor and the
+per-event tuple work goes.
 
 The scope is a generic index per row (the region, by the SLI's own index of region
 names). SLOs scoped by tenant or application take the per-event path: their scope comes
@@ -18,16 +19,14 @@ such an uplink writes a tombstone that later copies in the same batch must see.
 
 from __future__ import annotations
 
-from collections import deque
-from itertools import chain, repeat
-from operator import add, and_, is_, lshift, rshift, sub
-from typing import TYPE_CHECKING, cast
+from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from slastream.model.time import MINUTE_MS
-from slastream.sli.delivery import _NONE, _S, _T
+from slastream.sli.delivery import _NONE, _S
 from slastream.sli.slices import (
     GOOD,
     HIST,
@@ -37,6 +36,7 @@ from slastream.sli.slices import (
     TOTAL,
     new_vector,
 )
+from slastream.sli.table import lookup, member, put, remove
 from slastream.sources.columns import (
     DL_DEVADDR,
     DL_FCNT,
@@ -52,10 +52,6 @@ from slastream.sources.columns import (
 if TYPE_CHECKING:
     from slastream.sli.delivery import DeliverySLI
 _BUCKET_MS = 1000
-# the packing of DeliverySLI: ((ns * _T + app) * _S + scope) = ns << 62 | app << 20 | scope
-_SCOPE_BITS = _S.bit_length() - 1
-_NS_SHIFT = _SCOPE_BITS + _T.bit_length() - 1
-_LOW_MASK = (1 << _NS_SHIFT) - 1  # app and scope
 _BOUNDS = np.array(LATENCY_BOUNDS_MS, dtype=np.float64)
 Ints = npt.NDArray[np.int64]
 
@@ -98,12 +94,9 @@ def _groups(keys: Ints, t: Ints) -> tuple[Ints, Ints, Ints, Ints]:
 
 
 def _not_done(sli: DeliverySLI, keys: Ints) -> npt.NDArray[np.bool_]:
-    done = sli._done
-    if not done:
+    if not len(sli._done):
         return np.ones(len(keys), dtype=np.bool_)
-    # membership in C (map over the bound method), no Python frame per key
-    return ~np.fromiter(map(done.__contains__, keys.tolist()), dtype=np.bool_,
-                        count=len(keys))
+    return ~member(sli._done, keys)
 
 
 def rows_apply(sli: DeliverySLI) -> bool:
@@ -136,46 +129,18 @@ def add_uplinks(sli: DeliverySLI, rows: Rows, names: list[str]) -> bool:
     scope = _scope_index(sli, names_at, names)
     ukeys, earliest, tmin, tfirst = _groups(keys, t)
     sc = scope[earliest].astype(np.int64)
-    pending = sli._pending
-    key_list = ukeys.tolist()
-    values = list(map(pending.get, key_list))
-    new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
-    tracked = new.copy()  # keys to track at their first copy's second: new, or delivered first
-    none = _NONE
-    if not new.all():  # known keys: a copy or the delivery in an earlier batch
-        known = np.flatnonzero(~new)
-        held = list(map(values.__getitem__, known.tolist()))
-        # the packing taken apart in C: ns above bit 62 (_NONE: known from its delivery
-        # only), the application time below
-        ns = np.fromiter(map(rshift, held, repeat(_NS_SHIFT)), dtype=np.int64,
-                         count=len(held))
-        app = np.fromiter(map(and_, held, repeat(_LOW_MASK)), dtype=np.int64,
-                          count=len(held)) >> _SCOPE_BITS
-        tm = tmin[known]
-        tracked[known[ns == none]] = True
-        # the earliest copy and its scope: _pack(tm, app, scope), the time's shift on
-        # Python ints (it does not fit int64)
-        moved = np.flatnonzero((ns == none) | (tm < ns))
-        if len(moved):
-            low = (app[moved] << _SCOPE_BITS) + sc[known[moved]]
-            pending.update(zip(map(key_list.__getitem__, known[moved].tolist()), map(
-                add, map(lshift, tm[moved].tolist(), repeat(_NS_SHIFT)), low.tolist()),
-                strict=True))
-    if new.any():
-        # _pack(tm, _NONE, scope) = (tm << _NS_SHIFT) + (_NONE << _SCOPE_BITS) + scope: the
-        # low part fits int64, the time's shift is done on Python ints (it does not)
-        low = (none << _SCOPE_BITS) + sc[new]
-        pending.update(zip(_picked(key_list, new), map(
-            add, map(lshift, tmin[new].tolist(), repeat(_NS_SHIFT)), low.tolist()),
-            strict=True))
-    _track_rows(sli, _picked(key_list, tracked), tfirst[tracked])
+    found, (ns, app, _) = lookup(sli._pending, ukeys)
+    # known keys (a copy or the delivery in an earlier batch) keep their application time;
+    # new ones have none yet
+    app[~found] = _NONE
+    ns[~found] = _NONE
+    # tracked at their first copy's second: new keys, and keys known from a delivery only
+    tracked = ns == _NONE
+    # the earliest copy and its scope are written where they are earlier than what is held
+    moved = tracked | (tmin < ns)
+    put(sli._pending, ukeys[moved], tmin[moved], app[moved], sc[moved])
+    _track_rows(sli, ukeys[tracked].tolist(), tfirst[tracked])
     return True
-
-
-def _picked(objects: list[int], mask: npt.NDArray[np.bool_]) -> list[int]:
-    """The ``objects`` where ``mask`` holds, the same int objects: a key in the pending
-    dict and in its time bucket is one object, not two (the bytes per tracked uplink)."""
-    return list(map(objects.__getitem__, np.flatnonzero(mask).tolist()))
 
 
 def _track_rows(sli: DeliverySLI, keys: list[int], times: Ints) -> None:
@@ -238,63 +203,37 @@ def add_deliveries(sli: DeliverySLI, rows: Rows) -> bool:
         if not len(keys):
             return True
     ukeys, _, tmin, tfirst = _groups(keys, t)
-    pending = sli._pending
-    key_list = ukeys.tolist()
-    values = list(map(pending.get, key_list))
-    new = np.fromiter(map(is_, values, repeat(None)), dtype=np.bool_, count=len(key_list))
-    if not new.all():  # known keys (their uplink, mostly): an earlier delivery time wins
-        seen = np.flatnonzero(~new)
-        held = cast(list[int], list(map(values.__getitem__, seen.tolist())))
-        # the application time is bits 20-61 of the packed value (any sign: & is modular)
-        app = (np.fromiter(map(and_, held, repeat(_LOW_MASK)), dtype=np.int64,
-                           count=len(held)) >> _SCOPE_BITS)
-        earlier = tmin[seen] < app
-        if earlier.any():
-            moved = np.flatnonzero(earlier)
-            # _pack(ns, tm, scope) = v + ((tm - app) << _SCOPE_BITS), on Python ints
-            shifts = map(lshift, map(sub, tmin[seen][moved].tolist(), app[moved].tolist()),
-                         repeat(_SCOPE_BITS))
-            pending.update(zip(ukeys[seen][moved].tolist(),
-                               map(add, map(held.__getitem__, moved.tolist()), shifts),
-                               strict=True))
-    if new.any():
-        # _pack(_NONE, tm, 0) = (_NONE << _NS_SHIFT) + (tm << _SCOPE_BITS)
-        new_keys = _picked(key_list, new)
-        pending.update(zip(new_keys, map(
-            add, repeat(_NONE << _NS_SHIFT),
-            map(lshift, tmin[new].tolist(), repeat(_SCOPE_BITS))), strict=True))
-        _track_rows(sli, new_keys, tfirst[new])
+    found, (ns, app, scope) = lookup(sli._pending, ukeys)
+    # new keys: known from their delivery only, scope 0 (the per-event path's)
+    ns[~found] = _NONE
+    app[~found] = _NONE
+    # an earlier delivery time wins
+    moved = tmin < app
+    put(sli._pending, ukeys[moved], ns[moved], tmin[moved], scope[moved])
+    _track_rows(sli, ukeys[~found].tolist(), tfirst[~found])
     return True
 
 
 # Below this many keys in the seconds to close, the per-key loop of ``DeliverySLI._close``
 # is cheaper than setting up arrays (a live worker closes a second or two at a time).
 CLOSE_MIN_KEYS = 256
-_APP_MASK = _T - 1
 
 
 def close(sli: DeliverySLI, seconds: list[int], watermark_ms: int) -> None:
     """``DeliverySLI._close`` of the buckets of ``seconds`` (sorted), with numpy: the same
     slices, tombstones, counters and re-tracked keys, in the same order."""
-    pending = sli._pending
     lists = [sli._buckets.pop(second) for second in seconds]
-    keys_list = list(chain.from_iterable(lists))
-    vals = list(map(pending.get, keys_list, repeat(-1)))  # -1: finalised already
-    keys = np.array(keys_list, dtype=np.int64)
-    # the packing of add, unpacked in C: ns above bit 62, app and scope below
-    ns = np.fromiter(map(rshift, vals, repeat(_NS_SHIFT)), dtype=np.int64, count=len(vals))
-    low = np.fromiter(map(and_, vals, repeat(_LOW_MASK)), dtype=np.int64, count=len(vals))
-    app = (low >> _SCOPE_BITS) & _APP_MASK
-    region = low & (_S - 1)
+    keys = np.fromiter(chain.from_iterable(lists), dtype=np.int64,
+                       count=sum(map(len, lists)))
+    live, (ns, app, region) = lookup(sli._pending, keys)  # not live: finalised already
     limit = watermark_ms - sli.deadline_ms
-    live = ns >= 0
     moved = live & (np.minimum(ns, app) >= limit)
     for at in np.flatnonzero(moved).tolist():  # tracked again at its new time
-        sli._track(keys_list[at], min(int(ns[at]), int(app[at])))
+        sli._track(int(keys[at]), min(int(ns[at]), int(app[at])))
     first = np.zeros(len(keys), dtype=np.bool_)
     first[np.unique(keys, return_index=True)[1]] = True  # a key's later copies find it gone
     final = live & ~moved & first
-    deque(map(pending.__delitem__, keys[final].tolist()), maxlen=0)
+    remove(sli._pending, keys[final])
     unmatched = final & (ns == _NONE)
     sli.unmatched_deliveries += int(np.count_nonzero(unmatched))
     counted = final & ~unmatched
@@ -345,7 +284,7 @@ def _count(sli: DeliverySLI, ns: Ints, region: Ints, delivered: npt.NDArray[np.b
 
 def _tombstones(sli: DeliverySLI, keys: Ints, seconds: Ints, values: Ints) -> None:
     """Finalised uplinks' tombstones, and their keys under their bucket's second."""
-    sli._done.update(zip(keys.tolist(), values.tolist(), strict=True))
+    put(sli._done, keys, values)
     if not len(keys):
         return
     distinct, starts = np.unique(seconds, return_index=True)

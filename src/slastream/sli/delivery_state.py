@@ -1,10 +1,10 @@
 """The delivery SLI's checkpoint state: its packed ints spelt out as named columns.
 
-``DeliverySLI`` keeps a pending uplink as one int and a tombstone as another
-(``sli/delivery.py``); a checkpoint stores neither packing but plain columns (keys, times,
-scope indexes, delivered flags, time buckets), so any later layout can read it
-(``checkpoint/``). Checkpoints of the layout before scopes were generic (regions in uint8)
-are read too.
+``DeliverySLI`` keeps pending uplinks and tombstones in tables of int64s
+(``sli/delivery.py``, ``sli/table.py``); a checkpoint stores plain columns (keys in
+increasing order, times, scope indexes, delivered flags, time buckets), not the tombstone's
+packing nor the tables' layout, so any later layout can read it (``checkpoint/``).
+Checkpoints of the layout before scopes were generic (regions in uint8) are read too.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from slastream.sli.attribution import UNATTRIBUTED
-from slastream.sli.delivery import _NONE, _S, _S2, _T
+from slastream.sli.delivery import _NONE, _S, _S2
 from slastream.sli.state import (
     State,
     columns_to_groups,
@@ -24,6 +25,7 @@ from slastream.sli.state import (
     groups_to_columns,
     same_length,
 )
+from slastream.sli.table import entries, new_table, put
 
 if TYPE_CHECKING:
     from slastream.sli.delivery import DeliverySLI
@@ -34,25 +36,20 @@ def state_of(sli: DeliverySLI) -> State:
     (a side not seen yet is -1), scopes by index, the attribution (scoped by tenant or
     application), outages, counters.
 
-    Unpacked with array operations: a checkpoint's cost per uplink in flight is a few
-    nanoseconds, not a Python loop (the pending packing exceeds 64 bits, so it is
-    taken apart as an array of Python ints)."""
-    n, m = len(sli._pending), len(sli._done)
-    packed = np.fromiter(sli._pending.values(), dtype=object, count=n)
-    times = packed // _S
-    ns = (times // _T).astype(np.int64)
-    app = (times % _T).astype(np.int64)
+    Array operations: a checkpoint's cost per uplink in flight is a few nanoseconds, not
+    a Python loop."""
+    pending_key, (ns, app, scope) = entries(sli._pending)
     ns[ns == _NONE] = -1
     app[app == _NONE] = -1
     # a MAC-only uplink's tombstone is -1 (see _leave_out): time -1, scope 0
-    done = np.fromiter(sli._done.values(), dtype=np.int64, count=m)
+    done_key, (done,) = entries(sli._done)
     out: State = {
-        "pending_key": np.fromiter(sli._pending, dtype=np.int64, count=n),
+        "pending_key": pending_key,
         "pending_ns_ms": ns,
         "pending_app_ms": app,
-        "pending_scope": (packed % _S).astype(np.int64),
+        "pending_scope": scope,
         "pending_buckets": groups_to_columns(sli._buckets),
-        "done_key": np.fromiter(sli._done, dtype=np.int64, count=m),
+        "done_key": done_key,
         "done_ns_ms": done // _S2,
         "done_scope": np.where(done < 0, 0, done // 2 % _S).astype(np.int64),
         "done_delivered": (done % 2).astype(np.bool_),
@@ -81,24 +78,27 @@ def load(sli: DeliverySLI, state: State) -> None:
     sli._scope_idx = {name: i for i, name in enumerate(sli._scopes)}
     sli._region_idx = {}
     idx_type = np.uint8 if old else np.int64
-    keys = get_array(state, "pending_key", np.int64).tolist()
-    ns = get_array(state, "pending_ns_ms", np.int64).tolist()
-    app = get_array(state, "pending_app_ms", np.int64).tolist()
-    scope = get_array(state, "pending_region" if old else "pending_scope", idx_type).tolist()
+    keys = get_array(state, "pending_key", np.int64)
+    ns = get_array(state, "pending_ns_ms", np.int64)
+    app = get_array(state, "pending_app_ms", np.int64)
+    scope = get_array(state, "pending_region" if old else "pending_scope",
+                      idx_type).astype(np.int64)
     same_length("pending", keys, ns, app, scope)
+    _check_keys("pending", keys)
     _check_scopes(sli, scope)
-    sli._pending = {k: ((_NONE if n < 0 else n) * _T + (_NONE if a < 0 else a)) * _S + r
-                     for k, n, a, r in zip(keys, ns, app, scope, strict=True)}
-    sli._buckets = _sharing(columns_to_groups(state, "pending_buckets"), keys)
-    keys = get_array(state, "done_key", np.int64).tolist()
-    ns = get_array(state, "done_ns_ms", np.int64).tolist()
-    scope = get_array(state, "done_region" if old else "done_scope", idx_type).tolist()
-    delivered = get_array(state, "done_delivered", np.bool_).tolist()
+    sli._pending = new_table(3)
+    put(sli._pending, keys, np.where(ns < 0, _NONE, ns), np.where(app < 0, _NONE, app), scope)
+    sli._buckets = columns_to_groups(state, "pending_buckets")
+    keys = get_array(state, "done_key", np.int64)
+    ns = get_array(state, "done_ns_ms", np.int64)
+    scope = get_array(state, "done_region" if old else "done_scope", idx_type).astype(np.int64)
+    delivered = get_array(state, "done_delivered", np.bool_)
     same_length("done", keys, ns, scope, delivered)
+    _check_keys("done", keys)
     _check_scopes(sli, scope)
-    sli._done = {k: -1 if n < 0 else (n * _S + r) * 2 + int(d)
-                  for k, n, r, d in zip(keys, ns, scope, delivered, strict=True)}
-    sli._done_buckets = _sharing(columns_to_groups(state, "done_buckets"), keys)
+    sli._done = new_table(1)
+    put(sli._done, keys, np.where(ns < 0, -1, (ns * _S + scope) * 2 + delivered))
+    sli._done_buckets = columns_to_groups(state, "done_buckets")
     if sli.attribution is not None and "attribution" in state:
         attribution = state["attribution"]
         if not isinstance(attribution, dict):
@@ -112,24 +112,11 @@ def load(sli: DeliverySLI, state: State) -> None:
     sli.unmatched_deliveries = get_int(state, "unmatched_deliveries")
     sli.outage_excluded = get_int(state, "outage_excluded")
 
-def _check_scopes(sli: DeliverySLI, indexes: list[int]) -> None:
-    if sli._scoped and max(indexes, default=0) >= len(sli._scopes):
+def _check_keys(what: str, keys: npt.NDArray[np.int64]) -> None:
+    if len(keys) and (int(keys.min()) < 0 or len(np.unique(keys)) < len(keys)):
+        raise ValueError(f"state of delivery: {what} keys negative or repeated")
+
+
+def _check_scopes(sli: DeliverySLI, indexes: npt.NDArray[np.int64]) -> None:
+    if sli._scoped and int(indexes.max(initial=0)) >= len(sli._scopes):
         raise ValueError("state of delivery: a scope index without a scope")
-
-
-def _sharing(groups: dict[int, list[int]], keys: list[int]) -> dict[int, list[int]]:
-    """``groups`` with each item that is one of ``keys`` replaced by that very int object,
-    as in the live SLI, where a bucket holds the dict's own key: a restored SLI then takes
-    the memory the uninterrupted one did (an int of a DevAddr and FCnt is 32 bytes)."""
-    if not keys:
-        return groups
-    column = np.array(keys, dtype=np.int64)
-    order = np.argsort(column, kind="stable")
-    ordered = column[order]
-    for group, items in groups.items():
-        wanted = np.array(items, dtype=np.int64)
-        at = np.searchsorted(ordered, wanted).clip(max=len(ordered) - 1)
-        found = (ordered[at] == wanted).tolist()
-        groups[group] = [keys[i] if hit else item for i, hit, item in
-                         zip(order[at].tolist(), found, items, strict=True)]
-    return groups
