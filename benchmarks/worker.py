@@ -15,8 +15,9 @@ One run, one Tansu (started here unless ``--kafka``), two faust applications:
    per minute. Its state is in memory only (no table write per event), the most favourable
    case for the per-event design.
 
-The pure core (the same records through one partition's state in this process, no Kafka)
-runs on columnar records (version 3) and on JSON records (version 1), with the cost of
+The pure core (the worker's own records, each partition's through that partition's state,
+in this process, no Kafka) runs on columnar records (version 3) and on JSON records
+(version 1) of the same events, with the cost of
 each stage of a record: decode, feed, advance/finalise, emit. Then ``--rounds`` rounds of
 the worker, each between two runs of the pure core (each worker a new consumer group over
 the same records): the worker's share of its pure core is the median of the rounds'
@@ -105,20 +106,32 @@ def synthetic_events(n: int, seed: int = 1, devices: int = 50_000) -> list[Event
     return out[:n]
 
 
-async def produce_batches(settings: Settings, events: list[Event]) -> dict[int, int]:
+Chunks = dict[int, list[list[Event]]]  # partition → the events of each of its records
+Records = dict[int, list[bytes]]  # partition → its records' values
+
+
+async def produce_batches(settings: Settings,
+                          events: list[Event]) -> tuple[dict[int, int], Chunks]:
     """Events into the lorawan topic, one record per partition chunk (as the bridge does);
-    returns the last offset per partition."""
+    returns the last offset per partition and the events of each record."""
     last: dict[int, int] = {}
+    chunks: Chunks = {}
     async with EventProducer(settings.kafka, create_topics=False) as producer:
         futures = []
         for i in range(0, len(events), 20_000):
-            futures += await producer.send_events(events[i:i + 20_000])
+            part = events[i:i + 20_000]
+            for (stream, partition), (_, group) in producer.group(part).items():
+                if stream == codec.LORAWAN:  # as producer.records cuts them
+                    chunks.setdefault(partition, []).extend(
+                        group[j:j + MAX_EVENTS_PER_RECORD]
+                        for j in range(0, len(group), MAX_EVENTS_PER_RECORD))
+            futures += await producer.send_events(part)
         await delivered(futures, settings.kafka.bootstrap)
         for f in futures:
             meta = f.result()
             if meta.topic.endswith(f".{codec.LORAWAN}"):
                 last[meta.partition] = max(last.get(meta.partition, -1), meta.offset)
-    return last
+    return last, chunks
 
 
 async def produce_singles(settings: Settings, events: list[Event]) -> None:
@@ -216,12 +229,24 @@ async def run_batch_worker(settings: Settings, n_events: int, last: dict[int, in
     }
 
 
-def run_pure_core(settings: Settings, records: list[bytes], n_events: int) -> tuple[float, float]:
-    """(events/s, events per CPU-second) of the same records through one partition's
-    state in this process, no Kafka: decoding and the engine, what bounds the worker."""
-    state = PartitionState.fresh(settings, codec.LORAWAN, 0, "bench", Timing(), 0.0)
+def in_turn(settings: Settings,
+            records: Records) -> list[tuple[PartitionState, int, bytes]]:
+    """A fresh state per partition, and each record with its state and offset, the
+    partitions in turn (record 0 of each, then record 1, ...) as a worker fetching all of
+    them meets them."""
+    states = {p: PartitionState.fresh(settings, codec.LORAWAN, p, "bench", Timing(), 0.0)
+              for p in records}
+    turns = [(i, p, value) for p, values in records.items() for i, value in enumerate(values)]
+    return [(states[p], i, value) for i, p, value in sorted(turns, key=lambda x: x[:2])]
+
+
+def run_pure_core(settings: Settings, records: Records, n_events: int) -> tuple[float, float]:
+    """(events/s, events per CPU-second) of the worker's records through their
+    partitions' states in this process, no Kafka: decoding and the engine, what bounds
+    the worker."""
+    work = in_turn(settings, records)
     t, cpu = time.perf_counter(), cpu_seconds()
-    for offset, value in enumerate(records):
+    for state, offset, value in work:
         state.apply(offset, None, value, 0.0)
     return n_events / (time.perf_counter() - t), n_events / (cpu_seconds() - cpu)
 
@@ -229,15 +254,14 @@ def run_pure_core(settings: Settings, records: list[bytes], n_events: int) -> tu
 STAGES = ("decode record", "feed", "advance/finalise", "emit")
 
 
-def stage_costs(settings: Settings, records: list[bytes], n_events: int) -> dict[str, float]:
+def stage_costs(settings: Settings, records: Records, n_events: int) -> dict[str, float]:
     """CPU microseconds per event of each stage of ``PartitionState.apply`` over
     ``records`` (the stages it runs, one by one, each timed around its own call, in CPU
     time of this thread: other processes on a loaded machine do not count)."""
-    state = PartitionState.fresh(settings, codec.LORAWAN, 0, "bench", Timing(), 0.0)
-    engine = state.engine
     spent = dict.fromkeys(STAGES, 0.0)
     clock = time.thread_time
-    for offset, value in enumerate(records):
+    for state, offset, value in in_turn(settings, records):
+        engine = state.engine
         t0 = clock()
         batch = decode_record(value)
         t1 = clock()
@@ -254,14 +278,14 @@ def stage_costs(settings: Settings, records: list[bytes], n_events: int) -> dict
     return {stage: seconds / n_events * 1e6 for stage, seconds in spent.items()}
 
 
-def median_core(settings: Settings, records: list[bytes], n_events: int,
+def median_core(settings: Settings, records: Records, n_events: int,
                 repeat: int) -> tuple[float, float]:
     """Median of ``repeat`` runs of ``run_pure_core``."""
     runs = [run_pure_core(settings, records, n_events) for _ in range(repeat)]
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
 
 
-def report_core(settings: Settings, records: list[bytes], json_records: list[bytes],
+def report_core(settings: Settings, records: Records, json_records: Records,
                 n: int, repeat: int) -> tuple[float, float]:
     """Print the pure core on columnar and on JSON records, and the cost of each stage;
     returns the columnar core's (events/s, events per CPU-second)."""
@@ -270,7 +294,8 @@ def report_core(settings: Settings, records: list[bytes], json_records: list[byt
     costs = stage_costs(settings, records, n)
     json_costs = stage_costs(settings, json_records, n)
     print(f"pure core:        {core_rate:>10,.0f} events/s  (decode + engine of the same "
-          f"events in one partition, no Kafka; {core_cpu:,.0f} per CPU-second; "
+          f"records, each partition's in its state, no Kafka; {core_cpu:,.0f} per "
+          f"CPU-second; "
           f"median of {repeat})", flush=True)
     print(f"  same, JSON records (version 1): {json_rate:,.0f} events/s "
           f"({json_cpu:,.0f} per CPU-second); columnar / JSON {core_cpu / json_cpu:.2f}x",
@@ -372,15 +397,15 @@ async def amain(args: argparse.Namespace) -> int:
         for settings in (batch, single):
             await ensure_topics(settings.kafka, worker_topics(settings))
         t = time.perf_counter()
-        last = await produce_batches(batch, events)
+        last, chunks = await produce_batches(batch, events)
         produce_s = time.perf_counter() - t
         sample = events[:args.per_event_events]
         await produce_singles(single, sample)
         n, n_sample = len(events), len(sample)
-        chunks = [events[i:i + MAX_EVENTS_PER_RECORD]
-                  for i in range(0, n, MAX_EVENTS_PER_RECORD)]
-        records = [codec.encode_batch(c) for c in chunks]
-        json_records = [codec.encode_json_batch(c) for c in chunks]
+        # the worker's own records: the same chunks of the same partitions
+        records = {p: [codec.encode_batch(c) for c in cs] for p, cs in chunks.items()}
+        json_records = {p: [codec.encode_json_batch(c) for c in cs] for p, cs in chunks.items()}
+        assert {p: len(v) - 1 for p, v in records.items()} == last, "records as produced"
         # the generated events are in Kafka now: drop them, or every collection of the
         # cyclic GC would walk millions of tuples that a real worker does not hold
         del events, sample, chunks
