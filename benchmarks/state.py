@@ -23,9 +23,9 @@ from the table and replays the log from the checkpoint's offset to where the fir
 stood. Printed, against the targets (docs/architecture.md#performance):
 
 * worker RSS (peak, of the first child): <= 1 GiB;
-* bytes per tracked uplink: the delivery SLI's dicts, bucket lists and int objects
-  (``sys.getsizeof``, each object once) over the entries it holds (pending uplinks and
-  the tombstones of finalised ones): <= 150 B;
+* bytes per tracked uplink: the delivery SLI's tables (their slots), bucket dicts, lists
+  and int objects (``sys.getsizeof``, each object once) over the entries it holds (pending
+  uplinks and the tombstones of finalised ones): <= 150 B;
 * checkpoint bytes and time per checkpoint in steady state (medians, and the mean with
   compactions);
 * recovery after SIGKILL, from the new child's start until it has caught up: <= 30 s.
@@ -155,8 +155,8 @@ def state_bytes(sli: DeliverySLI) -> tuple[int, int]:
     """Bytes of the delivery SLI's per-uplink structures (each object counted once) and the
     entries they hold (pending uplinks and tombstones)."""
     seen: set[int] = set()
-    total = 0
-    for holder in (sli._pending, sli._done, sli._buckets, sli._done_buckets):
+    total = sli._pending.nbytes + sli._done.nbytes  # tables of int64 slots (sli/table.py)
+    for holder in (sli._buckets, sli._done_buckets):
         total += sys.getsizeof(holder)
         for k, v in holder.items():
             for obj in (k, v, *(v if isinstance(v, list) else ())):
