@@ -24,6 +24,7 @@ Keys are >= 0 (the C table marks a free slot with -1).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from itertools import repeat
 from typing import Any, Literal, Protocol, TypeVar, cast, overload
 
@@ -146,10 +147,11 @@ def _is_not(a: object, b: object) -> bool:
     return a is not b
 
 
+native: Callable[[int], Table[Any]] | None
 try:  # the C table, built with the package (setup.py); without it, the dict
     from slastream.sli._table import Table as _CTable
 except ImportError:  # pragma: no cover - a build without a C compiler
-    native: type[Any] | None = None
+    native = None
 else:
     native = _CTable
 
@@ -163,7 +165,7 @@ def new_table(width: int, pure: bool = False) -> Table[Any]:
     ``pure`` (the dict, for the tests that compare the two)."""
     if native is None or pure:
         return cast(Table[Any], DictTable(width))
-    return cast(Table[Any], native(width))
+    return native(width)
 
 
 def lookup(table: Table[Any], keys: Ints) -> tuple[Bools, list[Ints]]:
