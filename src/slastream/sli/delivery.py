@@ -22,7 +22,7 @@ received by the network server arrive at the consuming application. So:
   (docs/semantics.md#the-things-stack).
 
 State per tracked uplink is one entry of a table of int64s (``sli/table.py``): 32 bytes a
-pending uplink, 16 a tombstone, in tables kept between 1/4 and 5/8 full.
+pending uplink, 16 a tombstone, in tables kept between 1/8 and 5/8 full.
 """
 
 from __future__ import annotations
