@@ -65,6 +65,17 @@ def test_arrays(pure: bool) -> None:
                *(np.empty(2, dtype=np.int64) for _ in range(3)))
 
 
+def test_the_c_table_takes_int64_arrays_only() -> None:  # never bits of another type
+    t = new_table(1)
+    for keys in (np.array([1.0, 2.0]), np.array([1, 2], dtype=np.uint64),
+                 np.array([[1, 2]]), np.array([1, 2, 3, 4], dtype=np.int64)[::2]):
+        with pytest.raises((ValueError, BufferError)):
+            t.put(keys, np.array([1, 2], dtype=np.int64))
+    with pytest.raises(ValueError):
+        t.contains(np.array([1], dtype=np.int64), np.empty(1, dtype=np.float64))
+    assert len(t) == 0
+
+
 def _churn(pure: bool, seed: int) -> tuple[list[Any], Any]:
     """Random inserts, overwrites, lookups and removals, by key and by array, on one table
     and on a dict: every answer of the table, which must match the dict's."""

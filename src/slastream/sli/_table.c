@@ -317,9 +317,16 @@ static void *view(Views *v, PyObject *obj, Py_ssize_t itemsize, int writable,
                            (writable ? PyBUF_WRITABLE : 0)) < 0)
         return NULL;
     v->held++;
-    if (b->ndim != 1 || b->itemsize != itemsize) {
-        PyErr_Format(PyExc_ValueError, "%s: a one-dimensional array of %zd-byte items",
-                     what, itemsize);
+    /* int64 (numpy's "l" or "q", native order) or one-byte bools; never a float */
+    const char *f = b->format == NULL ? "B" : b->format;
+    if (*f == '@' || *f == '=' || *f == '<')
+        f++;
+    int kind_ok = itemsize == 8 ? (strcmp(f, "l") == 0 || strcmp(f, "q") == 0)
+                                : (strcmp(f, "?") == 0 || strcmp(f, "b") == 0 ||
+                                   strcmp(f, "B") == 0);
+    if (b->ndim != 1 || b->itemsize != itemsize || !kind_ok) {
+        PyErr_Format(PyExc_ValueError, "%s: a one-dimensional array of %s", what,
+                     itemsize == 8 ? "int64" : "bools");
         return NULL;
     }
     if (*n >= 0 && b->shape[0] != *n) {
