@@ -1,5 +1,7 @@
-"""Shared fixtures. Broker fixtures live in tests/brokers.py."""
+"""Shared fixtures. Broker fixtures live in tests/brokers.py; live runs started ahead of
+their tests in tests/integration/ahead.py."""
 
 from tests.brokers import mosquitto, tansu
+from tests.integration.ahead import ahead_runs
 
-__all__ = ["mosquitto", "tansu"]
+__all__ = ["ahead_runs", "mosquitto", "tansu"]

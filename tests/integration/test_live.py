@@ -45,6 +45,7 @@ from slastream.stream.partition import slos_for_stream
 from slastream.transport import codec
 from slastream.transport.kafka import EventProducer, Partitioner, RecordReader, delivered
 from tests.brokers import KafkaBroker, MqttBroker
+from tests.integration.ahead import Ahead, ahead
 from tests.integration.live import live_pipeline, metric, replayed
 from tests.stream.helpers import CONFIG
 
@@ -232,8 +233,8 @@ def historic_messages(duration_s: int, seed: int) -> tuple[list[Message], int]:
 # ------------------------------------------------------------------------------- tests
 
 
-def test_one_worker_and_two_workers_give_the_offline_ledger(
-        tansu: KafkaBroker, tmp_path: Path) -> None:
+@ahead("test_one_worker_and_two_workers_give_the_offline_ledger")
+def one_and_two_workers(tansu: KafkaBroker, tmp_path: Path) -> dict[str, Any]:
     messages, end = historic_messages(300, seed=11)
     data = write_config(tmp_path, tansu.bootstrap, "onetwo")
     settings = load_settings(data)
@@ -259,13 +260,20 @@ def test_one_worker_and_two_workers_give_the_offline_ledger(
         got_b = wait_complete(pair_b.url, month, end, parts, deadline)
         wait_skipped([single.url], 1, deadline)
         wait_skipped([pair_a.url, pair_b.url], 1, deadline)
+    return {"expected": expected, "single": got_single, "a": got_a, "b": got_b,
+            "published": asyncio.run(breach_events(settings, "onetwo"))}
+
+
+def test_one_worker_and_two_workers_give_the_offline_ledger(ahead_runs: Ahead) -> None:
+    run = ahead_runs.result(one_and_two_workers)
+    expected, got_single = run["expected"], run["single"]
     assert comparable(got_single) == expected
-    assert comparable(got_a) == expected  # each worker of the pair shows the whole
-    assert comparable(got_b) == expected
+    assert comparable(run["a"]) == expected  # each worker of the pair shows the whole
+    assert comparable(run["b"]) == expected
     assert any(e["downtime_minutes"] > 0 for e in got_single["slos"])
     assert any(e["excused_minutes"] > 0 for e in got_single["slos"])
     # every closed, not excused outage episode was announced on the breaches topic
-    published = asyncio.run(breach_events(settings, "onetwo"))
+    published = run["published"]
     for entry in got_single["slos"]:
         for ep in entry["episodes"]:
             if not ep["excused"] and not ep["open"]:
@@ -273,8 +281,10 @@ def test_one_worker_and_two_workers_give_the_offline_ledger(
                 assert {("start", *key), ("end", *key)} <= published, (key, published)
 
 
-def test_a_worker_killed_mid_stream_and_restarted_counts_everything_once(
-        tansu: KafkaBroker, tmp_path: Path) -> None:
+@ahead("test_a_worker_killed_mid_stream_and_restarted_counts_everything_once")
+def killed_and_restarted(tansu: KafkaBroker,
+                         tmp_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The offline ledger's comparable entries, and the restarted worker's ledger."""
     messages, end = historic_messages(300, seed=12)
     config = write_config(tmp_path, tansu.bootstrap, "killed")
     settings = load_settings(config)
@@ -304,6 +314,12 @@ def test_a_worker_killed_mid_stream_and_restarted_counts_everything_once(
         first.stop()
     with workers((config, log)) as (second,):
         got = wait_complete(second.url, month, end, parts, time.monotonic() + WAIT_S)
+    return expected, got
+
+
+def test_a_worker_killed_mid_stream_and_restarted_counts_everything_once(
+        ahead_runs: Ahead) -> None:
+    expected, got = ahead_runs.result(killed_and_restarted)
     assert comparable(got) == expected
 
 
@@ -343,7 +359,10 @@ def _count_partitions(url: str, month: str) -> int:
     return int(get_json(f"{url}/api/ledger?month={month}")["inputs"]["partitions"])
 
 
-def test_demo_shows_a_breach_and_its_recovery(tmp_path: Path) -> None:
+@ahead("test_demo_shows_a_breach_and_its_recovery")
+def demo_run(_: KafkaBroker, tmp_path: Path) -> tuple[int, dict[str, list[float]], str, int]:
+    """``slastream demo`` on brokers of its own: its exit code, the values each
+    ``slastream_slo_breach`` series went through, its log, and its port."""
     port = free_port()
     log = tmp_path / "demo.log"
     proc = subprocess.Popen(
@@ -363,11 +382,17 @@ def test_demo_shows_a_breach_and_its_recovery(tmp_path: Path) -> None:
                         seq = history.setdefault(labels, [])
                         if not seq or seq[-1] != float(value):
                             seq.append(float(value))
-        assert proc.wait(120) == 0, log.read_text()
+        returncode = proc.wait(120)
     finally:
         if proc.poll() is None:
             proc.kill()
+    return returncode, history, log.read_text(), port
+
+
+def test_demo_shows_a_breach_and_its_recovery(ahead_runs: Ahead) -> None:
+    returncode, history, log, port = ahead_runs.result(demo_run)
+    assert returncode == 0, log
     went_through = [labels for labels, seq in history.items()
                     if any(a == 1.0 and b == 0.0 for a, b in itertools.pairwise(seq))]
     assert went_through, history
-    assert f"http://127.0.0.1:{port}/metrics" in log.read_text()
+    assert f"http://127.0.0.1:{port}/metrics" in log

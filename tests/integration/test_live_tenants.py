@@ -28,9 +28,11 @@ import pytest
 import yaml
 
 from slastream.config import load_settings
+from slastream.embedded import Mosquitto
 from slastream.model.time import Month, now_ms
-from tests.brokers import KafkaBroker, MqttBroker
+from tests.brokers import KafkaBroker
 from tests.capture_builder import Capture
+from tests.integration.ahead import Ahead, ahead
 from tests.integration.live import replayed
 from tests.integration.test_live import ROOT, Worker, comparable, get_json, workers
 
@@ -105,9 +107,22 @@ def tenants_of(ledger: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(comparable(ledger), key=lambda e: e["scope"])
 
 
-def test_two_workers_charge_each_tenant_as_the_replay_does(
-        tansu: KafkaBroker, mosquitto: MqttBroker, tmp_path: Path) -> None:
-    path = config(tmp_path, tansu.bootstrap, mosquitto.url)
+@ahead("test_two_workers_charge_each_tenant_as_the_replay_does")
+def two_workers(tansu: KafkaBroker,
+                tmp_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The replay of the bridge's capture, and each worker's ledger once it equals that
+    (or the last one seen). On a Mosquitto of its own: it runs along other live tests."""
+    mosquitto = Mosquitto()
+    asyncio.run(mosquitto.start())
+    try:
+        return _two_workers(tansu, mosquitto.url, tmp_path)
+    finally:
+        asyncio.run(mosquitto.stop())
+
+
+def _two_workers(tansu: KafkaBroker, mqtt: str,
+                 tmp_path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    path = config(tmp_path, tansu.bootstrap, mqtt)
     load_settings(path)  # the config is valid before anything starts
     capture = tmp_path / "capture.jsonl"
     env = {**os.environ, "SLASTREAM_KAFKA_PROFILE": "embedded", "PYTHONPATH": str(ROOT / "src")}
@@ -122,7 +137,7 @@ def test_two_workers_charge_each_tenant_as_the_replay_does(
             time.sleep(0.2)
         with workers((path, tmp_path / "a.log"), (path, tmp_path / "b.log")) as pair:
             month = Month.containing(now_ms(), "UTC").label
-            asyncio.run(publish(mosquitto.url, traffic()))
+            asyncio.run(publish(mqtt, traffic()))
             time.sleep(2.0)  # the bridge has the last messages in Kafka and its capture
             bridge.send_signal(signal.SIGTERM)
             bridge.wait(30)
@@ -132,6 +147,11 @@ def test_two_workers_charge_each_tenant_as_the_replay_does(
         if bridge.poll() is None:
             bridge.kill()
             bridge.wait(10)
+    return offline, got
+
+
+def test_two_workers_charge_each_tenant_as_the_replay_does(ahead_runs: Ahead) -> None:
+    offline, got = ahead_runs.result(two_workers)
     expected = tenants_of(offline)
     assert [e["scope"] for e in expected] == [f"tenant-{t:02d}" for t in range(TENANTS)]
     totals = {e["scope"]: e["events"]["total"] for e in expected}
