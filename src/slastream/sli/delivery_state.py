@@ -1,4 +1,4 @@
-"""The delivery SLI's checkpoint state: its packed ints spelt out as named columns.
+"""The delivery SLI's checkpoint state: its tables spelt out as named columns.
 
 ``DeliverySLI`` keeps pending uplinks and tombstones in tables of int64s
 (``sli/delivery.py``, ``sli/table.py``); a checkpoint stores plain columns (keys in
