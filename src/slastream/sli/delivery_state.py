@@ -113,8 +113,10 @@ def load(sli: DeliverySLI, state: State) -> None:
     sli.outage_excluded = get_int(state, "outage_excluded")
 
 def _check_keys(what: str, keys: npt.NDArray[np.int64]) -> None:
-    if len(keys) and (int(keys.min()) < 0 or len(np.unique(keys)) < len(keys)):
-        raise ValueError(f"state of delivery: {what} keys negative or repeated")
+    """A key twice would be one entry of the table (the last); a negative key the table
+    refuses itself."""
+    if len(np.unique(keys)) < len(keys):
+        raise ValueError(f"state of delivery: {what} keys repeated")
 
 
 def _check_scopes(sli: DeliverySLI, indexes: npt.NDArray[np.int64]) -> None:
