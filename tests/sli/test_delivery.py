@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import example, given, settings
@@ -315,7 +315,7 @@ def test_rows_leave_the_state_add_leaves(batches: list[tuple[list[Event], bool]]
                                                  devaddr_prefixes=prefixes),
                        slos=tuple(replace(s, scope_by=scope_by) if s.sli == "delivery" else s
                                   for s in settings.slos))
-    with _dict_tables():
+    with mock.patch.object(tables, "native", None):  # the dict tables, as without C
         per_event = Engine(settings)
     per_batch = Engine(settings)
     assert isinstance(per_event.slis[0], DeliverySLI)
@@ -352,7 +352,7 @@ def test_the_per_batch_path_on_dict_tables_leaves_the_state_of_the_c_tables() ->
         if rng.random() < 0.9:
             events.append(UplinkDelivered(t + rng.randrange(50, 40_000), devaddr,
                                           fcnt + 0x10000, "a", "d"))
-    with _dict_tables():
+    with mock.patch.object(tables, "native", None):  # the dict tables, as without C
         pure = _engine()
     native = _engine()
     for at in range(0, len(events), 1500):
@@ -364,17 +364,6 @@ def test_the_per_batch_path_on_dict_tables_leaves_the_state_of_the_c_tables() ->
     _rows(native.flush)
     assert pure.snapshot() == native.snapshot()
     assert _delivery(pure) == _delivery(native) and _delivery(native)["total"] > 5_000
-
-
-@contextmanager
-def _dict_tables() -> Iterator[None]:
-    """Tables made within it are the dict ones (a build without a C compiler)."""
-    saved = tables.native
-    tables.native = None
-    try:
-        yield
-    finally:
-        tables.native = saved
 
 
 def _each(step: Callable[[], None]) -> None:
